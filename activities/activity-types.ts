@@ -1,0 +1,13 @@
+/**
+ * The activity interfaces workflows call, as types only (workflows import
+ * nothing else from activities/).
+ */
+import type { createModelActivities } from './model/activities';
+import type { createCodeHostActivities } from './codehost/activities';
+import type { createSandboxActivities } from './sandbox/activities';
+
+/** Activities on the agent queue (`drydock-agent`). */
+export type AgentActivities = ReturnType<typeof createModelActivities> & ReturnType<typeof createCodeHostActivities>;
+
+/** Activities on the sandbox queues (`drydock-sandbox`, `drydock-sandbox-<host>`). */
+export type SandboxActivities = ReturnType<typeof createSandboxActivities>;

@@ -1,0 +1,75 @@
+/**
+ * Safe git on the worker: hooks off, the ext transport forbidden, no
+ * submodule recursion, no prompts, no credential helper from the user's config.
+ */
+import { execFile } from 'child_process';
+import { GitCommandError } from './errors';
+
+/** Options of one git command. */
+export interface GitOptions {
+  cwd?: string;
+  /** Bytes written to git's standard input. */
+  input?: string | Buffer;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+/** The `-c` settings every git command runs with. */
+export const SAFE_GIT_CONFIG = [
+  'core.hooksPath=/dev/null',
+  'protocol.ext.allow=never',
+  'submodule.recurse=false',
+  'credential.helper=',
+  'core.fsmonitor=false',
+  'advice.detachedHead=false',
+];
+
+/** Runs git with the safe settings; resolves with stdout, rejects with GitCommandError. */
+export function git(args: string[], options: GitOptions = {}): Promise<string> {
+  const argv = [...SAFE_GIT_CONFIG.flatMap((c) => ['-c', c]), ...args];
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      argv,
+      {
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 5 * 60_000,
+        maxBuffer: 256 * 1024 * 1024,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? '/tmp',
+          GIT_TERMINAL_PROMPT: '0',
+          GIT_CONFIG_NOSYSTEM: '1',
+          GIT_AUTHOR_NAME: 'drydock',
+          GIT_AUTHOR_EMAIL: 'drydock@localhost',
+          GIT_COMMITTER_NAME: 'drydock',
+          GIT_COMMITTER_EMAIL: 'drydock@localhost',
+          ...options.env,
+        },
+      },
+      (err, stdout, stderr) => {
+        if (err) reject(new GitCommandError(args, stderr.trim() || err.message));
+        else resolve(stdout);
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
+/** What cloning a repository gave. */
+export interface ClonedRepository {
+  dir: string;
+  baseBranch: string;
+  baseCommit: string;
+}
+
+/** Clones one branch of a repository (the remote's default when branch is absent) into dir. */
+export async function cloneRepository(repository: string, branch: string | undefined, dir: string): Promise<ClonedRepository> {
+  const args = ['clone', '--quiet', '--no-recurse-submodules', '--single-branch'];
+  if (branch) args.push('--branch', branch);
+  await git([...args, '--', repository, dir]);
+  const baseBranch = (await git(['symbolic-ref', '--short', 'HEAD'], { cwd: dir })).trim();
+  const baseCommit = (await git(['rev-parse', 'HEAD'], { cwd: dir })).trim();
+  return { dir, baseBranch, baseCommit };
+}

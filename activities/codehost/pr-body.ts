@@ -1,0 +1,94 @@
+/**
+ * The text of a pull request: title, Markdown body and commit message, made
+ * the same way for every code host.
+ */
+import type { CheckResult, Usage } from '../../workflows/types';
+import type { ChangedFile } from './code-host';
+
+/** What a PR text is made from. */
+export interface PullRequestTextOptions {
+  goalId: string;
+  goal: string;
+  summary: string;
+  rationale: string;
+  files: ChangedFile[];
+  checks: CheckResult[];
+  usage: Usage;
+  costUsd?: number;
+  model?: string;
+  iterations: number;
+  /** Link to the workflow in the Temporal UI. */
+  workflowUrl?: string;
+}
+
+/** The PR title: `drydock: <first line of the goal>`. */
+export function pullRequestTitle(goal: string): string {
+  const first = goal.trim().split('\n')[0] ?? '';
+  return `drydock: ${first.length > 72 ? `${first.slice(0, 71)}…` : first}`;
+}
+
+/** The PR body: summary, rationale, files changed, verification, model and tokens. */
+export function pullRequestBody(o: PullRequestTextOptions): string {
+  const added = o.files.reduce((n, f) => n + (f.additions ?? 0), 0);
+  const deleted = o.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
+  const lines = [
+    '## Summary',
+    '',
+    o.summary.trim() || '(the model gave no summary)',
+    '',
+    '## Goal',
+    '',
+    quote(o.goal),
+    '',
+    '## Rationale',
+    '',
+    o.rationale.trim() || '(the model gave no rationale)',
+    '',
+    `## Files changed (${o.files.length} files, +${added} −${deleted})`,
+    '',
+    ...o.files.map((f) => `- \`${f.path}\` ${f.status} ${f.additions === null ? '(binary)' : `+${f.additions} −${f.deletions ?? 0}`}`),
+    '',
+    '## Verification',
+    '',
+    ...o.checks.flatMap((c) => [
+      `- \`${c.command}\` → exit ${c.exitCode} ${c.passed ? '✅ passed' : '❌ failed'} (${(c.durationMs / 1000).toFixed(1)} s)`,
+      '',
+      '```',
+      c.logTail.trimEnd().replace(/```/g, "'''"),
+      '```',
+      '',
+    ]),
+    '## Model and cost',
+    '',
+    `- model: ${o.model ?? 'default'}`,
+    `- model turns: ${o.iterations}`,
+    `- tokens: ${o.usage.totalTokens} (prompt ${o.usage.promptTokens}, completion ${o.usage.completionTokens})`,
+    `- cost: ${o.costUsd === undefined ? 'not priced' : `$${o.costUsd.toFixed(4)}`}`,
+    `- workflow: ${o.workflowUrl ?? o.goalId}`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** The commit message: title, summary and the Drydock trailers. */
+export function commitMessage(o: PullRequestTextOptions): string {
+  return [
+    pullRequestTitle(o.goal),
+    '',
+    o.summary.trim() || 'Change made by drydock.',
+    '',
+    `Drydock-Workflow: ${o.goalId}`,
+    `Drydock-Tokens: ${o.usage.totalTokens}`,
+    `Drydock-Cost-USD: ${(o.costUsd ?? 0).toFixed(4)}`,
+    '',
+  ].join('\n');
+}
+
+function quote(text: string): string {
+  const t = text.trim();
+  const clipped = t.length > 2000 ? `${t.slice(0, 2000)}…` : t;
+  return clipped
+    .split('\n')
+    .map((l) => `> ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,21 @@
+/** What workers register: createAgentActivities and createSandboxActivities. */
+import { createCodeHostActivities, type CodeHostActivityDeps } from './codehost/activities';
+import { createModelActivities, type ModelActivityDeps } from './model/activities';
+import { createSandboxActivities, type SandboxActivityDeps } from './sandbox/activities';
+import type { AgentActivities, SandboxActivities } from './activity-types';
+
+export type { AgentActivities, SandboxActivities } from './activity-types';
+export { createSandboxActivities, type SandboxActivityDeps } from './sandbox/activities';
+
+/** What the agent worker's activities need. */
+export type AgentActivityDeps = ModelActivityDeps & CodeHostActivityDeps;
+
+/** The agent queue's activities: conversation, model calls, publishing. */
+export function createAgentActivities(deps: AgentActivityDeps): AgentActivities {
+  return { ...createModelActivities(deps), ...createCodeHostActivities(deps) };
+}
+
+/** Both queues' activities, for a single-process worker. */
+export function createActivities(deps: AgentActivityDeps & SandboxActivityDeps): AgentActivities & SandboxActivities {
+  return { ...createAgentActivities(deps), ...createSandboxActivities(deps) };
+}

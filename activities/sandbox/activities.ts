@@ -1,0 +1,289 @@
+/**
+ * Sandbox-side activities: provision and destroy a goal's container, copy the
+ * repository in, inspect it, run tool calls and checks, and collect the change.
+ * Registered by the sandbox worker; every one is safe to run twice.
+ */
+import { createHash } from 'crypto';
+import { spawn } from 'child_process';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { CheckResult, SandboxRef } from '../../workflows/types';
+import { sandboxHostQueue } from '../../workflows/queues';
+import type { ArtifactStore } from '../store/artifact-store';
+import { goalPrefix, readMessage, safeSegment, writeMessage } from '../store/conversation';
+import { cloneRepository } from '../codehost/git';
+import type { ChangedFile } from '../codehost/code-host';
+import { runToolCall } from '../tools/registry';
+import { WORKSPACE, type ExecResult, type Sandbox } from './sandbox';
+import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
+import { trimOutput } from './trim-output';
+
+/** What the sandbox activities need. */
+export interface SandboxActivityDeps {
+  sandbox: Sandbox;
+  store: ArtifactStore;
+  /** This worker's host name: its queue is `drydock-sandbox-<host>`. */
+  host: string;
+  /** The sandbox image tag. */
+  image: string;
+}
+
+/** Input of provisionSandbox. */
+export interface ProvisionSandboxInput {
+  goalId: string;
+}
+
+/** Input of copyRepository. */
+export interface CopyRepositoryInput {
+  sandbox: SandboxRef;
+  repository: string;
+  baseBranch?: string;
+}
+
+/** What copyRepository copied. */
+export interface CopiedRepository {
+  baseBranch: string;
+  baseCommit: string;
+}
+
+/** What inspectRepository found. */
+export interface RepositoryInspection {
+  /** Artifact key of AGENTS.md, when the repository has one. */
+  instructionsRef?: string;
+  /** The checks AGENTS.md names, else detected ones. */
+  checks: string[];
+}
+
+/** Input of runTool: where the call is in the conversation and where its result goes. */
+export interface RunToolInput {
+  sandbox: SandboxRef;
+  goalId: string;
+  assistantIndex: number;
+  callId: string;
+  resultIndex: number;
+  commandTimeoutSeconds: number;
+  maxOutputBytes: number;
+}
+
+/** What runTool returns to the workflow: no output, only a summary. */
+export interface ToolRunSummary {
+  ok: boolean;
+  summary: string;
+  exitCode?: number;
+}
+
+/** Input of runChecks. */
+export interface RunChecksInput {
+  sandbox: SandboxRef;
+  goalId: string;
+  checks: string[];
+  step: number;
+  timeoutSeconds?: number;
+  /** When set, the results are written to the conversation as the reply to this tool call. */
+  reply?: { callId: string; index: number };
+}
+
+/** What collectChange found. */
+export interface CollectedChange {
+  patchRef: string;
+  files: ChangedFile[];
+}
+
+/** Bytes of a check's log kept in history and in the PR body. */
+const CHECK_LOG_TAIL_BYTES = 3000;
+/** Bytes of AGENTS.md read. */
+const MAX_INSTRUCTIONS_BYTES = 32 * 1024;
+
+/** Container name of a goal: deterministic, so provisioning twice finds the first. */
+export function containerNameFor(goalId: string): string {
+  const hash = createHash('sha256').update(goalId).digest('hex').slice(0, 10);
+  return `drydock-${safeSegment(goalId).replace(/^[^A-Za-z0-9]+/, '').slice(0, 40)}-${hash}`;
+}
+
+/** Creates the sandbox activities. */
+export function createSandboxActivities(deps: SandboxActivityDeps) {
+  const exec = async (ref: SandboxRef, argv: string[], options: Parameters<Sandbox['exec']>[2] = {}): Promise<ExecResult> =>
+    deps.sandbox.exec(ref.containerId, argv, options);
+
+  return {
+    /** Creates (or finds) the goal's hardened container on this host. */
+    async provisionSandbox(input: ProvisionSandboxInput): Promise<SandboxRef> {
+      const name = containerNameFor(input.goalId);
+      const { id } = await deps.sandbox.create({
+        name,
+        image: deps.image,
+        labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host },
+      });
+      return { containerId: id, containerName: name, taskQueue: sandboxHostQueue(deps.host), host: deps.host };
+    },
+
+    /** Clones the repository on this worker (hooks off, no credentials) and copies it into /workspace. */
+    async copyRepository(input: CopyRepositoryInput): Promise<CopiedRepository> {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-clone-'));
+      try {
+        let cloned;
+        try {
+          cloned = await cloneRepository(input.repository, input.baseBranch, path.join(dir, 'repo'));
+        } catch (err) {
+          const detail = err instanceof Error ? err.message : String(err);
+          throw ApplicationFailure.nonRetryable(
+            `cannot clone ${input.repository}${input.baseBranch ? ` (branch ${input.baseBranch})` : ''}: ${detail}`,
+            'InvalidRepository',
+          );
+        }
+        await deps.sandbox.putArchive(input.sandbox.containerId, tarOf(cloned.dir), WORKSPACE);
+        return { baseBranch: cloned.baseBranch, baseCommit: cloned.baseCommit };
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    },
+
+    /** Reads AGENTS.md and the files that imply checks. */
+    async inspectRepository(input: { sandbox: SandboxRef; goalId: string }): Promise<RepositoryInspection> {
+      const result = await exec(input.sandbox, ['python3', '-c', INSPECT_SCRIPT, String(MAX_INSTRUCTIONS_BYTES)], {
+        maxOutputBytes: 4 * MAX_INSTRUCTIONS_BYTES,
+        timeoutMs: 30_000,
+      });
+      if (result.exitCode !== 0) throw new Error(`inspecting the repository failed: ${result.stderr.slice(0, 500)}`);
+      const facts = JSON.parse(result.stdout) as RepositoryFacts & { agents?: string };
+      let instructionsRef: string | undefined;
+      let checks: string[] = [];
+      if (facts.agents) {
+        instructionsRef = `${goalPrefix(input.goalId)}/instructions.md`;
+        await deps.store.put(instructionsRef, facts.agents);
+        checks = checksFromInstructions(facts.agents);
+      }
+      if (checks.length === 0) checks = detectChecks(facts);
+      return { instructionsRef, checks };
+    },
+
+    /** Runs one tool call of the model in the sandbox and writes its result to the conversation. */
+    async runTool(input: RunToolInput): Promise<ToolRunSummary> {
+      const message = await readMessage(deps.store, input.goalId, input.assistantIndex);
+      const call = message.role === 'assistant' ? message.tool_calls?.find((c) => c.id === input.callId) : undefined;
+      if (!call) throw ApplicationFailure.nonRetryable(`tool call ${input.callId} not found at message ${input.assistantIndex}`, 'ToolCallNotFound');
+      const outcome = await runToolCall(
+        {
+          sandbox: deps.sandbox,
+          containerId: input.sandbox.containerId,
+          commandTimeoutMs: input.commandTimeoutSeconds * 1000,
+          maxOutputBytes: input.maxOutputBytes,
+        },
+        call.function.name,
+        call.function.arguments,
+      );
+      await writeMessage(deps.store, input.goalId, input.resultIndex, { role: 'tool', tool_call_id: call.id, content: outcome.output });
+      return { ok: outcome.ok, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode };
+    },
+
+    /** Runs the checks; logs go to the store, tails to history; optionally answers a finish call. */
+    async runChecks(input: RunChecksInput): Promise<CheckResult[]> {
+      const results: CheckResult[] = [];
+      for (const [i, command] of input.checks.entries()) {
+        Context.current().heartbeat({ check: i });
+        const r = await exec(input.sandbox, ['bash', '-lc', command], {
+          timeoutMs: (input.timeoutSeconds ?? 600) * 1000,
+          maxOutputBytes: 512 * 1024,
+        });
+        const log = `$ ${command}\n${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}${r.timedOut ? `\n[timed out after ${input.timeoutSeconds ?? 600} s]` : ''}\n[exit ${r.exitCode}]\n`;
+        const logRef = `${goalPrefix(input.goalId)}/checks/${String(input.step).padStart(5, '0')}-${i}.log`;
+        await deps.store.put(logRef, log);
+        results.push({
+          command,
+          exitCode: r.exitCode,
+          passed: r.exitCode === 0 && !r.timedOut,
+          durationMs: r.durationMs,
+          logTail: trimOutput(Buffer.from(log), CHECK_LOG_TAIL_BYTES),
+          logRef,
+        });
+      }
+      if (input.reply) {
+        const allPassed = results.every((r) => r.passed);
+        const text = [
+          allPassed ? 'All checks passed.' : 'The checks failed, so the goal is not met yet. Fix the problem, then call finish again.',
+          ...results.map((r) => `\n$ ${r.command} → exit ${r.exitCode} (${r.passed ? 'passed' : 'failed'})\n${r.passed ? '' : r.logTail}`),
+        ].join('\n');
+        await writeMessage(deps.store, input.goalId, input.reply.index, { role: 'tool', tool_call_id: input.reply.callId, content: text });
+      }
+      return results;
+    },
+
+    /** Stages everything and stores the binary-safe diff against the base commit. */
+    async collectChange(input: { sandbox: SandboxRef; goalId: string; baseCommit: string }): Promise<CollectedChange> {
+      const git = async (args: string[]) => {
+        const r = await exec(input.sandbox, ['git', '-c', 'core.hooksPath=/dev/null', ...args], { maxOutputBytes: 64 * 1024 * 1024, timeoutMs: 120_000 });
+        if (r.exitCode !== 0) throw new Error(`git ${args[0]} in the sandbox failed: ${r.stderr.slice(0, 500)}`);
+        return r.stdout;
+      };
+      await git(['add', '--all']);
+      const patch = await git(['diff', '--cached', '--binary', '--full-index', input.baseCommit]);
+      const numstat = await git(['diff', '--cached', '--numstat', '-M', input.baseCommit]);
+      const nameStatus = await git(['diff', '--cached', '--name-status', '-M', input.baseCommit]);
+      const patchRef = `${goalPrefix(input.goalId)}/change.patch`;
+      await deps.store.put(patchRef, patch);
+      return { patchRef, files: parseChangedFiles(numstat, nameStatus).slice(0, 500) };
+    },
+
+    /** Runs one command (used by sandboxSmoke). */
+    async runCommand(input: { sandbox: SandboxRef; argv: string[]; timeoutSeconds: number }): Promise<ExecResult> {
+      return exec(input.sandbox, input.argv, { timeoutMs: input.timeoutSeconds * 1000, maxOutputBytes: 16 * 1024 });
+    },
+
+    /** Removes the goal's container and its workspace; one already gone is fine. */
+    async destroySandbox(input: { sandbox: SandboxRef }): Promise<void> {
+      await deps.sandbox.destroy(input.sandbox.containerId);
+    },
+  };
+}
+
+/** Joins `git diff --numstat` and `--name-status` output into ChangedFile records. */
+export function parseChangedFiles(numstat: string, nameStatus: string): ChangedFile[] {
+  const statuses = nameStatus
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const parts = line.split('\t');
+      return { status: (parts[0] ?? '?').charAt(0), path: parts[parts.length - 1] ?? '' };
+    });
+  const stats = numstat
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [add, del] = line.split('\t');
+      return { additions: add === '-' ? null : Number(add), deletions: del === '-' ? null : Number(del) };
+    });
+  return statuses.map((s, i) => ({ ...s, additions: stats[i]?.additions ?? null, deletions: stats[i]?.deletions ?? null }));
+}
+
+/** A tar stream of a folder with every entry owned by the sandbox user. */
+function tarOf(dir: string): NodeJS.ReadableStream {
+  const child = spawn('tar', ['--owner=1000', '--group=1000', '--numeric-owner', '-C', dir, '-c', '.'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return child.stdout;
+}
+
+/** Runs in the sandbox: prints what detectChecks needs and AGENTS.md, as JSON. */
+const INSPECT_SCRIPT = `
+import json, os, sys
+limit = int(sys.argv[1])
+def read(name):
+    try:
+        with open(name, 'rb') as f:
+            return f.read(limit).decode('utf-8', 'replace')
+    except OSError:
+        return None
+entries = sorted(os.listdir('.'))
+py = False
+for root, dirs, files in os.walk('.'):
+    if root.count(os.sep) >= 2:
+        dirs[:] = []
+    dirs[:] = [d for d in dirs if d not in ('.git', 'node_modules', '.venv', 'venv')]
+    if any((f.startswith('test_') or f.endswith('_test.py')) and f.endswith('.py') for f in files):
+        py = True
+        break
+print(json.dumps({'rootEntries': entries, 'packageJson': read('package.json'), 'makefile': read('Makefile'),
+                  'hasPythonTests': py, 'agents': read('AGENTS.md')}))
+`;

@@ -1,0 +1,317 @@
+/**
+ * The Docker implementation of the Sandbox port: one hardened container per goal,
+ * named from the workflow id, with the workspace on an anonymous volume that is
+ * removed with the container.
+ */
+import Dockerode from 'dockerode';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
+import { ExecOptions, ExecResult, Sandbox, SandboxSpec, WORKSPACE } from './sandbox';
+import { SandboxImageNotFoundError, SandboxNotFoundError, SandboxNotRunningError } from './errors';
+import { OutputCollector } from './trim-output';
+
+/** What callers pass to DockerSandbox. */
+export interface DockerSandboxOptions {
+  /** The engine client; dockerode's default (DOCKER_HOST or the local socket) when absent. */
+  docker?: Dockerode;
+}
+
+/** The uid:gid every sandbox process runs as (the image's `drydock` user). */
+export const SANDBOX_USER = '1000:1000';
+const SANDBOX_UID = 1000;
+const SANDBOX_GID = 1000;
+
+/** Limits used when the spec leaves them out. */
+export const SANDBOX_DEFAULTS = {
+  memoryBytes: 2 * 1024 ** 3,
+  cpus: 2,
+  pidsLimit: 512,
+  maxOutputBytes: 1024 * 1024,
+} as const;
+
+/** Label set on every container drydock creates; the reaper looks for it. */
+export const MANAGED_LABEL = 'drydock.managed';
+
+/** Seconds `timeout` waits after SIGTERM before SIGKILL. */
+const KILL_GRACE_SECONDS = 2;
+/** How long past the in-container deadline the host gives up on the stream. */
+const HOST_GRACE_MS = (KILL_GRACE_SECONDS + 5) * 1000;
+
+/** The HTTP status an engine error carries, if any. */
+function statusOf(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** A sandbox backed by a local or remote Docker engine. */
+export class DockerSandbox implements Sandbox {
+  private readonly docker: Dockerode;
+
+  constructor(options: DockerSandboxOptions = {}) {
+    this.docker = options.docker ?? new Dockerode();
+  }
+
+  async create(spec: SandboxSpec): Promise<{ id: string; created: boolean }> {
+    const existing = await this.startExisting(spec.name);
+    if (existing) return { id: existing, created: false };
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer(containerOptions(spec));
+    } catch (err) {
+      // Another caller created the same name between our inspect and create.
+      if (statusOf(err) === 409) {
+        const raced = await this.startExisting(spec.name);
+        if (raced) return { id: raced, created: false };
+      }
+      if (statusOf(err) === 404) throw new SandboxImageNotFoundError(spec.image);
+      throw err;
+    }
+    await startTolerant(container);
+    return { id: container.id, created: true };
+  }
+
+  async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new Error('exec needs a command');
+    const maxOutputBytes = options.maxOutputBytes ?? SANDBOX_DEFAULTS.maxOutputBytes;
+    const timeoutMs = options.timeoutMs;
+    const cmd =
+      timeoutMs === undefined
+        ? argv
+        : ['timeout', '-k', String(KILL_GRACE_SECONDS), (timeoutMs / 1000).toFixed(3), ...argv];
+    const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
+    const container = this.docker.getContainer(id);
+    let exec: Dockerode.Exec;
+    try {
+      exec = await container.exec({
+        Cmd: cmd,
+        User: SANDBOX_USER,
+        WorkingDir: options.cwd ?? WORKSPACE,
+        Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        AttachStdin: stdin !== undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      });
+    } catch (err) {
+      throw this.translate(err, id);
+    }
+
+    const started = Date.now();
+    const stdout = new OutputCollector(maxOutputBytes);
+    const stderr = new OutputCollector(maxOutputBytes);
+    let stream: NodeJS.ReadWriteStream;
+    try {
+      stream = await exec.start({ hijack: stdin !== undefined, stdin: stdin !== undefined });
+    } catch (err) {
+      throw this.translate(err, id);
+    }
+    const abandoned = await this.drain(exec, stream, stdout, stderr, stdin, timeoutMs);
+    const durationMs = Date.now() - started;
+    const exitCode = abandoned ? await this.exitCodeIfDone(exec) : await this.exitCodeOf(exec);
+    // 124: `timeout` sent SIGTERM; 137: it had to send SIGKILL. The elapsed-time check
+    // keeps a command that exits 124/137 by itself (an OOM kill) from counting as a timeout.
+    const timedOut =
+      timeoutMs !== undefined &&
+      (abandoned || ((exitCode === 124 || exitCode === 137) && durationMs >= timeoutMs));
+    return {
+      exitCode: exitCode ?? 137,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      stdoutBytes: stdout.total,
+      stderrBytes: stderr.total,
+      timedOut,
+      durationMs,
+    };
+  }
+
+  async putArchive(id: string, archive: NodeJS.ReadableStream | Buffer, path: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).putArchive(ownedBySandboxUser(archive), { path });
+    } catch (err) {
+      throw this.translate(err, id);
+    }
+  }
+
+  async isRunning(id: string): Promise<boolean> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return info.State.Running;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  async destroy(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      // 404: already gone. 409: a removal of the same container is already in progress.
+      if (statusOf(err) === 404 || statusOf(err) === 409) return;
+      throw err;
+    }
+  }
+
+  /** Starts the container with this name if it exists; returns its id, or undefined. */
+  private async startExisting(name: string): Promise<string | undefined> {
+    const container = this.docker.getContainer(name);
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+    if (!info.State.Running) await startTolerant(container);
+    return info.Id;
+  }
+
+  /**
+   * Pumps stdin in and demultiplexed output out until the stream ends. Returns true
+   * when the host-side safety timer gave up on a stream that did not end (a
+   * background process holding stdout open past the deadline).
+   */
+  private drain(
+    exec: Dockerode.Exec,
+    stream: NodeJS.ReadWriteStream,
+    stdout: OutputCollector,
+    stderr: OutputCollector,
+    stdin: Buffer | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      const demux = new Demultiplexer(stdout, stderr);
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (abandoned: boolean) => {
+        if (timer) clearTimeout(timer);
+        resolve(abandoned);
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          (stream as unknown as { destroy(): void }).destroy();
+          finish(true);
+        }, timeoutMs + HOST_GRACE_MS);
+      }
+      stream.on('data', (chunk: Buffer) => demux.push(chunk));
+      stream.on('end', () => finish(false));
+      stream.on('close', () => finish(false));
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        // The command may exit without reading all of its stdin; the write side then fails.
+        if (e.code === 'EPIPE' || e.code === 'ECONNRESET') return;
+        if (timer) clearTimeout(timer);
+        reject(e);
+      });
+      if (stdin !== undefined) {
+        // Ending the write side half-closes the hijacked connection: the command sees EOF.
+        stream.end(stdin);
+      }
+    });
+  }
+
+  /** Reads the exit code; the engine can report the exec as running for a moment after its stream ends. */
+  private async exitCodeOf(exec: Dockerode.Exec): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const info = await exec.inspect();
+      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+      if (attempt >= 50) throw new Error(`exec ${exec.id} did not report an exit code`);
+      await new Promise((r) => setTimeout(r, 20 * Math.min(attempt + 1, 10)));
+    }
+  }
+
+  /** The exit code of an exec the host gave up on, if it has finished after all. */
+  private async exitCodeIfDone(exec: Dockerode.Exec): Promise<number | null> {
+    const info = await exec.inspect();
+    return info.Running ? null : info.ExitCode;
+  }
+
+  /** Maps engine errors about the container to the port's errors. */
+  private translate(err: unknown, id: string): unknown {
+    if (statusOf(err) === 404) return new SandboxNotFoundError(id);
+    if (statusOf(err) === 409) return new SandboxNotRunningError(id);
+    return err;
+  }
+}
+
+/**
+ * Splits the engine's multiplexed stream (without a TTY): frames of an 8-byte header
+ * (stream type, 3 zero bytes, big-endian length) and a payload; 1 is stdout, 2 stderr.
+ */
+class Demultiplexer {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly stdout: OutputCollector,
+    private readonly stderr: OutputCollector,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 8) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      const payload = this.pending.subarray(8, 8 + size);
+      (this.pending[0] === 2 ? this.stderr : this.stdout).push(payload);
+      this.pending = this.pending.subarray(8 + size);
+    }
+  }
+}
+
+/** The container a spec describes: hardened, limited, and with nothing from the host. */
+function containerOptions(spec: SandboxSpec): Dockerode.ContainerCreateOptions {
+  const tmpfsOptions = `rw,exec,nosuid,nodev,uid=${SANDBOX_UID},gid=${SANDBOX_GID}`;
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Cmd: ['sleep', 'infinity'],
+    User: SANDBOX_USER,
+    WorkingDir: WORKSPACE,
+    Env: ['HOME=/home/drydock'],
+    Labels: { ...spec.labels, [MANAGED_LABEL]: 'true' },
+    HostConfig: {
+      NetworkMode: spec.network ? 'bridge' : 'none',
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      // Without a Source the volume is anonymous, so `remove({ v: true })` deletes it.
+      Mounts: [{ Type: 'volume', Source: '', Target: WORKSPACE }],
+      Tmpfs: {
+        '/tmp': `${tmpfsOptions},mode=1777,size=1g`,
+        '/home/drydock': `${tmpfsOptions},mode=0755,size=256m`,
+      },
+      PidsLimit: spec.pidsLimit ?? SANDBOX_DEFAULTS.pidsLimit,
+      Memory: spec.memoryBytes ?? SANDBOX_DEFAULTS.memoryBytes,
+      MemorySwap: spec.memoryBytes ?? SANDBOX_DEFAULTS.memoryBytes,
+      NanoCpus: Math.round((spec.cpus ?? SANDBOX_DEFAULTS.cpus) * 1e9),
+      // An init as PID 1 reaps the zombies that exec'd commands leave behind.
+      Init: true,
+    },
+  };
+}
+
+/** Starts a container; one that is already running (304) is fine. */
+async function startTolerant(container: Dockerode.Container): Promise<void> {
+  try {
+    await container.start();
+  } catch (err) {
+    if (statusOf(err) !== 304) throw err;
+  }
+}
+
+/**
+ * Rewrites a tar so every entry belongs to the sandbox user: the engine keeps the
+ * owners written in the archive, and root-owned files would be read-only to the agent.
+ */
+function ownedBySandboxUser(archive: NodeJS.ReadableStream | Buffer): Readable {
+  const extract = tar.extract();
+  const pack = tar.pack();
+  extract.on('entry', (header, body, next) => {
+    const entry = pack.entry({ ...header, uid: SANDBOX_UID, gid: SANDBOX_GID, uname: '', gname: '' }, next);
+    body.pipe(entry);
+  });
+  extract.on('finish', () => pack.finalize());
+  const source = Buffer.isBuffer(archive) ? Readable.from([archive]) : (archive as Readable);
+  pipeline(source, extract).catch((err: Error) => pack.destroy(err));
+  // tar-stream's streams are streamx streams; dockerode pipes a Node stream.
+  return Readable.from(pack);
+}

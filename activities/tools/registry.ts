@@ -1,0 +1,91 @@
+/** The tools the model can call, their definitions, and the dispatcher of one call. */
+import type { ToolDefinition } from '../model/model-client';
+import { applyPatch } from './apply-patch';
+import { argumentObject, requiredString } from './arguments';
+import { ToolArgumentError } from './errors';
+import { listFiles } from './list-files';
+import { readFile } from './read-file';
+import { search } from './search';
+import { oneLine } from './sandbox-helper';
+import { shell } from './shell';
+import { writeFile } from './write-file';
+import type { Tool, ToolContext, ToolOutcome } from './tool';
+
+/** Every tool that runs in the sandbox. */
+export const TOOLS: readonly Tool[] = [shell, readFile, writeFile, applyPatch, search, listFiles];
+
+/** Name of the tool that ends the goal; the workflow handles it, the sandbox never runs it. */
+export const FINISH_TOOL_NAME = 'finish';
+
+/** Arguments of finish. */
+export interface FinishArgs {
+  summary: string;
+  rationale: string;
+}
+
+/** The finish tool's definition for the model. */
+export const finishToolDefinition: ToolDefinition = {
+  name: FINISH_TOOL_NAME,
+  description:
+    'Call when the goal is done (or cannot be done): the workspace changes become the pull request. ' +
+    'summary is the PR title-like one-liner; rationale explains what changed and why, and how it was checked.',
+  parameters: {
+    type: 'object',
+    properties: {
+      summary: { type: 'string', description: 'One line: what was done.' },
+      rationale: { type: 'string', description: 'What changed and why, and how it was verified.' },
+    },
+    required: ['summary', 'rationale'],
+  },
+};
+
+/** Checks finish's arguments; throws ToolArgumentError with a message for the model. */
+export function parseFinishArgs(raw: unknown): FinishArgs {
+  const args = argumentObject(raw);
+  return { summary: requiredString(args, 'summary'), rationale: requiredString(args, 'rationale') };
+}
+
+/** The definitions sent to the model: every tool plus finish. */
+export function toolDefinitions(): ToolDefinition[] {
+  return [
+    ...TOOLS.map(({ name, description, parameters }) => ({ name, description, parameters })),
+    finishToolDefinition,
+  ];
+}
+
+/** The sandbox tool with this name, if any. */
+export function findTool(name: string): Tool | undefined {
+  return TOOLS.find((tool) => tool.name === name);
+}
+
+/**
+ * Runs one tool call of the model. Malformed JSON, an unknown tool and invalid
+ * arguments come back as ok=false for the model; infrastructure errors are thrown.
+ */
+export async function runToolCall(ctx: ToolContext, name: string, rawArgumentsJson: string): Promise<ToolOutcome> {
+  if (name === FINISH_TOOL_NAME) throw new Error('finish is handled by the workflow, not run as a tool');
+  const tool = findTool(name);
+  if (!tool) {
+    const known = [...TOOLS.map((t) => t.name), FINISH_TOOL_NAME].join(', ');
+    return refuse(`unknown tool ${JSON.stringify(name)}; the tools are: ${known}`);
+  }
+  let raw: unknown;
+  try {
+    // Some models send an empty string for a call without arguments.
+    raw = rawArgumentsJson.trim() === '' ? {} : JSON.parse(rawArgumentsJson);
+  } catch (err) {
+    return refuse(`arguments of ${name} are not valid JSON (${(err as Error).message}); send one JSON object`);
+  }
+  try {
+    const args = tool.parse(raw);
+    return await tool.run(ctx, args);
+  } catch (err) {
+    if (err instanceof ToolArgumentError) return refuse(`invalid arguments for ${name}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** An outcome for a call the model got wrong. */
+function refuse(message: string): ToolOutcome {
+  return { ok: false, output: message, summary: oneLine(message) };
+}

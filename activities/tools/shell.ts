@@ -1,0 +1,82 @@
+/** shell: runs a bash command in the workspace. */
+import * as path from 'node:path';
+import { WORKSPACE } from '../sandbox/sandbox';
+import { argumentObject, optionalNumber, optionalString, requiredString } from './arguments';
+import { ToolArgumentError } from './errors';
+import { oneLine } from './sandbox-helper';
+import type { Tool } from './tool';
+
+/** Longest timeout the model may ask for, in seconds. */
+const MAX_TIMEOUT_SECONDS = 3600;
+
+/** Arguments of shell. */
+export interface ShellArgs {
+  command: string;
+  /** Directory relative to the workspace root. */
+  cwd?: string;
+  timeout_seconds?: number;
+}
+
+/** Runs `bash -lc command` in the workspace (or a subdirectory) with a timeout; output is capped. */
+export const shell: Tool<ShellArgs> = {
+  name: 'shell',
+  description:
+    'Run a bash command in the workspace (no network). Output shows the exit code, stdout and stderr, ' +
+    'each trimmed to its head and tail when long. Long-running commands are killed at the timeout.',
+  parameters: {
+    type: 'object',
+    properties: {
+      command: { type: 'string', description: 'The command, run with bash -lc.' },
+      cwd: { type: 'string', description: 'Directory relative to the workspace root (default: the root).' },
+      timeout_seconds: {
+        type: 'number',
+        minimum: 1,
+        maximum: MAX_TIMEOUT_SECONDS,
+        description: 'Kill the command after this many seconds (default: the policy timeout).',
+      },
+    },
+    required: ['command'],
+  },
+  isMutating: true,
+  parse(raw) {
+    const args = argumentObject(raw);
+    const cwd = optionalString(args, 'cwd');
+    return {
+      command: requiredString(args, 'command'),
+      cwd: cwd === undefined ? undefined : workspaceDirectory(cwd),
+      timeout_seconds: optionalNumber(args, 'timeout_seconds', { min: 1, max: MAX_TIMEOUT_SECONDS }),
+    };
+  },
+  async run(ctx, args) {
+    const timeoutMs = args.timeout_seconds === undefined ? ctx.commandTimeoutMs : args.timeout_seconds * 1000;
+    const directory = path.posix.join(WORKSPACE, args.cwd ?? '.');
+    // `cd` in bash rather than the exec's working directory: a missing directory is then
+    // an error message for the model, not an engine failure.
+    const result = await ctx.sandbox.exec(
+      ctx.containerId,
+      ['bash', '-c', 'cd -- "$1" && exec bash -lc "$2"', 'shell', directory, args.command],
+      { timeoutMs, maxOutputBytes: ctx.maxOutputBytes },
+    );
+    const status = result.timedOut
+      ? `timed out after ${timeoutMs / 1000}s; the command was killed (exit code ${result.exitCode})`
+      : `exit code: ${result.exitCode}`;
+    const sections = [status];
+    if (result.stdoutBytes > 0) sections.push(`--- stdout ---\n${result.stdout}`);
+    if (result.stderrBytes > 0) sections.push(`--- stderr ---\n${result.stderr}`);
+    return {
+      ok: result.exitCode === 0 && !result.timedOut,
+      output: sections.join('\n'),
+      summary: oneLine(`$ ${oneLine(args.command, 150)} → ${result.timedOut ? 'timed out' : `exit ${result.exitCode}`}`),
+      exitCode: result.exitCode,
+    };
+  },
+};
+
+/** A cwd as a path relative to the workspace root; refuses one that leaves it. */
+function workspaceDirectory(cwd: string): string {
+  const resolved = path.posix.resolve(WORKSPACE, cwd);
+  if (resolved !== WORKSPACE && !resolved.startsWith(`${WORKSPACE}/`)) {
+    throw new ToolArgumentError(`cwd must be inside the workspace, got ${JSON.stringify(cwd)}`);
+  }
+  return path.posix.relative(WORKSPACE, resolved) || '.';
+}

@@ -1,0 +1,40 @@
+/**
+ * A tool the model can call: a handler with a name, a JSON schema, whether it
+ * changes the workspace, and `run`. What goes wrong that the model should see
+ * (a bad argument, a failing command, a path outside the workspace) comes back
+ * as a ToolOutcome with ok=false; only infrastructure failures throw.
+ */
+import type { Sandbox } from '../sandbox/sandbox';
+
+/** What a tool runs with. */
+export interface ToolContext {
+  sandbox: Sandbox;
+  containerId: string;
+  /** Timeout of one command, in ms. */
+  commandTimeoutMs: number;
+  /** Bytes of output kept for the model (head + tail). */
+  maxOutputBytes: number;
+}
+
+/** What a tool call gave back. */
+export interface ToolOutcome {
+  ok: boolean;
+  /** The text the model reads (already capped). */
+  output: string;
+  /** One line (at most 200 characters) for status, history and the UI. */
+  summary: string;
+  /** The command's exit code, for tools that run one. */
+  exitCode?: number;
+}
+
+/** One tool. `parse` throws ToolArgumentError with a message for the model. */
+export interface Tool<A = unknown> {
+  name: string;
+  description: string;
+  /** JSON schema of the arguments, sent to the model. */
+  parameters: Record<string, unknown>;
+  /** True when the tool can change the workspace (checkpoints follow such calls). */
+  isMutating: boolean;
+  parse(args: unknown): A;
+  run(ctx: ToolContext, args: A): Promise<ToolOutcome>;
+}

@@ -1,0 +1,16 @@
+/** The Temporal client the CLI uses, with a clear error when the server does not answer. */
+import { Client, Connection } from '@temporalio/client';
+import type { DrydockConfig } from '../workers/config';
+
+/** Connects to Temporal; throws an Error that says how to start the dev server. */
+export async function connectClient(config: DrydockConfig): Promise<{ client: Client; close: () => Promise<void> }> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '5s' });
+  } catch (err) {
+    throw new Error(
+      `cannot reach Temporal at ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); start it with \`npm run dev-server\` or set TEMPORAL_ADDRESS`,
+    );
+  }
+  return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
+}

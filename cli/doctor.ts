@@ -1,0 +1,85 @@
+/** `drydock doctor`: one line per thing a goal needs, with how to fix what is missing. */
+import Dockerode from 'dockerode';
+import { resolveSandboxImage } from '../activities/sandbox/image-tag';
+import { dockerFor } from '../workers/create-workers';
+import type { DrydockConfig } from '../workers/config';
+import { connectClient } from './connect';
+import { printJson } from './output';
+
+/** One check's verdict. */
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  /** What was found, or what is wrong and how to fix it. */
+  detail: string;
+  /** False for checks that inform but do not block a goal. */
+  required: boolean;
+}
+
+/** Runs every check; returns the exit code (1 when a required check fails). */
+export async function doctor(config: DrydockConfig, json: boolean): Promise<number> {
+  const checks = await Promise.all([checkTemporal(config), checkDockerAndImage(config)]).then(([t, d]) => [t, ...d, checkModel(config)]);
+  if (json) printJson({ ok: checks.every((c) => c.ok || !c.required), checks });
+  else for (const c of checks) process.stdout.write(`${c.ok ? '✔' : c.required ? '✘' : '•'} ${c.name.padEnd(14)} ${c.detail}\n`);
+  return checks.every((c) => c.ok || !c.required) ? 0 : 1;
+}
+
+async function checkTemporal(config: DrydockConfig): Promise<DoctorCheck> {
+  try {
+    const { client, close } = await connectClient(config);
+    try {
+      await client.workflowService.getSystemInfo({});
+      return { name: 'Temporal', ok: true, detail: `answers at ${config.temporalAddress} (namespace ${config.namespace}); UI ${config.temporalUiUrl}`, required: true };
+    } finally {
+      await close();
+    }
+  } catch (err) {
+    return { name: 'Temporal', ok: false, detail: err instanceof Error ? err.message : String(err), required: true };
+  }
+}
+
+async function checkDockerAndImage(config: DrydockConfig): Promise<DoctorCheck[]> {
+  const docker: Dockerode = dockerFor(config);
+  let version: string;
+  try {
+    version = (await withTimeout(docker.version(), 5000)).Version;
+  } catch (err) {
+    return [
+      {
+        name: 'Docker',
+        ok: false,
+        detail: `no Docker engine answers at ${config.dockerHost ?? '/var/run/docker.sock'} (${err instanceof Error ? err.message : String(err)}); start it with \`npm run setup\` (starts dockerd as root) or \`sudo systemctl start docker\``,
+        required: true,
+      },
+      { name: 'sandbox image', ok: false, detail: 'not checked: Docker does not answer', required: true },
+    ];
+  }
+  const dockerCheck: DoctorCheck = { name: 'Docker', ok: true, detail: `engine ${version} answers`, required: true };
+  let image: string;
+  try {
+    image = config.sandboxImage ?? (await resolveSandboxImage());
+  } catch (err) {
+    return [dockerCheck, { name: 'sandbox image', ok: false, detail: String(err), required: true }];
+  }
+  try {
+    await docker.getImage(image).inspect();
+    return [dockerCheck, { name: 'sandbox image', ok: true, detail: `${image} present`, required: true }];
+  } catch {
+    return [dockerCheck, { name: 'sandbox image', ok: false, detail: `${image} is missing; build it with \`npm run setup\` (or bash scripts/sandbox-image/build)`, required: true }];
+  }
+}
+
+function checkModel(config: DrydockConfig): DoctorCheck {
+  if (config.openaiBaseUrl) return { name: 'model', ok: true, detail: `endpoint ${config.openaiBaseUrl}, default model ${config.defaultModel}`, required: false };
+  if (config.openaiApiKey) return { name: 'model', ok: true, detail: `OpenAI API (OPENAI_API_KEY set), default model ${config.defaultModel}`, required: false };
+  return {
+    name: 'model',
+    ok: false,
+    detail: 'no OPENAI_API_KEY or OPENAI_BASE_URL: `npm run demo` uses the scripted model; set one of them to run goals on a real model',
+    required: false,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
+}

@@ -1,0 +1,97 @@
+/** `drydock status`, `result` and `cancel`: one goal, by workflow id. */
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { statusQuery } from '../workflows/messages';
+import type { GoalResult, GoalStatusView } from '../workflows/types';
+import type { DrydockConfig } from '../workers/config';
+import { connectClient } from './connect';
+import { UsageError } from './errors';
+import { printFields, printJson } from './output';
+
+/** Prints the status query's answer. */
+export async function status(config: DrydockConfig, id: string, json: boolean): Promise<number> {
+  return withGoal(config, id, async (handle) => {
+    const view: GoalStatusView = await handle.query(statusQuery);
+    if (json) {
+      printJson(view);
+      return 0;
+    }
+    printFields([
+      ['goal', `${view.workflowId}: ${firstLine(view.goal)}`],
+      ['repository', view.repository],
+      ['phase', view.phase],
+      ['iteration', `${view.iteration} / ${view.maxIterations}`],
+      ['tokens', `${view.usage.totalTokens} (prompt ${view.usage.promptTokens}, completion ${view.usage.completionTokens})`],
+      ['last tool', view.lastTool ? `${view.lastTool.name} ${view.lastTool.argumentsPreview.slice(0, 80)} → ${view.lastTool.summary}` : undefined],
+      ['checks', `${view.checks.state}${view.checks.results.map((c) => `  ${c.command} → ${c.exitCode}`).join('')}`],
+      ['sandbox host', view.sandboxHost],
+      ['result', view.result ? `${view.result.status}${view.result.reason ? `: ${view.result.reason}` : ''}` : undefined],
+    ]);
+    return 0;
+  });
+}
+
+/** Waits for the goal's result and prints it; exit 1 unless it succeeded. */
+export async function result(config: DrydockConfig, id: string, json: boolean): Promise<number> {
+  return withGoal(config, id, async (handle) => {
+    let r: GoalResult;
+    try {
+      r = (await handle.result()) as GoalResult;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const cause = err.cause?.message ?? err.message;
+        if (json) printJson({ workflowId: id, status: 'failed', reason: cause });
+        else process.stderr.write(`drydock: goal ${id} failed: ${cause}\n`);
+        return 1;
+      }
+      throw err;
+    }
+    if (json) printJson({ workflowId: id, ...r });
+    else printResult(id, r);
+    return r.status === 'succeeded' ? 0 : 1;
+  });
+}
+
+/** Asks Temporal to cancel the goal; the workflow tears its sandbox down. */
+export async function cancel(config: DrydockConfig, id: string): Promise<number> {
+  return withGoal(config, id, async (handle) => {
+    await handle.cancel();
+    process.stdout.write(`cancellation requested for ${id}\n`);
+    return 0;
+  });
+}
+
+/** Prints a GoalResult for people. */
+export function printResult(id: string, r: GoalResult): void {
+  printFields([
+    ['goal', id],
+    ['status', r.status],
+    ['summary', r.summary],
+    ['reason', r.reason],
+    ['pull request', r.pr ? `${r.pr.branch} → ${r.pr.base} (${r.pr.location})` : undefined],
+    ['checks', r.checks.map((c) => `${c.command} → exit ${c.exitCode}`).join(', ') || undefined],
+    ['model turns', r.iterations],
+    ['tokens', r.usage.totalTokens],
+  ]);
+}
+
+async function withGoal(
+  config: DrydockConfig,
+  id: string | undefined,
+  run: (handle: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<number>,
+): Promise<number> {
+  if (!id) throw new UsageError('give the goal id (the workflow id `drydock start` printed)');
+  const { client, close } = await connectClient(config);
+  try {
+    return await run(client.workflow.getHandle(id));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new UsageError(`no goal with id ${id} in namespace ${config.namespace}`);
+    throw err;
+  } finally {
+    await close();
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 100 ? `${line.slice(0, 99)}…` : line;
+}

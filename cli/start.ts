@@ -1,0 +1,104 @@
+/** `drydock start`: validates a goal at the edge and starts a codingAgent workflow. */
+import { execFile } from 'child_process';
+import { existsSync, readFileSync } from 'fs';
+import * as path from 'path';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { isGitUrl, validateGoalInput } from '../workflows/policy';
+import { AGENT_QUEUE } from '../workflows/queues';
+import type { GoalInput, GoalResult, PolicyOptions } from '../workflows/types';
+import type { DrydockConfig } from '../workers/config';
+import { connectClient } from './connect';
+import { UsageError } from './errors';
+import { goalWorkflowId } from './goal-id';
+import { printJson } from './output';
+import { printResult } from './goals';
+
+/** Options of `drydock start`, as parsed from the command line. */
+export interface StartOptions {
+  repo?: string;
+  branch?: string;
+  goal?: string;
+  goalFile?: string;
+  check?: string[];
+  model?: string;
+  maxIterations?: string;
+  id?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** Builds the GoalInput from the options, checks it, and checks that the repository and branch exist. */
+export async function goalInputFrom(o: StartOptions): Promise<GoalInput> {
+  let goal = o.goal;
+  if (o.goalFile) {
+    if (goal) throw new UsageError('give --goal or --goal-file, not both');
+    if (!existsSync(o.goalFile)) throw new UsageError(`--goal-file: no file ${o.goalFile}`);
+    goal = readFileSync(o.goalFile, 'utf8');
+  }
+  const repository = o.repo && !isGitUrl(o.repo) ? path.resolve(o.repo) : o.repo;
+  const policy: PolicyOptions = {};
+  if (o.maxIterations !== undefined) policy.maxIterations = Number(o.maxIterations);
+  const input: GoalInput = {
+    repository: repository ?? '',
+    goal: goal ?? '',
+    ...(o.branch ? { baseBranch: o.branch } : {}),
+    ...(o.check && o.check.length > 0 ? { checks: o.check } : {}),
+    ...(o.model ? { model: { name: o.model } } : {}),
+    ...(Object.keys(policy).length > 0 ? { policy } : {}),
+  };
+  const errors = validateGoalInput(input);
+  if (errors.length > 0) throw new UsageError(errors.join('; ').replace(/^repository is required.*?(;|$)/, '--repo is required$1'));
+  await checkRepository(input.repository, input.baseBranch);
+  return input;
+}
+
+/** Starts the goal; prints its id and UI link, or waits for and prints its result. */
+export async function start(config: DrydockConfig, o: StartOptions): Promise<number> {
+  const input = await goalInputFrom(o);
+  const workflowId = o.id ?? goalWorkflowId(input.repository, input.goal);
+  const { client, close } = await connectClient(config);
+  try {
+    let handle;
+    try {
+      handle = await client.workflow.start('codingAgent', {
+        taskQueue: AGENT_QUEUE,
+        workflowId,
+        args: [input],
+        memo: { goal: input.goal.slice(0, 4000), repository: input.repository },
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new UsageError(`a goal with id ${workflowId} is already running; follow it with \`drydock status ${workflowId}\` or start another with --id`);
+      }
+      throw err;
+    }
+    const url = `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows/${encodeURIComponent(workflowId)}`;
+    if (!o.wait) {
+      if (o.json) printJson({ workflowId, runId: handle.firstExecutionRunId, url });
+      else process.stdout.write(`started ${workflowId}\n${url}\n`);
+      return 0;
+    }
+    if (!o.json) process.stdout.write(`started ${workflowId}\n${url}\nwaiting for the result ...\n`);
+    const result = (await handle.result()) as GoalResult;
+    if (o.json) printJson({ workflowId, ...result });
+    else printResult(workflowId, result);
+    return result.status === 'succeeded' ? 0 : 1;
+  } finally {
+    await close();
+  }
+}
+
+/** Fails with a clear message when the repository cannot be read or the branch does not exist. */
+async function checkRepository(repository: string, branch: string | undefined): Promise<void> {
+  if (!isGitUrl(repository) && !existsSync(repository)) throw new UsageError(`--repo: no such directory ${repository}`);
+  const refs = await new Promise<string>((resolve, reject) => {
+    execFile(
+      'git',
+      ['-c', 'protocol.ext.allow=never', 'ls-remote', '--symref', '--', repository, ...(branch ? [`refs/heads/${branch}`] : ['HEAD'])],
+      { timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+      (err, stdout, stderr) => (err ? reject(new UsageError(`--repo: ${repository} is not a readable git repository: ${(stderr || err.message).trim().split('\n').pop()}`)) : resolve(stdout)),
+    );
+  });
+  if (branch && refs.trim() === '') throw new UsageError(`--branch: ${repository} has no branch ${branch}`);
+  if (!branch && refs.trim() === '') throw new UsageError(`--repo: ${repository} has no commits`);
+}

@@ -1,0 +1,96 @@
+/**
+ * Typed worker and client configuration from the environment, validated with
+ * a clear message per bad value. Secrets are read here, by name, and never
+ * leave the worker.
+ */
+import * as os from 'os';
+import * as path from 'path';
+
+/** Everything a worker or the CLI reads from the environment. */
+export interface DrydockConfig {
+  temporalAddress: string;
+  namespace: string;
+  /** DRYDOCK_DATA_DIR: PR records, artifacts, mirrors, the dev server's SQLite. */
+  dataDir: string;
+  /** This sandbox host's id; its queue is `drydock-sandbox-<hostId>`. */
+  hostId: string;
+  /** DOCKER_HOST, when set (dockerode's default otherwise). */
+  dockerHost?: string;
+  /** DRYDOCK_SANDBOX_IMAGE, when set (else the image setup built). */
+  sandboxImage?: string;
+  openaiApiKey?: string;
+  openaiBaseUrl?: string;
+  /** DRYDOCK_MODEL: the model goals use when they name none. */
+  defaultModel: string;
+  /** DRYDOCK_UI_URL: the Temporal UI, for links. */
+  temporalUiUrl: string;
+}
+
+/** Thrown when an environment variable has a value drydock cannot use. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws ConfigError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  const temporalAddress = get('TEMPORAL_ADDRESS') ?? 'localhost:7233';
+  if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(temporalAddress)) {
+    problems.push(`TEMPORAL_ADDRESS must be host:port, got ${JSON.stringify(temporalAddress)}`);
+  } else {
+    const port = Number(temporalAddress.slice(temporalAddress.lastIndexOf(':') + 1));
+    if (port < 1 || port > 65535) problems.push(`TEMPORAL_ADDRESS port must be 1-65535, got ${port}`);
+  }
+
+  const namespace = get('TEMPORAL_NAMESPACE') ?? 'default';
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) problems.push(`TEMPORAL_NAMESPACE ${JSON.stringify(namespace)} is not a valid namespace name`);
+
+  const rawDataDir = get('DRYDOCK_DATA_DIR') ?? path.join(os.homedir(), '.drydock');
+  const dataDir = rawDataDir.startsWith('~/') ? path.join(os.homedir(), rawDataDir.slice(2)) : rawDataDir;
+  if (!path.isAbsolute(dataDir)) problems.push(`DRYDOCK_DATA_DIR must be an absolute path, got ${JSON.stringify(rawDataDir)}`);
+
+  const hostId = get('DRYDOCK_HOST_ID') ?? os.hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(hostId)) problems.push(`DRYDOCK_HOST_ID must be lowercase letters, digits and dashes, got ${JSON.stringify(hostId)}`);
+
+  const dockerHost = get('DOCKER_HOST');
+  if (dockerHost && !/^(unix|tcp|npipe|ssh|http|https):\/\//.test(dockerHost)) {
+    problems.push(`DOCKER_HOST must start with unix://, tcp://, ssh:// or http(s)://, got ${JSON.stringify(dockerHost)}`);
+  }
+
+  const openaiBaseUrl = get('OPENAI_BASE_URL');
+  if (openaiBaseUrl && !isHttpUrl(openaiBaseUrl)) problems.push(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(openaiBaseUrl)}`);
+
+  const temporalUiUrl = get('DRYDOCK_UI_URL') ?? 'http://localhost:8233';
+  if (!isHttpUrl(temporalUiUrl)) problems.push(`DRYDOCK_UI_URL must be an http(s) URL, got ${JSON.stringify(temporalUiUrl)}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    temporalAddress,
+    namespace,
+    dataDir,
+    hostId,
+    dockerHost,
+    sandboxImage: get('DRYDOCK_SANDBOX_IMAGE'),
+    openaiApiKey: get('OPENAI_API_KEY'),
+    openaiBaseUrl,
+    defaultModel: get('DRYDOCK_MODEL') ?? 'gpt-4.1',
+    temporalUiUrl: temporalUiUrl.replace(/\/+$/, ''),
+  };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

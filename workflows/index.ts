@@ -1,0 +1,3 @@
+/** Every workflow drydock registers. */
+export { codingAgent } from './coding-agent';
+export { sandboxSmoke } from './sandbox-smoke';

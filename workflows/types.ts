@@ -1,0 +1,142 @@
+/**
+ * Plain data shared by workflows, activities, workers and the CLI. No imports
+ * with side effects: this file is bundled into Temporal's workflow sandbox.
+ */
+
+/** How a goal ended. */
+export type GoalStatus = 'succeeded' | 'failed' | 'budget_exhausted' | 'cancelled';
+
+/** The phase a goal is in, as the `status` query reports it. */
+export type GoalPhase =
+  | 'validating'
+  | 'provisioning'
+  | 'inspecting'
+  | 'working'
+  | 'verifying'
+  | 'publishing'
+  | 'tearing_down'
+  | 'done';
+
+/** Which model to call; the API key is never here, only resolved by the worker. */
+export interface ModelSpec {
+  /** Model name sent to the endpoint, e.g. `gpt-4.1` or `scripted`. */
+  name: string;
+  /** OpenAI-compatible base URL; the worker's OPENAI_BASE_URL when absent. */
+  baseUrl?: string;
+}
+
+/** Limits a goal runs under; every field is optional in the input, defaults live in policy.ts. */
+export interface PolicyOptions {
+  /** Model turns at most (each turn is one callModel). */
+  maxIterations?: number;
+  /** Timeout of one tool command in seconds. */
+  commandTimeoutSeconds?: number;
+  /** Timeout of one check command (tests, build) in seconds. */
+  checkTimeoutSeconds?: number;
+  /** Start-to-close timeout of one model call in seconds. */
+  modelCallTimeoutSeconds?: number;
+  /** Bytes of one tool output kept in the conversation (head + tail). */
+  maxToolOutputBytes?: number;
+}
+
+/** The compiled policy: every limit set. */
+export type Policy = Required<PolicyOptions>;
+
+/** One check the verify gate runs: a shell command in the workspace. */
+export interface CheckSpec {
+  /** The command line, run with `bash -lc` in the repository root. */
+  command: string;
+}
+
+/** A goal: what a user (CLI, Temporal CLI, SDK, schedule) starts a codingAgent with. */
+export interface GoalInput {
+  /** Path of a local git repository or a git URL. */
+  repository: string;
+  /** The branch the change starts from and the PR targets; the remote's default when absent. */
+  baseBranch?: string;
+  /** What to do, in plain words. */
+  goal: string;
+  /** Checks the verify gate runs; else AGENTS.md's, else detected ones. */
+  checks?: string[];
+  /** The model; the worker's default when absent. */
+  model?: ModelSpec;
+  /** Limits; defaults from policy.ts. */
+  policy?: PolicyOptions;
+}
+
+/** Token usage as the model endpoint reports it. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** The result of one check command. */
+export interface CheckResult {
+  command: string;
+  exitCode: number;
+  passed: boolean;
+  durationMs: number;
+  /** Trimmed log (head + tail), small enough for history and a PR body. */
+  logTail: string;
+  /** Artifact key of the full log. */
+  logRef: string;
+}
+
+/** A reference to a published change. */
+export interface PullRequestRef {
+  /** Code-host id: the PR record id (local) or the PR number (GitHub). */
+  id: string;
+  /** The head branch, `drydock/<short-id>`. */
+  branch: string;
+  base: string;
+  /** Where a person reads it: a file path for local records, a URL on GitHub. */
+  location: string;
+  /** The head commit. */
+  commit: string;
+}
+
+/** What a codingAgent returns. */
+export interface GoalResult {
+  status: GoalStatus;
+  /** One paragraph: what happened. */
+  summary: string;
+  /** Why it ended this way when it did not succeed. */
+  reason?: string;
+  pr?: PullRequestRef;
+  usage: Usage;
+  iterations: number;
+  checks: CheckResult[];
+}
+
+/** Where a goal's container lives: its id and the task queue of the worker that holds it. */
+export interface SandboxRef {
+  containerId: string;
+  containerName: string;
+  /** Task queue of the sandbox worker that owns the container (`drydock-sandbox-<host>`). */
+  taskQueue: string;
+  host: string;
+}
+
+/** A tool call as the workflow sees it: small; the full arguments stay in the conversation. */
+export interface ToolCallRef {
+  id: string;
+  name: string;
+  /** Up to 200 characters of the raw arguments, for status and the UI. */
+  argumentsPreview: string;
+}
+
+/** What the status query returns. */
+export interface GoalStatusView {
+  workflowId: string;
+  repository: string;
+  goal: string;
+  phase: GoalPhase;
+  iteration: number;
+  maxIterations: number;
+  usage: Usage;
+  lastTool?: { name: string; argumentsPreview: string; summary: string };
+  checks: { state: 'not_run' | 'passed' | 'failed'; results: { command: string; exitCode: number }[] };
+  sandboxHost?: string;
+  result?: GoalResult;
+}
