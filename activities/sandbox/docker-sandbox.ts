@@ -59,10 +59,14 @@ export class DockerSandbox implements Sandbox {
     try {
       container = await this.docker.createContainer(containerOptions(spec));
     } catch (err) {
-      // Another caller created the same name between our inspect and create.
+      // Another caller created the same name between our inspect and create. The engine
+      // reserves the name before the container can be inspected, so look a few times.
       if (statusOf(err) === 409) {
-        const raced = await this.startExisting(spec.name);
-        if (raced) return { id: raced, created: false };
+        for (let attempt = 1; attempt <= 20; attempt++) {
+          const raced = await this.startExisting(spec.name);
+          if (raced) return { id: raced, created: false };
+          await sleep(50 * attempt);
+        }
       }
       if (statusOf(err) === 404) throw new SandboxImageNotFoundError(spec.image);
       throw err;
@@ -215,7 +219,7 @@ export class DockerSandbox implements Sandbox {
       const info = await exec.inspect();
       if (!info.Running && info.ExitCode !== null) return info.ExitCode;
       if (attempt >= 50) throw new Error(`exec ${exec.id} did not report an exit code`);
-      await new Promise((r) => setTimeout(r, 20 * Math.min(attempt + 1, 10)));
+      await sleep(20 * Math.min(attempt + 1, 10));
     }
   }
 
@@ -287,6 +291,10 @@ function containerOptions(spec: SandboxSpec): Dockerode.ContainerCreateOptions {
       Init: true,
     },
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Starts a container; one that is already running (304) is fine. */

@@ -3,11 +3,17 @@
  * TestWorkflowEnvironment.createLocal), with drydock's search attributes.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { temporalBinary } from './temporal-binary';
 
 /** Starts a dev server on free ports; call teardown() when done. */
 export function startTestEnvironment(): Promise<TestWorkflowEnvironment> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by an earlier environment in this process.
+  }
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },

@@ -1,0 +1,40 @@
+/** Runs drydock's real workers against a test environment, in this process. */
+import { mkdtempSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { loadConfig, type DrydockConfig } from '../../workers/config';
+import { createAgentWorker, createSandboxWorkers, type WorkerOverrides } from '../../workers/create-workers';
+
+/** Running workers and the config they run with. */
+export interface RunningWorkers {
+  config: DrydockConfig;
+  stop(): Promise<void>;
+}
+
+/** Starts the agent and sandbox workers; env vars (e.g. OPENAI_BASE_URL) override the defaults. */
+export async function startWorkers(
+  env: TestWorkflowEnvironment,
+  vars: Record<string, string> = {},
+  overrides: WorkerOverrides = {},
+): Promise<RunningWorkers> {
+  const config = loadConfig({
+    DRYDOCK_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'drydock-test-')),
+    DRYDOCK_HOST_ID: 'testhost',
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    ...vars,
+  });
+  const workers: Worker[] = [
+    await createAgentWorker(env.nativeConnection, config, overrides),
+    ...(await createSandboxWorkers(env.nativeConnection, config, overrides)),
+  ];
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    config,
+    async stop() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
+  };
+}

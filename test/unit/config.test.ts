@@ -1,0 +1,32 @@
+/** Configuration from the environment: defaults, and a clear message for each bad value. */
+import { ConfigError, loadConfig } from '../../workers/config';
+
+test('defaults', () => {
+  const c = loadConfig({ HOME: '/home/u' });
+  expect(c.temporalAddress).toBe('localhost:7233');
+  expect(c.namespace).toBe('default');
+  expect(c.temporalUiUrl).toBe('http://localhost:8233');
+  expect(c.openaiApiKey).toBeUndefined();
+});
+
+test.each([
+  ['TEMPORAL_ADDRESS', 'localhost', /TEMPORAL_ADDRESS must be host:port/],
+  ['TEMPORAL_ADDRESS', 'localhost:99999', /port must be 1-65535/],
+  ['TEMPORAL_NAMESPACE', 'bad namespace!', /TEMPORAL_NAMESPACE/],
+  ['DRYDOCK_DATA_DIR', 'relative/dir', /DRYDOCK_DATA_DIR must be an absolute path/],
+  ['DRYDOCK_HOST_ID', 'Not_Valid', /DRYDOCK_HOST_ID/],
+  ['DOCKER_HOST', '/var/run/docker.sock', /DOCKER_HOST must start with unix:\/\//],
+  ['OPENAI_BASE_URL', 'not a url', /OPENAI_BASE_URL must be an http\(s\) URL/],
+])('%s=%s is refused with a clear message', (name, value, message) => {
+  expect(() => loadConfig({ [name]: value })).toThrow(message);
+});
+
+test('every bad value is reported at once', () => {
+  try {
+    loadConfig({ TEMPORAL_ADDRESS: 'x', OPENAI_BASE_URL: 'y' });
+    throw new Error('expected a ConfigError');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toHaveLength(2);
+  }
+});
