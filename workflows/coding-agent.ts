@@ -5,6 +5,7 @@
  * The conversation lives in the ArtifactStore; history carries its length.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
@@ -167,7 +168,7 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
     if (isCancellation(err)) {
       state.result = { ...state.baseResult(), status: 'cancelled', summary: 'The goal was cancelled.' };
     }
-    throw err;
+    throw surfaceHopelessFailure(err);
   } finally {
     state.phase = 'tearing_down';
     await CancellationScope.nonCancellable(() => hostSandboxActivities(sandbox, policy).destroySandbox({ sandbox }));
@@ -222,6 +223,18 @@ class GoalState {
       result: this.result,
     };
   }
+}
+
+/**
+ * A hopeless activity failure (bad repository, bad credentials, a model that
+ * refuses the request) fails the goal with the activity's own type and message,
+ * so that the person reading the result sees the cause, not "activity failed".
+ */
+function surfaceHopelessFailure(err: unknown): unknown {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+    return ApplicationFailure.create({ type: err.cause.type ?? undefined, message: err.cause.message, nonRetryable: true, cause: err });
+  }
+  return err;
 }
 
 function turnModelName(input: GoalInput): string | undefined {

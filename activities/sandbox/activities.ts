@@ -91,6 +91,9 @@ export interface CollectedChange {
   files: ChangedFile[];
 }
 
+/** Untracked paths left out of every change: caches that checks write. */
+const LOCAL_EXCLUDES = ['__pycache__/', '*.pyc', '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', 'node_modules/', '.npm/', '.cache/'];
+
 /** Bytes of a check's log kept in history and in the PR body. */
 const CHECK_LOG_TAIL_BYTES = 3000;
 /** Bytes of AGENTS.md read. */
@@ -133,6 +136,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
             'InvalidRepository',
           );
         }
+        // Build and test by-products are never part of a change.
+        await fs.appendFile(path.join(cloned.dir, '.git', 'info', 'exclude'), `\n${LOCAL_EXCLUDES.join('\n')}\n`);
         await deps.sandbox.putArchive(input.sandbox.containerId, tarOf(cloned.dir), WORKSPACE);
         return { baseBranch: cloned.baseBranch, baseCommit: cloned.baseCommit };
       } finally {

@@ -110,9 +110,18 @@ export class DockerSandbox implements Sandbox {
     } catch (err) {
       throw this.translate(err, id);
     }
-    const abandoned = await this.drain(exec, stream, stdout, stderr, stdin, timeoutMs);
+    const abandoned = await this.drain(stream, stdout, stderr, stdin, timeoutMs);
     const durationMs = Date.now() - started;
-    const exitCode = abandoned ? await this.exitCodeIfDone(exec) : await this.exitCodeOf(exec);
+    let exitCode: number | null;
+    try {
+      exitCode = abandoned ? await this.exitCodeIfDone(exec) : await this.exitCodeOf(exec);
+    } catch (err) {
+      // The exec vanishes with its container: removed while the command ran.
+      throw this.translate(err, id);
+    }
+    // A command killed by a signal may have died with its container (removed, stopped,
+    // out of memory as a whole); then the result is not the command's doing.
+    if (exitCode === null || exitCode >= 128) await this.assertRunning(id);
     // 124: `timeout` sent SIGTERM; 137: it had to send SIGKILL. The elapsed-time check
     // keeps a command that exits 124/137 by itself (an OOM kill) from counting as a timeout.
     const timedOut =
@@ -177,7 +186,6 @@ export class DockerSandbox implements Sandbox {
    * background process holding stdout open past the deadline).
    */
   private drain(
-    exec: Dockerode.Exec,
     stream: NodeJS.ReadWriteStream,
     stdout: OutputCollector,
     stderr: OutputCollector,
@@ -227,6 +235,24 @@ export class DockerSandbox implements Sandbox {
   private async exitCodeIfDone(exec: Dockerode.Exec): Promise<number | null> {
     const info = await exec.inspect();
     return info.Running ? null : info.ExitCode;
+  }
+
+  /**
+   * Throws SandboxNotFoundError or SandboxNotRunningError unless the container runs.
+   * The engine can report a container killed a moment ago as running, so a few
+   * looks are spread over about half a second.
+   */
+  private async assertRunning(id: string): Promise<void> {
+    for (const delayMs of [0, 50, 100, 150, 200]) {
+      await sleep(delayMs);
+      let info: Dockerode.ContainerInspectInfo;
+      try {
+        info = await this.docker.getContainer(id).inspect();
+      } catch (err) {
+        throw this.translate(err, id);
+      }
+      if (!info.State.Running) throw new SandboxNotRunningError(id);
+    }
   }
 
   /** Maps engine errors about the container to the port's errors. */

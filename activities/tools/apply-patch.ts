@@ -12,7 +12,7 @@ export interface ApplyPatchArgs {
 /**
  * Checks the patch at strip level $1, then $2, and applies it at the first that
  * fits, printing git's numstat first; when neither fits, prints git's complaint
- * for $1. The patch arrives on stdin.
+ * for $1 (verbose: it shows the lines it searched for). The patch arrives on stdin.
  */
 const APPLY_SCRIPT = `
 set -u
@@ -26,7 +26,7 @@ for strip in "$1" "$2"; do
     exit
   fi
 done
-apply --check -p"$1"
+apply --check --verbose -p"$1"
 `;
 
 /** Applies a unified diff (git or plain diff -u format) at the workspace root. */
@@ -66,7 +66,10 @@ export const applyPatch: Tool<ApplyPatchArgs> = {
       const why = result.timedOut ? 'git apply timed out' : (result.stderr || result.stdout).trim();
       return {
         ok: false,
-        output: `patch did not apply; nothing was changed:\n${why}`,
+        output:
+          `patch did not apply; nothing was changed:\n${why}\n` +
+          'Context lines must match the file exactly (a hunk without trailing context must end at the end ' +
+          'of the file). Read the file again and resend the patch, or use write_file.',
         summary: oneLine(`apply_patch failed: ${why}`),
         exitCode: result.exitCode,
       };

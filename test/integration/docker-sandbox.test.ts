@@ -90,6 +90,9 @@ describe('DockerSandbox', () => {
     expect(echoed.exitCode).toBe(0);
     expect(echoed.stdoutBytes).toBe(payload.length);
     expect(echoed.stdout).toBe(`${payload.slice(0, 50)}\n…[${payload.length - 100} bytes omitted]…\n${payload.slice(-50)}`);
+
+    const ignored = await sandbox.exec(id, ['true'], { stdin: payload });
+    expect(ignored).toMatchObject({ exitCode: 0, timedOut: false });
   });
 
   test('a command past its timeout is killed and reported as timed out', async () => {
@@ -102,6 +105,12 @@ describe('DockerSandbox', () => {
     const stubborn = await sandbox.exec(id, ['bash', '-c', 'trap "" TERM; sleep 100'], { timeoutMs: 1000 });
     expect(stubborn).toMatchObject({ timedOut: true, exitCode: 137 });
     expect(stubborn.durationMs).toBeLessThan(6000);
+
+    // A daemon that escapes timeout's process group holds the output open; the engine still
+    // ends the stream shortly after the command itself exits.
+    const escaped = await sandbox.exec(id, ['bash', '-c', 'setsid sleep 100 & echo started'], { timeoutMs: 10_000 });
+    expect(escaped).toMatchObject({ exitCode: 0, timedOut: false, stdout: 'started\n' });
+    expect(escaped.durationMs).toBeLessThan(5000);
 
     const quick = await sandbox.exec(id, ['bash', '-c', 'exit 124'], { timeoutMs: 5000 });
     expect(quick).toMatchObject({ timedOut: false, exitCode: 124 });
@@ -152,6 +161,15 @@ describe('DockerSandbox', () => {
   test('exec on a missing container throws SandboxNotFoundError', async () => {
     await expect(sandbox.exec('drydock-test-no-such-container', ['true'])).rejects.toBeInstanceOf(SandboxNotFoundError);
     expect(await sandbox.isRunning('drydock-test-no-such-container')).toBe(false);
+  });
+
+  test('exec in a container removed while the command runs throws instead of returning a result', async () => {
+    const { id: doomed } = await sandbox.create({ name: uniqueName(), image });
+    const outcome = sandbox.exec(doomed, ['sleep', '30'], { timeoutMs: 20_000 }).catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sandbox.destroy(doomed);
+    expect(await outcome).toBeInstanceOf(Error);
+    expect(String(await outcome)).toMatch(/^Sandbox(NotFound|NotRunning)Error: /);
   });
 
   test('destroy removes the container and its workspace volume, and tolerates a second call', async () => {

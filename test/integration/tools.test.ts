@@ -150,6 +150,7 @@ describe('apply_patch', () => {
       '+function sub(a, b) {',
       '+  return a - b;',
       '+}',
+      ' ',
     ].join('\n');
     const outcome = await call('apply_patch', { patch });
     expect(outcome).toMatchObject({ ok: true, output: 'patch applied:\nsrc/app.js (+4 -0)\n' });
@@ -182,8 +183,10 @@ describe('apply_patch', () => {
     ].join('\n');
     const outcome = await call('apply_patch', { patch });
     expect(outcome.ok).toBe(false);
-    expect(outcome.output).toMatch(/^patch did not apply; nothing was changed:\nerror: patch failed: README.md:1/);
-    expect(outcome.output).toContain('error: README.md: patch does not apply');
+    expect(outcome.output).toMatch(/^patch did not apply; nothing was changed:\n/);
+    expect(outcome.output).toContain('error: while searching for:\n# Not the title\n');
+    expect(outcome.output).toContain('error: patch failed: README.md:1\nerror: README.md: patch does not apply');
+    expect(outcome.summary).toMatch(/^apply_patch failed: /);
     expect((await call('read_file', { path: 'README.md' })).output).toBe(before);
     expect((await call('search', { pattern: 'haystack-needle' })).output).toContain('src/util.js:1:');
   });

@@ -1,5 +1,5 @@
 /** Runs drydock's real workers against a test environment, in this process. */
-import { mkdtempSync } from 'fs';
+import { mkdtempSync, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -19,8 +19,9 @@ export async function startWorkers(
   vars: Record<string, string> = {},
   overrides: WorkerOverrides = {},
 ): Promise<RunningWorkers> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-test-'));
   const config = loadConfig({
-    DRYDOCK_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'drydock-test-')),
+    DRYDOCK_DATA_DIR: dataDir,
     DRYDOCK_HOST_ID: 'testhost',
     TEMPORAL_NAMESPACE: env.namespace ?? 'default',
     ...vars,
@@ -35,6 +36,7 @@ export async function startWorkers(
     async stop() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -35,7 +35,7 @@ test('runs a command in a hardened sandbox as a non-root user and removes the co
   expect(rest).toContain('NoNewPrivs:\t1');
   expect(rest).toContain('CapEff:\t0000000000000000');
   expect(rest).toEqual(expect.arrayContaining(['lo']));
-  expect(rest.filter((l) => /^eth/.test(l))).toEqual([]);
+  expect(rest.filter((l: string) => /^eth/.test(l))).toEqual([]);
   expect(await containersOfGoal('smoke-ok')).toEqual([]);
 });
 
