@@ -14,6 +14,8 @@ export interface CodeHostActivityDeps {
   /** Base URL of the Temporal UI, for the link in the PR body. */
   temporalUiUrl?: string;
   namespace: string;
+  /** The model name goals use when they name none (shown in the PR). */
+  defaultModel: string;
 }
 
 /** Input of publishChange. */
@@ -52,7 +54,7 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
         files: input.files,
         checks: input.checks,
         usage: input.usage,
-        model: input.model,
+        model: input.model ?? deps.defaultModel,
         iterations: input.iterations,
         workflowUrl: deps.temporalUiUrl
           ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(input.goalId)}`
@@ -72,7 +74,7 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
           files: input.files,
           checks: input.checks,
           usage: input.usage,
-          model: input.model,
+          model: input.model ?? deps.defaultModel,
         });
       } catch (err) {
         if (err instanceof Error && /does not apply|patch failed|corrupt patch/.test(err.message)) {

@@ -44,7 +44,7 @@ export function pullRequestBody(o: PullRequestTextOptions): string {
     '',
     o.rationale.trim() || '(the model gave no rationale)',
     '',
-    `## Files changed (${o.files.length} files, +${added} −${deleted})`,
+    `## Files changed (${o.files.length} file${o.files.length === 1 ? '' : 's'}, +${added} −${deleted})`,
     '',
     ...o.files.map((f) => `- \`${f.path}\` ${f.status} ${f.additions === null ? '(binary)' : `+${f.additions} −${f.deletions ?? 0}`}`),
     '',
