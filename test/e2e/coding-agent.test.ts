@@ -19,6 +19,8 @@ let env: TestWorkflowEnvironment;
 let workers: RunningWorkers;
 let model: ScriptedModelServer;
 
+/** Suffix of this run's workflow ids: container names come from them, and Docker is shared. */
+const RUN = Math.random().toString(36).slice(2, 8);
 const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
 const FIXED_ADD_PATCH = readFileSync(fixturePath('scripts/demo.json'), 'utf8');
 
@@ -63,7 +65,7 @@ function demoPatch(): string {
 test('a JavaScript repository with a failing test is fixed and published as a PR record', async () => {
   const repo = makeGitRepo('demo-repo');
   model.push(...loadScript(fixturePath('scripts/demo.json')));
-  const result = await runGoal('e2e-js', { repository: repo, goal: DEMO_GOAL });
+  const result = await runGoal(`e2e-js-${RUN}`, { repository: repo, goal: DEMO_GOAL });
 
   expect(result.status).toBe('succeeded');
   expect(result.iterations).toBe(6);
@@ -76,7 +78,7 @@ test('a JavaScript repository with a failing test is fixed and published as a PR
   expect(gitIn(repo, 'diff', 'main', branch)).toContain('+  return a + b;');
   expect(gitIn(repo, 'diff', '--name-only', 'main', branch)).toBe('src/math.js');
   const message = gitIn(repo, 'log', '-1', '--format=%B', branch);
-  expect(message).toContain('Drydock-Workflow: e2e-js');
+  expect(message).toContain(`Drydock-Workflow: e2e-js-${RUN}`);
   expect(message).toMatch(/Drydock-Tokens: \d+/);
   expect(gitIn(repo, 'log', '-1', '--format=%an', branch)).toBe('drydock');
   // The user's checkout is untouched.
@@ -93,7 +95,7 @@ test('a JavaScript repository with a failing test is fixed and published as a PR
   expect(pr.body).toContain('`npm test` → exit 0');
   expect(pr.body).toMatch(/# pass 2/);
   expect(readFileSync(result.pr!.location, 'utf8')).toContain('Fixed add()');
-  expect(await containersOfGoal('e2e-js')).toEqual([]);
+  expect(await containersOfGoal(`e2e-js-${RUN}`)).toEqual([]);
 });
 
 test('a Python repository is fixed with the detected pytest check', async () => {
@@ -111,11 +113,11 @@ test('a Python repository is fixed with the detected pytest check', async () => 
     },
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'mean divided by n + 1', rationale: 'the mean divides by n' } }] },
   );
-  const result = await runGoal('e2e-py', { repository: repo, goal: 'Fix mean() so that test_calc.py passes' });
+  const result = await runGoal(`e2e-py-${RUN}`, { repository: repo, goal: 'Fix mean() so that test_calc.py passes' });
   expect(result.status).toBe('succeeded');
   expect(result.checks[0]).toEqual(expect.objectContaining({ command: 'python3 -m pytest -q', passed: true }));
   expect(gitIn(repo, 'diff', '--name-only', 'main', result.pr!.branch)).toBe('calc.py');
-  expect(await containersOfGoal('e2e-py')).toEqual([]);
+  expect(await containersOfGoal(`e2e-py-${RUN}`)).toEqual([]);
 });
 
 test('the verify gate sends a premature finish back with the failing log', async () => {
@@ -129,7 +131,7 @@ test('the verify gate sends a premature finish back with the failing log', async
     },
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }] },
   );
-  const result = await runGoal('e2e-verify', { repository: repo, goal: DEMO_GOAL });
+  const result = await runGoal(`e2e-verify-${RUN}`, { repository: repo, goal: DEMO_GOAL });
   expect(result.status).toBe('succeeded');
   expect(result.iterations).toBe(3);
   // The model was shown the failing assertion from the first verification.
@@ -146,7 +148,7 @@ test('a patch that does not apply goes back to the model as an error, and the go
     { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: demoPatch() } }], expect: { lastMessageIncludes: 'src/math.js' } },
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed', rationale: 'r' } }] },
   );
-  const result = await runGoal('e2e-badpatch', { repository: repo, goal: DEMO_GOAL });
+  const result = await runGoal(`e2e-badpatch-${RUN}`, { repository: repo, goal: DEMO_GOAL });
   expect(result.status).toBe('succeeded');
   const toolReply = (model.requests[1]?.body as { messages: { role: string; content: string }[] }).messages.at(-1);
   expect(toolReply?.role).toBe('tool');
@@ -166,53 +168,53 @@ describe('bad input ends with a clear message, no container and no branch', () =
   };
 
   test('an invalid repository path', async () => {
-    await expectFailure('bad-repo', { repository: '/nonexistent/repo', goal: 'x' }, 'InvalidRepository', /cannot clone \/nonexistent\/repo/);
+    await expectFailure(`bad-repo-${RUN}`, { repository: '/nonexistent/repo', goal: 'x' }, 'InvalidRepository', /cannot clone \/nonexistent\/repo/);
   });
 
   test('an unknown branch', async () => {
     const repo = makeGitRepo('demo-repo');
-    await expectFailure('bad-branch', { repository: repo, baseBranch: 'nope', goal: 'x' }, 'InvalidRepository', /branch nope/);
+    await expectFailure(`bad-branch-${RUN}`, { repository: repo, baseBranch: 'nope', goal: 'x' }, 'InvalidRepository', /branch nope/);
     expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
   });
 
   test('an empty goal and a 100 KB goal', async () => {
     const repo = makeGitRepo('demo-repo');
-    await expectFailure('bad-empty', { repository: repo, goal: '   ' }, 'InvalidGoalInput', /goal is required/);
-    await expectFailure('bad-huge', { repository: repo, goal: 'x'.repeat(100_000) }, 'InvalidGoalInput', /100000 characters; the limit is/);
+    await expectFailure(`bad-empty-${RUN}`, { repository: repo, goal: '   ' }, 'InvalidGoalInput', /goal is required/);
+    await expectFailure(`bad-huge-${RUN}`, { repository: repo, goal: 'x'.repeat(100_000) }, 'InvalidGoalInput', /100000 characters; the limit is/);
   });
 
   test('a relative repository path and a bad policy', async () => {
-    await expectFailure('bad-policy', { repository: 'repo', goal: 'x', policy: { maxIterations: -1 } }, 'InvalidGoalInput', /absolute path.*maxIterations must be between/);
+    await expectFailure(`bad-policy-${RUN}`, { repository: 'repo', goal: 'x', policy: { maxIterations: -1 } }, 'InvalidGoalInput', /absolute path.*maxIterations must be between/);
   });
 
   test('no checks found and none given', async () => {
     const repo = makeGitRepo('demo-repo');
     gitIn(repo, 'rm', '-q', 'package.json');
     gitIn(repo, 'commit', '-q', '-m', 'no package.json');
-    const result = await runGoal('bad-nochecks', { repository: repo, goal: 'x' });
+    const result = await runGoal(`bad-nochecks-${RUN}`, { repository: repo, goal: 'x' });
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/no checks were given and none were found/);
-    expect(await containersOfGoal('bad-nochecks')).toEqual([]);
+    expect(await containersOfGoal(`bad-nochecks-${RUN}`)).toEqual([]);
   });
 
   test('a model that never calls finish stops at the iteration limit', async () => {
     const repo = makeGitRepo('demo-repo');
     for (let i = 0; i < 3; i++) model.push({ type: 'tool_calls', calls: [{ name: 'list_files', arguments: {} }] });
-    const result = await runGoal('bad-nofinish', { repository: repo, goal: 'x', policy: { maxIterations: 3 } });
+    const result = await runGoal(`bad-nofinish-${RUN}`, { repository: repo, goal: 'x', policy: { maxIterations: 3 } });
     expect(result.status).toBe('budget_exhausted');
     expect(result.reason).toMatch(/max iterations \(3\)/);
     expect(result.pr).toBeUndefined();
     expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
-    expect(await containersOfGoal('bad-nofinish')).toEqual([]);
+    expect(await containersOfGoal(`bad-nofinish-${RUN}`)).toEqual([]);
   });
 });
 
 test('starting the same goal id while it runs is a clear error, not a second run', async () => {
   const repo = makeGitRepo('demo-repo');
   model.push({ type: 'hang', ms: 3000 }, ...loadScript(fixturePath('scripts/demo.json')));
-  const first = await env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: 'e2e-dup', args: [{ repository: repo, goal: DEMO_GOAL }] });
+  const first = await env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `e2e-dup-${RUN}`, args: [{ repository: repo, goal: DEMO_GOAL }] });
   await expect(
-    env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: 'e2e-dup', args: [{ repository: repo, goal: DEMO_GOAL }] }),
+    env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `e2e-dup-${RUN}`, args: [{ repository: repo, goal: DEMO_GOAL }] }),
   ).rejects.toThrow(/already started/i);
   const result = (await first.result()) as GoalResult;
   expect(result.status).toBe('succeeded');
