@@ -97,7 +97,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const known = err instanceof UsageError || err instanceof ConfigError || (err as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
-    const message = err instanceof Error ? err.message : String(err);
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
     process.stderr.write(`drydock: ${known ? message : `error: ${message}`}\n`);
     process.exitCode = 1;
   },

@@ -24,6 +24,23 @@ export interface DrydockConfig {
   defaultModel: string;
   /** DRYDOCK_UI_URL: the Temporal UI, for links. */
   temporalUiUrl: string;
+  /** GitHub credentials and endpoints (worker-side only; see github-auth.ts). */
+  github: GitHubConfig;
+}
+
+/** GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, and where GitHub (or GitHub Enterprise) answers. */
+export interface GitHubConfig {
+  /** GITHUB_TOKEN: a fine-grained personal access token. */
+  token?: string;
+  /** GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY (PEM text or the path of a PEM file). */
+  appId?: string;
+  appPrivateKey?: string;
+  /** GITHUB_API_URL: the REST API base (`https://api.github.com`; GitHub Enterprise: `https://<host>/api/v3`). */
+  apiUrl: string;
+  /** DRYDOCK_GITHUB_WEB_URL: where repositories live (`https://github.com`); derived from the API URL when unset. */
+  webUrl: string;
+  /** DRYDOCK_GITHUB_GIT_URL: base URL git clones and pushes `<owner>/<repo>.git` from; the web URL when unset. */
+  gitUrl: string;
 }
 
 /** Thrown when an environment variable has a value drydock cannot use. */
@@ -71,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   const temporalUiUrl = get('DRYDOCK_UI_URL') ?? 'http://localhost:8233';
   if (!isHttpUrl(temporalUiUrl)) problems.push(`DRYDOCK_UI_URL must be an http(s) URL, got ${JSON.stringify(temporalUiUrl)}`);
 
+  const github = loadGitHubConfig(get, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     temporalAddress,
@@ -83,7 +102,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     openaiBaseUrl,
     defaultModel: get('DRYDOCK_MODEL') ?? 'gpt-4.1',
     temporalUiUrl: temporalUiUrl.replace(/\/+$/, ''),
+    github,
   };
+}
+
+function loadGitHubConfig(get: (name: string) => string | undefined, problems: string[]): GitHubConfig {
+  const apiUrl = (get('GITHUB_API_URL') ?? 'https://api.github.com').replace(/\/+$/, '');
+  if (!isHttpUrl(apiUrl)) problems.push(`GITHUB_API_URL must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
+  const webUrl = (get('DRYDOCK_GITHUB_WEB_URL') ?? webUrlOf(apiUrl)).replace(/\/+$/, '');
+  if (!isHttpUrl(webUrl)) problems.push(`DRYDOCK_GITHUB_WEB_URL must be an http(s) URL, got ${JSON.stringify(webUrl)}`);
+  const gitUrl = (get('DRYDOCK_GITHUB_GIT_URL') ?? webUrl).replace(/\/+$/, '');
+  if (!/^(https?|file):\/\//.test(gitUrl)) problems.push(`DRYDOCK_GITHUB_GIT_URL must be an http(s) or file:// URL, got ${JSON.stringify(gitUrl)}`);
+  const appId = get('GITHUB_APP_ID');
+  const appPrivateKey = get('GITHUB_APP_PRIVATE_KEY');
+  if (appId && !/^\d+$/.test(appId)) problems.push(`GITHUB_APP_ID must be the App's numeric id, got ${JSON.stringify(appId)}`);
+  if (Boolean(appId) !== Boolean(appPrivateKey)) problems.push('GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY go together: set both or neither');
+  return { token: get('GITHUB_TOKEN'), appId, appPrivateKey, apiUrl, webUrl, gitUrl };
+}
+
+/** The web URL of a GitHub API URL: api.github.com → github.com; `https://host/api/v3` → `https://host`. */
+function webUrlOf(apiUrl: string): string {
+  try {
+    const u = new URL(apiUrl);
+    if (u.hostname === 'api.github.com') return 'https://github.com';
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '')}`;
+  } catch {
+    return 'https://github.com';
+  }
 }
 
 function isHttpUrl(value: string): boolean {

@@ -62,6 +62,24 @@ export interface GoalInput {
   model?: ModelSpec;
   /** Limits; defaults from policy.ts. */
   policy?: PolicyOptions;
+  /** The GitHub issue the goal came from: its title and body are the goal when `goal` is empty; the PR closes it. */
+  issue?: IssueRef;
+  /** A pull request to revise: its unresolved review feedback is the goal; the change goes to its head branch. */
+  pullRequest?: PullRequestTarget;
+}
+
+/** A GitHub issue: `owner/repo#number`. */
+export interface IssueRef {
+  owner: string;
+  repo: string;
+  number: number;
+}
+
+/** The pull request a revision goal pushes to. */
+export interface PullRequestTarget {
+  number: number;
+  /** Its head branch; read from GitHub when absent. */
+  headBranch?: string;
 }
 
 /** Token usage as the model endpoint reports it. */

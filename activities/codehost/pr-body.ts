@@ -19,6 +19,8 @@ export interface PullRequestTextOptions {
   iterations: number;
   /** Link to the workflow in the Temporal UI. */
   workflowUrl?: string;
+  /** An issue the PR closes: `#123` or `owner/repo#123`. */
+  closes?: string;
 }
 
 /** The PR title: `drydock: <first line of the goal>`. */
@@ -36,6 +38,7 @@ export function pullRequestBody(o: PullRequestTextOptions): string {
     '',
     o.summary.trim() || '(the model gave no summary)',
     '',
+    ...(o.closes ? [`Closes ${o.closes}`, ''] : []),
     '## Goal',
     '',
     quote(o.goal),

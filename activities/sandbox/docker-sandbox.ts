@@ -57,7 +57,7 @@ export class DockerSandbox implements Sandbox {
     if (existing) return { id: existing, created: false };
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(containerOptions(spec));
+      container = await this.docker.createContainer(sandboxContainerOptions(spec));
     } catch (err) {
       // Another caller created the same name between our inspect and create. The engine
       // reserves the name before the container can be inspected, so look a few times.
@@ -288,7 +288,7 @@ class Demultiplexer {
 }
 
 /** The container a spec describes: hardened, limited, and with nothing from the host. */
-function containerOptions(spec: SandboxSpec): Dockerode.ContainerCreateOptions {
+export function sandboxContainerOptions(spec: SandboxSpec): Dockerode.ContainerCreateOptions {
   const tmpfsOptions = `rw,exec,nosuid,nodev,uid=${SANDBOX_UID},gid=${SANDBOX_GID}`;
   return {
     name: spec.name,

@@ -1,0 +1,133 @@
+/**
+ * Redaction of secrets in text drydock writes: known token shapes (GitHub,
+ * OpenAI, AWS, Slack, private key blocks, Bearer headers, credentials in URLs)
+ * and the exact values of the secrets a worker holds.
+ */
+
+/** One kind of secret drydock recognises by its shape. */
+export interface SecretPattern {
+  /** Short name shown in place of the secret, e.g. `github-token`. */
+  kind: string;
+  /** Human name for refusal messages. */
+  label: string;
+  /** Global regular expression; capture group 1, when the pattern has one, is a prefix that is kept (`Bearer `). */
+  regex: RegExp;
+}
+
+/** The token shapes drydock redacts and the publish gate refuses. */
+export const SECRET_PATTERNS: readonly SecretPattern[] = [
+  {
+    kind: 'private-key',
+    label: 'private key block',
+    regex: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g,
+  },
+  {
+    // A block cut off before its END line (trimmed output, a partial paste). `\n` is matched
+    // as the two characters JSON writes too, so a key inside a JSON string is covered.
+    kind: 'private-key',
+    label: 'private key block',
+    regex: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s]|\\n|\\r)*/g,
+  },
+  { kind: 'github-token', label: 'GitHub token', regex: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{20,}/g },
+  { kind: 'github-token', label: 'GitHub fine-grained token', regex: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,}/g },
+  { kind: 'openai-key', label: 'OpenAI API key', regex: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}/g },
+  { kind: 'aws-access-key', label: 'AWS access key id', regex: /(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}(?![0-9A-Z])/g },
+  { kind: 'slack-token', label: 'Slack token', regex: /(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}/g },
+  { kind: 'bearer-token', label: 'Bearer credential', regex: /(\bBearer\s+)[A-Za-z0-9._~+/-]{8,}=*/gi },
+  { kind: 'url-credentials', label: 'password in a URL', regex: /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"'\\]+:)[^@\s/"'\\]{3,}(?=@)/gi },
+];
+
+/** Where a secret was found in a text. */
+export interface SecretFinding {
+  kind: string;
+  label: string;
+  /** Offset of the secret in the text. */
+  index: number;
+  /** The first 4 characters and an ellipsis: enough to recognise, never the secret. */
+  preview: string;
+}
+
+/** Shortest known secret value that is redacted literally (shorter ones would erase ordinary words). */
+export const MIN_KNOWN_SECRET_LENGTH = 8;
+
+/** The text that stands in for a redacted secret. */
+export function redactionMarker(kind: string): string {
+  return `[REDACTED:${kind}]`;
+}
+
+/** Redacts known token shapes and known secret values; everything else is kept as it was. */
+export class Redactor {
+  private readonly known: string[];
+
+  constructor(knownSecrets: Iterable<string> = []) {
+    // Longest first, so a secret that contains another is replaced whole.
+    this.known = [...new Set([...knownSecrets].filter((s) => s.length >= MIN_KNOWN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  }
+
+  /** A redactor that also knows these secret values. */
+  with(extraSecrets: Iterable<string>): Redactor {
+    return new Redactor([...this.known, ...extraSecrets]);
+  }
+
+  /** The text with every secret replaced by `[REDACTED:<kind>]`. */
+  redact(text: string): string {
+    let out = text;
+    for (const value of this.known) {
+      if (out.includes(value)) out = out.split(value).join(redactionMarker('secret'));
+    }
+    return redactSecrets(out);
+  }
+
+  /** Redacts a buffer that holds text; binary data (with NUL bytes) is returned as it is. */
+  redactBuffer(data: Buffer): Buffer {
+    if (data.includes(0)) return data;
+    const text = data.toString('utf8');
+    const redacted = this.redact(text);
+    return redacted === text ? data : Buffer.from(redacted, 'utf8');
+  }
+}
+
+/** The text with every known token shape replaced by `[REDACTED:<kind>]`. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const { kind, regex } of SECRET_PATTERNS) {
+    out = out.replace(regex, (...match: unknown[]) => `${typeof match[1] === 'string' ? match[1] : ''}${redactionMarker(kind)}`);
+  }
+  return out;
+}
+
+/** Every known token shape in a text (redaction markers are not findings). */
+export function findSecrets(text: string): SecretFinding[] {
+  const findings: SecretFinding[] = [];
+  for (const { kind, label, regex } of SECRET_PATTERNS) {
+    for (const match of text.matchAll(new RegExp(regex.source, regex.flags))) {
+      const prefix = match[1] ?? '';
+      const index = (match.index ?? 0) + prefix.length;
+      if (findings.some((f) => f.index === index)) continue;
+      findings.push({ kind, label, index, preview: previewOf(match[0].slice(prefix.length)) });
+    }
+  }
+  return findings.sort((a, b) => a.index - b.index);
+}
+
+/** The first 4 characters of a secret and an ellipsis. */
+export function previewOf(secret: string): string {
+  return `${secret.slice(0, 4)}…`;
+}
+
+/**
+ * The secret values a worker holds, by name, from its environment: model and
+ * code-host credentials, the payload key, and the setup secrets it resolves.
+ */
+export function secretValuesFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const names = ['OPENAI_API_KEY', 'GITHUB_TOKEN', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'DRYDOCK_PAYLOAD_KEY'];
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!value || value.trim() === '') continue;
+    if (names.includes(name) || name.startsWith(SETUP_SECRET_PREFIX)) values.push(value.trim());
+  }
+  return values;
+}
+
+/** Prefix of the environment variables that hold setup secrets: `DRYDOCK_SETUP_SECRET_<NAME>`. */
+export const SETUP_SECRET_PREFIX = 'DRYDOCK_SETUP_SECRET_';

@@ -1,0 +1,86 @@
+/**
+ * What the bench runs against: a Temporal dev server (TEMPORAL_ADDRESS when set,
+ * else a local one from the installed CLI), drydock's real workers in this
+ * process, and the stateless bench model server.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { loadConfig, type DrydockConfig } from '../workers/config';
+import { createAgentWorker, createSandboxWorkers, WORKFLOWS_PATH } from '../workers/create-workers';
+import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { temporalBinary } from '../test/support/temporal-binary';
+
+/** A Temporal server and a client of it. */
+export interface BenchTemporal {
+  client: Client;
+  connection: NativeConnection;
+  namespace: string;
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Connects to TEMPORAL_ADDRESS, or starts a local dev server. */
+export async function startTemporal(): Promise<BenchTemporal> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // installed already
+  }
+  const address = process.env.TEMPORAL_ADDRESS;
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  if (address) {
+    const connection = await NativeConnection.connect({ address });
+    const clientConnection = await Connection.connect({ address });
+    return {
+      client: new Client({ connection: clientConnection, namespace }),
+      connection,
+      namespace,
+      address,
+      async close() {
+        await clientConnection.close();
+        await connection.close();
+      },
+    };
+  }
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalBinary() },
+      searchAttributes: DRYDOCK_SEARCH_ATTRIBUTES,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  return { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default', address: env.address, close: () => env.teardown() };
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** drydock's workers running in this process. */
+export interface BenchWorkers {
+  config: DrydockConfig;
+  stop(): Promise<void>;
+}
+
+/** Starts the agent and sandbox workers with these environment values (one workflow bundle for every start). */
+export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<string, string>): Promise<BenchWorkers> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const workflowBundle = await bundle;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-'));
+  const config = loadConfig({ ...process.env, DRYDOCK_DATA_DIR: dataDir, DRYDOCK_HOST_ID: 'bench', TEMPORAL_NAMESPACE: temporal.namespace, ...vars });
+  const workers: Worker[] = [
+    await createAgentWorker(temporal.connection, config, { workerOptions: { workflowBundle } }),
+    ...(await createSandboxWorkers(temporal.connection, config)),
+  ];
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    config,
+    async stop() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

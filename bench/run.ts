@@ -1,0 +1,328 @@
+/**
+ * `npm run bench`: drydock's own overhead against the raw machine, in one run.
+ * Step overhead, sandbox ready (cold and warm), the demo goal by phase, and N
+ * concurrent goals. Prints a table and writes JSON; asserts no time.
+ *
+ *   npm run bench -- [--scale 10,50,100] [--goals 5] [--steps 10] [--raw 20] [--label before] [--out file.json]
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Dockerode from 'dockerode';
+import type { Client } from '@temporalio/client';
+import { resolveSandboxImage } from '../activities/sandbox/image-tag';
+import { AGENT_QUEUE } from '../workflows/queues';
+import type { GoalInput, GoalResult } from '../workflows/types';
+import { phasesOf, sandboxReadyMs, stepDurationsMs, timingsOf, type GoalTimings } from './history';
+import { startBenchWorkers, startTemporal, type BenchTemporal } from './harness';
+import { startBenchModelServer, type BenchCall } from './model-server';
+import { rawCreateStartCopy, rawExec } from './raw-docker';
+import { percentile, round, summarize } from './stats';
+
+const ROOT = findRoot(__dirname);
+const RUN = Math.random().toString(36).slice(2, 8);
+const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
+const STEP_COMMAND = 'cat package.json';
+/** The argv the shell tool runs for STEP_COMMAND; the raw exec runs the same. */
+const STEP_ARGV = ['bash', '-c', 'cd -- "$1" && exec bash -lc "$2"', 'shell', '/workspace', STEP_COMMAND];
+
+interface Flags {
+  scale: number[];
+  goals: number;
+  steps: number;
+  raw: number;
+  pool: number;
+  label: string;
+  out?: string;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const flags: Flags = { scale: [10, 50, 100], goals: 5, steps: 10, raw: 20, pool: 2, label: 'run' };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1] ?? '';
+    switch (argv[i]) {
+      case '--scale':
+        flags.scale = value === '' || value === 'none' ? [] : value.split(',').map(Number);
+        i++;
+        break;
+      case '--goals':
+        flags.goals = Number(value);
+        i++;
+        break;
+      case '--steps':
+        flags.steps = Number(value);
+        i++;
+        break;
+      case '--raw':
+        flags.raw = Number(value);
+        i++;
+        break;
+      case '--pool':
+        flags.pool = Number(value);
+        i++;
+        break;
+      case '--label':
+        flags.label = value;
+        i++;
+        break;
+      case '--out':
+        flags.out = value;
+        i++;
+        break;
+      default:
+        throw new Error(`unknown flag ${argv[i]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --label NAME --out FILE`);
+    }
+  }
+  if (flags.scale.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--scale takes positive integers, e.g. 10,50,100');
+  return flags;
+}
+
+function findRoot(dir: string): string {
+  let d = dir;
+  while (!existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
+  return d;
+}
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+/** The demo repository, committed on main in a temp folder. */
+function makeDemoRepo(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-repo-'));
+  cpSync(path.join(ROOT, 'test', 'fixtures', 'demo-repo'), dir, { recursive: true });
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']]) execFileSync('git', args, { cwd: dir, env });
+  return dir;
+}
+
+function demoScript(): BenchCall[][] {
+  const turns = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'scripts', 'demo.json'), 'utf8')) as { calls: BenchCall[] }[];
+  return turns.map((t) => t.calls);
+}
+
+function stepsScript(steps: number): BenchCall[][] {
+  return [
+    ...Array.from({ length: steps }, () => [{ name: 'shell', arguments: { command: STEP_COMMAND } }]),
+    [{ name: 'write_file', arguments: { path: 'bench.txt', content: 'bench\n' } }],
+    [{ name: 'finish', arguments: { summary: 'bench', rationale: 'bench' } }],
+  ];
+}
+
+async function historyOf(client: Client, workflowId: string): Promise<GoalTimings> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return timingsOf(history.events ?? []);
+}
+
+function runGoal(client: Client, workflowId: string, input: GoalInput): Promise<GoalResult> {
+  return client.workflow.execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input], workflowExecutionTimeout: '15m' });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Samples this process's RSS (the workers run in it) until stopped; returns the peak in MB. */
+function sampleRss(): () => number {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
+  return () => {
+    clearInterval(timer);
+    return round(Math.max(peak, process.memoryUsage().rss) / 1024 ** 2);
+  };
+}
+
+interface SequentialOutcome {
+  ready: number[];
+  steps: number[];
+  demoPhases: Record<string, number>;
+}
+
+/** R step goals one after another, then the demo goal, on workers with this pool size. */
+async function sequentialGoals(temporal: BenchTemporal, flags: Flags, modelUrl: string, repo: string, pool: number, tag: string): Promise<SequentialOutcome> {
+  const workers = await startBenchWorkers(temporal, {
+    OPENAI_BASE_URL: modelUrl,
+    OPENAI_API_KEY: 'bench',
+    DRYDOCK_MODEL: 'bench',
+    DRYDOCK_POOL_SIZE: String(pool),
+  });
+  try {
+    const ready: number[] = [];
+    const steps: number[] = [];
+    // Let a pool fill before the first goal, as it would be on a worker that has been up.
+    if (pool > 0) await sleep(4000);
+    // One goal first to warm the code paths; it is not counted.
+    for (let i = 0; i <= flags.goals; i++) {
+      const id = `bench-${tag}-${RUN}-${i}`;
+      const result = await runGoal(temporal.client, id, { repository: repo, goal: `bench steps: ${flags.steps} shell calls, then finish`, checks: ['true'] });
+      if (result.status !== 'succeeded') throw new Error(`${id}: ${result.status}: ${result.reason ?? result.summary}`);
+      if (i === 0) continue;
+      const t = await historyOf(temporal.client, id);
+      const r = sandboxReadyMs(t);
+      if (r !== undefined) ready.push(r);
+      steps.push(...stepDurationsMs(t));
+      if (pool > 0) await sleep(1500);
+    }
+    const demoId = `bench-${tag}-demo-${RUN}`;
+    const demo = await runGoal(temporal.client, demoId, { repository: repo, goal: DEMO_GOAL });
+    if (demo.status !== 'succeeded') throw new Error(`${demoId}: ${demo.status}: ${demo.reason ?? demo.summary}`);
+    const demoPhases = phasesOf(await historyOf(temporal.client, demoId));
+    return { ready, steps, demoPhases };
+  } finally {
+    await workers.stop();
+  }
+}
+
+interface RawOutcome {
+  ready: number[];
+  exec: number[];
+}
+
+async function rawMachine(docker: Dockerode, image: string, repo: string, samples: number): Promise<RawOutcome> {
+  const ready: number[] = [];
+  const exec: number[] = [];
+  for (let i = 0; i <= samples; i++) {
+    const { container, ms } = await rawCreateStartCopy(docker, image, `drydock-bench-raw-${RUN}-${i}`, repo);
+    try {
+      if (i > 0) ready.push(ms);
+      for (let j = 0; j < 3; j++) exec.push(await rawExec(container, STEP_ARGV));
+    } finally {
+      await container.remove({ force: true, v: true });
+    }
+  }
+  return { ready, exec: exec.slice(3) };
+}
+
+interface ScaleRow {
+  n: number;
+  completed: number;
+  wallSeconds: number;
+  goalsPerMinute: number;
+  p50GoalSeconds: number;
+  p95GoalSeconds: number;
+  peakRssMb: number;
+  historyEventsPerGoal: number;
+}
+
+async function scale(temporal: BenchTemporal, modelUrl: string, repo: string, n: number, pool: number): Promise<ScaleRow> {
+  const workers = await startBenchWorkers(temporal, { OPENAI_BASE_URL: modelUrl, OPENAI_API_KEY: 'bench', DRYDOCK_MODEL: 'bench', DRYDOCK_POOL_SIZE: String(pool) });
+  try {
+    if (pool > 0) await sleep(4000);
+    const stopRss = sampleRss();
+    const started = Date.now();
+    const ids = Array.from({ length: n }, (_, i) => `bench-scale${n}-${RUN}-${i}`);
+    const results = await Promise.allSettled(ids.map((id) => runGoal(temporal.client, id, { repository: repo, goal: DEMO_GOAL })));
+    const wallSeconds = (Date.now() - started) / 1000;
+    const peakRssMb = stopRss();
+    const completed = results.filter((r) => r.status === 'fulfilled' && r.value.status === 'succeeded').length;
+    for (const r of results) if (r.status === 'rejected') log(`scale ${n}: ${String(r.reason)}`);
+    const timings = await Promise.all(ids.map((id) => historyOf(temporal.client, id)));
+    const goalSeconds = timings.map((t) => (t.closedMs - t.startedMs) / 1000);
+    return {
+      n,
+      completed,
+      wallSeconds: round(wallSeconds, 1),
+      goalsPerMinute: round((completed / wallSeconds) * 60, 1),
+      p50GoalSeconds: round(percentile(goalSeconds, 50), 1),
+      p95GoalSeconds: round(percentile(goalSeconds, 95), 1),
+      peakRssMb,
+      historyEventsPerGoal: round(timings.reduce((s, t) => s + t.events, 0) / timings.length, 1),
+    };
+  } finally {
+    await workers.stop();
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  const docker = new Dockerode();
+  const image = process.env.DRYDOCK_SANDBOX_IMAGE ?? (await resolveSandboxImage());
+  const repo = makeDemoRepo();
+  const demo = demoScript();
+  const model = await startBenchModelServer((goal) => {
+    const m = /bench steps: (\d+)/.exec(goal);
+    return m ? stepsScript(Number(m[1])) : demo;
+  });
+  log('starting Temporal');
+  const temporal = await startTemporal();
+  const report: Record<string, unknown> = { label: flags.label, at: new Date().toISOString(), cpus: os.cpus().length, flags, temporal: temporal.address, image };
+  try {
+    log(`raw machine: ${flags.raw} create+start+copy, ${flags.raw * 3} execs`);
+    const raw = await rawMachine(docker, image, repo, flags.raw);
+    log(`cold: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool 0)`);
+    const cold = await sequentialGoals(temporal, flags, model.url, repo, 0, 'cold');
+    log(`warm: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool ${flags.pool})`);
+    const warm = await sequentialGoals(temporal, flags, model.url, repo, flags.pool, 'warm');
+    const scaleRows: ScaleRow[] = [];
+    for (const n of flags.scale) {
+      log(`scale: ${n} concurrent demo goals (pool ${flags.pool})`);
+      scaleRows.push(await scale(temporal, model.url, repo, n, flags.pool));
+    }
+
+    const rawExecP50 = percentile(raw.exec, 50);
+    const rawReadyP50 = percentile(raw.ready, 50);
+    const steps = summarize([...cold.steps, ...warm.steps]);
+    const coldReady = summarize(cold.ready);
+    const warmReady = summarize(warm.ready);
+    const out: string[] = [];
+    out.push(`drydock bench (${flags.label}) · ${os.cpus().length} CPUs · ${new Date().toISOString()}`);
+    out.push('');
+    out.push(
+      table([
+        ['measure', 'n', 'p50 ms', 'p95 ms', 'raw p50 ms', 'ratio p50'],
+        ['agent step (model + tool via Temporal)', String(steps.n), String(steps.p50), String(steps.p95), String(round(rawExecP50, 1)), `${round(steps.p50 / rawExecP50, 2)}x`],
+        ['sandbox ready, cold', String(coldReady.n), String(coldReady.p50), String(coldReady.p95), String(round(rawReadyP50, 1)), `${round(coldReady.p50 / rawReadyP50, 2)}x`],
+        [`sandbox ready, warm (pool ${flags.pool})`, String(warmReady.n), String(warmReady.p50), String(warmReady.p95), String(round(rawReadyP50, 1)), `${round(warmReady.p50 / rawReadyP50, 2)}x`],
+      ]),
+    );
+    out.push(`raw: dockerode exec of \`${STEP_COMMAND}\` (the shell tool's argv) p50 ${round(rawExecP50, 1)} ms; dockerode create+start+copy of the repository p50 ${round(rawReadyP50, 1)} ms`);
+    out.push('');
+    out.push('demo goal, wall time by phase (ms):');
+    const phaseNames = [...new Set([...Object.keys(cold.demoPhases), ...Object.keys(warm.demoPhases)])];
+    out.push(table([['phase', 'cold', 'warm'], ...phaseNames.map((p) => [p, String(cold.demoPhases[p] ?? 0), String(warm.demoPhases[p] ?? 0)])]));
+    if (scaleRows.length > 0) {
+      out.push('');
+      out.push(`concurrent demo goals (pool ${flags.pool}; RSS is the bench process, which runs every worker):`);
+      const first = scaleRows[0]!;
+      out.push(
+        table([
+          ['N', 'completed', 'wall s', 'goals/min', 'p50 goal s', 'p95 goal s', 'peak RSS MB', 'events/goal', 'p95 growth', 'RSS growth'],
+          ...scaleRows.map((r) => [
+            String(r.n),
+            `${r.completed}/${r.n}`,
+            String(r.wallSeconds),
+            String(r.goalsPerMinute),
+            String(r.p50GoalSeconds),
+            String(r.p95GoalSeconds),
+            String(r.peakRssMb),
+            String(r.historyEventsPerGoal),
+            `${round(r.p95GoalSeconds / first.p95GoalSeconds, 2)}x (N ${round(r.n / first.n, 1)}x)`,
+            `${round(r.peakRssMb / first.peakRssMb, 2)}x`,
+          ]),
+        ]),
+      );
+    }
+    const text = out.join('\n');
+    process.stdout.write(`${text}\n`);
+    Object.assign(report, { raw, cold, warm, steps, coldReady, warmReady, rawExecP50, rawReadyP50, scale: scaleRows, table: text });
+    const file = flags.out ?? path.join(process.env.DRYDOCK_BENCH_DIR ?? path.join(ROOT, 'bench', 'results'), `bench-${flags.label}-${Date.now()}.json`);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    log(`wrote ${file}`);
+  } finally {
+    await model.close();
+    await temporal.close();
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,117 @@
+/**
+ * The `drydock` command as a user runs it (the compiled CLI in a child
+ * process) against a real dev server, real workers, Docker and git.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTestEnvironment } from '../support/test-env';
+import { startWorkers, type RunningWorkers } from '../support/workers';
+import { startScriptedModelServer, loadScript, type ScriptedModelServer } from '../support/scripted-model-server';
+import { fixturePath, gitIn, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+import { runCli } from '../support/cli';
+
+let env: TestWorkflowEnvironment;
+let workers: RunningWorkers;
+let model: ScriptedModelServer;
+let cliEnv: Record<string, string>;
+const RUN = Math.random().toString(36).slice(2, 8);
+
+beforeAll(async () => {
+  env = await startTestEnvironment();
+  model = await startScriptedModelServer({ script: [] });
+  workers = await startWorkers(env, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'scripted-key' });
+  cliEnv = { TEMPORAL_ADDRESS: env.address, DRYDOCK_DATA_DIR: workers.config.dataDir, OPENAI_BASE_URL: model.url };
+}, 120_000);
+
+afterAll(async () => {
+  await workers?.stop();
+  await model?.close();
+  await env?.teardown();
+  removeGitRepos();
+});
+
+test('--help lists the commands', async () => {
+  const r = await runCli(['--help']);
+  expect(r.code).toBe(0);
+  for (const cmd of ['doctor', 'start', 'status', 'result', 'cancel', 'pr list', 'pr show']) expect(r.stdout).toContain(`drydock ${cmd}`);
+});
+
+test('doctor is green when Temporal, Docker and the image are there', async () => {
+  const r = await runCli(['doctor'], cliEnv);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/✔ Temporal +answers at/);
+  expect(r.stdout).toMatch(/✔ Docker +engine .* answers/);
+  expect(r.stdout).toMatch(/✔ sandbox image +drydock-sandbox:[0-9a-f]{12} present/);
+  expect(r.stdout).toMatch(/✔ model +endpoint http/);
+});
+
+test('doctor names Docker and how to fix it when no engine answers', async () => {
+  const r = await runCli(['doctor', '--json'], { ...cliEnv, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+  expect(r.code).toBe(1);
+  const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+  expect(report.ok).toBe(false);
+  const docker = report.checks.find((c) => c.name === 'Docker');
+  expect(docker?.ok).toBe(false);
+  expect(docker?.detail).toMatch(/no Docker engine answers .*npm run setup/);
+});
+
+test('doctor names Temporal when no server answers', async () => {
+  const r = await runCli(['doctor'], { ...cliEnv, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/✘ Temporal +cannot reach Temporal at 127.0.0.1:1 .*npm run dev-server/);
+});
+
+test.each([
+  [['start', '--goal', 'x'], /--repo is required/],
+  [['start', '--repo', '/nonexistent/repo', '--goal', 'x'], /--repo: no such directory \/nonexistent\/repo/],
+  [['start', '--repo', '.', '--goal', '  '], /goal is required/],
+  [['start', '--repo', '.', '--goal', 'x', '--max-iterations=-3'], /maxIterations must be between 1 and 1000, got -3/],
+  [['start', '--bogus'], /Unknown option '--bogus'/],
+  [['status', `no-such-goal-${RUN}`], /no goal with id no-such-goal/],
+  [['frobnicate'], /unknown command "frobnicate"/],
+])('bad input %j exits 1 with one clear line', async (args, message) => {
+  const r = await runCli(args, cliEnv);
+  expect(r.code).toBe(1);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+});
+
+test('an unknown branch is refused before any workflow starts', async () => {
+  const repo = makeGitRepo('demo-repo');
+  const r = await runCli(['start', '--repo', repo, '--branch', 'nope', '--goal', 'x'], cliEnv);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/--branch: .* has no branch nope/);
+});
+
+test('start --wait runs the goal to a PR; status, result and pr show read it', async () => {
+  const repo = makeGitRepo('demo-repo');
+  model.push(...loadScript(fixturePath('scripts/demo.json')));
+  const id = `cli-${RUN}`;
+  const started = await runCli(['start', '--repo', repo, '--goal', 'Make the failing test in test/math.test.js pass', '--id', id, '--wait'], cliEnv);
+  expect(started.stderr).toBe('');
+  expect(started.code).toBe(0);
+  expect(started.stdout).toContain(`started ${id}`);
+  expect(started.stdout).toContain(`http://localhost:8233/namespaces/default/workflows/${id}`);
+  expect(started.stdout).toMatch(/status +succeeded/);
+
+  const status = await runCli(['status', id, '--json'], cliEnv);
+  expect(status.code).toBe(0);
+  const view = JSON.parse(status.stdout) as { phase: string; iteration: number; checks: { state: string } };
+  expect(view).toEqual(expect.objectContaining({ phase: 'done', iteration: 6, checks: expect.objectContaining({ state: 'passed' }) }));
+
+  const result = await runCli(['result', id, '--json'], cliEnv);
+  const parsed = JSON.parse(result.stdout) as { status: string; pr: { id: string; branch: string } };
+  expect(parsed.status).toBe('succeeded');
+  expect(gitIn(repo, 'branch', '--list', parsed.pr.branch)).toContain(parsed.pr.branch);
+
+  const list = await runCli(['pr', 'list'], cliEnv);
+  expect(list.stdout).toContain(`${parsed.pr.id}  ${parsed.pr.branch} → main`);
+  const show = await runCli(['pr', 'show', parsed.pr.id], cliEnv);
+  expect(show.stdout).toContain('## Verification');
+  expect(show.stdout).toContain('`npm test` → exit 0');
+
+  const again = await runCli(['pr', 'show', 'nope'], cliEnv);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toMatch(/no pull request nope/);
+});

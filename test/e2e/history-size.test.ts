@@ -1,0 +1,86 @@
+/**
+ * Claim check: after a 30-turn run with large tool outputs, the largest
+ * payload in history stays small and history grows by a constant per turn.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { AGENT_QUEUE } from '../../workflows/queues';
+import type { GoalResult } from '../../workflows/types';
+import { startTestEnvironment } from '../support/test-env';
+import { startWorkers, type RunningWorkers } from '../support/workers';
+import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../support/scripted-model-server';
+import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+
+let env: TestWorkflowEnvironment;
+let workers: RunningWorkers;
+let model: ScriptedModelServer;
+const TURNS = 30;
+
+beforeAll(async () => {
+  env = await startTestEnvironment();
+  model = await startScriptedModelServer({ script: [] });
+  workers = await startWorkers(env, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'scripted-key' });
+}, 120_000);
+
+afterAll(async () => {
+  await workers?.stop();
+  await model?.close();
+  await env?.teardown();
+  removeGitRepos();
+});
+
+test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool outputs`, async () => {
+  const repo = makeGitRepo('demo-repo');
+  const turns: ScriptedTurn[] = [];
+  for (let i = 1; i < TURNS; i++) {
+    turns.push(
+      i % 3 === 0
+        ? { type: 'tool_calls', calls: [{ name: 'write_file', arguments: { path: `notes/n${i}.txt`, content: 'x'.repeat(30_000) } }] }
+        : { type: 'tool_calls', content: 'y'.repeat(2000), calls: [{ name: 'shell', arguments: { command: 'seq 1 8000' } }] },
+    );
+  }
+  turns.push({ type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'done', rationale: 'r' } }] });
+  model.push(...turns);
+  const workflowId = `history-${Math.random().toString(36).slice(2, 8)}`;
+  const handle = await env.client.workflow.start('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId,
+    args: [{ repository: repo, goal: 'grow the conversation', checks: ['true'], policy: { maxIterations: TURNS } }],
+  });
+  const result = (await handle.result()) as GoalResult;
+  expect(result.status).toBe('succeeded');
+  expect(result.iterations).toBe(TURNS);
+  // The conversation is large: the last prompt alone is over half a megabyte.
+  const lastPrompt = JSON.stringify(model.requests.at(-1)?.body ?? '');
+  expect(lastPrompt.length).toBeGreaterThan(500_000);
+
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  const sizes = events.map((e) => temporal.api.history.v1.HistoryEvent.encode(e).finish().length);
+  const largest = Math.max(...sizes);
+  const total = sizes.reduce((a, b) => a + b, 0);
+
+  // Bytes of history between consecutive callModel schedules = bytes per turn.
+  const cumulative: number[] = [];
+  let running = 0;
+  events.forEach((e, i) => {
+    running += sizes[i] ?? 0;
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel') cumulative.push(running);
+  });
+  const perTurn = cumulative.slice(1).map((c, i) => c - (cumulative[i] ?? 0));
+  const steady = perTurn.slice(2); // the first turns include the set-up activities
+  const firstFive = mean(steady.slice(0, 6));
+  const lastFive = mean(steady.slice(-6));
+  console.log(
+    `history: ${events.length} events, ${total} bytes for ${TURNS} turns; largest event ${largest} bytes; ` +
+      `bytes per turn: first ${firstFive.toFixed(0)}, last ${lastFive.toFixed(0)}, min ${Math.min(...steady)}, max ${Math.max(...steady)}; ` +
+      `events per turn ${((events.length) / TURNS).toFixed(1)}; last prompt ${lastPrompt.length} bytes`,
+  );
+  expect(largest).toBeLessThan(64 * 1024);
+  expect(lastFive / firstFive).toBeLessThan(1.15);
+  expect(Math.max(...steady)).toBeLessThan(2 * Math.min(...steady));
+}, 300_000);
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
