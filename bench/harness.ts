@@ -26,7 +26,7 @@ export interface BenchTemporal {
 /** Connects to TEMPORAL_ADDRESS, or starts a local dev server. */
 export async function startTemporal(): Promise<BenchTemporal> {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // installed already
   }
@@ -50,7 +50,7 @@ export async function startTemporal(): Promise<BenchTemporal> {
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },
       searchAttributes: DRYDOCK_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', ...(process.env.DRYDOCK_BENCH_EAGER === '1' ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] : [])],
     },
   });
   return { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default', address: env.address, close: () => env.teardown() };

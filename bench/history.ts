@@ -8,6 +8,8 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 export interface ActivitySpan {
   name: string;
   scheduledMs: number;
+  /** When a worker picked the last attempt up. */
+  startedMs: number;
   closedMs: number;
 }
 
@@ -21,7 +23,7 @@ export interface GoalTimings {
 
 /** Reads the spans of every activity and the goal's start and end. */
 export function timingsOf(events: HistoryEvent[]): GoalTimings {
-  const scheduled = new Map<string, { name: string; at: number }>();
+  const scheduled = new Map<string, { name: string; at: number; startedAt?: number }>();
   const activities: ActivitySpan[] = [];
   for (const e of events) {
     const at = tsToMs(e.eventTime);
@@ -29,11 +31,16 @@ export function timingsOf(events: HistoryEvent[]): GoalTimings {
     if (e.activityTaskScheduledEventAttributes) {
       scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
     }
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const s = scheduled.get(String(started.scheduledEventId));
+      if (s) s.startedAt = at;
+    }
     const closed =
       e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
     if (closed) {
       const s = scheduled.get(String(closed.scheduledEventId));
-      if (s) activities.push({ name: s.name, scheduledMs: s.at, closedMs: at });
+      if (s) activities.push({ name: s.name, scheduledMs: s.at, startedMs: s.startedAt ?? s.at, closedMs: at });
     }
   }
   return { startedMs: tsToMs(events[0]?.eventTime), closedMs: tsToMs(events[events.length - 1]?.eventTime), events: events.length, activities };
@@ -56,6 +63,34 @@ export function stepDurationsMs(t: GoalTimings): number[] {
   for (let i = 0; i + 2 < ordered.length; i++) {
     const [a, b, c] = [ordered[i]!, ordered[i + 1]!, ordered[i + 2]!];
     if (a.name === 'callModel' && b.name === 'runTool' && c.name === 'callModel') out.push(c.scheduledMs - a.scheduledMs);
+  }
+  return out;
+}
+
+/** The parts of one agent step, in ms. */
+export interface StepParts {
+  /** The callModel activity, scheduled to closed. */
+  model: number;
+  /** The runTool activity, scheduled to closed. */
+  tool: number;
+  /** Of model + tool: scheduled to picked up by a worker. */
+  dispatch: number;
+  /** Workflow tasks: after one activity closes until the next is scheduled. */
+  between: number;
+}
+
+/** The parts of each agent step: the callModel activity, the runTool activity, and the rest (workflow tasks, dispatch). */
+export function stepPartsMs(t: GoalTimings): StepParts[] {
+  const ordered = [...t.activities].sort((a, b) => a.scheduledMs - b.scheduledMs);
+  const out: StepParts[] = [];
+  for (let i = 0; i + 2 < ordered.length; i++) {
+    const [a, b, c] = [ordered[i]!, ordered[i + 1]!, ordered[i + 2]!];
+    if (a.name === 'callModel' && b.name === 'runTool' && c.name === 'callModel') {
+      const model = a.closedMs - a.scheduledMs;
+      const tool = b.closedMs - b.scheduledMs;
+      const dispatch = a.startedMs - a.scheduledMs + (b.startedMs - b.scheduledMs);
+      out.push({ model, tool, dispatch, between: c.scheduledMs - a.scheduledMs - model - tool });
+    }
   }
   return out;
 }

@@ -14,7 +14,7 @@ import type { Client } from '@temporalio/client';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
 import { AGENT_QUEUE } from '../workflows/queues';
 import type { GoalInput, GoalResult } from '../workflows/types';
-import { phasesOf, sandboxReadyMs, stepDurationsMs, timingsOf, type GoalTimings } from './history';
+import { phasesOf, sandboxReadyMs, stepDurationsMs, stepPartsMs, timingsOf, type GoalTimings, type StepParts } from './history';
 import { startBenchWorkers, startTemporal, type BenchTemporal } from './harness';
 import { startBenchModelServer, type BenchCall } from './model-server';
 import { rawCreateStartCopy, rawExec } from './raw-docker';
@@ -136,6 +136,7 @@ function sampleRss(): () => number {
 interface SequentialOutcome {
   ready: number[];
   steps: number[];
+  parts: StepParts[];
   demoPhases: Record<string, number>;
 }
 
@@ -150,6 +151,7 @@ async function sequentialGoals(temporal: BenchTemporal, flags: Flags, modelUrl: 
   try {
     const ready: number[] = [];
     const steps: number[] = [];
+    const parts: StepParts[] = [];
     // Let a pool fill before the first goal, as it would be on a worker that has been up.
     if (pool > 0) await sleep(4000);
     // One goal first to warm the code paths; it is not counted.
@@ -162,13 +164,14 @@ async function sequentialGoals(temporal: BenchTemporal, flags: Flags, modelUrl: 
       const r = sandboxReadyMs(t);
       if (r !== undefined) ready.push(r);
       steps.push(...stepDurationsMs(t));
+      parts.push(...stepPartsMs(t));
       if (pool > 0) await sleep(1500);
     }
     const demoId = `bench-${tag}-demo-${RUN}`;
     const demo = await runGoal(temporal.client, demoId, { repository: repo, goal: DEMO_GOAL });
     if (demo.status !== 'succeeded') throw new Error(`${demoId}: ${demo.status}: ${demo.reason ?? demo.summary}`);
     const demoPhases = phasesOf(await historyOf(temporal.client, demoId));
-    return { ready, steps, demoPhases };
+    return { ready, steps, parts, demoPhases };
   } finally {
     await workers.stop();
   }
@@ -281,6 +284,9 @@ async function main(): Promise<void> {
         [`sandbox ready, warm (pool ${flags.pool})`, String(warmReady.n), String(warmReady.p50), String(warmReady.p95), String(round(rawReadyP50, 1)), `${round(warmReady.p50 / rawReadyP50, 2)}x`],
       ]),
     );
+    const allParts = [...cold.parts, ...warm.parts];
+    const partP50 = (k: keyof StepParts) => round(percentile(allParts.map((p) => p[k]), 50), 1);
+    out.push(`agent step p50 parts: callModel activity ${partP50('model')} ms, runTool activity ${partP50('tool')} ms (of these two, waiting for a worker ${partP50('dispatch')} ms), workflow tasks ${partP50('between')} ms`);
     out.push(`raw: dockerode exec of \`${STEP_COMMAND}\` (the shell tool's argv) p50 ${round(rawExecP50, 1)} ms; dockerode create+start+copy of the repository p50 ${round(rawReadyP50, 1)} ms`);
     out.push('');
     out.push('demo goal, wall time by phase (ms):');

@@ -1,6 +1,7 @@
 /** The Temporal client the CLI uses, with a clear error when the server does not answer. */
 import { Client, Connection } from '@temporalio/client';
 import type { DrydockConfig } from '../workers/config';
+import { payloadCodecsFor } from '../activities/security/payload-codec';
 
 /** Connects to Temporal; throws an Error that says how to start the dev server. */
 export async function connectClient(config: DrydockConfig): Promise<{ client: Client; close: () => Promise<void> }> {
@@ -12,5 +13,7 @@ export async function connectClient(config: DrydockConfig): Promise<{ client: Cl
       `cannot reach Temporal at ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); start it with \`npm run dev-server\` or set TEMPORAL_ADDRESS`,
     );
   }
-  return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
+  // With DRYDOCK_PAYLOAD_KEY set, payloads are AES-GCM encrypted (activities/security/payload-codec.ts).
+  const dataConverter = { payloadCodecs: payloadCodecsFor(config.security?.payloadKey) };
+  return { client: new Client({ connection, namespace: config.namespace, dataConverter }), close: () => connection.close() };
 }

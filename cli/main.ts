@@ -1,6 +1,7 @@
 /** The `drydock` command: a Temporal client for starting, watching and reading goals. */
 import { parseArgs } from 'util';
 import { ConfigError, loadConfig } from '../workers/config';
+import { codecServer } from './codec-server';
 import { doctor } from './doctor';
 import { UsageError } from './errors';
 import { cancel, result, status } from './goals';
@@ -20,12 +21,16 @@ Usage:
       --max-iterations <n>   model turns at most (default 30)
       --id <workflow id>     instead of the business key goal-<repo>-<hash>
       --wait                 wait for the result and print it
+      --issue <owner/repo#n> the goal is this GitHub issue (title + body); the PR closes it
+  drydock revise <owner/repo#pr> [--wait] [--check ...]
+                                          address the PR's unresolved review comments on its branch
   drydock status <id> [--json]            phase, iteration, tokens, last tool, checks
   drydock result <id> [--json]            wait for and print the goal's result
   drydock cancel <id>                     cancel a goal (its sandbox is removed)
   drydock pr list [--json]                the local pull request records
   drydock pr show <id> [--json]           one pull request record
   drydock smoke [-- <argv>]               run the sandboxSmoke workflow
+  drydock codec-server [--port 8888]      decrypt payloads for the Temporal UI (needs DRYDOCK_PAYLOAD_KEY)
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 DRYDOCK_DATA_DIR (~/.drydock), OPENAI_API_KEY, OPENAI_BASE_URL, DRYDOCK_MODEL.
@@ -47,8 +52,10 @@ async function main(argv: string[]): Promise<number> {
       check: { type: 'string', multiple: true },
       model: { type: 'string' },
       'max-iterations': { type: 'string' },
+      port: { type: 'string' },
       id: { type: 'string' },
       wait: { type: 'boolean' },
+      issue: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -73,6 +80,19 @@ async function main(argv: string[]): Promise<number> {
         id: values.id,
         wait: values.wait,
         json,
+        issue: values.issue,
+      });
+    case 'revise':
+      return start(config, {
+        pullRequest: rest[0] ?? '',
+        repo: values.repo,
+        goal: values.goal,
+        check: values.check,
+        model: values.model,
+        maxIterations: values['max-iterations'],
+        id: values.id,
+        wait: values.wait,
+        json,
       });
     case 'status':
       return status(config, rest[0] ?? '', json);
@@ -84,6 +104,8 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'list') return prList(config, json);
       if (rest[0] === 'show') return prShow(config, rest[1], json);
       throw new UsageError('usage: drydock pr list | drydock pr show <id>');
+    case 'codec-server':
+      return codecServer(config, values.port);
     case 'smoke':
       return smoke(config, rest, json);
     default:

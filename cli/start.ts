@@ -10,6 +10,7 @@ import type { DrydockConfig } from '../workers/config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { goalWorkflowId } from './goal-id';
+import { parseGitHubRef } from './github-ref';
 import { printJson } from './output';
 import { printResult } from './goals';
 
@@ -25,17 +26,27 @@ export interface StartOptions {
   id?: string;
   wait?: boolean;
   json?: boolean;
+  /** `owner/repo#123`: the issue's title and body are the goal (read by the agent worker). */
+  issue?: string;
+  /** `owner/repo#12` (drydock revise): the PR's unresolved review feedback is the goal. */
+  pullRequest?: string;
 }
 
 /** Builds the GoalInput from the options, checks it, and checks that the repository and branch exist. */
-export async function goalInputFrom(o: StartOptions): Promise<GoalInput> {
+export async function goalInputFrom(o: StartOptions, github?: DrydockConfig['github']): Promise<GoalInput> {
   let goal = o.goal;
   if (o.goalFile) {
     if (goal) throw new UsageError('give --goal or --goal-file, not both');
     if (!existsSync(o.goalFile)) throw new UsageError(`--goal-file: no file ${o.goalFile}`);
     goal = readFileSync(o.goalFile, 'utf8');
   }
-  const repository = o.repo && !isGitUrl(o.repo) ? path.resolve(o.repo) : o.repo;
+  // An issue or a PR names its repository; the text is read on the agent worker, which holds the GitHub credential.
+  const issue = o.issue !== undefined ? parseGitHubRef(o.issue, '--issue') : undefined;
+  const pr = o.pullRequest !== undefined ? parseGitHubRef(o.pullRequest, 'revise') : undefined;
+  const named = issue ?? pr;
+  const webUrl = github?.webUrl ?? 'https://github.com';
+  const repo = o.repo ?? (named ? `${webUrl}/${named.owner}/${named.repo}` : undefined);
+  const repository = repo && !isGitUrl(repo) ? path.resolve(repo) : repo;
   const policy: PolicyOptions = {};
   if (o.maxIterations !== undefined) policy.maxIterations = Number(o.maxIterations);
   const input: GoalInput = {
@@ -45,17 +56,21 @@ export async function goalInputFrom(o: StartOptions): Promise<GoalInput> {
     ...(o.check && o.check.length > 0 ? { checks: o.check } : {}),
     ...(o.model ? { model: { name: o.model } } : {}),
     ...(Object.keys(policy).length > 0 ? { policy } : {}),
+    ...(issue ? { issue } : {}),
+    ...(pr ? { pullRequest: { number: pr.number } } : {}),
   };
   const errors = validateGoalInput(input);
   if (errors.length > 0) throw new UsageError(errors.join('; ').replace(/^repository is required.*?(;|$)/, '--repo is required$1'));
-  await checkRepository(input.repository, input.baseBranch);
+  // A private GitHub repository is readable only with the workers' credential, so the client does not probe it.
+  if (!named) await checkRepository(input.repository, input.baseBranch);
   return input;
 }
 
 /** Starts the goal; prints its id and UI link, or waits for and prints its result. */
 export async function start(config: DrydockConfig, o: StartOptions): Promise<number> {
-  const input = await goalInputFrom(o);
-  const workflowId = o.id ?? goalWorkflowId(input.repository, input.goal);
+  const input = await goalInputFrom(o, config.github);
+  const source = input.issue ? `issue ${o.issue}` : input.pullRequest ? `revise ${o.pullRequest}` : input.goal;
+  const workflowId = o.id ?? goalWorkflowId(input.repository, source);
   const { client, close } = await connectClient(config);
   try {
     let handle;
@@ -64,7 +79,7 @@ export async function start(config: DrydockConfig, o: StartOptions): Promise<num
         taskQueue: AGENT_QUEUE,
         workflowId,
         args: [input],
-        memo: { goal: input.goal.slice(0, 4000), repository: input.repository },
+        memo: { goal: (input.goal || source).slice(0, 4000), repository: input.repository },
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {

@@ -5,6 +5,7 @@
  */
 import * as os from 'os';
 import * as path from 'path';
+import { loadSecurityConfig, type SecurityConfig } from './security-config';
 
 /** Everything a worker or the CLI reads from the environment. */
 export interface DrydockConfig {
@@ -26,6 +27,12 @@ export interface DrydockConfig {
   temporalUiUrl: string;
   /** GitHub credentials and endpoints (worker-side only; see github-auth.ts). */
   github: GitHubConfig;
+  /** Sandbox limits and runtime, setup secrets, payload key (see security-config.ts). */
+  security: SecurityConfig;
+  /** DRYDOCK_POOL_SIZE: warm sandbox containers a sandbox worker keeps ready (0: none). */
+  poolSize: number;
+  /** DRYDOCK_POOL_IDLE_SECONDS: how long a warm container waits before it is replaced. */
+  poolIdleSeconds: number;
 }
 
 /** GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, and where GitHub (or GitHub Enterprise) answers. */
@@ -89,6 +96,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   if (!isHttpUrl(temporalUiUrl)) problems.push(`DRYDOCK_UI_URL must be an http(s) URL, got ${JSON.stringify(temporalUiUrl)}`);
 
   const github = loadGitHubConfig(get, problems);
+  const security = loadSecurityConfig(env, problems);
+
+  const poolSize = integerIn(get('DRYDOCK_POOL_SIZE') ?? '2', 0, 64);
+  if (poolSize === undefined) problems.push(`DRYDOCK_POOL_SIZE must be an integer from 0 to 64, got ${JSON.stringify(get('DRYDOCK_POOL_SIZE'))}`);
+  const poolIdleSeconds = integerIn(get('DRYDOCK_POOL_IDLE_SECONDS') ?? '600', 10, 86_400);
+  if (poolIdleSeconds === undefined) {
+    problems.push(`DRYDOCK_POOL_IDLE_SECONDS must be an integer from 10 to 86400, got ${JSON.stringify(get('DRYDOCK_POOL_IDLE_SECONDS'))}`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -103,7 +118,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     defaultModel: get('DRYDOCK_MODEL') ?? 'gpt-4.1',
     temporalUiUrl: temporalUiUrl.replace(/\/+$/, ''),
     github,
+    security,
+    poolSize: poolSize ?? 0,
+    poolIdleSeconds: poolIdleSeconds ?? 600,
   };
+}
+
+/** The integer a string holds when it lies in [min, max]; else undefined. */
+function integerIn(value: string, min: number, max: number): number | undefined {
+  if (!/^\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  return n >= min && n <= max ? n : undefined;
 }
 
 function loadGitHubConfig(get: (name: string) => string | undefined, problems: string[]): GitHubConfig {

@@ -8,11 +8,12 @@ import Dockerode from 'dockerode';
 import { ApplicationFailure } from '@temporalio/activity';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
-import { LocalGitHost } from '../activities/codehost/local-git-host';
+import { createCodeHostSelector, createGitAccessResolver } from '../activities/codehost/select-code-host';
 import type { CodeHost } from '../activities/codehost/code-host';
 import type { ModelClient } from '../activities/model/model-client';
 import { OpenAIModelClient } from '../activities/model/openai-client';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox';
+import { SandboxPool } from '../activities/sandbox/sandbox-pool';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
 import type { Sandbox } from '../activities/sandbox/sandbox';
 import { FsArtifactStore } from '../activities/store/fs-store';
@@ -20,6 +21,8 @@ import type { ArtifactStore } from '../activities/store/artifact-store';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
 import type { ModelSpec } from '../workflows/types';
 import type { DrydockConfig } from './config';
+import { redactingStore, securityWorkerOptions } from './worker-security';
+import { DockerNetworks } from '../activities/sandbox/docker-networks';
 
 /** Parts a test or an embedding program may replace. */
 export interface WorkerOverrides {
@@ -42,8 +45,9 @@ export function artifactStoreFor(config: DrydockConfig): ArtifactStore {
 export async function createAgentWorker(connection: NativeConnection, config: DrydockConfig, overrides: WorkerOverrides = {}): Promise<Worker> {
   const clients = new Map<string, ModelClient>();
   const activities = createAgentActivities({
-    store: overrides.store ?? artifactStoreFor(config),
-    codeHost: overrides.codeHost ?? new LocalGitHost({ dataDir: config.dataDir }),
+    store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
+    // GitHub repositories go to GitHub when the worker has a GitHub credential; the rest stay local.
+    codeHostFor: overrides.codeHost ? () => overrides.codeHost as CodeHost : createCodeHostSelector(config),
     defaultModel: config.defaultModel,
     temporalUiUrl: config.temporalUiUrl,
     namespace: config.namespace,
@@ -70,24 +74,51 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
     taskQueue: AGENT_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
     activities,
+    ...securityWorkerOptions(config),
     ...overrides.workerOptions,
   });
 }
 
 /** Creates the sandbox workers of this host: the shared provisioning queue and `drydock-sandbox-<host>`. */
 export async function createSandboxWorkers(connection: NativeConnection, config: DrydockConfig, overrides: WorkerOverrides = {}): Promise<Worker[]> {
-  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker: dockerFor(config) });
+  const image = config.sandboxImage ?? (await resolveSandboxImage());
+  const docker = dockerFor(config);
+  // The warm pool serves only drydock's own DockerSandbox; a replaced sandbox has none.
+  const pool = overrides.sandbox ? undefined : new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds });
+  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool });
   const activities = createSandboxActivities({
     sandbox,
-    store: overrides.store ?? artifactStoreFor(config),
+    store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
     host: config.hostId,
-    image: config.sandboxImage ?? (await resolveSandboxImage()),
+    image,
+    mirrorsDir: path.join(config.dataDir, 'mirrors-sandbox'),
+    gitAccessFor: createGitAccessResolver(config),
+    networks: overrides.sandbox ? undefined : new DockerNetworks(docker),
+    setupSecrets: config.security.setupSecrets,
   });
-  return Promise.all(
+  const workers = await Promise.all(
     [SANDBOX_QUEUE, sandboxHostQueue(config.hostId)].map((taskQueue) =>
-      Worker.create({ connection, namespace: config.namespace, taskQueue, activities, ...overrides.workerOptions }),
+      Worker.create({ connection, namespace: config.namespace, taskQueue, activities, ...securityWorkerOptions(config), ...overrides.workerOptions }),
     ),
   );
+  if (pool) await startPoolWith(pool, workers);
+  return workers;
+}
+
+/** Fills the pool now and empties it when the last of these workers stops running. */
+async function startPoolWith(pool: SandboxPool, workers: Worker[]): Promise<void> {
+  await pool.start();
+  let running = workers.length;
+  for (const worker of workers) {
+    const run = worker.run.bind(worker);
+    worker.run = async () => {
+      try {
+        return await run();
+      } finally {
+        if (--running === 0) await pool.close();
+      }
+    };
+  }
 }
 
 /** A dockerode client for DOCKER_HOST (or the local socket). */

@@ -15,22 +15,12 @@ import {
   log,
 } from '@temporalio/workflow';
 import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
-import { feedbackSignal, statusQuery } from './messages';
-import { addUsage, compilePolicy, NO_USAGE, validateGoalInput } from './policy';
+import { AgentLoop } from './agent-loop';
+import { GoalState } from './goal-state';
+import { extendBudgetUpdate, feedbackSignal, finishNowSignal, statusQuery } from './messages';
+import { compilePolicy, validateBudgetExtension, validateGoalInput } from './policy';
 import { SANDBOX_QUEUE, AGENT_QUEUE } from './queues';
-import type {
-  CheckResult,
-  GoalInput,
-  GoalPhase,
-  GoalResult,
-  GoalStatusView,
-  Policy,
-  SandboxRef,
-  Usage,
-} from './types';
-
-/** Model turns in a row without a valid tool call before the goal stops. */
-const MAX_IDLE_TURNS = 3;
+import type { GoalInput, GoalResult, Policy, SandboxRef } from './types';
 
 /** Runs one goal to a pull request. */
 export async function codingAgent(input: GoalInput): Promise<GoalResult> {
@@ -40,19 +30,34 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
   }
   const policy = compilePolicy(input.policy);
   const goalId = workflowInfo().workflowId;
-  const state = new GoalState(goalId, input, policy);
+  const state = new GoalState(goalId, input, policy, Date.now());
   setHandler(statusQuery, () => state.view());
+  setHandler(extendBudgetUpdate, (extension) => state.extend(extension, Date.now()), {
+    validator: (extension) => {
+      const problems = validateBudgetExtension(extension);
+      if (problems.length > 0) throw new Error(`invalid budget extension: ${problems.join('; ')}`);
+    },
+  });
+  setHandler(finishNowSignal, () => state.requestFinishNow());
   setHandler(feedbackSignal, (message: string) => {
     if (typeof message === 'string' && message.trim() !== '') state.pendingFeedback.push(message.slice(0, 8000));
   });
 
   const agent = agentActivities(policy);
+  // GitHub goals (an issue, a PR's review feedback) are read before a sandbox exists, so a bad reference fails fast.
+  const source = await readGoalSource(input, agent).catch((err: unknown) => {
+    throw surfaceHopelessFailure(err);
+  });
   state.phase = 'provisioning';
   const sandbox = await sharedSandboxActivities().provisionSandbox({ goalId });
   state.sandbox = sandbox;
   const onHost = hostSandboxActivities(sandbox, policy);
   try {
-    const repo = await onHost.copyRepository({ sandbox, repository: input.repository, baseBranch: input.baseBranch });
+    const repo = await onHost.copyRepository({ sandbox, repository: input.repository, baseBranch: source.pullRequest?.headBranch ?? input.baseBranch });
+    // Setup phase (activities/sandbox/phases.ts): the goal's and the repository's setup script run with
+    // network and the named secrets; then every network is cut before the agent phase begins.
+    const setup = await onHost.runSetup({ sandbox, goalId, setup: input.setup });
+    if (setup.ran) await onHost.isolateSandbox({ sandbox });
     state.phase = 'inspecting';
     const inspection = await onHost.inspectRepository({ sandbox, goalId });
     const checks = input.checks && input.checks.length > 0 ? input.checks : inspection.checks;
@@ -64,107 +69,77 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
           'no checks were given and none were found (AGENTS.md checks, package.json test script, pytest, go test, cargo test, make test); pass --check "<command>"',
       });
     }
-    let length = await agent.openConversation({
+    const length = await agent.openConversation({
       goalId,
-      goal: input.goal,
+      goal: source.goal,
       repository: input.repository,
       baseBranch: repo.baseBranch,
       instructionsRef: inspection.instructionsRef,
       checks,
     });
 
-    state.phase = 'working';
-    let finished: { summary: string; finishIndex: number } | undefined;
-    let idleTurns = 0;
-    while (!finished && state.iteration < policy.maxIterations) {
-      for (const feedback of state.pendingFeedback.splice(0)) {
-        await agent.appendMessage({ goalId, index: length++, role: 'user', content: `Feedback from a person: ${feedback}` });
-      }
-      const turn = await agent.callModel({ goalId, step: state.iteration, length, model: input.model });
-      state.iteration++;
-      state.usage = addUsage(state.usage, turn.usage);
-      length = turn.assistantIndex + 1;
-      if (turn.toolCalls.length === 0) {
-        idleTurns++;
-        if (idleTurns >= MAX_IDLE_TURNS) {
+    const publish = async (outcome: { summary: string; finishIndex?: number; exhaustedReason?: string }) => {
+      state.phase = 'publishing';
+      const change = await onHost.collectChange({ sandbox, goalId, baseCommit: repo.baseCommit });
+      if (change.files.length === 0) return undefined;
+      // The publish gate (activities/security/publish-gate.ts): protected paths, secrets and hidden
+      // Unicode refuse the change before any branch or PR exists; publishChange checks again.
+      const verdict = await agent.checkChange({ patchRef: change.patchRef, files: change.files, allowProtectedPaths: policy.allowProtectedPaths });
+      if (!verdict.allowed) throw new PublishRefused(verdict.reasons);
+      return agent.publishChange({
+        allowProtectedPaths: policy.allowProtectedPaths,
+        goalId,
+        repository: input.repository,
+        baseBranch: repo.baseBranch,
+        baseCommit: repo.baseCommit,
+        goal: source.goal,
+        issue: input.issue,
+        pullRequest: source.pullRequest,
+        patchRef: change.patchRef,
+        files: change.files,
+        finishIndex: outcome.finishIndex,
+        summary: outcome.summary,
+        exhaustedReason: outcome.exhaustedReason,
+        checks: state.checks,
+        usage: state.usage,
+        costUsd: state.costUsd,
+        model: turnModelName(input),
+        iterations: state.iteration,
+      });
+    };
+
+    const loop = new AgentLoop(state, agent, onHost, { goalId, sandbox, checks, model: input.model, length });
+    for (;;) {
+      state.phase = 'working';
+      const stop = await loop.runUntilStop();
+      if (stop.kind === 'finished') {
+        const pr = await publish({ summary: stop.summary, finishIndex: stop.finishIndex });
+        if (!pr) {
           return state.finish({
             status: 'failed',
-            summary: 'The model stopped calling tools.',
-            reason: `the model answered ${idleTurns} times in a row without a tool call`,
+            summary: stop.summary || 'The model finished without changing anything.',
+            reason: 'the checks pass but the workspace has no change to publish',
           });
         }
-        await agent.appendMessage({
-          goalId,
-          index: length++,
-          role: 'user',
-          content: 'Reply with a tool call. When the goal is met, call finish with a summary and your rationale.',
-        });
-        continue;
+        return state.finish({ status: 'succeeded', summary: stop.summary, pr });
       }
-      idleTurns = 0;
-      // Finish goes last so that the other calls of the same turn run first.
-      const calls = [...turn.toolCalls].sort((a, b) => Number(a.name === 'finish') - Number(b.name === 'finish'));
-      for (const call of calls) {
-        const resultIndex = length++;
-        if (call.name === 'finish') {
-          state.phase = 'verifying';
-          const results = await onHost.runChecks({
-            sandbox,
-            goalId,
-            checks,
-            step: state.iteration,
-            reply: { callId: call.id, index: resultIndex },
-          });
-          state.recordChecks(results);
-          state.phase = 'working';
-          if (results.every((r) => r.passed)) finished = { summary: turn.finishSummary ?? '', finishIndex: turn.assistantIndex };
-        } else {
-          const outcome = await onHost.runTool({
-            sandbox,
-            goalId,
-            assistantIndex: turn.assistantIndex,
-            callId: call.id,
-            resultIndex,
-            commandTimeoutSeconds: policy.commandTimeoutSeconds,
-            maxOutputBytes: policy.maxToolOutputBytes,
-          });
-          state.lastTool = { name: call.name, argumentsPreview: call.argumentsPreview, summary: outcome.summary };
-        }
+      if (stop.kind === 'failed') return state.finish({ status: 'failed', summary: stop.summary, reason: stop.reason });
+      // A budget ran out: wait for more when asked to, else publish what there is as a draft.
+      if (policy.onExhausted === 'ask') {
+        const extended = await state.waitForBudgetDecision(stop.reason);
+        if (extended) continue;
       }
+      const summary = `Budget exhausted: ${stop.reason}.`;
+      if (policy.onExhausted === 'stop') return state.finish({ status: 'budget_exhausted', summary, reason: stop.reason });
+      state.phase = 'verifying';
+      state.recordChecks(await onHost.runChecks({ sandbox, goalId, checks, step: state.iteration }));
+      const pr = await publish({ summary, exhaustedReason: stop.reason });
+      return state.finish({ status: 'budget_exhausted', summary, reason: stop.reason, pr });
     }
-    if (!finished) {
-      return state.finish({
-        status: 'budget_exhausted',
-        summary: `The goal was not met within ${policy.maxIterations} model turns.`,
-        reason: `max iterations (${policy.maxIterations}) reached before the model finished with passing checks`,
-      });
-    }
-
-    state.phase = 'publishing';
-    const change = await onHost.collectChange({ sandbox, goalId, baseCommit: repo.baseCommit });
-    if (change.files.length === 0) {
-      return state.finish({
-        status: 'failed',
-        summary: finished.summary || 'The model finished without changing anything.',
-        reason: 'the checks pass but the workspace has no change to publish',
-      });
-    }
-    const pr = await agent.publishChange({
-      goalId,
-      repository: input.repository,
-      baseBranch: repo.baseBranch,
-      baseCommit: repo.baseCommit,
-      goal: input.goal,
-      patchRef: change.patchRef,
-      files: change.files,
-      finishIndex: finished.finishIndex,
-      checks: state.checks,
-      usage: state.usage,
-      model: turnModelName(input),
-      iterations: state.iteration,
-    });
-    return state.finish({ status: 'succeeded', summary: finished.summary, pr });
   } catch (err) {
+    if (err instanceof PublishRefused) {
+      return state.finish({ status: 'failed', summary: 'The publish gate refused the change.', reason: `publish gate: ${err.reasons.join('; ')}` });
+    }
     if (isCancellation(err)) {
       state.result = { ...state.baseResult(), status: 'cancelled', summary: 'The goal was cancelled.' };
     }
@@ -177,53 +152,14 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
   }
 }
 
-/** The mutable state of one goal, and the view the status query returns. */
-class GoalState {
-  phase: GoalPhase = 'validating';
-  iteration = 0;
-  usage: Usage = NO_USAGE;
-  checks: CheckResult[] = [];
-  lastTool?: { name: string; argumentsPreview: string; summary: string };
-  sandbox?: SandboxRef;
-  result?: GoalResult;
-  readonly pendingFeedback: string[] = [];
-
-  constructor(
-    readonly goalId: string,
-    readonly input: GoalInput,
-    readonly policy: Policy,
-  ) {}
-
-  recordChecks(results: CheckResult[]): void {
-    this.checks = results;
-  }
-
-  baseResult(): GoalResult {
-    return { status: 'failed', summary: '', usage: this.usage, iterations: this.iteration, checks: this.checks };
-  }
-
-  finish(outcome: Pick<GoalResult, 'status' | 'summary'> & Partial<GoalResult>): GoalResult {
-    this.result = { ...this.baseResult(), ...outcome };
-    return this.result;
-  }
-
-  view(): GoalStatusView {
-    const state = this.checks.length === 0 ? 'not_run' : this.checks.every((c) => c.passed) ? 'passed' : 'failed';
-    return {
-      workflowId: this.goalId,
-      repository: this.input.repository,
-      goal: this.input.goal.slice(0, 500),
-      phase: this.phase,
-      iteration: this.iteration,
-      maxIterations: this.policy.maxIterations,
-      usage: this.usage,
-      lastTool: this.lastTool,
-      checks: { state, results: this.checks.map((c) => ({ command: c.command, exitCode: c.exitCode })) },
-      sandboxHost: this.sandbox?.host,
-      result: this.result,
-    };
+/** Thrown inside the workflow when the publish gate refuses the change; the goal ends failed with the reasons. */
+class PublishRefused extends Error {
+  constructor(readonly reasons: string[]) {
+    super(`publish gate: ${reasons.join('; ')}`);
+    this.name = 'PublishRefused';
   }
 }
+
 
 /**
  * A hopeless activity failure (bad repository, bad credentials, a model that
@@ -235,6 +171,26 @@ function surfaceHopelessFailure(err: unknown): unknown {
     return ApplicationFailure.create({ type: err.cause.type ?? undefined, message: err.cause.message, nonRetryable: true, cause: err });
   }
   return err;
+}
+
+/**
+ * The goal text and, for a revision, the PR's head branch: an issue's title
+ * and body when the input names an issue and has no goal text; a pull
+ * request's unresolved review feedback when it names a pull request.
+ */
+async function readGoalSource(
+  input: GoalInput,
+  agent: ReturnType<typeof agentActivities>,
+): Promise<{ goal: string; pullRequest?: { number: number; headBranch: string } }> {
+  if (input.pullRequest) {
+    const feedback = await agent.readReviewFeedback({ repository: input.repository, number: input.pullRequest.number });
+    const goal = input.goal?.trim() ? `${input.goal.trim()}\n\n${feedback.text}` : feedback.text;
+    return { goal, pullRequest: { number: input.pullRequest.number, headBranch: input.pullRequest.headBranch ?? feedback.headBranch } };
+  }
+  if (input.issue && !input.goal?.trim()) {
+    return { goal: (await agent.readIssue({ repository: input.repository, issue: input.issue })).goal };
+  }
+  return { goal: input.goal };
 }
 
 function turnModelName(input: GoalInput): string | undefined {

@@ -2,11 +2,17 @@
  * Messages of codingAgent: queries, signals and updates, exported beside the
  * workflow so clients (CLI, SDK) and the workflow share one definition.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { GoalStatusView } from './types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BudgetExtension, BudgetLimits, GoalStatusView } from './types';
 
 /** The goal's phase, iteration, usage, last tool call and checks. */
 export const statusQuery = defineQuery<GoalStatusView>('status');
 
 /** A person's message, added to the conversation before the next model turn. */
 export const feedbackSignal = defineSignal<[string]>('feedback');
+
+/** Raises a goal's limits (tokens, dollars, turns, seconds); answers with the new limits. */
+export const extendBudgetUpdate = defineUpdate<BudgetLimits, [BudgetExtension]>('extendBudget');
+
+/** Stops a goal that waits for budget: it publishes what it has as a draft. */
+export const finishNowSignal = defineSignal('finishNow');

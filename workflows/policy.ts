@@ -3,54 +3,170 @@
  * and the validation of a goal's input. Pure functions: used by the CLI at the
  * edge and by the workflow at start.
  */
-import type { Policy, PolicyOptions, Usage } from './types';
+import type { ExhaustionAction, ModelPrice, Policy, PolicyOptions, Usage } from './types';
+
+/** Built-in prices in USD per million tokens (override or extend with policy.prices). */
+export const DEFAULT_PRICES: Record<string, ModelPrice> = {
+  'gpt-4.1': { inputPerMillionUsd: 2, outputPerMillionUsd: 8, contextTokens: 1_047_576 },
+  'gpt-4.1-mini': { inputPerMillionUsd: 0.4, outputPerMillionUsd: 1.6, contextTokens: 1_047_576 },
+  'gpt-4.1-nano': { inputPerMillionUsd: 0.1, outputPerMillionUsd: 0.4, contextTokens: 1_047_576 },
+  'gpt-4o': { inputPerMillionUsd: 2.5, outputPerMillionUsd: 10, contextTokens: 128_000 },
+  'gpt-4o-mini': { inputPerMillionUsd: 0.15, outputPerMillionUsd: 0.6, contextTokens: 128_000 },
+  o3: { inputPerMillionUsd: 2, outputPerMillionUsd: 8, contextTokens: 200_000 },
+  'o4-mini': { inputPerMillionUsd: 1.1, outputPerMillionUsd: 4.4, contextTokens: 200_000 },
+};
 
 /** The defaults every goal gets for the limits it does not set. */
 export const DEFAULT_POLICY: Policy = {
   maxIterations: 30,
+  maxTotalTokens: 2_000_000,
+  maxPromptTokensPerCall: 128_000,
+  deadlineSeconds: 2 * 3600,
   commandTimeoutSeconds: 120,
   checkTimeoutSeconds: 600,
   modelCallTimeoutSeconds: 300,
+  modelHeartbeatTimeoutSeconds: 60,
+  sandboxMaxLifetimeSeconds: 4 * 3600,
   maxToolOutputBytes: 16 * 1024,
+  maxInvalidTurns: 3,
+  maxRepeatedFailures: 3,
+  observationWindow: 8,
+  onExhausted: 'publish',
+  prices: {},
+  allowProtectedPaths: [],
 };
 
 /** The longest goal text accepted, in characters. */
 export const MAX_GOAL_CHARS = 20_000;
 
-/** Bounds of each numeric limit: [min, max]. */
-const POLICY_BOUNDS: { [K in keyof Policy]: [number, number] } = {
-  maxIterations: [1, 1000],
-  commandTimeoutSeconds: [1, 24 * 3600],
-  checkTimeoutSeconds: [1, 24 * 3600],
-  modelCallTimeoutSeconds: [1, 3600],
-  maxToolOutputBytes: [512, 1024 * 1024],
+type NumericLimit = Exclude<keyof PolicyOptions, 'onExhausted' | 'prices' | 'allowProtectedPaths'>;
+
+/** Bounds of each numeric limit: [min, max, whole numbers only]. */
+const POLICY_BOUNDS: Record<NumericLimit, [number, number, boolean]> = {
+  maxIterations: [1, 1000, true],
+  maxTotalTokens: [1000, 1_000_000_000, true],
+  maxPromptTokensPerCall: [1000, 10_000_000, true],
+  maxCostUsd: [0.0001, 100_000, false],
+  deadlineSeconds: [1, 30 * 24 * 3600, true],
+  commandTimeoutSeconds: [1, 24 * 3600, true],
+  checkTimeoutSeconds: [1, 24 * 3600, true],
+  modelCallTimeoutSeconds: [1, 3600, true],
+  modelHeartbeatTimeoutSeconds: [1, 3600, true],
+  sandboxMaxLifetimeSeconds: [60, 30 * 24 * 3600, true],
+  maxToolOutputBytes: [512, 1024 * 1024, true],
+  maxInvalidTurns: [1, 100, true],
+  maxRepeatedFailures: [2, 100, true],
+  observationWindow: [0, 1000, true],
 };
+
+const EXHAUSTION_ACTIONS: ExhaustionAction[] = ['publish', 'ask', 'stop'];
 
 /** Fills the defaults into a goal's policy options. Does not validate: call validatePolicy first. */
 export function compilePolicy(options: PolicyOptions = {}): Policy {
-  return { ...DEFAULT_POLICY, ...stripUndefined(options) };
+  const { prices, ...rest } = options;
+  return { ...DEFAULT_POLICY, ...stripUndefined(rest), prices: { ...DEFAULT_PRICES, ...prices } };
 }
 
-/** Returns one message per invalid policy field (an empty list when all are valid). */
-export function validatePolicy(options: unknown): string[] {
+/** The price of a model under a policy, or undefined when it has none. */
+export function priceOf(policy: Policy, model: string | undefined): ModelPrice | undefined {
+  return model === undefined ? undefined : policy.prices[model];
+}
+
+/** What a usage report cost under a price. */
+export function costOf(usage: Usage, price: ModelPrice | undefined): number | undefined {
+  if (!price) return undefined;
+  return (usage.promptTokens * price.inputPerMillionUsd + usage.completionTokens * price.outputPerMillionUsd) / 1_000_000;
+}
+
+/**
+ * Returns one message per invalid policy field (an empty list when all are
+ * valid). `model` is the goal's model name, needed to price a cost limit.
+ */
+export function validatePolicy(options: unknown, model?: string): string[] {
   if (options === undefined) return [];
   if (!isPlainObject(options)) return ['policy must be an object'];
   const errors: string[] = [];
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    const bounds = POLICY_BOUNDS[key as keyof Policy];
-    if (!bounds) {
-      errors.push(`policy.${key} is not a known limit (known: ${Object.keys(POLICY_BOUNDS).join(', ')})`);
+    if (key === 'onExhausted') {
+      if (!EXHAUSTION_ACTIONS.includes(value as ExhaustionAction)) {
+        errors.push(`policy.onExhausted must be one of ${EXHAUSTION_ACTIONS.join(', ')}, got ${JSON.stringify(value)}`);
+      }
       continue;
     }
+    if (key === 'prices') {
+      errors.push(...validatePrices(value));
+      continue;
+    }
+    if (key === 'allowProtectedPaths') {
+      // Globs the publish gate matches; ".." could never name a path inside the repository.
+      if (!Array.isArray(value) || value.length > 100 || value.some((g) => typeof g !== 'string' || g.trim() === '' || g.length > 200 || g.split('/').includes('..'))) {
+        errors.push('policy.allowProtectedPaths must be a list of at most 100 path globs without ".." (e.g. [".github/workflows/**"])');
+      }
+      continue;
+    }
+    const bounds = POLICY_BOUNDS[key as NumericLimit];
+    if (!bounds) {
+      errors.push(`policy.${key} is not a known limit (known: ${[...Object.keys(POLICY_BOUNDS), 'onExhausted', 'prices', 'allowProtectedPaths'].join(', ')})`);
+      continue;
+    }
+    const [min, max, whole] = bounds;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       errors.push(`policy.${key} must be a number, got ${JSON.stringify(value)}`);
-    } else if (!Number.isInteger(value)) {
+    } else if (whole && !Number.isInteger(value)) {
       errors.push(`policy.${key} must be a whole number, got ${value}`);
-    } else if (value < bounds[0] || value > bounds[1]) {
-      errors.push(`policy.${key} must be between ${bounds[0]} and ${bounds[1]}, got ${value}`);
+    } else if (value < min || value > max) {
+      errors.push(`policy.${key} must be between ${min} and ${max}, got ${value}`);
     }
   }
+  const maxCost = (options as PolicyOptions).maxCostUsd;
+  if (typeof maxCost === 'number' && errors.length === 0) {
+    const prices = { ...DEFAULT_PRICES, ...((options as PolicyOptions).prices ?? {}) };
+    if (model === undefined) {
+      errors.push('policy.maxCostUsd needs the goal to name its model (model.name), so that its price is known');
+    } else if (!prices[model]) {
+      errors.push(`policy.maxCostUsd: no price for model ${JSON.stringify(model)}; add one with policy.prices (known: ${Object.keys(prices).join(', ')})`);
+    }
+  }
+  return errors;
+}
+
+function validatePrices(prices: unknown): string[] {
+  if (!isPlainObject(prices)) return ['policy.prices must be an object of model name → { inputPerMillionUsd, outputPerMillionUsd, contextTokens? }'];
+  const errors: string[] = [];
+  for (const [model, price] of Object.entries(prices)) {
+    const p = price as Record<string, unknown>;
+    for (const field of ['inputPerMillionUsd', 'outputPerMillionUsd'] as const) {
+      const v = isPlainObject(price) ? p[field] : undefined;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) errors.push(`policy.prices.${model}.${field} must be a number >= 0`);
+    }
+    const ctx = isPlainObject(price) ? p.contextTokens : undefined;
+    if (ctx !== undefined && (typeof ctx !== 'number' || !Number.isInteger(ctx) || ctx < 1000)) {
+      errors.push(`policy.prices.${model}.contextTokens must be a whole number >= 1000`);
+    }
+  }
+  return errors;
+}
+
+/** Returns one message per invalid field of an extendBudget request. */
+export function validateBudgetExtension(extension: unknown): string[] {
+  if (!isPlainObject(extension)) return ['the extension must be an object with tokens, costUsd, iterations or seconds'];
+  const errors: string[] = [];
+  const fields = ['tokens', 'costUsd', 'iterations', 'seconds'];
+  let any = false;
+  for (const [key, value] of Object.entries(extension)) {
+    if (value === undefined) continue;
+    if (!fields.includes(key)) {
+      errors.push(`${key} is not something a budget can be extended by (${fields.join(', ')})`);
+      continue;
+    }
+    any = true;
+    const whole = key !== 'costUsd';
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (whole && !Number.isInteger(value))) {
+      errors.push(`${key} must be a ${whole ? 'whole ' : ''}number above 0, got ${JSON.stringify(value)}`);
+    }
+  }
+  if (!any && errors.length === 0) errors.push('say how much to extend by: tokens, costUsd, iterations or seconds');
   return errors;
 }
 
@@ -71,10 +187,15 @@ export function validateGoalInput(input: unknown): string[] {
   if (baseBranch !== undefined && (typeof baseBranch !== 'string' || !isValidBranchName(baseBranch))) {
     errors.push(`baseBranch ${JSON.stringify(baseBranch)} is not a valid branch name`);
   }
-  if (typeof goal !== 'string' || goal.trim() === '') {
+  const { issue, pullRequest } = input as Record<string, unknown>;
+  errors.push(...validateGitHubSource(issue, pullRequest));
+  // A goal from an issue or a pull request's review is read from GitHub, so its text may be empty here.
+  const fromGitHub = issue !== undefined || pullRequest !== undefined;
+  const goalText = goal === undefined && fromGitHub ? '' : goal;
+  if (typeof goalText !== 'string' || (goalText.trim() === '' && !fromGitHub)) {
     errors.push('goal is required: say what to do in plain words');
-  } else if (goal.length > MAX_GOAL_CHARS) {
-    errors.push(`goal is ${goal.length} characters; the limit is ${MAX_GOAL_CHARS} (put long specifications in the repository and point to them)`);
+  } else if (goalText.length > MAX_GOAL_CHARS) {
+    errors.push(`goal is ${goalText.length} characters; the limit is ${MAX_GOAL_CHARS} (put long specifications in the repository and point to them)`);
   }
   if (checks !== undefined) {
     if (!Array.isArray(checks) || checks.some((c) => typeof c !== 'string' || c.trim() === '')) {
@@ -88,7 +209,37 @@ export function validateGoalInput(input: unknown): string[] {
       errors.push('model.baseUrl must be an http(s) URL');
     }
   }
-  errors.push(...validatePolicy(policy));
+  errors.push(...validatePolicy(policy, isPlainObject(model) && typeof model.name === 'string' ? model.name : undefined));
+  const { setup } = input as Record<string, unknown>;
+  if (setup !== undefined) {
+    // Secrets are named, never passed: a NAME the sandbox worker resolves from DRYDOCK_SETUP_SECRET_<NAME>.
+    if (!isPlainObject(setup) || typeof setup.script !== 'string' || setup.script.trim() === '' || setup.script.length > 100_000) {
+      errors.push('setup must be { script, secrets? } with a non-empty script of at most 100000 characters');
+    } else if (setup.secrets !== undefined && (!Array.isArray(setup.secrets) || setup.secrets.some((n) => typeof n !== 'string' || !/^[A-Z][A-Z0-9_]{0,63}$/.test(n)))) {
+      errors.push('setup.secrets must be a list of secret NAMES (upper-case letters, digits, _), never values');
+    }
+  }
+  return errors;
+}
+
+/** Checks GoalInput.issue ({ owner, repo, number }) and GoalInput.pullRequest ({ number, headBranch? }). */
+function validateGitHubSource(issue: unknown, pullRequest: unknown): string[] {
+  const errors: string[] = [];
+  const name = /^[A-Za-z0-9_.-]{1,100}$/;
+  const isNumber = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
+  if (issue !== undefined) {
+    if (!isPlainObject(issue) || typeof issue.owner !== 'string' || !name.test(issue.owner) || typeof issue.repo !== 'string' || !name.test(issue.repo) || !isNumber(issue.number)) {
+      errors.push('issue must be { owner, repo, number } naming a GitHub issue, e.g. { "owner": "acme", "repo": "app", "number": 123 }');
+    }
+  }
+  if (pullRequest !== undefined) {
+    if (!isPlainObject(pullRequest) || !isNumber(pullRequest.number)) {
+      errors.push('pullRequest must be { number, headBranch? } with a positive whole number');
+    } else if (pullRequest.headBranch !== undefined && (typeof pullRequest.headBranch !== 'string' || !isValidBranchName(pullRequest.headBranch))) {
+      errors.push(`pullRequest.headBranch ${JSON.stringify(pullRequest.headBranch)} is not a valid branch name`);
+    }
+  }
+  if (issue !== undefined && pullRequest !== undefined) errors.push('give issue or pullRequest, not both');
   return errors;
 }
 

@@ -25,22 +25,68 @@ export interface ModelSpec {
   baseUrl?: string;
 }
 
+/** What one million tokens of a model cost, and how many tokens its context holds. */
+export interface ModelPrice {
+  inputPerMillionUsd: number;
+  outputPerMillionUsd: number;
+  /** The model's context window in tokens; the prompt is kept below it. */
+  contextTokens?: number;
+}
+
+/** What happens when a budget runs out: publish a draft PR, wait for a person, or just stop. */
+export type ExhaustionAction = 'publish' | 'ask' | 'stop';
+
 /** Limits a goal runs under; every field is optional in the input, defaults live in policy.ts. */
 export interface PolicyOptions {
   /** Model turns at most (each turn is one callModel). */
   maxIterations?: number;
+  /** Tokens (prompt + completion) the whole goal may use. */
+  maxTotalTokens?: number;
+  /** Prompt tokens one model call may send (older tool output is masked to stay below). */
+  maxPromptTokensPerCall?: number;
+  /** Dollars the whole goal may spend; needs a price for the model. */
+  maxCostUsd?: number;
+  /** Wall-clock seconds from the goal's start until it stops working. */
+  deadlineSeconds?: number;
   /** Timeout of one tool command in seconds. */
   commandTimeoutSeconds?: number;
   /** Timeout of one check command (tests, build) in seconds. */
   checkTimeoutSeconds?: number;
-  /** Start-to-close timeout of one model call in seconds. */
+  /** Timeout of one model call (the HTTP request) in seconds. */
   modelCallTimeoutSeconds?: number;
+  /** A model call that sends no heartbeat for this long is treated as lost (its worker died). */
+  modelHeartbeatTimeoutSeconds?: number;
+  /** Seconds a goal's sandbox may live at most. */
+  sandboxMaxLifetimeSeconds?: number;
   /** Bytes of one tool output kept in the conversation (head + tail). */
   maxToolOutputBytes?: number;
+  /** Invalid model turns in a row (no tool call, unknown tools, bad arguments) before the goal stops. */
+  maxInvalidTurns?: number;
+  /** The same failing tool call this many times in a row is a loop, and the goal stops. */
+  maxRepeatedFailures?: number;
+  /** Tool results kept whole in the prompt; older ones are masked to a one-line note (0: never mask). */
+  observationWindow?: number;
+  /** What to do when a budget runs out. */
+  onExhausted?: ExhaustionAction;
+  /** Prices per model name, over the built-in table. */
+  prices?: Record<string, ModelPrice>;
+  /** Protected paths (globs such as `.github/workflows/**`) this goal may change; the publish gate refuses the rest. */
+  allowProtectedPaths?: string[];
 }
 
-/** The compiled policy: every limit set. */
-export type Policy = Required<PolicyOptions>;
+/** The compiled policy: every limit set (the cost limit only when asked for). */
+export type Policy = Required<Omit<PolicyOptions, 'maxCostUsd' | 'prices'>> & {
+  maxCostUsd?: number;
+  prices: Record<string, ModelPrice>;
+};
+
+/** More budget for a goal that waits after exhausting its own (the extendBudget update). */
+export interface BudgetExtension {
+  tokens?: number;
+  costUsd?: number;
+  iterations?: number;
+  seconds?: number;
+}
 
 /** One check the verify gate runs: a shell command in the workspace. */
 export interface CheckSpec {
@@ -66,6 +112,16 @@ export interface GoalInput {
   issue?: IssueRef;
   /** A pull request to revise: its unresolved review feedback is the goal; the change goes to its head branch. */
   pullRequest?: PullRequestTarget;
+  /** A setup script run with network before the agent phase (and the repository's .drydock/environment.json setup). */
+  setup?: GoalSetup;
+}
+
+/** A setup phase: runs before the agent, with network and the named secrets; then the network is cut. */
+export interface GoalSetup {
+  /** Shell script, run with `bash -lc` in the workspace. */
+  script: string;
+  /** NAMES of secrets the sandbox worker resolves (DRYDOCK_SETUP_SECRET_<NAME>); never values. */
+  secrets?: string[];
 }
 
 /** A GitHub issue: `owner/repo#number`. */
@@ -123,6 +179,8 @@ export interface GoalResult {
   reason?: string;
   pr?: PullRequestRef;
   usage: Usage;
+  /** Dollars spent, when the model has a price. */
+  costUsd?: number;
   iterations: number;
   checks: CheckResult[];
 }
@@ -153,8 +211,22 @@ export interface GoalStatusView {
   iteration: number;
   maxIterations: number;
   usage: Usage;
+  costUsd?: number;
+  /** The limits in force now (extendBudget raises them). */
+  limits: BudgetLimits;
+  /** What the goal waits for, when it waits: more budget, or a person's approval. */
+  waitingFor?: string;
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   checks: { state: 'not_run' | 'passed' | 'failed'; results: { command: string; exitCode: number }[] };
   sandboxHost?: string;
   result?: GoalResult;
+}
+
+/** A goal's budget limits as they stand. */
+export interface BudgetLimits {
+  maxIterations: number;
+  maxTotalTokens: number;
+  maxCostUsd?: number;
+  /** Epoch milliseconds after which the goal stops working. */
+  deadlineAt: number;
 }

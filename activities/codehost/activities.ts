@@ -1,16 +1,26 @@
-/** publishChange: turns a verified change into a pull request on the code host. */
+/**
+ * Code-host activities: publishChange turns a verified change into a pull
+ * request; readIssue and readReviewFeedback turn GitHub text into a goal.
+ */
 import { createHash } from 'crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { CheckResult, PullRequestRef, Usage } from '../../workflows/types';
+import type { CheckResult, IssueRef, PullRequestRef, PullRequestTarget, Usage } from '../../workflows/types';
+import { MAX_GOAL_CHARS } from '../../workflows/policy';
 import type { ArtifactStore } from '../store/artifact-store';
 import { readMessage } from '../store/conversation';
-import type { ChangedFile, CodeHost } from './code-host';
+import type { ChangedFile, ReviewFeedback } from './code-host';
+import { GitHubNotConfiguredError } from './errors';
+import { toActivityFailure } from './github-errors';
 import { commitMessage, pullRequestBody, pullRequestTitle } from './pr-body';
+import type { CodeHostSelector } from './select-code-host';
+import { checkPublishable } from '../security/publish-gate';
+import { redactSecrets as redactTokenShapes } from '../security/redact';
 
-/** What publishChange needs. */
+/** What the code-host activities need. */
 export interface CodeHostActivityDeps {
   store: ArtifactStore;
-  codeHost: CodeHost;
+  /** The code host of a repository (GitHub for GitHub URLs with a credential, else local). */
+  codeHostFor: CodeHostSelector;
   /** Base URL of the Temporal UI, for the link in the PR body. */
   temporalUiUrl?: string;
   namespace: string;
@@ -27,12 +37,43 @@ export interface PublishChangeInput {
   baseCommit: string;
   patchRef: string;
   files: ChangedFile[];
-  /** Conversation index of the assistant message holding the `finish` call. */
-  finishIndex: number;
+  /** Conversation index of the assistant message holding the `finish` call (absent when a budget ran out first). */
+  finishIndex?: number;
+  /** The summary when there is no finish call. */
+  summary?: string;
+  /** Set when a budget ran out: the PR is a draft marked "budget exhausted". */
+  exhaustedReason?: string;
   checks: CheckResult[];
   usage: Usage;
+  costUsd?: number;
   model?: string;
   iterations: number;
+  /** The issue the goal came from: the PR says `Closes #N` and the issue gets one comment. */
+  issue?: IssueRef;
+  /** The PR a revision goal pushes to (its head branch instead of `drydock/<id>`). */
+  pullRequest?: PullRequestTarget;
+  /** Protected-path globs the goal's policy allows (the publish gate refuses the others). */
+  allowProtectedPaths?: string[];
+}
+
+/** Input of checkChange. */
+export interface CheckChangeInput {
+  patchRef: string;
+  files: ChangedFile[];
+  allowProtectedPaths?: string[];
+}
+
+/** The publish gate's verdict as the workflow sees it. */
+export interface ChangeVerdict {
+  allowed: boolean;
+  /** One line per problem; never holds a secret. */
+  reasons: string[];
+}
+
+/** The goal text read from an issue. */
+export interface IssueGoal {
+  goal: string;
+  url: string;
 }
 
 /** The agent branch of a goal: `drydock/<8 hex of the workflow id>`, stable across re-runs. */
@@ -45,7 +86,14 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
   return {
     /** Publishes the change: one branch and one PR per goal; a re-run updates them. */
     async publishChange(input: PublishChangeInput): Promise<PullRequestRef> {
-      const finish = await finishArguments(deps.store, input.goalId, input.finishIndex);
+      // The gate runs here too, so no caller can publish around it.
+      const patch = await deps.store.get(input.patchRef);
+      const verdict = checkPublishable({ patch: patch.toString('utf8'), paths: input.files.map((f) => f.path), allowProtectedPaths: input.allowProtectedPaths });
+      if (!verdict.allowed) throw ApplicationFailure.nonRetryable(`the publish gate refused the change: ${verdict.reasons.join('; ')}`, 'PublishRefused');
+      const finish =
+        input.finishIndex === undefined
+          ? { summary: input.summary ?? '', rationale: '' }
+          : await finishArguments(deps.store, input.goalId, input.finishIndex);
       const text = {
         goalId: input.goalId,
         goal: input.goal,
@@ -54,23 +102,30 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
         files: input.files,
         checks: input.checks,
         usage: input.usage,
+        costUsd: input.costUsd,
+        exhaustedReason: input.exhaustedReason,
         model: input.model ?? deps.defaultModel,
         iterations: input.iterations,
         workflowUrl: deps.temporalUiUrl
           ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(input.goalId)}`
           : undefined,
+        closes: input.issue ? closesReference(input.repository, input.issue) : undefined,
       };
+      const headBranch = input.pullRequest?.headBranch;
       try {
-        return await deps.codeHost.publish({
+        return await deps.codeHostFor(input.repository).publish({
           goalId: input.goalId,
           repository: input.repository,
           baseBranch: input.baseBranch,
           baseCommit: input.baseCommit,
-          branch: agentBranch(input.goalId),
-          title: pullRequestTitle(input.goal),
-          body: pullRequestBody(text),
-          commitMessage: commitMessage(text),
-          patch: await deps.store.get(input.patchRef),
+          branch: headBranch ?? agentBranch(input.goalId),
+          issue: input.issue,
+          pullRequestNumber: input.pullRequest?.number,
+          title: `${input.exhaustedReason ? '[budget exhausted] ' : ''}${pullRequestTitle(input.goal)}`,
+          draft: input.exhaustedReason !== undefined,
+          body: redactTokenShapes(pullRequestBody(text)),
+          commitMessage: redactTokenShapes(commitMessage(text)),
+          patch,
           files: input.files,
           checks: input.checks,
           usage: input.usage,
@@ -80,10 +135,48 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
         if (err instanceof Error && /does not apply|patch failed|corrupt patch/.test(err.message)) {
           throw ApplicationFailure.nonRetryable(`the change no longer applies to ${input.baseBranch}: ${err.message}`, 'PatchDoesNotApply');
         }
-        throw err;
+        throw toActivityFailure(err);
+      }
+    },
+
+    /** The publish gate: protected paths, secrets and hidden Unicode on added lines; nothing is published here. */
+    async checkChange(input: CheckChangeInput): Promise<ChangeVerdict> {
+      const patch = await deps.store.get(input.patchRef);
+      const verdict = checkPublishable({ patch: patch.toString('utf8'), paths: input.files.map((f) => f.path), allowProtectedPaths: input.allowProtectedPaths });
+      return { allowed: verdict.allowed, reasons: verdict.reasons };
+    },
+
+    /** Reads a GitHub issue's title and body as a goal (the token stays on this worker). */
+    async readIssue(input: { repository: string; issue: IssueRef }): Promise<IssueGoal> {
+      const host = deps.codeHostFor(input.repository);
+      const ref = `${input.issue.owner}/${input.issue.repo}#${input.issue.number}`;
+      try {
+        if (!host.readIssue) throw new GitHubNotConfiguredError(`reading issue ${ref}`);
+        const issue = await host.readIssue(input.repository, input.issue);
+        const goal = `${issue.title.trim()}\n\n${issue.body.trim()}`.trim();
+        return { goal: goal.slice(0, MAX_GOAL_CHARS), url: issue.url };
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+
+    /** Reads a pull request's unresolved review feedback as a goal, and its head branch. */
+    async readReviewFeedback(input: { repository: string; number: number }): Promise<ReviewFeedback> {
+      const host = deps.codeHostFor(input.repository);
+      try {
+        if (!host.readReviewFeedback) throw new GitHubNotConfiguredError(`revising pull request #${input.number} of ${input.repository}`);
+        return await host.readReviewFeedback(input.repository, input.number);
+      } catch (err) {
+        throw toActivityFailure(err);
       }
     },
   };
+}
+
+/** `#N` for an issue of the goal's repository, `owner/repo#N` for another one. */
+function closesReference(repository: string, issue: IssueRef): string {
+  const same = repository.replace(/\.git$/, '').replace(/\/+$/, '').toLowerCase().endsWith(`/${issue.owner}/${issue.repo}`.toLowerCase());
+  return same ? `#${issue.number}` : `${issue.owner}/${issue.repo}#${issue.number}`;
 }
 
 async function finishArguments(store: ArtifactStore, goalId: string, index: number): Promise<{ summary: string; rationale: string }> {

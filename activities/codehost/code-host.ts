@@ -23,6 +23,8 @@ export interface ChangeProposal {
   /** The head branch, `drydock/<short-id>`. */
   branch: string;
   title: string;
+  /** A draft PR (always on GitHub; locally for work published when a budget ran out). */
+  draft?: boolean;
   /** Markdown body: summary, rationale, files, verification, usage. */
   body: string;
   /** Commit message, trailers included. */

@@ -64,11 +64,24 @@ export interface ClonedRepository {
   baseCommit: string;
 }
 
-/** Clones one branch of a repository (the remote's default when branch is absent) into dir. */
-export async function cloneRepository(repository: string, branch: string | undefined, dir: string): Promise<ClonedRepository> {
+/** How to reach a repository that needs a credential. */
+export interface CloneAuth {
+  /** The URL to clone from instead of the repository string. */
+  url: string;
+  /** Per-command environment carrying the credential (GIT_CONFIG_* with http.extraHeader). */
+  env: Record<string, string>;
+}
+
+/**
+ * Clones one branch of a repository (the remote's default when branch is
+ * absent) into dir. With auth, the credential is used for this command only
+ * and origin is set back to the plain repository URL.
+ */
+export async function cloneRepository(repository: string, branch: string | undefined, dir: string, auth?: CloneAuth): Promise<ClonedRepository> {
   const args = ['clone', '--quiet', '--no-recurse-submodules', '--single-branch'];
   if (branch) args.push('--branch', branch);
-  await git([...args, '--', repository, dir]);
+  await git([...args, '--', auth?.url ?? repository, dir], { env: auth?.env });
+  if (auth) await git(['remote', 'set-url', 'origin', repository], { cwd: dir });
   const baseBranch = (await git(['symbolic-ref', '--short', 'HEAD'], { cwd: dir })).trim();
   const baseCommit = (await git(['rev-parse', 'HEAD'], { cwd: dir })).trim();
   return { dir, baseBranch, baseCommit };

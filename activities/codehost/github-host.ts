@@ -74,8 +74,9 @@ export class GitHubHost implements CodeHost {
   }
 
   async readIssue(repository: string, issue: IssueRef): Promise<IssueText> {
+    // The issue may live in another repository than the one the goal changes.
+    void repository;
     const target = { owner: issue.owner, repo: issue.repo };
-    if (!parseGitHubRepository(repository, this.options.webUrl)) this.repositoryOf(repository);
     const session = await this.session(target);
     const { data } = await session.call({ action: `reading issue #${issue.number}`, permission: PERMISSIONS.issues.replace('read and write', 'read') }, (o) =>
       o.issues.get({ ...target, issue_number: issue.number }),

@@ -53,6 +53,7 @@ export class LocalGitHost implements CodeHost {
         commit,
         goalId: proposal.goalId,
         state: 'open',
+        draft: proposal.draft ?? false,
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
         body: proposal.body,

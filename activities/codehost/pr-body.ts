@@ -15,6 +15,8 @@ export interface PullRequestTextOptions {
   checks: CheckResult[];
   usage: Usage;
   costUsd?: number;
+  /** Set when a budget ran out before the goal was met. */
+  exhaustedReason?: string;
   model?: string;
   iterations: number;
   /** Link to the workflow in the Temporal UI. */
@@ -34,6 +36,13 @@ export function pullRequestBody(o: PullRequestTextOptions): string {
   const added = o.files.reduce((n, f) => n + (f.additions ?? 0), 0);
   const deleted = o.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
   const lines = [
+    ...(o.exhaustedReason
+      ? [
+          '> [!WARNING]',
+          `> **Budget exhausted** — ${o.exhaustedReason}. This draft holds the work so far; the checks below show where it stands.`,
+          '',
+        ]
+      : []),
     '## Summary',
     '',
     o.summary.trim() || '(the model gave no summary)',

@@ -18,6 +18,7 @@ export interface PullRequestRecord {
   commit: string;
   goalId: string;
   state: 'open';
+  draft: boolean;
   createdAt: string;
   updatedAt: string;
   body: string;

@@ -4,12 +4,14 @@
  * inputs and results carry indexes and short previews.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ModelSpec, ToolCallRef, Usage } from '../../workflows/types';
+import { createHash } from 'crypto';
+import type { ModelPrice, ModelSpec, ToolCallRef, Usage } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix, readConversation, writeMessage } from '../store/conversation';
 import { toolDefinitions } from '../tools/registry';
 import { ModelCallError, classifyModelError } from './errors';
 import type { ModelClient } from './model-client';
+import { fitPrompt } from './context';
 import { goalPrompt, systemPrompt } from './prompts';
 
 /** What the agent-side conversation activities need. */
@@ -31,12 +33,30 @@ export interface OpenConversationInput {
   checks: string[];
 }
 
-/** Input of appendMessage. */
+/** Input of appendMessage: a person's or drydock's words, or the result of a tool call that did not run. */
 export interface AppendMessageInput {
   goalId: string;
   index: number;
-  role: 'user';
+  role: 'user' | 'tool';
+  /** The tool call a `tool` message answers. */
+  toolCallId?: string;
   content: string;
+}
+
+/** The budget one model call must fit in. */
+export interface CallBudget {
+  /** Tokens (prompt + completion) the goal has left. */
+  remainingTokens: number;
+  /** Dollars the goal has left, when it has a cost limit. */
+  remainingCostUsd?: number;
+  /** The model's price, when known. */
+  price?: ModelPrice;
+  /** Prompt tokens one call may send. */
+  maxPromptTokens: number;
+  /** Tool results kept whole; older ones are masked. */
+  observationWindow: number;
+  /** Timeout of the HTTP request, in seconds. */
+  timeoutSeconds: number;
 }
 
 /** Input of callModel. */
@@ -46,12 +66,19 @@ export interface CallModelInput {
   /** Messages [0, length) are the prompt; the reply is written at `length`. */
   length: number;
   model?: ModelSpec;
+  budget: CallBudget;
 }
 
-/** What one model turn returned. */
+/** Tokens a call must be able to produce for it to be worth starting. */
+const MIN_COMPLETION_TOKENS = 256;
+
+/** What one model turn returned; `refused` when the budget could not cover the call and none was made. */
 export interface ModelTurn {
+  refused?: string;
+  /** Prompt tokens drydock estimated before the call. */
+  estimatedPromptTokens: number;
   assistantIndex: number;
-  toolCalls: ToolCallRef[];
+  toolCalls: (ToolCallRef & { signature: string })[];
   /** Up to 300 characters of the reply's text. */
   textPreview: string;
   /** The summary argument of a `finish` call, when there is one (up to 1000 characters). */
@@ -76,20 +103,58 @@ export function createModelActivities(deps: ModelActivityDeps) {
 
     /** Writes a user message at the index the workflow gives. */
     async appendMessage(input: AppendMessageInput): Promise<void> {
-      await writeMessage(deps.store, input.goalId, input.index, { role: input.role, content: input.content });
+      await writeMessage(
+        deps.store,
+        input.goalId,
+        input.index,
+        input.role === 'tool' ? { role: 'tool', tool_call_id: input.toolCallId ?? '', content: input.content } : { role: 'user', content: input.content },
+      );
     },
 
     /** Calls the model with the conversation and writes its reply at index `length`. */
     async callModel(input: CallModelInput): Promise<ModelTurn> {
       const ctx = Context.current();
-      const messages = await readConversation(deps.store, input.goalId, input.length);
+      const { budget } = input;
+      const tools = toolDefinitions();
+      const conversation = await readConversation(deps.store, input.goalId, input.length);
+      const refuse = (refused: string, estimatedPromptTokens: number): ModelTurn => ({
+        refused,
+        estimatedPromptTokens,
+        assistantIndex: input.length,
+        toolCalls: [],
+        textPreview: '',
+        usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+        finishReason: 'refused',
+      });
+      const contextLimit = budget.price?.contextTokens ? budget.price.contextTokens - MIN_COMPLETION_TOKENS : Infinity;
+      const promptLimit = Math.min(budget.maxPromptTokens, contextLimit);
+      const fitted = fitPrompt(conversation, tools, budget.observationWindow, promptLimit);
+      if (!fitted) {
+        return refuse(`the conversation no longer fits in ${promptLimit} prompt tokens, even with every older tool output masked`, 0);
+      }
+      // Never start a call the remaining budget cannot cover: cap the completion at what is left.
+      let maxCompletion = budget.remainingTokens - fitted.estimatedTokens;
+      if (budget.remainingCostUsd !== undefined && budget.price) {
+        const left = budget.remainingCostUsd - (fitted.estimatedTokens * budget.price.inputPerMillionUsd) / 1_000_000;
+        const affordable = budget.price.outputPerMillionUsd > 0 ? Math.floor((left * 1_000_000) / budget.price.outputPerMillionUsd) : Infinity;
+        maxCompletion = Math.min(maxCompletion, left < 0 ? -1 : affordable);
+      }
+      if (maxCompletion < MIN_COMPLETION_TOKENS) {
+        return refuse(
+          `the remaining budget cannot cover another model call (about ${fitted.estimatedTokens} prompt tokens; ${budget.remainingTokens} tokens` +
+            `${budget.remainingCostUsd !== undefined ? ` and $${budget.remainingCostUsd.toFixed(4)}` : ''} left)`,
+          fitted.estimatedTokens,
+        );
+      }
       const client = deps.modelClientFor(input.model);
-      const heartbeat = setInterval(() => ctx.heartbeat({ step: input.step }), 5_000);
+      const heartbeat = setInterval(() => ctx.heartbeat({ step: input.step }), 2_000);
       let completion;
       try {
-        completion = await client.complete(messages, toolDefinitions(), {
+        completion = await client.complete(fitted.messages, tools, {
           model: input.model?.name ?? deps.defaultModel,
           signal: ctx.cancellationSignal,
+          timeoutMs: budget.timeoutSeconds * 1000,
+          maxCompletionTokens: maxCompletion < 32_768 ? maxCompletion : undefined,
         });
       } catch (err) {
         throw toFailure(classifyModelError(err));
@@ -101,8 +166,14 @@ export function createModelActivities(deps: ModelActivityDeps) {
       const calls = completion.message.tool_calls ?? [];
       const finish = calls.find((c) => c.function.name === 'finish');
       return {
+        estimatedPromptTokens: fitted.estimatedTokens,
         assistantIndex: input.length,
-        toolCalls: calls.map((c) => ({ id: c.id, name: c.function.name, argumentsPreview: c.function.arguments.slice(0, 200) })),
+        toolCalls: calls.map((c) => ({
+          id: c.id,
+          name: c.function.name,
+          argumentsPreview: c.function.arguments.slice(0, 200),
+          signature: createHash('sha256').update(`${c.function.name}\n${c.function.arguments}`).digest('hex').slice(0, 16),
+        })),
         textPreview: (completion.message.content ?? '').slice(0, 300),
         finishSummary: finish ? finishSummaryOf(finish.function.arguments) : undefined,
         usage: completion.usage,

@@ -14,8 +14,14 @@ import { sandboxHostQueue } from '../../workflows/queues';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix, readMessage, safeSegment, writeMessage } from '../store/conversation';
 import { cloneRepository } from '../codehost/git';
+import { cloneThroughMirror, isRemoteRepository } from '../codehost/repository-mirror';
+import { redactSecrets, toActivityFailure } from '../codehost/github-errors';
+import type { GitAccessResolver } from '../codehost/select-code-host';
 import type { ChangedFile } from '../codehost/code-host';
 import { runToolCall } from '../tools/registry';
+import { describeHiddenUnicode, stripHiddenUnicode } from '../security/hidden-unicode';
+import { setupNetworkName, type DockerNetworks } from './docker-networks';
+import { createPhaseActivities } from './phases';
 import { WORKSPACE, type ExecResult, type Sandbox } from './sandbox';
 import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
 import { trimOutput } from './trim-output';
@@ -28,6 +34,14 @@ export interface SandboxActivityDeps {
   host: string;
   /** The sandbox image tag. */
   image: string;
+  /** How to clone repositories that need a credential (GitHub); resolved on this worker, never sent into the sandbox. */
+  gitAccessFor?: GitAccessResolver;
+  /** Where bare mirrors of repositories live (fetched per goal); without it each goal clones from scratch. */
+  mirrorsDir?: string;
+  /** Network operations for the setup phase and isolation (phases.ts). */
+  networks?: DockerNetworks;
+  /** DRYDOCK_SETUP_SECRET_<NAME> values, by NAME, for setup scripts. */
+  setupSecrets?: Record<string, string>;
 }
 
 /** Input of provisionSandbox. */
@@ -54,6 +68,8 @@ export interface RepositoryInspection {
   instructionsRef?: string;
   /** The checks AGENTS.md names, else detected ones. */
   checks: string[];
+  /** What hidden Unicode was stripped from AGENTS.md before the model reads it, when there was any. */
+  hiddenUnicode?: string;
 }
 
 /** Input of runTool: where the call is in the conversation and where its result goes. */
@@ -70,6 +86,8 @@ export interface RunToolInput {
 /** What runTool returns to the workflow: no output, only a summary. */
 export interface ToolRunSummary {
   ok: boolean;
+  /** The call itself was wrong (unknown tool, bad arguments). */
+  invalid?: boolean;
   summary: string;
   exitCode?: number;
 }
@@ -111,6 +129,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     deps.sandbox.exec(ref.containerId, argv, options);
 
   return {
+    ...createPhaseActivities(deps),
+
     /** Creates (or finds) the goal's hardened container on this host. */
     async provisionSandbox(input: ProvisionSandboxInput): Promise<SandboxRef> {
       const name = containerNameFor(input.goalId);
@@ -127,10 +147,15 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-clone-'));
       try {
         let cloned;
+        const access = await deps.gitAccessFor?.(input.repository).catch((err: unknown) => {
+          throw toActivityFailure(err);
+        });
         try {
-          cloned = await cloneRepository(input.repository, input.baseBranch, path.join(dir, 'repo'));
+          cloned = deps.mirrorsDir && isRemoteRepository(input.repository)
+            ? await cloneThroughMirror(deps.mirrorsDir, input.repository, input.baseBranch, path.join(dir, 'repo'), access)
+            : await cloneRepository(input.repository, input.baseBranch, path.join(dir, 'repo'), access);
         } catch (err) {
-          const detail = err instanceof Error ? err.message : String(err);
+          const detail = redactSecrets(err instanceof Error ? err.message : String(err), access?.secrets ?? []);
           throw ApplicationFailure.nonRetryable(
             `cannot clone ${input.repository}${input.baseBranch ? ` (branch ${input.baseBranch})` : ''}: ${detail}`,
             'InvalidRepository',
@@ -141,7 +166,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         await deps.sandbox.putArchive(input.sandbox.containerId, tarOf(cloned.dir), WORKSPACE);
         return { baseBranch: cloned.baseBranch, baseCommit: cloned.baseCommit };
       } finally {
-        await fs.rm(dir, { recursive: true, force: true });
+        // Removed after the activity answers: the goal need not wait for the clean-up.
+        void fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
       }
     },
 
@@ -155,13 +181,20 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       const facts = JSON.parse(result.stdout) as RepositoryFacts & { agents?: string };
       let instructionsRef: string | undefined;
       let checks: string[] = [];
+      let hiddenUnicode: string | undefined;
       if (facts.agents) {
+        // Instructions nobody reviewing the file can see never reach the model.
+        const stripped = stripHiddenUnicode(facts.agents);
+        if (stripped.report.total > 0) {
+          hiddenUnicode = `AGENTS.md: removed ${describeHiddenUnicode(stripped.report)}`;
+          Context.current().log.warn(hiddenUnicode, { goalId: input.goalId });
+        }
         instructionsRef = `${goalPrefix(input.goalId)}/instructions.md`;
-        await deps.store.put(instructionsRef, facts.agents);
-        checks = checksFromInstructions(facts.agents);
+        await deps.store.put(instructionsRef, stripped.text);
+        checks = checksFromInstructions(stripped.text);
       }
       if (checks.length === 0) checks = detectChecks(facts);
-      return { instructionsRef, checks };
+      return { instructionsRef, checks, hiddenUnicode };
     },
 
     /** Runs one tool call of the model in the sandbox and writes its result to the conversation. */
@@ -180,7 +213,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         call.function.arguments,
       );
       await writeMessage(deps.store, input.goalId, input.resultIndex, { role: 'tool', tool_call_id: call.id, content: outcome.output });
-      return { ok: outcome.ok, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode };
+      return { ok: outcome.ok, invalid: outcome.invalid, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode };
     },
 
     /** Runs the checks; logs go to the store, tails to history; optionally answers a finish call. */
@@ -239,6 +272,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     /** Removes the goal's container and its workspace; one already gone is fine. */
     async destroySandbox(input: { sandbox: SandboxRef }): Promise<void> {
       await deps.sandbox.destroy(input.sandbox.containerId);
+      await deps.networks?.remove(setupNetworkName(input.sandbox.containerName));
     },
   };
 }

@@ -10,11 +10,14 @@ import * as tar from 'tar-stream';
 import { ExecOptions, ExecResult, Sandbox, SandboxSpec, WORKSPACE } from './sandbox';
 import { SandboxImageNotFoundError, SandboxNotFoundError, SandboxNotRunningError } from './errors';
 import { OutputCollector } from './trim-output';
+import type { SandboxPool } from './sandbox-pool';
 
 /** What callers pass to DockerSandbox. */
 export interface DockerSandboxOptions {
   /** The engine client; dockerode's default (DOCKER_HOST or the local socket) when absent. */
   docker?: Dockerode;
+  /** Warm containers to take before creating one (see sandbox-pool.ts). */
+  pool?: SandboxPool;
 }
 
 /** The uid:gid every sandbox process runs as (the image's `drydock` user). */
@@ -47,14 +50,18 @@ function statusOf(err: unknown): number | undefined {
 /** A sandbox backed by a local or remote Docker engine. */
 export class DockerSandbox implements Sandbox {
   private readonly docker: Dockerode;
+  private readonly pool?: SandboxPool;
 
   constructor(options: DockerSandboxOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
+    this.pool = options.pool;
   }
 
   async create(spec: SandboxSpec): Promise<{ id: string; created: boolean }> {
     const existing = await this.startExisting(spec.name);
     if (existing) return { id: existing, created: false };
+    const warm = await this.pool?.take(spec);
+    if (warm) return { id: warm, created: true };
     let container: Dockerode.Container;
     try {
       container = await this.docker.createContainer(sandboxContainerOptions(spec));
@@ -226,8 +233,9 @@ export class DockerSandbox implements Sandbox {
     for (let attempt = 0; ; attempt++) {
       const info = await exec.inspect();
       if (!info.Running && info.ExitCode !== null) return info.ExitCode;
-      if (attempt >= 50) throw new Error(`exec ${exec.id} did not report an exit code`);
-      await sleep(20 * Math.min(attempt + 1, 10));
+      if (attempt >= 60) throw new Error(`exec ${exec.id} did not report an exit code`);
+      // Usually the engine catches up within a few milliseconds: look again soon, then back off.
+      await sleep(Math.min(2 ** attempt, 200));
     }
   }
 

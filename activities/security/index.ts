@@ -16,3 +16,5 @@ export * from './redacting-store';
 export * from './redacting-interceptor';
 export * from './hidden-unicode';
 export * from './publish-gate';
+export * from './payload-codec';
+export * from './errors';

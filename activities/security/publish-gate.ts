@@ -193,14 +193,6 @@ export function matchesGlob(path: string, glob: string): boolean {
   return new RegExp(`^${source}$`, 'i').test(path.replace(/^\.\//, ''));
 }
 
-/** Problems with a policy's allowProtectedPaths value; empty when valid. */
-export function validateAllowedPathGlobs(globs: unknown): string[] {
-  if (!Array.isArray(globs) || globs.some((g) => typeof g !== 'string' || g.trim() === '' || g.length > 200 || g.split('/').includes('..'))) {
-    return ['policy.allowProtectedPaths must be a list of non-empty path globs without ".." (e.g. ".github/workflows/**")'];
-  }
-  return globs.length > 100 ? ['policy.allowProtectedPaths has more than 100 globs'] : [];
-}
-
 /** Long tokens on a line whose character entropy suggests random data (a key, a token). */
 export function highEntropyStrings(text: string): string[] {
   const out: string[] = [];

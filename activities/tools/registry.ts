@@ -87,5 +87,5 @@ export async function runToolCall(ctx: ToolContext, name: string, rawArgumentsJs
 
 /** An outcome for a call the model got wrong. */
 function refuse(message: string): ToolOutcome {
-  return { ok: false, output: message, summary: oneLine(message) };
+  return { ok: false, invalid: true, output: message, summary: oneLine(message) };
 }

@@ -25,6 +25,8 @@ export interface ToolOutcome {
   summary: string;
   /** The command's exit code, for tools that run one. */
   exitCode?: number;
+  /** True when the call itself was wrong (unknown tool, malformed or invalid arguments), not its effect. */
+  invalid?: boolean;
 }
 
 /** One tool. `parse` throws ToolArgumentError with a message for the model. */

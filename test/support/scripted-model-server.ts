@@ -46,6 +46,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   /** Epoch milliseconds. */
   receivedAt: number;
+  /** Epoch milliseconds at which the client closed the connection before an answer (an aborted request). */
+  abortedAt?: number;
 }
 
 /** A running scripted server. */
@@ -60,6 +62,8 @@ export interface ScriptedModelServer {
   remaining(): number;
   /** Appends turns to the script. */
   push(...turns: ScriptedTurn[]): void;
+  /** Drops the turns not yet played. */
+  clear(): void;
   /** Drops open connections (hanging turns included) and stops listening. */
   close(): Promise<void>;
 }
@@ -105,7 +109,11 @@ export async function startScriptedModelServer(options: ScriptedModelServerOptio
       sendError(res, 400, 'request body is not a JSON object');
       return;
     }
-    requests.push({ body, headers: req.headers, receivedAt: Date.now() });
+    const recorded: RecordedRequest = { body, headers: req.headers, receivedAt: Date.now() };
+    requests.push(recorded);
+    res.on('close', () => {
+      if (!res.writableEnded) recorded.abortedAt = Date.now();
+    });
     if (body.stream === true) {
       failures.push('client requested stream: true; the scripted server only answers non-streaming requests');
       sendError(res, 400, 'stream: true is not supported by the scripted server');
@@ -125,7 +133,9 @@ export async function startScriptedModelServer(options: ScriptedModelServerOptio
       sendError(res, 400, `scripted server: ${unmet}`);
       return;
     }
-    const usage = turn.usage ?? { prompt_tokens: Math.ceil(messageChars(messages) / 4), completion_tokens: 20 };
+    // Like a real endpoint, the tool definitions count as prompt tokens too.
+    const toolChars = body.tools === undefined ? 0 : JSON.stringify(body.tools).length;
+    const usage = turn.usage ?? { prompt_tokens: Math.ceil((messageChars(messages) + toolChars) / 4), completion_tokens: 20 };
     const model = typeof body.model === 'string' ? body.model : 'scripted';
     switch (turn.type) {
       case 'tool_calls': {
@@ -202,6 +212,9 @@ export async function startScriptedModelServer(options: ScriptedModelServerOptio
     requests,
     failures,
     remaining: () => script.length,
+    clear: () => {
+      script.length = 0;
+    },
     push: (...turns) => {
       script.push(...turns);
     },

@@ -1,0 +1,126 @@
+/**
+ * The setup phase, as in Codex cloud: the goal's setup script and the
+ * repository's (`.drydock/environment.json` → `setup`) run first, with a
+ * route out (a per-goal Docker bridge network) and with the setup secrets in
+ * that one command's environment; then isolateSandbox disconnects every
+ * network, so the agent phase has only loopback.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { GoalSetup, SandboxRef } from '../../workflows/types';
+import type { ArtifactStore } from '../store/artifact-store';
+import { goalPrefix } from '../store/conversation';
+import { Redactor } from '../security/redact';
+import type { Sandbox } from './sandbox';
+import { setupNetworkName, type DockerNetworks } from './docker-networks';
+import { trimOutput } from './trim-output';
+
+/** The repository's environment file. */
+export const ENVIRONMENT_FILE = '.drydock/environment.json';
+/** Bytes of the setup log kept in history. */
+const SETUP_LOG_TAIL_BYTES = 3000;
+
+/** What the phase activities need. */
+export interface PhaseActivityDeps {
+  sandbox: Sandbox;
+  store: ArtifactStore;
+  /** Network operations; without them a goal that needs a setup phase fails with SetupNotSupported. */
+  networks?: DockerNetworks;
+  /** DRYDOCK_SETUP_SECRET_<NAME> values of this worker, by NAME. */
+  setupSecrets?: Record<string, string>;
+}
+
+/** Input of runSetup. */
+export interface RunSetupInput {
+  sandbox: SandboxRef;
+  goalId: string;
+  setup?: GoalSetup;
+  timeoutSeconds?: number;
+}
+
+/** What the setup phase did. */
+export interface SetupOutcome {
+  ran: boolean;
+  exitCode?: number;
+  durationMs?: number;
+  /** Redacted tail of the log. */
+  logTail?: string;
+  logRef?: string;
+}
+
+/** The parts of `.drydock/environment.json` drydock reads. */
+export interface EnvironmentFile {
+  setup?: string;
+}
+
+/** Creates runSetup and isolateSandbox. */
+export function createPhaseActivities(deps: PhaseActivityDeps) {
+  return {
+    /** Runs the setup scripts with network and the named secrets; a failing script fails the goal. */
+    async runSetup(input: RunSetupInput): Promise<SetupOutcome> {
+      const environment = await readEnvironmentFile(deps.sandbox, input.sandbox.containerId);
+      const scripts = [environment.setup, input.setup?.script].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
+      if (scripts.length === 0) return { ran: false };
+      const env: Record<string, string> = {};
+      for (const name of input.setup?.secrets ?? []) {
+        const value = deps.setupSecrets?.[name];
+        if (value === undefined) {
+          throw ApplicationFailure.nonRetryable(`setup secret ${name} is not configured on the sandbox worker (set DRYDOCK_SETUP_SECRET_${name})`, 'SetupSecretMissing');
+        }
+        env[name] = value;
+      }
+      if (!deps.networks) throw ApplicationFailure.nonRetryable('this sandbox worker cannot give a setup phase network access', 'SetupNotSupported');
+      const network = setupNetworkName(input.sandbox.containerName);
+      await deps.networks.ensureNetwork(network, { labels: { 'drydock.goal': input.goalId } });
+      await deps.networks.connect(input.sandbox.containerId, network);
+      const timeoutSeconds = input.timeoutSeconds ?? 900;
+      const result = await deps.sandbox.exec(input.sandbox.containerId, ['bash', '-lc', scripts.join('\n')], {
+        env,
+        timeoutMs: timeoutSeconds * 1000,
+        maxOutputBytes: 256 * 1024,
+      });
+      // The secrets' values are known here whatever the store's redactor knows.
+      const redactor = new Redactor(Object.values(env));
+      const log = redactor.redact(
+        `$ setup (${scripts.length} script${scripts.length === 1 ? '' : 's'})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n`,
+      );
+      const logRef = `${goalPrefix(input.goalId)}/setup.log`;
+      await deps.store.put(logRef, log);
+      const logTail = trimOutput(Buffer.from(log), SETUP_LOG_TAIL_BYTES);
+      if (result.exitCode !== 0 || result.timedOut) {
+        throw ApplicationFailure.nonRetryable(`the setup script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`, 'SetupFailed');
+      }
+      return { ran: true, exitCode: result.exitCode, durationMs: result.durationMs, logTail, logRef };
+    },
+
+    /** Cuts every network of the sandbox and removes the setup network; verifies only loopback is left. */
+    async isolateSandbox(input: { sandbox: SandboxRef }): Promise<{ interfaces: string[] }> {
+      if (deps.networks) {
+        const left = await deps.networks.isolate(input.sandbox.containerId);
+        if (left.length > 0) throw new Error(`the sandbox is still attached to ${left.join(', ')}`);
+        await deps.networks.remove(setupNetworkName(input.sandbox.containerName));
+      }
+      const net = await deps.sandbox.exec(input.sandbox.containerId, ['ls', '/sys/class/net'], { timeoutMs: 10_000 });
+      const interfaces = net.stdout.split('\n').filter(Boolean);
+      if (interfaces.some((i) => i !== 'lo')) throw new Error(`the sandbox still has network interfaces: ${interfaces.join(', ')}`);
+      return { interfaces };
+    },
+  };
+}
+
+/** Reads `.drydock/environment.json` from the workspace; absent is `{}`, invalid is a hopeless failure. */
+async function readEnvironmentFile(sandbox: Sandbox, containerId: string): Promise<EnvironmentFile> {
+  const r = await sandbox.exec(containerId, ['bash', '-c', 'test -f "$1" || exit 3; head -c 65536 -- "$1"', 'env', ENVIRONMENT_FILE], { timeoutMs: 10_000 });
+  if (r.exitCode === 3) return {};
+  if (r.exitCode !== 0) throw new Error(`reading ${ENVIRONMENT_FILE} failed: ${r.stderr.slice(0, 300)}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.stdout);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`${ENVIRONMENT_FILE} is not valid JSON: ${(err as Error).message}`, 'InvalidEnvironment');
+  }
+  const setup = (parsed as { setup?: unknown } | null)?.setup;
+  if (setup !== undefined && typeof setup !== 'string' && !(Array.isArray(setup) && setup.every((s) => typeof s === 'string'))) {
+    throw ApplicationFailure.nonRetryable(`${ENVIRONMENT_FILE}: setup must be a string or a list of command strings`, 'InvalidEnvironment');
+  }
+  return { setup: Array.isArray(setup) ? setup.join('\n') : setup };
+}

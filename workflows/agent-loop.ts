@@ -1,0 +1,177 @@
+/**
+ * The agent loop of codingAgent: model turn → tool calls → (finish → checks),
+ * until the checks pass, a budget runs out, or the model misbehaves past the
+ * policy's patience. Runs inside the workflow; every side effect is an activity.
+ */
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
+import type { GoalState } from './goal-state';
+import { priceOf } from './policy';
+import type { ModelSpec, SandboxRef } from './types';
+
+/** Why the loop stopped. */
+export type LoopStop =
+  | { kind: 'finished'; summary: string; finishIndex: number }
+  | { kind: 'exhausted'; reason: string }
+  | { kind: 'failed'; reason: string; summary: string };
+
+/** What the loop works on. */
+export interface AgentLoopOptions {
+  goalId: string;
+  sandbox: SandboxRef;
+  checks: string[];
+  model?: ModelSpec;
+  /** Length of the conversation when the loop starts. */
+  length: number;
+}
+
+type Agent = Pick<AgentActivities, 'callModel' | 'appendMessage'>;
+type OnHost = Pick<SandboxActivities, 'runTool' | 'runChecks'>;
+
+const NUDGE = 'Reply with a tool call. When the goal is met, call finish with a summary and your rationale.';
+
+/** The loop; `runUntilStop` may be called again after a budget was extended. */
+export class AgentLoop {
+  private length: number;
+  private invalidTurns = 0;
+  private lastFailure = { signature: '', count: 0 };
+  /** Tool calls of an interrupted turn that still need a result message (with the index given to the one in flight). */
+  private unanswered: { callId: string; index?: number }[] = [];
+
+  constructor(
+    private readonly state: GoalState,
+    private readonly agent: Agent,
+    private readonly onHost: OnHost,
+    private readonly o: AgentLoopOptions,
+  ) {
+    this.length = o.length;
+  }
+
+  /** Runs turns until a stop; the deadline interrupts whatever runs when it passes. */
+  async runUntilStop(): Promise<LoopStop> {
+    const remainingMs = this.state.limits.deadlineAt - Date.now();
+    const deadlineReason = `deadline reached (${new Date(this.state.limits.deadlineAt).toISOString()})`;
+    if (remainingMs <= 0) return { kind: 'exhausted', reason: deadlineReason };
+    try {
+      return await CancellationScope.withTimeout(remainingMs, () => this.turns());
+    } catch (err) {
+      if (isCancellation(err) && !CancellationScope.current().consideredCancelled) return { kind: 'exhausted', reason: deadlineReason };
+      throw err;
+    }
+  }
+
+  private async turns(): Promise<LoopStop> {
+    const { state, agent, o } = this;
+    const policy = state.policy;
+    for (;;) {
+      for (const { callId, index } of this.unanswered.splice(0)) {
+        const content = 'Interrupted: the goal reached its deadline while this call was pending; its effect, if any, is unknown.';
+        await agent.appendMessage({ goalId: o.goalId, index: index ?? this.length++, role: 'tool', toolCallId: callId, content });
+      }
+      const limit = state.exhaustedLimit();
+      if (limit) return { kind: 'exhausted', reason: limit };
+      for (const feedback of state.pendingFeedback.splice(0)) {
+        await agent.appendMessage({ goalId: o.goalId, index: this.length++, role: 'user', content: `Feedback from a person: ${feedback}` });
+      }
+      const turn = await agent.callModel({
+        goalId: o.goalId,
+        step: state.iteration,
+        length: this.length,
+        model: o.model,
+        budget: {
+          remainingTokens: state.limits.maxTotalTokens - state.usage.totalTokens,
+          remainingCostUsd: state.limits.maxCostUsd === undefined ? undefined : state.limits.maxCostUsd - (state.costUsd ?? 0),
+          price: priceOf(policy, o.model?.name),
+          maxPromptTokens: policy.maxPromptTokensPerCall,
+          observationWindow: policy.observationWindow,
+          timeoutSeconds: policy.modelCallTimeoutSeconds,
+        },
+      });
+      if (turn.refused) return { kind: 'exhausted', reason: turn.refused };
+      state.iteration++;
+      state.account(turn.usage);
+      this.length = turn.assistantIndex + 1;
+
+      if (turn.toolCalls.length === 0) {
+        const stop = this.invalidTurn('answered without a tool call');
+        if (stop) return stop;
+        await agent.appendMessage({ goalId: o.goalId, index: this.length++, role: 'user', content: NUDGE });
+        continue;
+      }
+      // Finish goes last so that the other calls of the same turn run first.
+      const calls = [...turn.toolCalls].sort((a, b) => Number(a.name === 'finish') - Number(b.name === 'finish'));
+      this.unanswered = calls.map((c) => ({ callId: c.id }));
+      let valid = 0;
+      let finished: LoopStop | undefined;
+      for (const call of calls) {
+        const resultIndex = this.length++;
+        const pending = this.unanswered[0];
+        if (pending) pending.index = resultIndex;
+        if (call.name === 'finish') {
+          valid++;
+          state.phase = 'verifying';
+          const results = await this.onHost.runChecks({
+            sandbox: o.sandbox,
+            goalId: o.goalId,
+            checks: o.checks,
+            step: state.iteration,
+            timeoutSeconds: policy.checkTimeoutSeconds,
+            reply: { callId: call.id, index: resultIndex },
+          });
+          this.unanswered.shift();
+          state.recordChecks(results);
+          state.phase = 'working';
+          if (results.every((r) => r.passed)) finished = { kind: 'finished', summary: turn.finishSummary ?? '', finishIndex: turn.assistantIndex };
+          continue;
+        }
+        const outcome = await this.onHost.runTool({
+          sandbox: o.sandbox,
+          goalId: o.goalId,
+          assistantIndex: turn.assistantIndex,
+          callId: call.id,
+          resultIndex,
+          commandTimeoutSeconds: policy.commandTimeoutSeconds,
+          maxOutputBytes: policy.maxToolOutputBytes,
+        });
+        this.unanswered.shift();
+        state.lastTool = { name: call.name, argumentsPreview: call.argumentsPreview, summary: outcome.summary };
+        if (!outcome.invalid) valid++;
+        const loop = this.repeatedFailure(call.signature, outcome.ok, `${call.name} ${call.argumentsPreview.slice(0, 80)}`);
+        if (loop) return loop;
+      }
+      if (finished) return finished;
+      if (valid === 0) {
+        const stop = this.invalidTurn(`made only invalid tool calls (last: ${state.lastTool?.summary ?? ''})`);
+        if (stop) return stop;
+      } else {
+        this.invalidTurns = 0;
+      }
+    }
+  }
+
+  /** Counts an invalid turn; a stop once there were too many in a row. */
+  private invalidTurn(what: string): LoopStop | undefined {
+    this.invalidTurns++;
+    if (this.invalidTurns < this.state.policy.maxInvalidTurns) return undefined;
+    return {
+      kind: 'failed',
+      summary: 'The model stopped making progress.',
+      reason: `${this.invalidTurns} invalid model turns in a row: the model ${what}`,
+    };
+  }
+
+  /** Counts the same failing call in a row; a stop once it is a loop. */
+  private repeatedFailure(signature: string, ok: boolean, what: string): LoopStop | undefined {
+    if (ok) {
+      this.lastFailure = { signature: '', count: 0 };
+      return undefined;
+    }
+    this.lastFailure = signature === this.lastFailure.signature ? { signature, count: this.lastFailure.count + 1 } : { signature, count: 1 };
+    if (this.lastFailure.count < this.state.policy.maxRepeatedFailures) return undefined;
+    return {
+      kind: 'failed',
+      summary: 'The model was stuck in a loop.',
+      reason: `loop detected: the same failing call ${this.lastFailure.count} times in a row (${what})`,
+    };
+  }
+}
