@@ -11,3 +11,5 @@ export type AgentActivities = ReturnType<typeof createModelActivities> & ReturnT
 
 /** Activities on the sandbox queues (`drydock-sandbox`, `drydock-sandbox-<host>`). */
 export type SandboxActivities = ReturnType<typeof createSandboxActivities>;
+
+export type { CallBudget } from './model/activities';

@@ -50,7 +50,8 @@ export async function startTemporal(): Promise<BenchTemporal> {
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },
       searchAttributes: DRYDOCK_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error', ...(process.env.DRYDOCK_BENCH_EAGER === '1' ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] : [])],
+      // As scripts/dev-server runs it: an activity on the workflow's own queue (callModel) starts eagerly.
+      extraArgs: ['--log-level', 'error', ...(process.env.DRYDOCK_BENCH_EAGER === '0' ? [] : ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'])],
     },
   });
   return { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default', address: env.address, close: () => env.teardown() };

@@ -3,7 +3,7 @@
  * Step overhead, sandbox ready (cold and warm), the demo goal by phase, and N
  * concurrent goals. Prints a table and writes JSON; asserts no time.
  *
- *   npm run bench -- [--scale 10,50,100] [--goals 5] [--steps 10] [--raw 20] [--label before] [--out file.json]
+ *   npm run bench -- [--scale 10,50,100] [--goals 5] [--steps 10] [--raw 10] [--label before] [--out file.json]
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ interface Flags {
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { scale: [10, 50, 100], goals: 5, steps: 10, raw: 20, pool: 2, label: 'run' };
+  const flags: Flags = { scale: [10, 50, 100], goals: 5, steps: 10, raw: 10, pool: 2, label: 'run' };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1] ?? '';
     switch (argv[i]) {
@@ -141,7 +141,15 @@ interface SequentialOutcome {
 }
 
 /** R step goals one after another, then the demo goal, on workers with this pool size. */
-async function sequentialGoals(temporal: BenchTemporal, flags: Flags, modelUrl: string, repo: string, pool: number, tag: string): Promise<SequentialOutcome> {
+async function sequentialGoals(
+  temporal: BenchTemporal,
+  flags: Flags,
+  modelUrl: string,
+  repo: string,
+  pool: number,
+  tag: string,
+  raw: RawMachine,
+): Promise<SequentialOutcome> {
   const workers = await startBenchWorkers(temporal, {
     OPENAI_BASE_URL: modelUrl,
     OPENAI_API_KEY: 'bench',
@@ -160,6 +168,8 @@ async function sequentialGoals(temporal: BenchTemporal, flags: Flags, modelUrl: 
       const result = await runGoal(temporal.client, id, { repository: repo, goal: `bench steps: ${flags.steps} shell calls, then finish`, checks: ['true'] });
       if (result.status !== 'succeeded') throw new Error(`${id}: ${result.status}: ${result.reason ?? result.summary}`);
       if (i === 0) continue;
+      // The raw machine's samples are taken between goals, so both see the same machine.
+      await raw.sample(flags.raw);
       const t = await historyOf(temporal.client, id);
       const r = sandboxReadyMs(t);
       if (r !== undefined) ready.push(r);
@@ -177,24 +187,31 @@ async function sequentialGoals(temporal: BenchTemporal, flags: Flags, modelUrl: 
   }
 }
 
-interface RawOutcome {
-  ready: number[];
-  exec: number[];
-}
+/** The raw machine's samples, taken a few at a time between drydock's goals. */
+class RawMachine {
+  readonly ready: number[] = [];
+  readonly exec: number[] = [];
+  private count = 0;
 
-async function rawMachine(docker: Dockerode, image: string, repo: string, samples: number): Promise<RawOutcome> {
-  const ready: number[] = [];
-  const exec: number[] = [];
-  for (let i = 0; i <= samples; i++) {
-    const { container, ms } = await rawCreateStartCopy(docker, image, `drydock-bench-raw-${RUN}-${i}`, repo);
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly image: string,
+    private readonly repo: string,
+  ) {}
+
+  /** One create+start+copy, then `execs` execs of the step command in that container; removes it. */
+  async sample(execs: number, record = true): Promise<void> {
+    const { container, ms } = await rawCreateStartCopy(this.docker, this.image, `drydock-bench-raw-${RUN}-${this.count++}`, this.repo);
     try {
-      if (i > 0) ready.push(ms);
-      for (let j = 0; j < 3; j++) exec.push(await rawExec(container, STEP_ARGV));
+      if (record) this.ready.push(ms);
+      for (let j = 0; j < execs; j++) {
+        const t = await rawExec(container, STEP_ARGV);
+        if (record) this.exec.push(t);
+      }
     } finally {
       await container.remove({ force: true, v: true });
     }
   }
-  return { ready, exec: exec.slice(3) };
 }
 
 interface ScaleRow {
@@ -256,12 +273,12 @@ async function main(): Promise<void> {
   const temporal = await startTemporal();
   const report: Record<string, unknown> = { label: flags.label, at: new Date().toISOString(), cpus: os.cpus().length, flags, temporal: temporal.address, image };
   try {
-    log(`raw machine: ${flags.raw} create+start+copy, ${flags.raw * 3} execs`);
-    const raw = await rawMachine(docker, image, repo, flags.raw);
+    const raw = new RawMachine(docker, image, repo);
+    await raw.sample(3, false);
     log(`cold: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool 0)`);
-    const cold = await sequentialGoals(temporal, flags, model.url, repo, 0, 'cold');
+    const cold = await sequentialGoals(temporal, flags, model.url, repo, 0, 'cold', raw);
     log(`warm: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool ${flags.pool})`);
-    const warm = await sequentialGoals(temporal, flags, model.url, repo, flags.pool, 'warm');
+    const warm = await sequentialGoals(temporal, flags, model.url, repo, flags.pool, 'warm', raw);
     const scaleRows: ScaleRow[] = [];
     for (const n of flags.scale) {
       log(`scale: ${n} concurrent demo goals (pool ${flags.pool})`);
@@ -287,6 +304,7 @@ async function main(): Promise<void> {
     const allParts = [...cold.parts, ...warm.parts];
     const partP50 = (k: keyof StepParts) => round(percentile(allParts.map((p) => p[k]), 50), 1);
     out.push(`agent step p50 parts: callModel activity ${partP50('model')} ms, runTool activity ${partP50('tool')} ms (of these two, waiting for a worker ${partP50('dispatch')} ms), workflow tasks ${partP50('between')} ms`);
+    out.push(`raw samples are taken between drydock's goals (${raw.ready.length} create+start+copy, ${raw.exec.length} execs)`);
     out.push(`raw: dockerode exec of \`${STEP_COMMAND}\` (the shell tool's argv) p50 ${round(rawExecP50, 1)} ms; dockerode create+start+copy of the repository p50 ${round(rawReadyP50, 1)} ms`);
     out.push('');
     out.push('demo goal, wall time by phase (ms):');

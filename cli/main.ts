@@ -5,6 +5,10 @@ import { codecServer } from './codec-server';
 import { doctor } from './doctor';
 import { UsageError } from './errors';
 import { cancel, result, status } from './goals';
+import { list } from './list';
+import { schedule } from './schedule';
+import { approve, extend, feedback, finishNow } from './steer';
+import { watch } from './watch';
 import { prList, prShow } from './pr';
 import { smoke } from './smoke';
 import { start } from './start';
@@ -26,7 +30,22 @@ Usage:
                                           address the PR's unresolved review comments on its branch
   drydock status <id> [--json]            phase, iteration, tokens, last tool, checks
   drydock result <id> [--json]            wait for and print the goal's result
+  drydock watch <id> [--json]             live view until the goal ends (--json: one status per line)
+  drydock list [--repo <r>] [--status <s>] [--json]
+                                          goals by search attribute (status: running, succeeded,
+                                          failed, budget_exhausted, cancelled)
+  drydock feedback <id> "<message>"       a message the model reads before its next turn
+  drydock approve plan|publish <id> [--reject] [--comment "…"]
+                                          decide at an approval gate (policy requirePlanApproval /
+                                          requirePublishApproval); --reject with a comment sends it back
+  drydock extend <id> [--tokens n] [--cost usd] [--iterations n] [--seconds n]
+                                          raise a goal's budget (a goal waiting with onExhausted "ask" goes on)
+  drydock finish-now <id>                 a goal waiting for budget publishes what it has
   drydock cancel <id>                     cancel a goal (its sandbox is removed)
+  drydock schedule create --cron "0 3 * * 1" --repo <r> [--repo <r> …] --goal "<text>"
+                       [--id <name>] [--max-concurrent 2] [--check …] [--paused]
+  drydock schedule list|show|pause|unpause|trigger|delete <id>
+  drydock schedule backfill <id> --from <ISO time> --to <ISO time>
   drydock pr list [--json]                the local pull request records
   drydock pr show <id> [--json]           one pull request record
   drydock smoke [-- <argv>]               run the sandboxSmoke workflow
@@ -45,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
-      repo: { type: 'string' },
+      repo: { type: 'string', multiple: true },
       branch: { type: 'string' },
       goal: { type: 'string' },
       'goal-file': { type: 'string' },
@@ -56,6 +75,21 @@ async function main(argv: string[]): Promise<number> {
       id: { type: 'string' },
       wait: { type: 'boolean' },
       issue: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      reject: { type: 'boolean' },
+      comment: { type: 'string' },
+      tokens: { type: 'string' },
+      cost: { type: 'string' },
+      iterations: { type: 'string' },
+      seconds: { type: 'string' },
+      cron: { type: 'string' },
+      'max-concurrent': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      note: { type: 'string' },
+      paused: { type: 'boolean' },
+      interval: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -70,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
       return doctor(config, json);
     case 'start':
       return start(config, {
-        repo: values.repo,
+        repo: singleRepo(values.repo),
         branch: values.branch,
         goal: values.goal,
         goalFile: values['goal-file'],
@@ -85,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
     case 'revise':
       return start(config, {
         pullRequest: rest[0] ?? '',
-        repo: values.repo,
+        repo: singleRepo(values.repo),
         goal: values.goal,
         check: values.check,
         model: values.model,
@@ -98,6 +132,42 @@ async function main(argv: string[]): Promise<number> {
       return status(config, rest[0] ?? '', json);
     case 'result':
       return result(config, rest[0] ?? '', json);
+    case 'watch':
+      return watch(config, rest[0], { json, intervalMs: values.interval ? Number(values.interval) * 1000 : undefined });
+    case 'list':
+      return list(config, { repo: singleRepo(values.repo), status: values.status, limit: values.limit ? Number(values.limit) : undefined, json });
+    case 'feedback':
+      return feedback(config, rest[0], rest.slice(1).join(' ') || values.comment);
+    case 'approve':
+      return approve(config, rest[0], rest[1], { reject: values.reject, comment: values.comment, json });
+    case 'extend':
+      return extend(
+        config,
+        rest[0],
+        {
+          tokens: numberOption(values.tokens),
+          costUsd: numberOption(values.cost),
+          iterations: numberOption(values.iterations),
+          seconds: numberOption(values.seconds),
+        },
+        json,
+      );
+    case 'finish-now':
+      return finishNow(config, rest[0]);
+    case 'schedule':
+      return schedule(config, rest[0], rest[1], {
+        id: values.id,
+        cron: values.cron,
+        repo: values.repo,
+        goal: values.goal,
+        check: values.check,
+        maxConcurrent: values['max-concurrent'],
+        from: values.from,
+        to: values.to,
+        note: values.note,
+        paused: values.paused,
+        json,
+      });
     case 'cancel':
       return cancel(config, rest[0] ?? '');
     case 'pr':
@@ -111,6 +181,17 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; see drydock --help`);
   }
+}
+
+/** The one --repo a command takes; a clear error when there are several. */
+function singleRepo(repos: string[] | undefined): string | undefined {
+  if (repos && repos.length > 1) throw new UsageError('give one --repo (only `schedule create` takes several)');
+  return repos?.[0];
+}
+
+/** A numeric option, or undefined when absent (the workflow validates the value). */
+function numberOption(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : Number(value);
 }
 
 main(process.argv.slice(2)).then(

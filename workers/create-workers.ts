@@ -6,6 +6,7 @@
 import * as path from 'path';
 import Dockerode from 'dockerode';
 import { ApplicationFailure } from '@temporalio/activity';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
 import { createCodeHostSelector, createGitAccessResolver } from '../activities/codehost/select-code-host';
@@ -23,6 +24,7 @@ import type { ModelSpec } from '../workflows/types';
 import type { DrydockConfig } from './config';
 import { redactingStore, securityWorkerOptions } from './worker-security';
 import { DockerNetworks } from '../activities/sandbox/docker-networks';
+import { SandboxReaper } from '../activities/sandbox/reaper';
 
 /** Parts a test or an embedding program may replace. */
 export interface WorkerOverrides {
@@ -102,7 +104,34 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
     ),
   );
   if (pool) await startPoolWith(pool, workers);
+  if (!overrides.sandbox) {
+    // Removes this host's containers of closed goals: at start, then every minute (sandbox-reaper.ts).
+    const reaper = new SandboxReaper({
+      docker,
+      client: new Client({ connection, namespace: config.namespace }),
+      host: config.hostId,
+      store: overrides.store ?? artifactStoreFor(config),
+      everyMs: 60_000,
+    });
+    reaper.start();
+    stopWhenAllStop(workers, () => reaper.stop());
+  }
   return workers;
+}
+
+/** Calls `stop` when the last of these workers stops running. */
+function stopWhenAllStop(workers: Worker[], stop: () => Promise<void>): void {
+  let running = workers.length;
+  for (const worker of workers) {
+    const run = worker.run.bind(worker);
+    worker.run = async () => {
+      try {
+        return await run();
+      } finally {
+        if (--running === 0) await stop();
+      }
+    };
+  }
 }
 
 /** Fills the pool now and empties it when the last of these workers stops running. */

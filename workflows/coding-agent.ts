@@ -14,13 +14,15 @@ import {
   workflowInfo,
   log,
 } from '@temporalio/workflow';
-import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
+import type { AgentActivities } from '../activities/activity-types';
 import { AgentLoop } from './agent-loop';
+import { SandboxLease } from './sandbox-lease';
 import { GoalState } from './goal-state';
-import { extendBudgetUpdate, feedbackSignal, finishNowSignal, statusQuery } from './messages';
+import { agreeOnPlan, approvePublish } from './approvals';
+import { approvePlanUpdate, approvePublishUpdate, extendBudgetUpdate, feedbackSignal, finishNowSignal, statusQuery } from './messages';
 import { compilePolicy, validateBudgetExtension, validateGoalInput } from './policy';
-import { SANDBOX_QUEUE, AGENT_QUEUE } from './queues';
-import type { GoalInput, GoalResult, Policy, SandboxRef } from './types';
+import { AGENT_QUEUE } from './queues';
+import type { GoalInput, GoalResult, Policy } from './types';
 
 /** Runs one goal to a pull request. */
 export async function codingAgent(input: GoalInput): Promise<GoalResult> {
@@ -39,6 +41,19 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
     },
   });
   setHandler(finishNowSignal, () => state.requestFinishNow());
+  for (const [update, kind] of [
+    [approvePlanUpdate, 'plan'],
+    [approvePublishUpdate, 'publish'],
+  ] as const) {
+    setHandler(update, (decision) => state.decide(kind, decision), {
+      validator: (decision) => {
+        if (typeof decision !== 'object' || decision === null || typeof decision.approved !== 'boolean') {
+          throw new Error('an approval is { approved: true|false, comment?, by? }');
+        }
+        state.assertWaitingFor(kind);
+      },
+    });
+  }
   setHandler(feedbackSignal, (message: string) => {
     if (typeof message === 'string' && message.trim() !== '') state.pendingFeedback.push(message.slice(0, 8000));
   });
@@ -49,15 +64,21 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
     throw surfaceHopelessFailure(err);
   });
   state.phase = 'provisioning';
-  const sandbox = await sharedSandboxActivities().provisionSandbox({ goalId });
-  state.sandbox = sandbox;
-  const onHost = hostSandboxActivities(sandbox, policy);
+  // The lease (sandbox-lease.ts) re-provisions a lost sandbox and restores the last workspace checkpoint.
+  const lease = new SandboxLease({
+    goalId,
+    policy,
+    repository: input.repository,
+    baseBranch: source.pullRequest?.headBranch ?? input.baseBranch,
+    setup: input.setup,
+    onChange: (ref) => (state.sandbox = ref),
+  });
+  const sandbox = await lease.provision();
+  const onHost = lease.onHost;
   try {
-    const repo = await onHost.copyRepository({ sandbox, repository: input.repository, baseBranch: source.pullRequest?.headBranch ?? input.baseBranch });
-    // Setup phase (activities/sandbox/phases.ts): the goal's and the repository's setup script run with
-    // network and the named secrets; then every network is cut before the agent phase begins.
-    const setup = await onHost.runSetup({ sandbox, goalId, setup: input.setup });
-    if (setup.ran) await onHost.isolateSandbox({ sandbox });
+    // Copy at the base commit, then the setup phase (activities/sandbox/phases.ts): the goal's and the repository's
+    // setup script run with network and the named secrets; then every network is cut before the agent phase begins.
+    const repo = await lease.prepare();
     state.phase = 'inspecting';
     const inspection = await onHost.inspectRepository({ sandbox, goalId });
     const checks = input.checks && input.checks.length > 0 ? input.checks : inspection.checks;
@@ -81,12 +102,19 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
     const publish = async (outcome: { summary: string; finishIndex?: number; exhaustedReason?: string }) => {
       state.phase = 'publishing';
       const change = await onHost.collectChange({ sandbox, goalId, baseCommit: repo.baseCommit });
-      if (change.files.length === 0) return undefined;
+      if (change.files.length === 0) return { kind: 'empty' as const };
       // The publish gate (activities/security/publish-gate.ts): protected paths, secrets and hidden
       // Unicode refuse the change before any branch or PR exists; publishChange checks again.
       const verdict = await agent.checkChange({ patchRef: change.patchRef, files: change.files, allowProtectedPaths: policy.allowProtectedPaths });
       if (!verdict.allowed) throw new PublishRefused(verdict.reasons);
-      return agent.publishChange({
+      if (policy.requirePublishApproval) {
+        const added = change.files.reduce((n, f) => n + (f.additions ?? 0), 0);
+        const deleted = change.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
+        const gate = await approvePublish(state, `${change.files.length} files changed, +${added} −${deleted} (${change.patchRef})`);
+        if (gate.kind !== 'approved') return gate;
+        state.phase = 'publishing';
+      }
+      const pr = await agent.publishChange({
         allowProtectedPaths: policy.allowProtectedPaths,
         goalId,
         repository: input.repository,
@@ -106,22 +134,37 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
         model: turnModelName(input),
         iterations: state.iteration,
       });
+      return { kind: 'published' as const, pr };
     };
 
-    const loop = new AgentLoop(state, agent, onHost, { goalId, sandbox, checks, model: input.model, length });
+    let conversationLength = length;
+    if (policy.requirePlanApproval) {
+      state.phase = 'planning';
+      const agreed = await agreeOnPlan(state, agent, { goalId, length });
+      if ('stop' in agreed) return state.finish({ status: agreed.status, summary: 'The plan was not approved.', reason: agreed.stop });
+      conversationLength = agreed.length;
+    }
+    const loop = new AgentLoop(state, agent, onHost, { goalId, sandbox, checks, model: input.model, length: conversationLength });
     for (;;) {
       state.phase = 'working';
       const stop = await loop.runUntilStop();
       if (stop.kind === 'finished') {
-        const pr = await publish({ summary: stop.summary, finishIndex: stop.finishIndex });
-        if (!pr) {
-          return state.finish({
-            status: 'failed',
-            summary: stop.summary || 'The model finished without changing anything.',
-            reason: 'the checks pass but the workspace has no change to publish',
-          });
+        const published = await publish({ summary: stop.summary, finishIndex: stop.finishIndex });
+        switch (published.kind) {
+          case 'empty':
+            return state.finish({
+              status: 'failed',
+              summary: stop.summary || 'The model finished without changing anything.',
+              reason: 'the checks pass but the workspace has no change to publish',
+            });
+          case 'sent_back':
+            state.pendingFeedback.push(`The change was not approved for publishing: ${published.comment}`);
+            continue;
+          case 'stopped':
+            return state.finish({ status: 'failed', summary: stop.summary, reason: published.reason });
+          case 'published':
+            return state.finish({ status: 'succeeded', summary: stop.summary, pr: published.pr });
         }
-        return state.finish({ status: 'succeeded', summary: stop.summary, pr });
       }
       if (stop.kind === 'failed') return state.finish({ status: 'failed', summary: stop.summary, reason: stop.reason });
       // A budget ran out: wait for more when asked to, else publish what there is as a draft.
@@ -133,8 +176,10 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
       if (policy.onExhausted === 'stop') return state.finish({ status: 'budget_exhausted', summary, reason: stop.reason });
       state.phase = 'verifying';
       state.recordChecks(await onHost.runChecks({ sandbox, goalId, checks, step: state.iteration }));
-      const pr = await publish({ summary, exhaustedReason: stop.reason });
-      return state.finish({ status: 'budget_exhausted', summary, reason: stop.reason, pr });
+      const published = await publish({ summary, exhaustedReason: stop.reason });
+      const pr = published.kind === 'published' ? published.pr : undefined;
+      const reason = published.kind === 'sent_back' || published.kind === 'stopped' ? `${stop.reason}; the draft was not published (${published.kind === 'stopped' ? published.reason : 'sent back'})` : stop.reason;
+      return state.finish({ status: 'budget_exhausted', summary, reason, pr });
     }
   } catch (err) {
     if (err instanceof PublishRefused) {
@@ -146,9 +191,9 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
     throw surfaceHopelessFailure(err);
   } finally {
     state.phase = 'tearing_down';
-    await CancellationScope.nonCancellable(() => hostSandboxActivities(sandbox, policy).destroySandbox({ sandbox }));
+    await CancellationScope.nonCancellable(() => lease.release());
     state.phase = 'done';
-    log.info('sandbox removed', { container: sandbox.containerName });
+    log.info('sandbox removed', { container: lease.current.containerName, replacements: lease.replacements });
   }
 }
 
@@ -201,24 +246,8 @@ function agentActivities(policy: Policy) {
   return proxyActivities<AgentActivities>({
     taskQueue: AGENT_QUEUE,
     startToCloseTimeout: `${policy.modelCallTimeoutSeconds + 30}s`,
-    heartbeatTimeout: '60s',
+    heartbeatTimeout: `${policy.modelHeartbeatTimeoutSeconds}s`,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10 },
   });
 }
 
-function sharedSandboxActivities() {
-  return proxyActivities<SandboxActivities>({
-    taskQueue: SANDBOX_QUEUE,
-    startToCloseTimeout: '5m',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-  });
-}
-
-function hostSandboxActivities(sandbox: SandboxRef, policy: Policy) {
-  const longest = Math.max(policy.commandTimeoutSeconds, policy.checkTimeoutSeconds);
-  return proxyActivities<SandboxActivities>({
-    taskQueue: sandbox.taskQueue,
-    startToCloseTimeout: `${longest + 120}s`,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-  });
-}

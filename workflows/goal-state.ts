@@ -2,9 +2,12 @@
  * The state of one goal inside codingAgent: progress, accounting against the
  * budget, what it waits for, and the view the status query returns.
  */
-import { condition } from '@temporalio/workflow';
+import { condition, upsertSearchAttributes } from '@temporalio/workflow';
+import type { CallBudget } from '../activities/activity-types';
 import { addUsage, costOf, NO_USAGE, priceOf } from './policy';
+import { COST_ATTRIBUTE, OUTCOME_ATTRIBUTE, PHASE_ATTRIBUTE, REPOSITORY_ATTRIBUTE, TOKENS_ATTRIBUTE } from './search-attributes';
 import type {
+  ApprovalDecision,
   BudgetExtension,
   BudgetLimits,
   CheckResult,
@@ -19,7 +22,7 @@ import type {
 
 /** The mutable state of one goal. */
 export class GoalState {
-  phase: GoalPhase = 'validating';
+  private currentPhase: GoalPhase = 'validating';
   iteration = 0;
   usage: Usage = NO_USAGE;
   costUsd?: number;
@@ -32,6 +35,10 @@ export class GoalState {
   readonly pendingFeedback: string[] = [];
   private finishNow = false;
   private extended = false;
+  /** The gate the goal waits at, and the decision once a person made it. */
+  private gate?: { kind: 'plan' | 'publish'; decision?: ApprovalDecision };
+  /** The plan the model proposed, while it waits for approval (up to 4000 characters). */
+  plan?: string;
 
   constructor(
     readonly goalId: string,
@@ -46,6 +53,22 @@ export class GoalState {
       deadlineAt: startedAt + Math.min(policy.deadlineSeconds, policy.sandboxMaxLifetimeSeconds) * 1000,
     };
     if (policy.maxCostUsd !== undefined || priceOf(policy, input.model?.name)) this.costUsd = 0;
+    upsertSearchAttributes([
+      { key: REPOSITORY_ATTRIBUTE, value: input.repository },
+      { key: PHASE_ATTRIBUTE, value: this.currentPhase },
+      { key: TOKENS_ATTRIBUTE, value: 0 },
+    ]);
+  }
+
+  get phase(): GoalPhase {
+    return this.currentPhase;
+  }
+
+  /** Sets the phase, and the DrydockPhase search attribute with it. */
+  set phase(phase: GoalPhase) {
+    if (phase === this.currentPhase) return;
+    this.currentPhase = phase;
+    upsertSearchAttributes([{ key: PHASE_ATTRIBUTE, value: phase }]);
   }
 
   /** Adds one model call's usage and its cost. */
@@ -53,6 +76,51 @@ export class GoalState {
     this.usage = addUsage(this.usage, usage);
     const cost = costOf(usage, priceOf(this.policy, this.input.model?.name));
     if (cost !== undefined) this.costUsd = (this.costUsd ?? 0) + cost;
+    upsertSearchAttributes([
+      { key: TOKENS_ATTRIBUTE, value: this.usage.totalTokens },
+      ...(this.costUsd !== undefined ? [{ key: COST_ATTRIBUTE, value: this.costUsd }] : []),
+    ]);
+  }
+
+  /**
+   * Waits, durably, at an approval gate until a person decides or the policy's
+   * timeout passes (undefined).
+   */
+  async waitForApproval(kind: 'plan' | 'publish', what: string): Promise<ApprovalDecision | undefined> {
+    this.gate = { kind };
+    this.waitingFor = `${kind} approval: ${what} (send the approve${kind === 'plan' ? 'Plan' : 'Publish'} update; times out in ${this.policy.approvalTimeoutSeconds} s)`;
+    const gate = this.gate;
+    const decided = await condition(() => gate.decision !== undefined, this.policy.approvalTimeoutSeconds * 1000);
+    this.gate = undefined;
+    this.waitingFor = undefined;
+    return decided ? gate.decision : undefined;
+  }
+
+  /** Throws unless the goal waits at this gate (an update validator: refused updates leave no trace in history). */
+  assertWaitingFor(kind: 'plan' | 'publish'): void {
+    if (this.gate?.kind !== kind || this.gate.decision) {
+      throw new Error(`the goal is not waiting for ${kind} approval (${this.waitingFor ? `it waits for ${this.waitingFor}` : `phase ${this.phase}`})`);
+    }
+  }
+
+  /** Records a person's decision at the gate the goal waits at. */
+  decide(kind: 'plan' | 'publish', decision: ApprovalDecision): string {
+    this.assertWaitingFor(kind);
+    this.gate!.decision = { approved: decision.approved, comment: decision.comment?.slice(0, 8000), by: decision.by?.slice(0, 200) };
+    return decision.approved ? `${kind} approved` : `${kind} sent back${decision.comment ? `: ${decision.comment}` : ''}`;
+  }
+
+  /** The budget the next model call must fit in. */
+  callBudget(): CallBudget {
+    const p = this.policy;
+    return {
+      remainingTokens: this.limits.maxTotalTokens - this.usage.totalTokens,
+      remainingCostUsd: this.limits.maxCostUsd === undefined ? undefined : this.limits.maxCostUsd - (this.costUsd ?? 0),
+      price: priceOf(p, this.input.model?.name),
+      maxPromptTokens: p.maxPromptTokensPerCall,
+      observationWindow: p.observationWindow,
+      timeoutSeconds: p.modelCallTimeoutSeconds,
+    };
   }
 
   /** The budget limit reached, as a reason; undefined while there is budget left. */
@@ -99,6 +167,7 @@ export class GoalState {
 
   finish(outcome: Pick<GoalResult, 'status' | 'summary'> & Partial<GoalResult>): GoalResult {
     this.result = { ...this.baseResult(), ...outcome };
+    upsertSearchAttributes([{ key: OUTCOME_ATTRIBUTE, value: this.result.status }]);
     return this.result;
   }
 
@@ -115,6 +184,7 @@ export class GoalState {
       costUsd: this.costUsd,
       limits: { ...this.limits },
       waitingFor: this.waitingFor,
+      plan: this.gate?.kind === 'plan' ? this.plan : undefined,
       lastTool: this.lastTool,
       checks: { state, results: this.checks.map((c) => ({ command: c.command, exitCode: c.exitCode })) },
       sandboxHost: this.sandbox?.host,

@@ -1,3 +1,4 @@
 /** Every workflow drydock registers. */
 export { codingAgent } from './coding-agent';
 export { sandboxSmoke } from './sandbox-smoke';
+export { maintenance } from './maintenance';

@@ -3,7 +3,7 @@
  * workflow so clients (CLI, SDK) and the workflow share one definition.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BudgetExtension, BudgetLimits, GoalStatusView } from './types';
+import type { ApprovalDecision, BudgetExtension, BudgetLimits, GoalStatusView } from './types';
 
 /** The goal's phase, iteration, usage, last tool call and checks. */
 export const statusQuery = defineQuery<GoalStatusView>('status');
@@ -16,3 +16,9 @@ export const extendBudgetUpdate = defineUpdate<BudgetLimits, [BudgetExtension]>(
 
 /** Stops a goal that waits for budget: it publishes what it has as a draft. */
 export const finishNowSignal = defineSignal('finishNow');
+
+/** Approves the model's plan, or sends it back with a comment (policy.requirePlanApproval). */
+export const approvePlanUpdate = defineUpdate<string, [ApprovalDecision]>('approvePlan');
+
+/** Approves publishing the final change, or sends it back to the model with a comment (policy.requirePublishApproval). */
+export const approvePublishUpdate = defineUpdate<string, [ApprovalDecision]>('approvePublish');

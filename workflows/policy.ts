@@ -27,6 +27,7 @@ export const DEFAULT_POLICY: Policy = {
   modelCallTimeoutSeconds: 300,
   modelHeartbeatTimeoutSeconds: 60,
   sandboxMaxLifetimeSeconds: 4 * 3600,
+  sandboxLossTimeoutSeconds: 60,
   maxToolOutputBytes: 16 * 1024,
   maxInvalidTurns: 3,
   maxRepeatedFailures: 3,
@@ -34,12 +35,15 @@ export const DEFAULT_POLICY: Policy = {
   onExhausted: 'publish',
   prices: {},
   allowProtectedPaths: [],
+  requirePlanApproval: false,
+  requirePublishApproval: false,
+  approvalTimeoutSeconds: 7 * 24 * 3600,
 };
 
 /** The longest goal text accepted, in characters. */
 export const MAX_GOAL_CHARS = 20_000;
 
-type NumericLimit = Exclude<keyof PolicyOptions, 'onExhausted' | 'prices' | 'allowProtectedPaths'>;
+type NumericLimit = Exclude<keyof PolicyOptions, 'onExhausted' | 'prices' | 'allowProtectedPaths' | 'requirePlanApproval' | 'requirePublishApproval'>;
 
 /** Bounds of each numeric limit: [min, max, whole numbers only]. */
 const POLICY_BOUNDS: Record<NumericLimit, [number, number, boolean]> = {
@@ -53,10 +57,12 @@ const POLICY_BOUNDS: Record<NumericLimit, [number, number, boolean]> = {
   modelCallTimeoutSeconds: [1, 3600, true],
   modelHeartbeatTimeoutSeconds: [1, 3600, true],
   sandboxMaxLifetimeSeconds: [60, 30 * 24 * 3600, true],
+  sandboxLossTimeoutSeconds: [2, 3600, true],
   maxToolOutputBytes: [512, 1024 * 1024, true],
   maxInvalidTurns: [1, 100, true],
   maxRepeatedFailures: [2, 100, true],
   observationWindow: [0, 1000, true],
+  approvalTimeoutSeconds: [1, 90 * 24 * 3600, true],
 };
 
 const EXHAUSTION_ACTIONS: ExhaustionAction[] = ['publish', 'ask', 'stop'];
@@ -98,6 +104,10 @@ export function validatePolicy(options: unknown, model?: string): string[] {
       errors.push(...validatePrices(value));
       continue;
     }
+    if (key === 'requirePlanApproval' || key === 'requirePublishApproval') {
+      if (typeof value !== 'boolean') errors.push(`policy.${key} must be true or false, got ${JSON.stringify(value)}`);
+      continue;
+    }
     if (key === 'allowProtectedPaths') {
       // Globs the publish gate matches; ".." could never name a path inside the repository.
       if (!Array.isArray(value) || value.length > 100 || value.some((g) => typeof g !== 'string' || g.trim() === '' || g.length > 200 || g.split('/').includes('..'))) {
@@ -107,7 +117,7 @@ export function validatePolicy(options: unknown, model?: string): string[] {
     }
     const bounds = POLICY_BOUNDS[key as NumericLimit];
     if (!bounds) {
-      errors.push(`policy.${key} is not a known limit (known: ${[...Object.keys(POLICY_BOUNDS), 'onExhausted', 'prices', 'allowProtectedPaths'].join(', ')})`);
+      errors.push(`policy.${key} is not a known limit (known: ${[...Object.keys(POLICY_BOUNDS), 'onExhausted', 'prices', 'allowProtectedPaths', 'requirePlanApproval', 'requirePublishApproval'].join(', ')})`);
       continue;
     }
     const [min, max, whole] = bounds;

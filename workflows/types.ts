@@ -11,6 +11,7 @@ export type GoalPhase =
   | 'validating'
   | 'provisioning'
   | 'inspecting'
+  | 'planning'
   | 'working'
   | 'verifying'
   | 'publishing'
@@ -58,6 +59,8 @@ export interface PolicyOptions {
   modelHeartbeatTimeoutSeconds?: number;
   /** Seconds a goal's sandbox may live at most. */
   sandboxMaxLifetimeSeconds?: number;
+  /** A sandbox worker silent this long (no heartbeat, or its queue not served) counts as gone: the goal re-provisions elsewhere. */
+  sandboxLossTimeoutSeconds?: number;
   /** Bytes of one tool output kept in the conversation (head + tail). */
   maxToolOutputBytes?: number;
   /** Invalid model turns in a row (no tool call, unknown tools, bad arguments) before the goal stops. */
@@ -72,6 +75,21 @@ export interface PolicyOptions {
   prices?: Record<string, ModelPrice>;
   /** Protected paths (globs such as `.github/workflows/**`) this goal may change; the publish gate refuses the rest. */
   allowProtectedPaths?: string[];
+  /** The model's plan must be approved (approvePlan update) before it changes anything. */
+  requirePlanApproval?: boolean;
+  /** The final change must be approved (approvePublish update) before it is published. */
+  requirePublishApproval?: boolean;
+  /** How long an approval gate waits before the goal ends, in seconds. */
+  approvalTimeoutSeconds?: number;
+}
+
+/** A person's answer at an approval gate (approvePlan, approvePublish). */
+export interface ApprovalDecision {
+  approved: boolean;
+  /** Why not, or what to change: goes to the model when the change is sent back. */
+  comment?: string;
+  /** Who decided, for the record. */
+  by?: string;
 }
 
 /** The compiled policy: every limit set (the cost limit only when asked for). */
@@ -216,6 +234,8 @@ export interface GoalStatusView {
   limits: BudgetLimits;
   /** What the goal waits for, when it waits: more budget, or a person's approval. */
   waitingFor?: string;
+  /** The plan that waits for approval. */
+  plan?: string;
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   checks: { state: 'not_run' | 'passed' | 'failed'; results: { command: string; exitCode: number }[] };
   sandboxHost?: string;

@@ -67,6 +67,8 @@ export interface CallModelInput {
   length: number;
   model?: ModelSpec;
   budget: CallBudget;
+  /** `none`: the model must answer in text (a plan for approval); its text comes back in full (up to 4000 characters). */
+  toolChoice?: 'auto' | 'none';
 }
 
 /** Tokens a call must be able to produce for it to be worth starting. */
@@ -155,6 +157,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
           signal: ctx.cancellationSignal,
           timeoutMs: budget.timeoutSeconds * 1000,
           maxCompletionTokens: maxCompletion < 32_768 ? maxCompletion : undefined,
+          toolChoice: input.toolChoice,
         });
       } catch (err) {
         throw toFailure(classifyModelError(err));
@@ -174,7 +177,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
           argumentsPreview: c.function.arguments.slice(0, 200),
           signature: createHash('sha256').update(`${c.function.name}\n${c.function.arguments}`).digest('hex').slice(0, 16),
         })),
-        textPreview: (completion.message.content ?? '').slice(0, 300),
+        textPreview: (completion.message.content ?? '').slice(0, input.toolChoice === 'none' ? 4000 : 300),
         finishSummary: finish ? finishSummaryOf(finish.function.arguments) : undefined,
         usage: completion.usage,
         finishReason: completion.finishReason,

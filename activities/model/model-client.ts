@@ -32,6 +32,8 @@ export interface CompleteOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   maxCompletionTokens?: number;
+  /** `none` asks for a text answer (a plan) even though tools are offered. */
+  toolChoice?: 'auto' | 'none';
 }
 
 /** What one completion returned. */

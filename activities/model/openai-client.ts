@@ -105,6 +105,7 @@ function toRequest(
         }
       : {}),
     ...(options.maxCompletionTokens !== undefined ? { max_completion_tokens: options.maxCompletionTokens } : {}),
+    ...(options.toolChoice && tools.length > 0 ? { tool_choice: options.toolChoice } : {}),
   };
 }
 

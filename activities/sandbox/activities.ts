@@ -18,13 +18,15 @@ import { cloneThroughMirror, isRemoteRepository } from '../codehost/repository-m
 import { redactSecrets, toActivityFailure } from '../codehost/github-errors';
 import type { GitAccessResolver } from '../codehost/select-code-host';
 import type { ChangedFile } from '../codehost/code-host';
-import { runToolCall } from '../tools/registry';
+import { findTool, runToolCall } from '../tools/registry';
 import { describeHiddenUnicode, stripHiddenUnicode } from '../security/hidden-unicode';
 import { setupNetworkName, type DockerNetworks } from './docker-networks';
 import { createPhaseActivities } from './phases';
 import { WORKSPACE, type ExecResult, type Sandbox } from './sandbox';
 import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
 import { trimOutput } from './trim-output';
+import { checkpointKey, checkpointWorkspace, restoreWorkspace } from './checkpoint';
+import { SandboxNotFoundError, SandboxNotRunningError } from './errors';
 
 /** What the sandbox activities need. */
 export interface SandboxActivityDeps {
@@ -47,6 +49,8 @@ export interface SandboxActivityDeps {
 /** Input of provisionSandbox. */
 export interface ProvisionSandboxInput {
   goalId: string;
+  /** How many sandboxes of this goal were lost before this one; each gets its own container name. */
+  generation?: number;
 }
 
 /** Input of copyRepository. */
@@ -54,6 +58,8 @@ export interface CopyRepositoryInput {
   sandbox: SandboxRef;
   repository: string;
   baseBranch?: string;
+  /** The commit to check out (a re-provisioned sandbox starts from the first one's base, even if the branch moved). */
+  baseCommit?: string;
 }
 
 /** What copyRepository copied. */
@@ -81,6 +87,8 @@ export interface RunToolInput {
   resultIndex: number;
   commandTimeoutSeconds: number;
   maxOutputBytes: number;
+  /** When set, a mutating call is followed by a checkpoint of the workspace against this commit. */
+  checkpoint?: { baseCommit: string };
 }
 
 /** What runTool returns to the workflow: no output, only a summary. */
@@ -90,6 +98,10 @@ export interface ToolRunSummary {
   invalid?: boolean;
   summary: string;
   exitCode?: number;
+  /** The tool can change the workspace. */
+  isMutating?: boolean;
+  /** Artifact key of the checkpoint taken after the call, when one was. */
+  checkpointRef?: string;
 }
 
 /** Input of runChecks. */
@@ -101,6 +113,14 @@ export interface RunChecksInput {
   timeoutSeconds?: number;
   /** When set, the results are written to the conversation as the reply to this tool call. */
   reply?: { callId: string; index: number };
+}
+
+/** Input of restoreWorkspace. */
+export interface RestoreWorkspaceInput {
+  sandbox: SandboxRef;
+  baseCommit: string;
+  /** The checkpoint to apply; absent: the base commit as it is. */
+  checkpointRef?: string;
 }
 
 /** What collectChange found. */
@@ -117,10 +137,47 @@ const CHECK_LOG_TAIL_BYTES = 3000;
 /** Bytes of AGENTS.md read. */
 const MAX_INSTRUCTIONS_BYTES = 32 * 1024;
 
-/** Container name of a goal: deterministic, so provisioning twice finds the first. */
-export function containerNameFor(goalId: string): string {
+/**
+ * Container name of a goal: deterministic, so provisioning twice finds the first.
+ * A replacement for a lost sandbox (generation n > 0) gets its own name, so that
+ * the old container, if its host comes back, is never mistaken for the new one.
+ */
+export function containerNameFor(goalId: string, generation = 0): string {
   const hash = createHash('sha256').update(goalId).digest('hex').slice(0, 10);
-  return `drydock-${safeSegment(goalId).replace(/^[^A-Za-z0-9]+/, '').slice(0, 40)}-${hash}`;
+  return `drydock-${safeSegment(goalId).replace(/^[^A-Za-z0-9]+/, '').slice(0, 40)}-${hash}${generation > 0 ? `-r${generation}` : ''}`;
+}
+
+/** Store key of the record naming the goal a container belongs to (a warm container taken from the pool has no goal label). */
+export function sandboxRecordKey(containerName: string): string {
+  return `sandboxes/${safeSegment(containerName)}.json`;
+}
+
+/** Type of the failure a host activity throws when its container is gone or stopped; the workflow re-provisions. */
+export const SANDBOX_LOST = 'SandboxLost';
+
+/** Milliseconds between heartbeats of a host activity (the SDK throttles what reaches the server). */
+const HEARTBEAT_EVERY_MS = 1000;
+
+/**
+ * Wraps an activity that works on a container: it heartbeats while it runs (so a
+ * dead sandbox worker is noticed within the heartbeat timeout), and a container
+ * that is gone or stopped becomes a non-retryable SandboxLost failure at once.
+ */
+function onContainer<I, R>(run: (input: I) => Promise<R>): (input: I) => Promise<R> {
+  return async (input: I) => {
+    const ctx = Context.current();
+    const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+    try {
+      return await run(input);
+    } catch (err) {
+      if (err instanceof SandboxNotFoundError || err instanceof SandboxNotRunningError) {
+        throw ApplicationFailure.create({ message: err.message, type: SANDBOX_LOST, nonRetryable: true, cause: err });
+      }
+      throw err;
+    } finally {
+      clearInterval(timer);
+    }
+  };
 }
 
 /** Creates the sandbox activities. */
@@ -128,12 +185,14 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
   const exec = async (ref: SandboxRef, argv: string[], options: Parameters<Sandbox['exec']>[2] = {}): Promise<ExecResult> =>
     deps.sandbox.exec(ref.containerId, argv, options);
 
-  return {
+  const activities = {
     ...createPhaseActivities(deps),
 
     /** Creates (or finds) the goal's hardened container on this host. */
     async provisionSandbox(input: ProvisionSandboxInput): Promise<SandboxRef> {
-      const name = containerNameFor(input.goalId);
+      const name = containerNameFor(input.goalId, input.generation);
+      // Written first, so that the reaper can tell whose container this is even if the worker dies next.
+      await deps.store.put(sandboxRecordKey(name), JSON.stringify({ goalId: input.goalId, host: deps.host }));
       const { id } = await deps.sandbox.create({
         name,
         image: deps.image,
@@ -160,6 +219,15 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
             `cannot clone ${input.repository}${input.baseBranch ? ` (branch ${input.baseBranch})` : ''}: ${detail}`,
             'InvalidRepository',
           );
+        }
+        if (input.baseCommit && input.baseCommit !== cloned.baseCommit) {
+          await checkoutCommit(cloned.dir, input.baseCommit).catch((err: unknown) => {
+            throw ApplicationFailure.nonRetryable(
+              `cannot check out the goal's base commit ${input.baseCommit} of ${input.repository}: ${err instanceof Error ? err.message : String(err)}`,
+              'InvalidRepository',
+            );
+          });
+          cloned = { ...cloned, baseCommit: input.baseCommit };
         }
         // Build and test by-products are never part of a change.
         await fs.appendFile(path.join(cloned.dir, '.git', 'info', 'exclude'), `\n${LOCAL_EXCLUDES.join('\n')}\n`);
@@ -212,8 +280,20 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         call.function.name,
         call.function.arguments,
       );
+      const isMutating = !outcome.invalid && (findTool(call.function.name)?.isMutating ?? false);
+      // Checkpoint before the result is written: a sandbox lost in between runs the call again from the previous checkpoint.
+      let checkpointRef: string | undefined;
+      if (isMutating && input.checkpoint) {
+        checkpointRef = checkpointKey(input.goalId, input.resultIndex);
+        await checkpointWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.checkpoint.baseCommit, checkpointRef);
+      }
       await writeMessage(deps.store, input.goalId, input.resultIndex, { role: 'tool', tool_call_id: call.id, content: outcome.output });
-      return { ok: outcome.ok, invalid: outcome.invalid, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode };
+      return { ok: outcome.ok, invalid: outcome.invalid, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode, isMutating, checkpointRef };
+    },
+
+    /** Resets the workspace of a fresh sandbox to the base commit and applies the last checkpoint. */
+    async restoreWorkspace(input: RestoreWorkspaceInput): Promise<{ bytes: number }> {
+      return restoreWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.baseCommit, input.checkpointRef);
     },
 
     /** Runs the checks; logs go to the store, tails to history; optionally answers a finish call. */
@@ -256,7 +336,13 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         return r.stdout;
       };
       await git(['add', '--all']);
-      const patch = await git(['diff', '--cached', '--binary', '--full-index', input.baseCommit]);
+      // Through base64: a text diff may hold bytes that are not UTF-8, and exec's output is text.
+      const encoded = await exec(input.sandbox, ['bash', '-c', 'set -o pipefail; git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$1" | base64 -w0', 'diff', input.baseCommit], {
+        maxOutputBytes: 128 * 1024 * 1024,
+        timeoutMs: 120_000,
+      });
+      if (encoded.exitCode !== 0) throw new Error(`git diff in the sandbox failed: ${encoded.stderr.slice(0, 500)}`);
+      const patch = Buffer.from(encoded.stdout, 'base64');
       const numstat = await git(['diff', '--cached', '--numstat', '-M', input.baseCommit]);
       const nameStatus = await git(['diff', '--cached', '--name-status', '-M', input.baseCommit]);
       const patchRef = `${goalPrefix(input.goalId)}/change.patch`;
@@ -275,6 +361,32 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       await deps.networks?.remove(setupNetworkName(input.sandbox.containerName));
     },
   };
+  return {
+    ...activities,
+    runSetup: onContainer(activities.runSetup),
+    isolateSandbox: onContainer(activities.isolateSandbox),
+    copyRepository: onContainer(activities.copyRepository),
+    inspectRepository: onContainer(activities.inspectRepository),
+    runTool: onContainer(activities.runTool),
+    restoreWorkspace: onContainer(activities.restoreWorkspace),
+    runChecks: onContainer(activities.runChecks),
+    collectChange: onContainer(activities.collectChange),
+    runCommand: onContainer(activities.runCommand),
+  };
+}
+
+/** Moves a fresh clone's branch to a commit of the repository (fetched when the clone does not have it). */
+async function checkoutCommit(dir: string, commit: string): Promise<void> {
+  const git = (args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args[0]}: ${stderr.trim().slice(0, 300)}`))));
+    });
+  await git(['cat-file', '-e', `${commit}^{commit}`]).catch(() => git(['fetch', '--quiet', 'origin', commit]));
+  await git(['reset', '--quiet', '--hard', commit]);
 }
 
 /** Joins `git diff --numstat` and `--name-status` output into ChangedFile records. */

@@ -1,0 +1,65 @@
+/** `drydock feedback`, `approve`, `extend` and `finish-now`: steer a running goal. */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { approvePlanUpdate, approvePublishUpdate, extendBudgetUpdate, feedbackSignal, finishNowSignal } from '../workflows/messages';
+import type { BudgetExtension } from '../workflows/types';
+import type { DrydockConfig } from '../workers/config';
+import { connectClient } from './connect';
+import { UsageError } from './errors';
+import { printJson } from './output';
+
+async function withHandle<T>(config: DrydockConfig, id: string | undefined, run: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+  if (!id) throw new UsageError('give the goal id');
+  const { client, close } = await connectClient(config);
+  try {
+    return await run(client.workflow.getHandle(id));
+  } catch (err) {
+    // An update the workflow refused (a validator) says why in its cause.
+    if (err instanceof WorkflowUpdateFailedError) throw new UsageError(err.cause?.message ?? err.message);
+    if (err instanceof Error && err.name === 'WorkflowNotFoundError') throw new UsageError(`no running goal with id ${id}`);
+    throw err;
+  } finally {
+    await close();
+  }
+}
+
+/** Sends a person's message; the goal reads it before its next model turn. */
+export async function feedback(config: DrydockConfig, id: string | undefined, message: string | undefined): Promise<number> {
+  if (!message?.trim()) throw new UsageError('usage: drydock feedback <id> "<message>"');
+  await withHandle(config, id, (h) => h.signal(feedbackSignal, message));
+  process.stdout.write(`feedback sent to ${id}\n`);
+  return 0;
+}
+
+/** Approves (or with --reject, sends back) the plan or the change a goal waits on. */
+export async function approve(
+  config: DrydockConfig,
+  gate: string | undefined,
+  id: string | undefined,
+  o: { reject?: boolean; comment?: string; json?: boolean },
+): Promise<number> {
+  if (gate !== 'plan' && gate !== 'publish') throw new UsageError('usage: drydock approve plan|publish <id> [--reject] [--comment "…"]');
+  const update = gate === 'plan' ? approvePlanUpdate : approvePublishUpdate;
+  const by = process.env.USER ?? 'cli';
+  const answer = await withHandle(config, id, (h) => h.executeUpdate(update, { args: [{ approved: !o.reject, comment: o.comment, by }] }));
+  if (o.json) printJson({ workflowId: id, gate, answer });
+  else process.stdout.write(`${id}: ${answer}\n`);
+  return 0;
+}
+
+/** Raises a goal's budget (a goal waiting with onExhausted "ask" goes on). */
+export async function extend(config: DrydockConfig, id: string | undefined, e: BudgetExtension, json: boolean): Promise<number> {
+  const limits = await withHandle(config, id, (h) => h.executeUpdate(extendBudgetUpdate, { args: [e] }));
+  if (json) printJson(limits);
+  else
+    process.stdout.write(
+      `${id}: limits now ${limits.maxIterations} turns, ${limits.maxTotalTokens} tokens${limits.maxCostUsd !== undefined ? `, $${limits.maxCostUsd}` : ''}, deadline ${new Date(limits.deadlineAt).toISOString()}\n`,
+    );
+  return 0;
+}
+
+/** Tells a goal waiting for budget to publish what it has. */
+export async function finishNow(config: DrydockConfig, id: string | undefined): Promise<number> {
+  await withHandle(config, id, (h) => h.signal(finishNowSignal));
+  process.stdout.write(`${id}: asked to publish what it has\n`);
+  return 0;
+}

@@ -1,0 +1,64 @@
+/** `drydock watch`: a live view of a goal that refreshes until the goal ends. */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { statusQuery } from '../workflows/messages';
+import type { GoalStatusView } from '../workflows/types';
+import type { DrydockConfig } from '../workers/config';
+import { connectClient } from './connect';
+import { UsageError } from './errors';
+
+/** Renders one frame of the watch view. */
+export function renderWatch(v: GoalStatusView, now: number): string {
+  const bar = (fraction: number, width = 30) => {
+    const f = Math.max(0, Math.min(1, fraction));
+    return `[${'█'.repeat(Math.round(f * width))}${'·'.repeat(width - Math.round(f * width))}] ${(f * 100).toFixed(0)}%`;
+  };
+  const l = v.limits;
+  const lines = [
+    `${v.workflowId} — ${v.goal.split('\n')[0]?.slice(0, 80) ?? ''}`,
+    `phase      ${v.phase}${v.waitingFor ? `  ⏸ waiting for ${v.waitingFor}` : ''}`,
+    `turns      ${bar(v.iteration / l.maxIterations)} ${v.iteration}/${l.maxIterations}`,
+    `tokens     ${bar(v.usage.totalTokens / l.maxTotalTokens)} ${v.usage.totalTokens}/${l.maxTotalTokens}`,
+    ...(l.maxCostUsd !== undefined ? [`cost       ${bar((v.costUsd ?? 0) / l.maxCostUsd)} $${(v.costUsd ?? 0).toFixed(4)}/$${l.maxCostUsd}`] : v.costUsd !== undefined ? [`cost       $${v.costUsd.toFixed(4)}`] : []),
+    ...(v.result ? [] : [`deadline   ${Math.max(0, Math.round((l.deadlineAt - now) / 1000))} s left`]),
+    `last tool  ${v.lastTool ? `${v.lastTool.name} ${v.lastTool.argumentsPreview.slice(0, 60)} → ${v.lastTool.summary.slice(0, 80)}` : '—'}`,
+    `checks     ${v.checks.state}${v.checks.results.map((c) => `  ${c.command} → ${c.exitCode}`).join('')}`,
+  ];
+  if (v.plan) lines.push('plan:', ...v.plan.split('\n').slice(0, 15).map((p) => `  ${p}`));
+  if (v.result) lines.push(`result     ${v.result.status}${v.result.reason ? `: ${v.result.reason}` : ''}${v.result.pr ? `  PR ${v.result.pr.branch} (${v.result.pr.location})` : ''}`);
+  return lines.join('\n');
+}
+
+/** Refreshes the view every interval until the goal closes; --json prints one status object per line. */
+export async function watch(config: DrydockConfig, id: string | undefined, o: { json?: boolean; intervalMs?: number }): Promise<number> {
+  if (!id) throw new UsageError('usage: drydock watch <id> [--json]');
+  const { client, close } = await connectClient(config);
+  const tty = process.stdout.isTTY && !o.json;
+  try {
+    const handle = client.workflow.getHandle(id);
+    for (;;) {
+      let description;
+      try {
+        description = await handle.describe();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new UsageError(`no goal with id ${id}`);
+        throw err;
+      }
+      const running = description.status.name === 'RUNNING';
+      let view: GoalStatusView | undefined;
+      try {
+        view = await handle.query(statusQuery);
+      } catch (err) {
+        if (running) throw err;
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify({ executionStatus: description.status.name, ...view })}\n`);
+      else if (view) process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : '\n'}${renderWatch(view, Date.now())}\n`);
+      if (!running) {
+        if (!o.json) process.stdout.write(`goal ${description.status.name.toLowerCase()}\n`);
+        return view?.result?.status === 'succeeded' ? 0 : 1;
+      }
+      await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));
+    }
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The sandbox a goal holds, and what happens when it is lost. Every activity on
+ * the container goes through the lease: when the container is gone or stopped
+ * (a SandboxLost failure) or its sandbox worker is gone (a schedule-to-start or
+ * heartbeat timeout on the host's queue), the lease provisions a new sandbox on
+ * the shared queue (any live sandbox worker takes it), copies the repository at
+ * the same base commit, runs the setup phase again, restores the last workspace
+ * checkpoint and runs the interrupted activity again.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  log,
+  proxyActivities,
+} from '@temporalio/workflow';
+import type { SandboxActivities } from '../activities/activity-types';
+import { SANDBOX_QUEUE } from './queues';
+import type { GoalSetup, Policy, SandboxRef } from './types';
+
+/** Activities on the goal's container that go through the lease. */
+export type LeasedActivityName =
+  | 'copyRepository'
+  | 'runSetup'
+  | 'isolateSandbox'
+  | 'inspectRepository'
+  | 'runTool'
+  | 'runChecks'
+  | 'collectChange'
+  | 'restoreWorkspace'
+  | 'runCommand';
+
+/** The leased activities: same inputs as the raw ones; their `sandbox` is replaced with the lease's current one. */
+export type LeasedActivities = Pick<SandboxActivities, LeasedActivityName>;
+
+/** What a lease needs to rebuild a sandbox. */
+export interface SandboxLeaseOptions {
+  goalId: string;
+  policy: Policy;
+  repository: string;
+  baseBranch?: string;
+  setup?: GoalSetup;
+  /** Called whenever the lease moves to a new sandbox. */
+  onChange?: (sandbox: SandboxRef) => void;
+}
+
+/** The lease as plain data: what continue-as-new carries. */
+export interface SandboxLeaseState {
+  current: SandboxRef;
+  generation: number;
+  baseBranch?: string;
+  baseCommit?: string;
+  setupRan: boolean;
+  lastCheckpoint?: string;
+  /** Container name of the sandbox whose workspace is prepared. */
+  preparedFor?: string;
+  /** Sandboxes lost on the way; removed best-effort at release. */
+  lost: SandboxRef[];
+}
+
+/** Sandboxes one goal may lose before it fails. */
+const MAX_REPLACEMENTS = 5;
+
+/** Type of the failure of a goal that lost more sandboxes than it may. */
+export const SANDBOX_LOST = 'SandboxLost';
+
+/** A goal's sandbox, re-provisioned when lost. */
+export class SandboxLease {
+  private s?: SandboxLeaseState;
+  private readonly pendingDestroys: Promise<void>[] = [];
+
+  /** The leased activities. */
+  readonly onHost: LeasedActivities;
+
+  constructor(
+    private readonly o: SandboxLeaseOptions,
+    state?: SandboxLeaseState,
+  ) {
+    this.s = state;
+    const call =
+      <K extends LeasedActivityName>(name: K) =>
+      (input: Parameters<SandboxActivities[K]>[0]) =>
+        this.call(name, input);
+    this.onHost = {
+      copyRepository: call('copyRepository'),
+      runSetup: call('runSetup'),
+      isolateSandbox: call('isolateSandbox'),
+      inspectRepository: call('inspectRepository'),
+      runTool: call('runTool'),
+      runChecks: call('runChecks'),
+      collectChange: call('collectChange'),
+      restoreWorkspace: call('restoreWorkspace'),
+      runCommand: call('runCommand'),
+    } as LeasedActivities;
+  }
+
+  /** The sandbox the goal holds now. */
+  get current(): SandboxRef {
+    if (!this.s) throw new Error('the sandbox lease has no sandbox yet: call provision() first');
+    return this.s.current;
+  }
+
+  /** How many sandboxes were lost and replaced. */
+  get replacements(): number {
+    return this.s?.generation ?? 0;
+  }
+
+  /** The lease as plain data (for continue-as-new). */
+  state(): SandboxLeaseState {
+    if (!this.s) throw new Error('the sandbox lease has no sandbox yet');
+    return { ...this.s, lost: [...this.s.lost] };
+  }
+
+  /** Provisions the first sandbox on the shared queue. */
+  async provision(): Promise<SandboxRef> {
+    const current = await sharedActivities().provisionSandbox({ goalId: this.o.goalId });
+    this.s = { current, generation: 0, baseBranch: this.o.baseBranch, setupRan: false, lost: [] };
+    this.o.onChange?.(current);
+    return current;
+  }
+
+  /** Copies the repository in and runs the setup phase (then cuts the network); returns the base branch and commit. */
+  async prepare(): Promise<{ baseBranch: string; baseCommit: string; setupRan: boolean }> {
+    await this.withLoss(async () => undefined);
+    const s = this.state();
+    return { baseBranch: s.baseBranch ?? '', baseCommit: s.baseCommit ?? '', setupRan: s.setupRan };
+  }
+
+  /** Removes the current sandbox (retried) and the lost ones (best-effort: their hosts may be gone; the reaper covers them). */
+  async release(): Promise<void> {
+    if (!this.s) return;
+    const s = this.s;
+    await CancellationScope.nonCancellable(async () => {
+      for (const lost of s.lost.slice(this.pendingDestroys.length)) this.pendingDestroys.push(this.destroyLost(lost));
+      await Promise.all(this.pendingDestroys);
+      await destroyActivities(s.current, this.o.policy)
+        .destroySandbox({ sandbox: s.current })
+        .catch((err: unknown) => {
+          // A host that is gone cannot remove its container now; its reaper does when it comes back.
+          if (sandboxLossOf(err) === undefined) throw err;
+          log.warn('could not remove the sandbox: its host is gone; the reaper will', { container: s.current.containerName });
+        });
+    });
+  }
+
+  private async call<K extends LeasedActivityName>(name: K, input: Parameters<SandboxActivities[K]>[0]): Promise<Awaited<ReturnType<SandboxActivities[K]>>> {
+    const result = await this.withLoss<unknown>(async (ref) => {
+      const activity = hostActivities(ref, this.o.policy)[name] as (i: unknown) => Promise<unknown>;
+      if (name !== 'runTool') return activity({ ...input, sandbox: ref });
+      const baseCommit = this.state().baseCommit;
+      const summary = (await activity({ ...input, sandbox: ref, checkpoint: baseCommit ? { baseCommit } : undefined })) as { checkpointRef?: string };
+      if (summary.checkpointRef && this.s) this.s.lastCheckpoint = summary.checkpointRef;
+      return summary;
+    });
+    return result as Awaited<ReturnType<SandboxActivities[K]>>;
+  }
+
+  /** Runs `op` on a prepared sandbox; replaces a lost one and runs `op` again. */
+  private async withLoss<R>(op: (sandbox: SandboxRef) => Promise<R>): Promise<R> {
+    for (;;) {
+      const s = this.state();
+      const ref = s.current;
+      try {
+        if (s.preparedFor !== ref.containerName) await this.prepareOn(ref);
+        return await op(ref);
+      } catch (err) {
+        const loss = sandboxLossOf(err);
+        if (loss === undefined) throw err;
+        await this.replace(ref, loss);
+      }
+    }
+  }
+
+  /** Copy (at the pinned base commit), setup, isolation, and the last checkpoint, on a new sandbox. */
+  private async prepareOn(ref: SandboxRef): Promise<void> {
+    const s = this.state();
+    const acts = hostActivities(ref, this.o.policy);
+    const repo = await acts.copyRepository({ sandbox: ref, repository: this.o.repository, baseBranch: s.baseBranch, baseCommit: s.baseCommit });
+    const setup = await acts.runSetup({ sandbox: ref, goalId: this.o.goalId, setup: this.o.setup });
+    if (setup.ran) await acts.isolateSandbox({ sandbox: ref });
+    if (s.lastCheckpoint) await acts.restoreWorkspace({ sandbox: ref, baseCommit: repo.baseCommit, checkpointRef: s.lastCheckpoint });
+    if (this.s) Object.assign(this.s, { baseBranch: repo.baseBranch, baseCommit: repo.baseCommit, setupRan: setup.ran, preparedFor: ref.containerName });
+  }
+
+  /** Provisions the next sandbox on the shared queue and starts removing the lost one. */
+  private async replace(lost: SandboxRef, reason: string): Promise<void> {
+    const s = this.state();
+    if (s.generation >= MAX_REPLACEMENTS) {
+      throw ApplicationFailure.nonRetryable(`lost ${s.generation + 1} sandboxes; the last: ${reason}`, SANDBOX_LOST);
+    }
+    log.warn('sandbox lost; provisioning a new one', { container: lost.containerName, host: lost.host, reason });
+    const generation = s.generation + 1;
+    this.pendingDestroys.push(this.destroyLost(lost));
+    const current = await sharedActivities().provisionSandbox({ goalId: this.o.goalId, generation });
+    if (this.s) Object.assign(this.s, { current, generation, lost: [...s.lost, lost], preparedFor: undefined });
+    this.o.onChange?.(current);
+  }
+
+  /** Removes a lost sandbox if its host answers within the loss timeout; failures are left to the reaper. */
+  private destroyLost(lost: SandboxRef): Promise<void> {
+    return CancellationScope.nonCancellable(() =>
+      destroyActivities(lost, this.o.policy, 2)
+        .destroySandbox({ sandbox: lost })
+        .catch((err: unknown) => {
+          log.warn('could not remove a lost sandbox; the reaper will', { container: lost.containerName, error: String(err) });
+        }),
+    );
+  }
+}
+
+/**
+ * Why an activity failure means the sandbox is lost, or undefined when it does
+ * not: the container is gone or stopped, or its worker does not pick up or
+ * heartbeat within the loss timeout.
+ */
+export function sandboxLossOf(err: unknown): string | undefined {
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === SANDBOX_LOST) return cause.message;
+  if (cause instanceof TimeoutFailure && (cause.timeoutType === 'SCHEDULE_TO_START' || cause.timeoutType === 'HEARTBEAT')) {
+    return `its sandbox worker did not answer (${cause.timeoutType} timeout)`;
+  }
+  return undefined;
+}
+
+function sharedActivities() {
+  return proxyActivities<SandboxActivities>({
+    taskQueue: SANDBOX_QUEUE,
+    startToCloseTimeout: '5m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  });
+}
+
+/** Activities on the queue of the host that holds the container; a silent host counts as lost after the loss timeout. */
+export function hostActivities(sandbox: SandboxRef, policy: Policy) {
+  const longest = Math.max(policy.commandTimeoutSeconds, policy.checkTimeoutSeconds);
+  return proxyActivities<SandboxActivities>({
+    taskQueue: sandbox.taskQueue,
+    startToCloseTimeout: `${longest + 120}s`,
+    scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+    heartbeatTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  });
+}
+
+/** destroySandbox on the container's host: bounded by the loss timeout when the host does not answer. */
+function destroyActivities(sandbox: SandboxRef, policy: Policy, maximumAttempts = 5) {
+  return proxyActivities<SandboxActivities>({
+    taskQueue: sandbox.taskQueue,
+    scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+    startToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts },
+  });
+}
