@@ -31,7 +31,7 @@ export const DEFAULT_POLICY: Policy = {
   maxToolOutputBytes: 16 * 1024,
   maxInvalidTurns: 3,
   maxRepeatedFailures: 3,
-  observationWindow: 8,
+  observationWindow: 4,
   onExhausted: 'publish',
   prices: {},
   allowProtectedPaths: [],

@@ -15,7 +15,9 @@ import type { GoalInput, GoalResult } from '../../workflows/types';
 import { loadConfig } from '../../workers/config';
 import { createAgentWorker, createSandboxWorkers } from '../../workers/create-workers';
 import { containerNameFor } from '../../activities/sandbox/activities';
+import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { startTestEnvironment } from '../support/test-env';
+import { buildWorkers, removeBuild, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { containersOfGoal, docker } from '../support/docker';
 import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../support/scripted-model-server';
 import { gitIn, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
@@ -27,6 +29,8 @@ const BINARY = Buffer.from([0, 255, 1, 254, 0x62, 0x69, 0x6e, 0, 10, 13]);
 let env: TestWorkflowEnvironment;
 let model: ScriptedModelServer;
 let dataDir: string;
+let build: string;
+let image: string;
 const running: { name: string; workers: Worker[]; done: Promise<unknown> }[] = [];
 
 /** Starts workers in this process; sandbox hosts by id, sharing one data dir (one ArtifactStore). */
@@ -57,7 +61,9 @@ beforeAll(async () => {
   model = await startScriptedModelServer({ script: [] });
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-durability-'));
   await start('agent', 'agent');
-}, 120_000);
+  build = buildWorkers(`durability-${RUN}`);
+  image = await resolveSandboxImage();
+}, 180_000);
 
 afterAll(async () => {
   for (const r of [...running]) await stop(r.name);
@@ -65,6 +71,7 @@ afterAll(async () => {
   await env?.teardown();
   removeGitRepos();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (build) removeBuild(build);
 });
 
 beforeEach(() => {
@@ -166,15 +173,24 @@ test('a container removed mid-goal is re-provisioned, the last checkpoint restor
   }
 }, 120_000);
 
-test('a sandbox worker stopped mid-goal: the goal finishes on another host, whose queue it moves to; the returning host reaps its old container', async () => {
+test('two sandbox hosts on their own queues: one killed mid-goal, the goal finishes on the other; back, the first reaps its old container', async () => {
   const [a, b] = [`a-${RUN}`, `b-${RUN}`];
-  await start(a, 'sandbox');
+  const host = (name: string) =>
+    startWorkerProcess(build, 'sandbox-worker', name, {
+      DRYDOCK_DATA_DIR: dataDir,
+      DRYDOCK_HOST_ID: name,
+      DRYDOCK_POOL_SIZE: '0',
+      DRYDOCK_SANDBOX_IMAGE: image,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    });
+  const procs: WorkerProcess[] = [await host(a)];
   try {
     const id = `durable-host-${RUN}`;
     const repo = repoWithExtras();
     model.push(
       ...EDIT_TURNS,
-      { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'ls docs' } }] },
+      { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'sleep 3; ls docs' } }] },
       { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }], expect: { lastMessageIncludes: 'manual.md' } },
     );
     const handle = await env.client.workflow.start('codingAgent', {
@@ -182,9 +198,9 @@ test('a sandbox worker stopped mid-goal: the goal finishes on another host, whos
       workflowId: id,
       args: [{ repository: repo, goal: 'Make the failing test in test/math.test.js pass', policy: { sandboxLossTimeoutSeconds: 4 } }],
     });
-    await waitFor('the second model turn', () => model.requests.length >= 2);
-    await start(b, 'sandbox');
-    await stop(a);
+    await waitFor('the third model turn', () => model.requests.length >= 3);
+    procs.push(await host(b));
+    await procs[0]!.kill('SIGKILL');
     const done = (await handle.result()) as GoalResult;
 
     expect(done.status).toBe('succeeded');
@@ -192,12 +208,13 @@ test('a sandbox worker stopped mid-goal: the goal finishes on another host, whos
     expectAllEdits(repo, done.pr!.branch);
     const status = await handle.query<{ sandboxHost?: string }>('status');
     expect(status.sandboxHost).toBe(b);
-    // Host a held the first container and was away when the goal ended; back, its reaper removes it.
+    const activities = await scheduledActivities(id);
+    expect(activities.filter((x) => x === 'provisionSandbox')).toHaveLength(2);
+    // Host a held the first container and was dead when the goal ended; back, its reaper removes it.
     expect(await containersOfGoal(id)).toEqual([`/${containerNameFor(id)}`]);
-    await start(a, 'sandbox');
+    procs.push(await host(a));
     await waitFor('the reaper', async () => (await containersOfGoal(id)).length === 0, 30_000);
   } finally {
-    await stop(a);
-    await stop(b);
+    for (const p of procs) await p.kill('SIGTERM');
   }
-}, 120_000);
+}, 180_000);
