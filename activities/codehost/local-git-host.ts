@@ -38,8 +38,11 @@ export class LocalGitHost implements CodeHost {
       await git(['apply', '--binary', '--index', '--whitespace=nowarn', patchFile], { cwd: work });
       await git(['commit', '--quiet', '--no-verify', '-F', '-'], { cwd: work, input: proposal.commitMessage });
       const commit = (await git(['rev-parse', 'HEAD'], { cwd: work })).trim();
-      // A forced push makes a re-publish (a retried activity, a re-run goal) update the branch in place.
-      await git(['push', '--quiet', '--force', '--no-verify', '--', target, `HEAD:refs/heads/${proposal.branch}`], { cwd: work });
+      // A forced push makes a re-publish (a retried activity, a re-run goal) update the branch in place; the lease
+      // (the tip seen now, or "no branch yet") makes a concurrent writer's push fail this attempt instead of being lost.
+      const ref = `refs/heads/${proposal.branch}`;
+      const tip = (await git(['ls-remote', '--', target, ref], { cwd: work })).split('\t')[0]?.trim() ?? '';
+      await git(['push', '--quiet', `--force-with-lease=${ref}:${tip}`, '--no-verify', '--', target, `HEAD:${ref}`], { cwd: work });
       const id = proposal.branch.replace(/^drydock\//, '');
       const now = new Date().toISOString();
       const previous = await this.records.read(id);

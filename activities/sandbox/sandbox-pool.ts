@@ -58,7 +58,8 @@ export class SandboxPool {
   /** Removes this host's orphaned pool containers, then fills the pool in the background. */
   async start(): Promise<void> {
     if (this.options.size <= 0) return;
-    await this.sweepOrphans();
+    // A failed sweep must not keep the worker from starting; the next start sweeps again.
+    await this.sweepOrphans().catch(() => undefined);
     this.fill();
     const everyMs = Math.max(1000, Math.min(30_000, (this.options.idleSeconds * 1000) / 2));
     this.expiryTimer = setInterval(() => this.replaceExpired(), everyMs);

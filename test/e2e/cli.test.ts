@@ -2,31 +2,18 @@
  * The `drydock` command as a user runs it (the compiled CLI in a child
  * process) against a real dev server, real workers, Docker and git.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startTestEnvironment } from '../support/test-env';
-import { startWorkers, type RunningWorkers } from '../support/workers';
-import { startScriptedModelServer, loadScript, type ScriptedModelServer } from '../support/scripted-model-server';
-import { fixturePath, gitIn, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+import { useAgentStack } from '../support/agent-stack';
+import { loadScript } from '../support/scripted-model-server';
+import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 import { runCli } from '../support/cli';
 
-let env: TestWorkflowEnvironment;
-let workers: RunningWorkers;
-let model: ScriptedModelServer;
 let cliEnv: Record<string, string>;
 const RUN = Math.random().toString(36).slice(2, 8);
 
-beforeAll(async () => {
-  env = await startTestEnvironment();
-  model = await startScriptedModelServer({ script: [] });
-  workers = await startWorkers(env, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'scripted-key' });
-  cliEnv = { TEMPORAL_ADDRESS: env.address, DRYDOCK_DATA_DIR: workers.config.dataDir, OPENAI_BASE_URL: model.url };
-}, 120_000);
+const stack = useAgentStack();
 
-afterAll(async () => {
-  await workers?.stop();
-  await model?.close();
-  await env?.teardown();
-  removeGitRepos();
+beforeAll(() => {
+  cliEnv = { TEMPORAL_ADDRESS: stack.env.address, DRYDOCK_DATA_DIR: stack.workers.config.dataDir, OPENAI_BASE_URL: stack.model.url };
 });
 
 test('--help lists the commands', async () => {
@@ -86,7 +73,7 @@ test('an unknown branch is refused before any workflow starts', async () => {
 
 test('start --wait runs the goal to a PR; status, result and pr show read it', async () => {
   const repo = makeGitRepo('demo-repo');
-  model.push(...loadScript(fixturePath('scripts/demo.json')));
+  stack.model.push(...loadScript(fixturePath('scripts/demo.json')));
   const id = `cli-${RUN}`;
   const started = await runCli(['start', '--repo', repo, '--goal', 'Make the failing test in test/math.test.js pass', '--id', id, '--wait'], cliEnv);
   expect(started.stderr).toBe('');

@@ -4,55 +4,29 @@
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalInput, GoalResult } from '../../workflows/types';
 import type { PullRequestRecord } from '../../activities/codehost/pr-record';
-import { startTestEnvironment } from '../support/test-env';
-import { startWorkers, type RunningWorkers } from '../support/workers';
+import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal } from '../support/docker';
-import { startScriptedModelServer, loadScript, type ScriptedModelServer } from '../support/scripted-model-server';
-import { fixturePath, gitIn, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+import { loadScript } from '../support/scripted-model-server';
+import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 
-let env: TestWorkflowEnvironment;
-let workers: RunningWorkers;
-let model: ScriptedModelServer;
 
 /** Suffix of this run's workflow ids: container names come from them, and Docker is shared. */
 const RUN = Math.random().toString(36).slice(2, 8);
 const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
 const FIXED_ADD_PATCH = readFileSync(fixturePath('scripts/demo.json'), 'utf8');
 
-beforeAll(async () => {
-  env = await startTestEnvironment();
-  model = await startScriptedModelServer({ script: [] });
-  workers = await startWorkers(env, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'scripted-key', DRYDOCK_MODEL: 'scripted' });
-}, 120_000);
-
-afterAll(async () => {
-  await workers?.stop();
-  await model?.close();
-  await env?.teardown();
-  removeGitRepos();
-});
-
-beforeEach(() => {
-  model.failures.length = 0;
-  model.requests.length = 0;
-});
-
-afterEach(() => {
-  expect(model.failures).toEqual([]);
-  expect(model.remaining()).toBe(0);
-});
+const stack = useAgentStack({ vars: { DRYDOCK_MODEL: 'scripted' } });
 
 function runGoal(workflowId: string, input: GoalInput): Promise<GoalResult> {
-  return env.client.workflow.execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
+  return stack.env.client.workflow.execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
 }
 
 function prRecord(id: string): PullRequestRecord {
-  return JSON.parse(readFileSync(path.join(workers.config.dataDir, 'prs', `${id}.json`), 'utf8')) as PullRequestRecord;
+  return JSON.parse(readFileSync(path.join(stack.workers.config.dataDir, 'prs', `${id}.json`), 'utf8')) as PullRequestRecord;
 }
 
 /** The fix of the demo repository, as the demo script writes it. */
@@ -64,7 +38,7 @@ function demoPatch(): string {
 
 test('a JavaScript repository with a failing test is fixed and published as a PR record', async () => {
   const repo = makeGitRepo('demo-repo');
-  model.push(...loadScript(fixturePath('scripts/demo.json')));
+  stack.model.push(...loadScript(fixturePath('scripts/demo.json')));
   const result = await runGoal(`e2e-js-${RUN}`, { repository: repo, goal: DEMO_GOAL });
 
   expect(result.status).toBe('succeeded');
@@ -100,7 +74,7 @@ test('a JavaScript repository with a failing test is fixed and published as a PR
 
 test('a Python repository is fixed with the detected pytest check', async () => {
   const repo = makeGitRepo('py-repo');
-  model.push(
+  stack.model.push(
     { type: 'tool_calls', calls: [{ name: 'read_file', arguments: { path: 'calc.py' } }], expect: { anyMessageIncludes: 'python3 -m pytest' } },
     {
       type: 'tool_calls',
@@ -122,7 +96,7 @@ test('a Python repository is fixed with the detected pytest check', async () => 
 
 test('the verify gate sends a premature finish back with the failing log', async () => {
   const repo = makeGitRepo('demo-repo');
-  model.push(
+  stack.model.push(
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'done', rationale: 'trust me' } }] },
     {
       type: 'tool_calls',
@@ -135,7 +109,7 @@ test('the verify gate sends a premature finish back with the failing log', async
   expect(result.status).toBe('succeeded');
   expect(result.iterations).toBe(3);
   // The model was shown the failing assertion from the first verification.
-  const second = JSON.stringify(model.requests[1]?.body);
+  const second = JSON.stringify(stack.model.requests[1]?.body);
   expect(second).toContain('exit 1');
   expect(second).toContain('add adds');
 });
@@ -143,21 +117,21 @@ test('the verify gate sends a premature finish back with the failing log', async
 test('a patch that does not apply goes back to the model as an error, and the goal goes on', async () => {
   const repo = makeGitRepo('demo-repo');
   const badPatch = '--- a/src/math.js\n+++ b/src/math.js\n@@ -1,3 +1,3 @@\n-this line is not there\n+nor this\n context\n';
-  model.push(
+  stack.model.push(
     { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: badPatch } }] },
     { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: demoPatch() } }], expect: { lastMessageIncludes: 'src/math.js' } },
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed', rationale: 'r' } }] },
   );
   const result = await runGoal(`e2e-badpatch-${RUN}`, { repository: repo, goal: DEMO_GOAL });
   expect(result.status).toBe('succeeded');
-  const toolReply = (model.requests[1]?.body as { messages: { role: string; content: string }[] }).messages.at(-1);
+  const toolReply = (stack.model.requests[1]?.body as { messages: { role: string; content: string }[] }).messages.at(-1);
   expect(toolReply?.role).toBe('tool');
   expect(toolReply?.content).toMatch(/patch|apply/i);
 });
 
 describe('bad input ends with a clear message, no container and no branch', () => {
   const expectFailure = async (workflowId: string, input: unknown, type: string, message: RegExp) => {
-    const err = await env.client.workflow
+    const err = await stack.env.client.workflow
       .execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input as GoalInput] })
       .then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -199,7 +173,7 @@ describe('bad input ends with a clear message, no container and no branch', () =
 
   test('a model that never calls finish stops at the iteration limit', async () => {
     const repo = makeGitRepo('demo-repo');
-    for (let i = 0; i < 3; i++) model.push({ type: 'tool_calls', calls: [{ name: 'list_files', arguments: {} }] });
+    for (let i = 0; i < 3; i++) stack.model.push({ type: 'tool_calls', calls: [{ name: 'list_files', arguments: {} }] });
     const result = await runGoal(`bad-nofinish-${RUN}`, { repository: repo, goal: 'x', policy: { maxIterations: 3 } });
     expect(result.status).toBe('budget_exhausted');
     expect(result.reason).toMatch(/max iterations \(3\)/);
@@ -211,10 +185,10 @@ describe('bad input ends with a clear message, no container and no branch', () =
 
 test('starting the same goal id while it runs is a clear error, not a second run', async () => {
   const repo = makeGitRepo('demo-repo');
-  model.push({ type: 'hang', ms: 3000 }, ...loadScript(fixturePath('scripts/demo.json')));
-  const first = await env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `e2e-dup-${RUN}`, args: [{ repository: repo, goal: DEMO_GOAL }] });
+  stack.model.push({ type: 'hang', ms: 3000 }, ...loadScript(fixturePath('scripts/demo.json')));
+  const first = await stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `e2e-dup-${RUN}`, args: [{ repository: repo, goal: DEMO_GOAL }] });
   await expect(
-    env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `e2e-dup-${RUN}`, args: [{ repository: repo, goal: DEMO_GOAL }] }),
+    stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `e2e-dup-${RUN}`, args: [{ repository: repo, goal: DEMO_GOAL }] }),
   ).rejects.toThrow(/already started/i);
   const result = (await first.result()) as GoalResult;
   expect(result.status).toBe('succeeded');

@@ -2,32 +2,16 @@
  * Claim check: after a 30-turn run with large tool outputs, the largest
  * payload in history stays small and history grows by a constant per turn.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalResult } from '../../workflows/types';
-import { startTestEnvironment } from '../support/test-env';
-import { startWorkers, type RunningWorkers } from '../support/workers';
-import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../support/scripted-model-server';
-import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+import { useAgentStack } from '../support/agent-stack';
+import { type ScriptedTurn } from '../support/scripted-model-server';
+import { makeGitRepo } from '../support/git-fixtures';
 
-let env: TestWorkflowEnvironment;
-let workers: RunningWorkers;
-let model: ScriptedModelServer;
 const TURNS = 30;
 
-beforeAll(async () => {
-  env = await startTestEnvironment();
-  model = await startScriptedModelServer({ script: [] });
-  workers = await startWorkers(env, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'scripted-key' });
-}, 120_000);
-
-afterAll(async () => {
-  await workers?.stop();
-  await model?.close();
-  await env?.teardown();
-  removeGitRepos();
-});
+const stack = useAgentStack();
 
 test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool outputs`, async () => {
   const repo = makeGitRepo('demo-repo');
@@ -40,9 +24,9 @@ test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool o
     );
   }
   turns.push({ type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'done', rationale: 'r' } }] });
-  model.push(...turns);
+  stack.model.push(...turns);
   const workflowId = `history-${Math.random().toString(36).slice(2, 8)}`;
-  const handle = await env.client.workflow.start('codingAgent', {
+  const handle = await stack.env.client.workflow.start('codingAgent', {
     taskQueue: AGENT_QUEUE,
     workflowId,
     args: [{ repository: repo, goal: 'grow the conversation', checks: ['true'], policy: { maxIterations: TURNS } }],
@@ -51,7 +35,7 @@ test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool o
   expect(result.status).toBe('succeeded');
   expect(result.iterations).toBe(TURNS);
   // The conversation is large: the last prompt alone is over half a megabyte.
-  const lastPrompt = JSON.stringify(model.requests.at(-1)?.body ?? '');
+  const lastPrompt = JSON.stringify(stack.model.requests.at(-1)?.body ?? '');
   expect(lastPrompt.length).toBeGreaterThan(500_000);
 
   const history = await handle.fetchHistory();

@@ -4,22 +4,17 @@
  * dev server, workers, Docker and git, with the scripted model.
  */
 import { execFile } from 'child_process';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import { approvePlanUpdate, approvePublishUpdate, feedbackSignal, statusQuery } from '../../workflows/messages';
 import type { GoalInput, GoalResult } from '../../workflows/types';
 import type { MaintenanceResult } from '../../workflows/maintenance';
-import { startTestEnvironment } from '../support/test-env';
-import { startWorkers, type RunningWorkers } from '../support/workers';
-import { startScriptedModelServer, loadScript, type ScriptedModelServer, type ScriptedTurn } from '../support/scripted-model-server';
-import { fixturePath, gitIn, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+import { useAgentStack } from '../support/agent-stack';
+import { loadScript, type ScriptedTurn } from '../support/scripted-model-server';
+import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 import { temporalBinary } from '../support/temporal-binary';
 import { runCli } from '../support/cli';
 
-let env: TestWorkflowEnvironment;
-let workers: RunningWorkers;
-let model: ScriptedModelServer;
 let cliEnv: Record<string, string>;
 const RUN = Math.random().toString(36).slice(2, 8);
 const GOAL = 'Make the failing test in test/math.test.js pass';
@@ -27,32 +22,14 @@ const script = (): ScriptedTurn[] => loadScript(fixturePath('scripts/demo.json')
 const fixTurn = (): ScriptedTurn => script().find((t) => t.type === 'tool_calls' && t.calls[0]?.name === 'apply_patch')!;
 const finishTurn: ScriptedTurn = { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }] };
 
-beforeAll(async () => {
-  env = await startTestEnvironment();
-  model = await startScriptedModelServer({ script: [] });
-  workers = await startWorkers(env, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'scripted-key' });
-  cliEnv = { TEMPORAL_ADDRESS: env.address, DRYDOCK_DATA_DIR: workers.config.dataDir };
-}, 120_000);
+const stack = useAgentStack();
 
-afterAll(async () => {
-  await workers?.stop();
-  await model?.close();
-  await env?.teardown();
-  removeGitRepos();
-});
-
-beforeEach(() => {
-  model.failures.length = 0;
-  model.requests.length = 0;
-});
-
-afterEach(() => {
-  expect(model.failures).toEqual([]);
-  expect(model.remaining()).toBe(0);
+beforeAll(() => {
+  cliEnv = { TEMPORAL_ADDRESS: stack.env.address, DRYDOCK_DATA_DIR: stack.workers.config.dataDir };
 });
 
 function start(name: string, input: Partial<GoalInput> = {}, repo = makeGitRepo('demo-repo')) {
-  return env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `${name}-${RUN}`, args: [{ repository: repo, goal: GOAL, ...input }] });
+  return stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `${name}-${RUN}`, args: [{ repository: repo, goal: GOAL, ...input }] });
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
@@ -66,7 +43,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 }
 
 test('the status query answers in the middle of a run; feedback reaches the next model prompt', async () => {
-  model.push(
+  stack.model.push(
     { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'sleep 4; echo slept' } }] },
     { ...fixTurn(), expect: { anyMessageIncludes: 'Feedback from a person: use the + operator' } },
     finishTurn,
@@ -90,14 +67,14 @@ test('the status query answers in the middle of a run; feedback reaches the next
 
 test('the approvePublish gate holds until approved, takes a change back with a comment, and publishes after', async () => {
   const repo = makeGitRepo('demo-repo');
-  model.push(fixTurn(), finishTurn);
+  stack.model.push(fixTurn(), finishTurn);
   const handle = await start('op-publish', { policy: { requirePublishApproval: true } }, repo);
   await until('the publish gate', async () => (await handle.query(statusQuery)).waitingFor?.startsWith('publish approval'));
   expect((await handle.query(statusQuery)).waitingFor).toMatch(/publish approval: 1 files changed, \+1 −1/);
   expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
   // A plan decision at the publish gate is refused without touching the goal.
   await expect(handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true }] })).rejects.toThrow();
-  model.push({ ...finishTurn, expect: { anyMessageIncludes: 'not approved for publishing: add a changelog line' } });
+  stack.model.push({ ...finishTurn, expect: { anyMessageIncludes: 'not approved for publishing: add a changelog line' } });
   expect(await handle.executeUpdate(approvePublishUpdate, { args: [{ approved: false, comment: 'add a changelog line' }] })).toMatch(/sent back/);
   await until('the publish gate again', async () => (await handle.query(statusQuery)).waitingFor?.startsWith('publish approval'));
   const approved = await runCli(['approve', 'publish', handle.workflowId], cliEnv);
@@ -110,7 +87,7 @@ test('the approvePublish gate holds until approved, takes a change back with a c
 
 test('a gate that times out ends the goal with a clear status, and nothing is published', async () => {
   const repo = makeGitRepo('demo-repo');
-  model.push(fixTurn(), finishTurn);
+  stack.model.push(fixTurn(), finishTurn);
   const result = (await (await start('op-timeout', { policy: { requirePublishApproval: true, approvalTimeoutSeconds: 2 } }, repo)).result()) as GoalResult;
   expect(result.status).toBe('failed');
   expect(result.reason).toMatch(/no decision on publishing within 2 s \(approval timed out\)/);
@@ -118,7 +95,7 @@ test('a gate that times out ends the goal with a clear status, and nothing is pu
 });
 
 test('approvePlan: the model plans in text, waits for a person, then works', async () => {
-  model.push({ type: 'text', content: '1. Fix add in src/math.js\n2. Run npm test' }, fixTurn(), finishTurn);
+  stack.model.push({ type: 'text', content: '1. Fix add in src/math.js\n2. Run npm test' }, fixTurn(), finishTurn);
   const handle = await start('op-plan', { policy: { requirePlanApproval: true } });
   const waiting = await until('the plan gate', async () => {
     const v = await handle.query(statusQuery);
@@ -126,26 +103,26 @@ test('approvePlan: the model plans in text, waits for a person, then works', asy
   });
   expect(waiting.phase).toBe('planning');
   expect(waiting.plan).toContain('Fix add in src/math.js');
-  expect((model.requests[0]?.body as { tool_choice?: string }).tool_choice).toBe('none');
+  expect((stack.model.requests[0]?.body as { tool_choice?: string }).tool_choice).toBe('none');
   expect(await handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, by: 'alice' }] })).toBe('plan approved');
   const result = (await handle.result()) as GoalResult;
   expect(result.status).toBe('succeeded');
-  expect(JSON.stringify(model.requests[1]?.body)).toContain('The plan is approved. Go ahead.');
+  expect(JSON.stringify(stack.model.requests[1]?.body)).toContain('The plan is approved. Go ahead.');
 });
 
 describe('the Temporal CLI', () => {
   const temporal = (args: string[]) =>
     new Promise<{ code: number; out: string }>((resolve) =>
-      execFile(temporalBinary(), [...args, '--address', env.address], (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr })),
+      execFile(temporalBinary(), [...args, '--address', stack.env.address], (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr })),
     );
 
   test("a goal started with the README's command completes like drydock start", async () => {
     const repo = makeGitRepo('demo-repo');
-    model.push(fixTurn(), finishTurn);
+    stack.model.push(fixTurn(), finishTurn);
     const id = `op-tcli-${RUN}`;
     const started = await temporal(['workflow', 'start', '--type', 'codingAgent', '--task-queue', 'drydock-agent', '--workflow-id', id, '--input', JSON.stringify({ repository: repo, goal: GOAL })]);
     expect(started.code).toBe(0);
-    const result = (await env.client.workflow.getHandle(id).result()) as GoalResult;
+    const result = (await stack.env.client.workflow.getHandle(id).result()) as GoalResult;
     expect(result.status).toBe('succeeded');
     expect(gitIn(repo, 'diff', '--name-only', 'main', result.pr!.branch)).toBe('src/math.js');
   });
@@ -154,7 +131,7 @@ describe('the Temporal CLI', () => {
     const id = `op-tcli-bad-${RUN}`;
     const started = await temporal(['workflow', 'start', '--type', 'codingAgent', '--task-queue', 'drydock-agent', '--workflow-id', id, '--input', '{"repository":"repo","goal":""}']);
     expect(started.code).toBe(0);
-    const err = await env.client.workflow.getHandle(id).result().catch((e: unknown) => e);
+    const err = await stack.env.client.workflow.getHandle(id).result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as { type?: string; message: string; nonRetryable?: boolean };
     expect(cause.type).toBe('InvalidGoalInput');
@@ -166,7 +143,7 @@ describe('the Temporal CLI', () => {
 
 test('drydock list finds goals by search attribute; watch prints the goal until it ends', async () => {
   const repo = makeGitRepo('demo-repo');
-  model.push(fixTurn(), finishTurn);
+  stack.model.push(fixTurn(), finishTurn);
   const handle = await start('op-list', {}, repo);
   await handle.result();
   const listed = await until('the goal in the visibility store', async () => {
@@ -197,7 +174,7 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
       { name: 'finish', arguments: { summary: 'added MAINTENANCE.md', rationale: 'the schedule asked for it' } },
     ],
   };
-  model.push(oneTurn, oneTurn, oneTurn);
+  stack.model.push(oneTurn, oneTurn, oneTurn);
   const scheduleId = `weekly-${RUN}`;
   const created = await runCli(
     ['schedule', 'create', '--id', scheduleId, '--cron', '0 3 * * 1', ...repos.flatMap((r) => ['--repo', r]), '--goal', 'Add a MAINTENANCE.md', '--check', 'true', '--max-concurrent', '2'],
@@ -210,10 +187,10 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
   expect((await runCli(['schedule', 'trigger', scheduleId], cliEnv)).code).toBe(0);
 
   const run = await until('the maintenance run', async () => {
-    for await (const wf of env.client.workflow.list({ query: "WorkflowType = 'maintenance'" })) if (wf.workflowId.startsWith(`maintenance-${scheduleId}`)) return wf;
+    for await (const wf of stack.env.client.workflow.list({ query: "WorkflowType = 'maintenance'" })) if (wf.workflowId.startsWith(`maintenance-${scheduleId}`)) return wf;
     return undefined;
   });
-  const result = (await env.client.workflow.getHandle(run.workflowId).result()) as MaintenanceResult;
+  const result = (await stack.env.client.workflow.getHandle(run.workflowId).result()) as MaintenanceResult;
   expect(result.lines.map((l) => [l.repository, l.status])).toEqual(repos.map((r) => [r, 'succeeded']));
   expect(result.lines.every((l) => l.pr?.endsWith('.md'))).toBe(true);
   expect(result.succeeded).toBe(3);
@@ -221,7 +198,7 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
   // The cap: never more than 2 children ran at once.
   const spans = await Promise.all(
     result.lines.map(async (l) => {
-      const d = await env.client.workflow.getHandle(l.workflowId).describe();
+      const d = await stack.env.client.workflow.getHandle(l.workflowId).describe();
       return [d.startTime.getTime(), d.closeTime!.getTime()] as const;
     }),
   );

@@ -82,7 +82,9 @@ describe('OpenAIModelClient against the scripted server', () => {
 
     expect(completion.message).toEqual({ role: 'assistant', content: 'All checks pass.' });
     expect(completion.finishReason).toBe('stop');
-    const chars = MESSAGES.reduce((n, m) => n + m.content!.length, 0);
+    // The estimate counts the messages and, like a real endpoint, the tool definitions sent.
+    const sentTools = JSON.stringify((server.requests[0]?.body as { tools: unknown }).tools).length;
+    const chars = MESSAGES.reduce((n, m) => n + m.content!.length, 0) + sentTools;
     expect(completion.usage).toEqual({
       promptTokens: Math.ceil(chars / 4),
       completionTokens: 20,

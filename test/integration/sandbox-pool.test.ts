@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 test('the pool keeps K started containers, hardened exactly like a cold sandbox', async () => {
-  const { pool, host, sandbox } = await startPool(2);
+  const { pool, host } = await startPool(2);
   await until(() => pool.size === 2);
   const warm = await poolContainers(host);
   expect(warm).toHaveLength(2);
@@ -80,7 +80,6 @@ test('the pool keeps K started containers, hardened exactly like a cold sandbox'
   });
   expect(hardening(warmInfo)).toEqual(hardening(coldInfo));
   expect(warmInfo.HostConfig.NetworkMode).toBe('none');
-  void sandbox;
 });
 
 test('provisioning takes a warm container under the goal name, once, and the pool refills', async () => {

@@ -15,14 +15,12 @@ interface PbType {
   encode(message: unknown): { finish(): Uint8Array };
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const commonDir = path.dirname(require.resolve('@temporalio/common/package.json'));
 const protobuf = require(require.resolve('protobufjs', { paths: [commonDir] })) as { Root: { fromJSON(json: unknown): { lookupType(name: string): PbType } } };
 const protojson = require(require.resolve('protobufjs/ext/protojson', { paths: [commonDir] })) as {
   fromJson(type: PbType, json: unknown, options: unknown): unknown;
 };
 const schema = (require('@temporalio/proto/protos/root') as { toJSON(): unknown }).toJSON();
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const historyType = protobuf.Root.fromJSON(schema).lookupType('temporal.api.history.v1.History');
 

