@@ -4,6 +4,7 @@
  * hooks that start and stop it, and that check after every test that the
  * model was sent what the script expected and played every turn.
  */
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { removeGitRepos } from './git-fixtures';
 import { startScriptedModelServer, type ScriptedModelServer } from './scripted-model-server';
