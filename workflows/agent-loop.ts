@@ -12,6 +12,8 @@ import type { ModelSpec, SandboxRef } from './types';
 /** Why the loop stopped. */
 export type LoopStop =
   | { kind: 'finished'; summary: string; finishIndex: number }
+  /** The run holds enough history: continue as new, then call runUntilStop again. */
+  | { kind: 'continue' }
   | { kind: 'exhausted'; reason: string }
   | { kind: 'failed'; reason: string; summary: string };
 
@@ -23,6 +25,8 @@ export interface AgentLoopOptions {
   model?: ModelSpec;
   /** Length of the conversation when the loop starts. */
   length: number;
+  /** Asked before every turn: true when this workflow run should continue as new. */
+  shouldContinueAsNew?: () => boolean;
 }
 
 type Agent = Pick<AgentActivities, 'callModel' | 'appendMessage'>;
@@ -33,6 +37,11 @@ const NUDGE = 'Reply with a tool call. When the goal is met, call finish with a 
 /** The loop; `runUntilStop` may be called again after a budget was extended. */
 export class AgentLoop {
   private length: number;
+
+  /** The conversation's length now. */
+  get conversationLength(): number {
+    return this.length;
+  }
   private invalidTurns = 0;
   private lastFailure = { signature: '', count: 0 };
   /** Tool calls of an interrupted turn that still need a result message (with the index given to the one in flight). */
@@ -70,6 +79,7 @@ export class AgentLoop {
       }
       const limit = state.exhaustedLimit();
       if (limit) return { kind: 'exhausted', reason: limit };
+      if (o.shouldContinueAsNew?.()) return { kind: 'continue' };
       for (const feedback of state.pendingFeedback.splice(0)) {
         await agent.appendMessage({ goalId: o.goalId, index: this.length++, role: 'user', content: `Feedback from a person: ${feedback}` });
       }

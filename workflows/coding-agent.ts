@@ -6,7 +6,10 @@
  */
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
+  condition,
+  continueAsNew,
   CancellationScope,
   isCancellation,
   proxyActivities,
@@ -16,23 +19,37 @@ import {
 } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/activity-types';
 import { AgentLoop } from './agent-loop';
-import { SandboxLease } from './sandbox-lease';
-import { GoalState } from './goal-state';
+import { SandboxLease, type SandboxLeaseState } from './sandbox-lease';
+import { GoalState, type GoalStateSnapshot } from './goal-state';
 import { agreeOnPlan, approvePublish } from './approvals';
 import { approvePlanUpdate, approvePublishUpdate, extendBudgetUpdate, feedbackSignal, finishNowSignal, statusQuery } from './messages';
 import { compilePolicy, validateBudgetExtension, validateGoalInput } from './policy';
 import { AGENT_QUEUE } from './queues';
 import type { GoalInput, GoalResult, Policy } from './types';
 
-/** Runs one goal to a pull request. */
-export async function codingAgent(input: GoalInput): Promise<GoalResult> {
+/** What a goal carries into its next run when it continues as new: references and counters only. */
+export interface GoalResume {
+  run: number;
+  lease: SandboxLeaseState;
+  goal: string;
+  pullRequest?: { number: number; headBranch: string };
+  baseBranch: string;
+  baseCommit: string;
+  checks: string[];
+  /** The conversation's length (the conversation itself is in the ArtifactStore). */
+  length: number;
+  state: GoalStateSnapshot;
+}
+
+/** Runs one goal to a pull request; `resume` is set when a run continues as new. */
+export async function codingAgent(input: GoalInput, resume?: GoalResume): Promise<GoalResult> {
   const errors = validateGoalInput(input);
   if (errors.length > 0) {
     throw ApplicationFailure.nonRetryable(`invalid goal input: ${errors.join('; ')}`, 'InvalidGoalInput');
   }
   const policy = compilePolicy(input.policy);
   const goalId = workflowInfo().workflowId;
-  const state = new GoalState(goalId, input, policy, Date.now());
+  const state = new GoalState(goalId, input, policy, Date.now(), resume?.state);
   setHandler(statusQuery, () => state.view());
   setHandler(extendBudgetUpdate, (extension) => state.extend(extension, Date.now()), {
     validator: (extension) => {
@@ -60,44 +77,66 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
 
   const agent = agentActivities(policy);
   // GitHub goals (an issue, a PR's review feedback) are read before a sandbox exists, so a bad reference fails fast.
-  const source = await readGoalSource(input, agent).catch((err: unknown) => {
-    throw surfaceHopelessFailure(err);
-  });
-  state.phase = 'provisioning';
-  // The lease (sandbox-lease.ts) re-provisions a lost sandbox and restores the last workspace checkpoint.
-  const lease = new SandboxLease({
-    goalId,
-    policy,
-    repository: input.repository,
-    baseBranch: source.pullRequest?.headBranch ?? input.baseBranch,
-    setup: input.setup,
-    onChange: (ref) => (state.sandbox = ref),
-  });
-  const sandbox = await lease.provision();
-  const onHost = lease.onHost;
-  try {
-    // Copy at the base commit, then the setup phase (activities/sandbox/phases.ts): the goal's and the repository's
-    // setup script run with network and the named secrets; then every network is cut before the agent phase begins.
-    const repo = await lease.prepare();
-    state.phase = 'inspecting';
-    const inspection = await onHost.inspectRepository({ sandbox, goalId });
-    const checks = input.checks && input.checks.length > 0 ? input.checks : inspection.checks;
-    if (checks.length === 0) {
-      return state.finish({
-        status: 'failed',
-        summary: 'No checks to verify a change with.',
-        reason:
-          'no checks were given and none were found (AGENTS.md checks, package.json test script, pytest, go test, cargo test, make test); pass --check "<command>"',
+  const source = resume
+    ? { goal: resume.goal, pullRequest: resume.pullRequest }
+    : await readGoalSource(input, agent).catch((err: unknown) => {
+        throw surfaceHopelessFailure(err);
       });
-    }
-    const length = await agent.openConversation({
+  state.phase = resume ? 'working' : 'provisioning';
+  // The lease (sandbox-lease.ts) re-provisions a lost sandbox and restores the last workspace checkpoint.
+  const lease = new SandboxLease(
+    {
       goalId,
-      goal: source.goal,
+      policy,
       repository: input.repository,
-      baseBranch: repo.baseBranch,
-      instructionsRef: inspection.instructionsRef,
-      checks,
-    });
+      baseBranch: source.pullRequest?.headBranch ?? input.baseBranch,
+      setup: input.setup,
+      onChange: (ref) => (state.sandbox = ref),
+    },
+    resume?.lease,
+  );
+  const sandbox = resume ? lease.current : await lease.provision();
+  state.sandbox = sandbox;
+  const onHost = lease.onHost;
+  let continuing = false;
+  try {
+    let repo: { baseBranch: string; baseCommit: string };
+    let checks: string[];
+    let length: number;
+    if (resume) {
+      repo = { baseBranch: resume.baseBranch, baseCommit: resume.baseCommit };
+      checks = resume.checks;
+      length = resume.length;
+    } else {
+      // Copy at the base commit, then the setup phase (activities/sandbox/phases.ts): the goal's and the repository's
+      // setup script run with network and the named secrets; then every network is cut before the agent phase begins.
+      repo = await lease.prepare();
+      state.phase = 'inspecting';
+      const inspection = await onHost.inspectRepository({ sandbox, goalId });
+      checks = input.checks && input.checks.length > 0 ? input.checks : inspection.checks;
+      if (checks.length === 0) {
+        return state.finish({
+          status: 'failed',
+          summary: 'No checks to verify a change with.',
+          reason:
+            'no checks were given and none were found (AGENTS.md checks, package.json test script, pytest, go test, cargo test, make test); pass --check "<command>"',
+        });
+      }
+      length = await agent.openConversation({
+        goalId,
+        goal: source.goal,
+        repository: input.repository,
+        baseBranch: repo.baseBranch,
+        instructionsRef: inspection.instructionsRef,
+        checks,
+      });
+      if (policy.requirePlanApproval) {
+        state.phase = 'planning';
+        const agreed = await agreeOnPlan(state, agent, { goalId, length });
+        if ('stop' in agreed) return state.finish({ status: agreed.status, summary: 'The plan was not approved.', reason: agreed.stop });
+        length = agreed.length;
+      }
+    }
 
     const publish = async (outcome: { summary: string; finishIndex?: number; exhaustedReason?: string }) => {
       state.phase = 'publishing';
@@ -137,17 +176,34 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
       return { kind: 'published' as const, pr };
     };
 
-    let conversationLength = length;
-    if (policy.requirePlanApproval) {
-      state.phase = 'planning';
-      const agreed = await agreeOnPlan(state, agent, { goalId, length });
-      if ('stop' in agreed) return state.finish({ status: agreed.status, summary: 'The plan was not approved.', reason: agreed.stop });
-      conversationLength = agreed.length;
-    }
-    const loop = new AgentLoop(state, agent, onHost, { goalId, sandbox, checks, model: input.model, length: conversationLength });
+    const runStart = state.iteration;
+    const loop = new AgentLoop(state, agent, onHost, {
+      goalId,
+      sandbox,
+      checks,
+      model: input.model,
+      length,
+      shouldContinueAsNew: () => workflowInfo().continueAsNewSuggested || state.iteration - runStart >= policy.turnsPerRun,
+    });
     for (;;) {
       state.phase = 'working';
       const stop = await loop.runUntilStop();
+      if (stop.kind === 'continue') {
+        // History stays small: the next run carries references and counters only, and keeps the sandbox.
+        await condition(allHandlersFinished);
+        continuing = true;
+        return await continueAsNew<typeof codingAgent>(input, {
+          run: (resume?.run ?? 0) + 1,
+          lease: lease.state(),
+          goal: source.goal,
+          pullRequest: source.pullRequest,
+          baseBranch: repo.baseBranch,
+          baseCommit: repo.baseCommit,
+          checks,
+          length: loop.conversationLength,
+          state: state.snapshot(),
+        });
+      }
       if (stop.kind === 'finished') {
         const published = await publish({ summary: stop.summary, finishIndex: stop.finishIndex });
         switch (published.kind) {
@@ -190,10 +246,14 @@ export async function codingAgent(input: GoalInput): Promise<GoalResult> {
     }
     throw surfaceHopelessFailure(err);
   } finally {
-    state.phase = 'tearing_down';
-    await CancellationScope.nonCancellable(() => lease.release());
-    state.phase = 'done';
-    log.info('sandbox removed', { container: lease.current.containerName, replacements: lease.replacements });
+    if (!continuing) {
+      state.phase = 'tearing_down';
+      await CancellationScope.nonCancellable(() => lease.release());
+    }
+    if (!continuing) {
+      state.phase = 'done';
+      log.info('sandbox removed', { container: lease.current.containerName, replacements: lease.replacements });
+    }
   }
 }
 

@@ -20,6 +20,17 @@ import type {
   Usage,
 } from './types';
 
+/** What a goal's state carries into the next run when it continues as new. */
+export interface GoalStateSnapshot {
+  iteration: number;
+  usage: Usage;
+  costUsd?: number;
+  checks: CheckResult[];
+  lastTool?: { name: string; argumentsPreview: string; summary: string };
+  limits: BudgetLimits;
+  pendingFeedback: string[];
+}
+
 /** The mutable state of one goal. */
 export class GoalState {
   private currentPhase: GoalPhase = 'validating';
@@ -45,6 +56,7 @@ export class GoalState {
     readonly input: GoalInput,
     readonly policy: Policy,
     startedAt: number,
+    restored?: GoalStateSnapshot,
   ) {
     this.limits = {
       maxIterations: policy.maxIterations,
@@ -53,11 +65,33 @@ export class GoalState {
       deadlineAt: startedAt + Math.min(policy.deadlineSeconds, policy.sandboxMaxLifetimeSeconds) * 1000,
     };
     if (policy.maxCostUsd !== undefined || priceOf(policy, input.model?.name)) this.costUsd = 0;
+    if (restored) {
+      this.iteration = restored.iteration;
+      this.usage = restored.usage;
+      this.costUsd = restored.costUsd;
+      this.checks = restored.checks;
+      this.lastTool = restored.lastTool;
+      Object.assign(this.limits, restored.limits);
+      this.pendingFeedback.push(...restored.pendingFeedback);
+    }
     upsertSearchAttributes([
       { key: REPOSITORY_ATTRIBUTE, value: input.repository },
       { key: PHASE_ATTRIBUTE, value: this.currentPhase },
-      { key: TOKENS_ATTRIBUTE, value: 0 },
+      { key: TOKENS_ATTRIBUTE, value: this.usage.totalTokens },
     ]);
+  }
+
+  /** The state to carry into the next run. */
+  snapshot(): GoalStateSnapshot {
+    return {
+      iteration: this.iteration,
+      usage: this.usage,
+      costUsd: this.costUsd,
+      checks: this.checks,
+      lastTool: this.lastTool,
+      limits: { ...this.limits },
+      pendingFeedback: [...this.pendingFeedback],
+    };
   }
 
   get phase(): GoalPhase {

@@ -61,6 +61,8 @@ export interface PolicyOptions {
   sandboxMaxLifetimeSeconds?: number;
   /** A sandbox worker silent this long (no heartbeat, or its queue not served) counts as gone: the goal re-provisions elsewhere. */
   sandboxLossTimeoutSeconds?: number;
+  /** Model turns one workflow run holds before it continues as new (history stays small). */
+  turnsPerRun?: number;
   /** Bytes of one tool output kept in the conversation (head + tail). */
   maxToolOutputBytes?: number;
   /** Invalid model turns in a row (no tool call, unknown tools, bad arguments) before the goal stops. */

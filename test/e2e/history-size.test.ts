@@ -6,8 +6,8 @@ import { temporal } from '@temporalio/proto';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalResult } from '../../workflows/types';
 import { useAgentStack } from '../support/agent-stack';
-import { type ScriptedTurn } from '../support/scripted-model-server';
-import { makeGitRepo } from '../support/git-fixtures';
+import { loadScript, type ScriptedTurn } from '../support/scripted-model-server';
+import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 
 const TURNS = 30;
 
@@ -29,7 +29,7 @@ test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool o
   const handle = await stack.env.client.workflow.start('codingAgent', {
     taskQueue: AGENT_QUEUE,
     workflowId,
-    args: [{ repository: repo, goal: 'grow the conversation', checks: ['true'], policy: { maxIterations: TURNS } }],
+    args: [{ repository: repo, goal: 'grow the conversation', checks: ['true'], policy: { maxIterations: TURNS, observationWindow: 0, maxPromptTokensPerCall: 1_000_000, maxTotalTokens: 100_000_000 } }],
   });
   const result = (await handle.result()) as GoalResult;
   expect(result.status).toBe('succeeded');
@@ -68,3 +68,36 @@ test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool o
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
+
+test('a long goal continues as new with references only, keeps its sandbox, and ends as one result', async () => {
+  const repo = makeGitRepo('demo-repo');
+  const list: ScriptedTurn = { type: 'tool_calls', calls: [{ name: 'list_files', arguments: {} }] };
+  const script = loadScript(fixturePath('scripts/demo.json')).map((t) => ({ ...t, expect: undefined }));
+  const fix = script.find((t) => t.type === 'tool_calls' && t.calls[0]?.name === 'apply_patch')!;
+  stack.model.push(list, list, list, { ...fix, expect: { anyMessageIncludes: 'Make the failing test' } }, list, list, {
+    type: 'tool_calls',
+    calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'r' } }],
+  });
+  const workflowId = `can-${Math.random().toString(36).slice(2, 8)}`;
+  const handle = await stack.env.client.workflow.start('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId,
+    args: [{ repository: repo, goal: 'Make the failing test in test/math.test.js pass', policy: { turnsPerRun: 3 } }],
+  });
+  const result = (await handle.result()) as GoalResult;
+  expect(result.status).toBe('succeeded');
+  expect(result.iterations).toBe(7);
+  expect(gitIn(repo, 'diff', 'main', result.pr!.branch)).toContain('+  return a + b;');
+
+  // Three runs: the first two end in continue-as-new, without tearing the sandbox down.
+  const first = await stack.env.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
+  const events = first.events ?? [];
+  expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  const activities = events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  expect(activities.filter((a) => a === 'callModel')).toHaveLength(3);
+  expect(activities).not.toContain('destroySandbox');
+  const runs: string[] = [];
+  for await (const wf of stack.env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(wf.runId);
+  console.log(`continue-as-new: ${runs.length} runs for ${result.iterations} turns at turnsPerRun 3; first run ${events.length} events`);
+  expect(runs.length).toBe(3);
+}, 120_000);
