@@ -149,6 +149,7 @@ describe('runToolCall', () => {
     const outcome = await runToolCall(context(new FakeSandbox()), 'shell', '{"command": ["ls"]}');
     expect(outcome).toEqual({
       ok: false,
+      invalid: true,
       output: 'invalid arguments for shell: command must be a string, got an array',
       summary: 'invalid arguments for shell: command must be a string, got an array',
     });
@@ -165,6 +166,8 @@ describe('runToolCall', () => {
     const sandbox = new FakeSandbox({ exitCode: 2, stdout: 'out', stderr: 'boom', stderrBytes: 4 });
     const outcome = await runToolCall(context(sandbox), 'shell', '{"command": "make", "cwd": "src"}');
     expect(outcome).toMatchObject({ ok: false, exitCode: 2, summary: '$ make → exit 2' });
+    // A command that fails is a valid call: it does not count towards the invalid-turn limit.
+    expect(outcome.invalid).toBeUndefined();
     expect(outcome.output).toBe('exit code: 2\n--- stdout ---\nout\n--- stderr ---\nboom');
     expect(sandbox.calls[0]?.argv).toEqual(['bash', '-c', 'cd -- "$1" && exec bash -lc "$2"', 'shell', '/workspace/src', 'make']);
     expect(sandbox.calls[0]?.options).toMatchObject({ timeoutMs: 30_000, maxOutputBytes: 10_000 });
