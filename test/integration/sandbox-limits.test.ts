@@ -72,10 +72,17 @@ for pid in children:
 }, 90_000);
 
 test('a memory hog is OOM-killed; the container and the caller live on', async () => {
-  const hog = await sandbox.exec(id, ['python3', '-c', 'b = bytearray(1024 * 1024 * 1024); print("allocated")'], { timeoutMs: 60_000 });
-  expect(hog.exitCode).toBe(137);
-  expect(hog.timedOut).toBe(false);
-  expect(hog.stdout).not.toContain('allocated');
-  expect(await sandbox.isRunning(id)).toBe(true);
-  expect((await sandbox.exec(id, ['echo', 'alive'])).stdout).toBe('alive\n');
+  // A container of its own: what is left of the fork bombs above must not decide this test.
+  const image = await resolveSandboxImage();
+  const { id: memId } = await sandbox.create({ name: `${name}-mem`, image, memoryBytes: MEMORY_BYTES, labels: { 'drydock.test': 'limits' } });
+  try {
+    const hog = await sandbox.exec(memId, ['python3', '-c', 'b = bytearray(1024 * 1024 * 1024); print("allocated")'], { timeoutMs: 60_000 });
+    expect(hog.exitCode).toBe(137);
+    expect(hog.timedOut).toBe(false);
+    expect(hog.stdout).not.toContain('allocated');
+    expect(await sandbox.isRunning(memId)).toBe(true);
+    expect((await sandbox.exec(memId, ['echo', 'alive'])).stdout).toBe('alive\n');
+  } finally {
+    await sandbox.destroy(memId);
+  }
 }, 90_000);
