@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 /** Runs a goal, checks it succeeded, and writes its history as `<name>.json`. */
-async function record(name: string, input: GoalInput, during?: (workflowId: string) => Promise<void>): Promise<void> {
+async function record(name: string, input: GoalInput, during?: (workflowId: string) => Promise<void>, run: 'last' | 'first' = 'last'): Promise<void> {
   const workflowId = `replay-${name}-${RUN}`;
   const handle = await env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
   await during?.(workflowId);
@@ -55,7 +55,8 @@ async function record(name: string, input: GoalInput, during?: (workflowId: stri
   expect(result.status).toBe('succeeded');
   expect(model.remaining()).toBe(0);
   // The CLI's JSON is the format Worker.runReplayHistories reads (historyFromJSON).
-  const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', env.address, '--namespace', env.namespace ?? 'default'], {
+  const runArgs = run === 'first' ? ['--run-id', handle.firstExecutionRunId] : [];
+  const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, ...runArgs, '--output', 'json', '--address', env.address, '--namespace', env.namespace ?? 'default'], {
     encoding: 'utf8',
   });
   writeFileSync(path.join(OUT, `${name}.json`), json);
@@ -83,4 +84,9 @@ test('a sandbox re-provision', async () => {
     await new Promise((r) => setTimeout(r, 1500));
     await docker.getContainer(containerNameFor(id)).remove({ force: true, v: true });
   });
+}, 120_000);
+
+test('a run that continues as new (its first run, which ends in ContinuedAsNew)', async () => {
+  model.push(...FIX_TURNS);
+  await record('continue-as-new', { repository: makeGitRepo('demo-repo'), goal: GOAL, policy: { turnsPerRun: 2 } }, undefined, 'first');
 }, 120_000);

@@ -1,6 +1,6 @@
 /**
  * Versioning guard: the recorded histories in test/replay/histories/ (happy
- * path, a retried model call, a sandbox re-provision) replay against the
+ * path, a retried model call, a sandbox re-provision, continue-as-new) replay against the
  * current workflow code. A change that would break running goals fails here;
  * put such a change behind patched() and re-record (record-histories.ts).
  */
@@ -19,7 +19,7 @@ test('every recorded history replays without a nondeterminism error', async () =
     // installed already
   }
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-  expect(files).toEqual(expect.arrayContaining(['happy-path.json', 'retried-model-call.json', 'sandbox-reprovision.json']));
+  expect(files).toEqual(expect.arrayContaining(['continue-as-new.json', 'happy-path.json', 'retried-model-call.json', 'sandbox-reprovision.json']));
   const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: loadHistory(JSON.parse(readFileSync(path.join(DIR, f), 'utf8'))) }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'drydock-replay' }, histories)) {
