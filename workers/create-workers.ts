@@ -13,7 +13,7 @@ import { createCodeHostSelector, createGitAccessResolver } from '../activities/c
 import type { CodeHost } from '../activities/codehost/code-host';
 import type { ModelClient } from '../activities/model/model-client';
 import { OpenAIModelClient } from '../activities/model/openai-client';
-import { DockerSandbox } from '../activities/sandbox/docker-sandbox';
+import { DockerSandbox, SANDBOX_DEFAULTS, type SandboxLimits } from '../activities/sandbox/docker-sandbox';
 import { SandboxPool } from '../activities/sandbox/sandbox-pool';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
 import type { Sandbox } from '../activities/sandbox/sandbox';
@@ -86,8 +86,9 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
   const image = config.sandboxImage ?? (await resolveSandboxImage());
   const docker = dockerFor(config);
   // The warm pool serves only drydock's own DockerSandbox; a replaced sandbox has none.
-  const pool = overrides.sandbox ? undefined : new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds });
-  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool });
+  const limits = await sandboxLimitsFor(config, docker);
+  const pool = overrides.sandbox ? undefined : new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds, limits });
+  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, limits });
   const activities = createSandboxActivities({
     sandbox,
     store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
@@ -148,6 +149,27 @@ async function startPoolWith(pool: SandboxPool, workers: Worker[]): Promise<void
       }
     };
   }
+}
+
+/**
+ * The operator's sandbox limits (DRYDOCK_SANDBOX_MEMORY, _CPUS, _PIDS, _RUNTIME)
+ * over the defaults; a runtime the engine does not list stops the worker.
+ */
+export async function sandboxLimitsFor(config: DrydockConfig, docker: Dockerode): Promise<SandboxLimits> {
+  const s = config.security;
+  const runtime = s.sandboxRuntime;
+  if (runtime) {
+    const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
+    if (!info.Runtimes || !(runtime in info.Runtimes)) {
+      throw new Error(`DRYDOCK_SANDBOX_RUNTIME=${runtime}, but the Docker engine lists only: ${Object.keys(info.Runtimes ?? {}).join(', ') || 'none'}`);
+    }
+  }
+  return {
+    memoryBytes: s.sandboxMemoryBytes ?? SANDBOX_DEFAULTS.memoryBytes,
+    cpus: s.sandboxCpus ?? SANDBOX_DEFAULTS.cpus,
+    pidsLimit: s.sandboxPidsLimit ?? SANDBOX_DEFAULTS.pidsLimit,
+    runtime,
+  };
 }
 
 /** A dockerode client for DOCKER_HOST (or the local socket). */

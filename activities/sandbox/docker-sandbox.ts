@@ -18,6 +18,8 @@ export interface DockerSandboxOptions {
   docker?: Dockerode;
   /** Warm containers to take before creating one (see sandbox-pool.ts). */
   pool?: SandboxPool;
+  /** The operator's limits (DRYDOCK_SANDBOX_*); SANDBOX_DEFAULTS when absent. */
+  limits?: SandboxLimits;
 }
 
 /** The uid:gid every sandbox process runs as (the image's `drydock` user). */
@@ -32,6 +34,15 @@ export const SANDBOX_DEFAULTS = {
   pidsLimit: 512,
   maxOutputBytes: 1024 * 1024,
 } as const;
+
+/** The limits every sandbox gets unless its spec sets its own: the operator's, never a goal's. */
+export interface SandboxLimits {
+  memoryBytes: number;
+  cpus: number;
+  pidsLimit: number;
+  /** An OCI runtime the engine lists (e.g. runsc); the engine's default when absent. */
+  runtime?: string;
+}
 
 /** Label set on every container drydock creates; the reaper looks for it. */
 export const MANAGED_LABEL = 'drydock.managed';
@@ -51,10 +62,12 @@ function statusOf(err: unknown): number | undefined {
 export class DockerSandbox implements Sandbox {
   private readonly docker: Dockerode;
   private readonly pool?: SandboxPool;
+  private readonly limits: SandboxLimits;
 
   constructor(options: DockerSandboxOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.pool = options.pool;
+    this.limits = options.limits ?? SANDBOX_DEFAULTS;
   }
 
   async create(spec: SandboxSpec): Promise<{ id: string; created: boolean }> {
@@ -64,7 +77,7 @@ export class DockerSandbox implements Sandbox {
     if (warm) return { id: warm, created: true };
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(sandboxContainerOptions(spec));
+      container = await this.docker.createContainer(sandboxContainerOptions(spec, this.limits));
     } catch (err) {
       // Another caller created the same name between our inspect and create. The engine
       // reserves the name before the container can be inspected, so look a few times.
@@ -296,7 +309,7 @@ class Demultiplexer {
 }
 
 /** The container a spec describes: hardened, limited, and with nothing from the host. */
-export function sandboxContainerOptions(spec: SandboxSpec): Dockerode.ContainerCreateOptions {
+export function sandboxContainerOptions(spec: SandboxSpec, limits: SandboxLimits = SANDBOX_DEFAULTS): Dockerode.ContainerCreateOptions {
   const tmpfsOptions = `rw,exec,nosuid,nodev,uid=${SANDBOX_UID},gid=${SANDBOX_GID}`;
   return {
     name: spec.name,
@@ -317,10 +330,11 @@ export function sandboxContainerOptions(spec: SandboxSpec): Dockerode.ContainerC
         '/tmp': `${tmpfsOptions},mode=1777,size=1g`,
         '/home/drydock': `${tmpfsOptions},mode=0755,size=256m`,
       },
-      PidsLimit: spec.pidsLimit ?? SANDBOX_DEFAULTS.pidsLimit,
-      Memory: spec.memoryBytes ?? SANDBOX_DEFAULTS.memoryBytes,
-      MemorySwap: spec.memoryBytes ?? SANDBOX_DEFAULTS.memoryBytes,
-      NanoCpus: Math.round((spec.cpus ?? SANDBOX_DEFAULTS.cpus) * 1e9),
+      PidsLimit: spec.pidsLimit ?? limits.pidsLimit,
+      Memory: spec.memoryBytes ?? limits.memoryBytes,
+      MemorySwap: spec.memoryBytes ?? limits.memoryBytes,
+      NanoCpus: Math.round((spec.cpus ?? limits.cpus) * 1e9),
+      ...(limits.runtime ? { Runtime: limits.runtime } : {}),
       // An init as PID 1 reaps the zombies that exec'd commands leave behind.
       Init: true,
     },

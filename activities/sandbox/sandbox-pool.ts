@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
-import { MANAGED_LABEL, sandboxContainerOptions } from './docker-sandbox';
+import { MANAGED_LABEL, sandboxContainerOptions, type SandboxLimits } from './docker-sandbox';
 import type { SandboxSpec } from './sandbox';
 
 /** Label of a pooled container: the host whose pool made it. */
@@ -28,6 +28,8 @@ export interface SandboxPoolOptions {
   idleSeconds: number;
   /** Milliseconds between a take and the refill, so the refill does not compete with the goal's copy. */
   refillDelayMs?: number;
+  /** The operator's limits, the same as cold sandboxes get. */
+  limits?: SandboxLimits;
 }
 
 interface Pooled {
@@ -155,7 +157,7 @@ export class SandboxPool {
         name,
         image: this.options.image,
         labels: { [POOL_LABEL]: this.options.host, [POOL_EXPIRES_LABEL]: String(expires), 'drydock.host': this.options.host },
-      }),
+      }, this.options.limits),
     );
     try {
       await container.start();
