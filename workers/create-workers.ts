@@ -24,6 +24,7 @@ import type { ModelSpec } from '../workflows/types';
 import type { DrydockConfig } from './config';
 import { redactingStore, securityWorkerOptions } from './worker-security';
 import { DockerNetworks } from '../activities/sandbox/docker-networks';
+import { SandboxServices } from '../activities/sandbox/services';
 import { SandboxReaper } from '../activities/sandbox/reaper';
 
 /** Parts a test or an embedding program may replace. */
@@ -87,6 +88,7 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
   const docker = dockerFor(config);
   // The warm pool serves only drydock's own DockerSandbox; a replaced sandbox has none.
   const limits = await sandboxLimitsFor(config, docker);
+  const networks = new DockerNetworks(docker);
   const pool = overrides.sandbox ? undefined : new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds, limits });
   const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, limits });
   const activities = createSandboxActivities({
@@ -96,7 +98,8 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
     image,
     mirrorsDir: path.join(config.dataDir, 'mirrors-sandbox'),
     gitAccessFor: createGitAccessResolver(config),
-    networks: overrides.sandbox ? undefined : new DockerNetworks(docker),
+    networks: overrides.sandbox ? undefined : networks,
+    services: overrides.sandbox ? undefined : new SandboxServices(docker, networks),
     setupSecrets: config.security.setupSecrets,
   });
   const workers = await Promise.all(

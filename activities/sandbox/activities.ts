@@ -22,6 +22,7 @@ import { findTool, runToolCall } from '../tools/registry';
 import { describeHiddenUnicode, stripHiddenUnicode } from '../security/hidden-unicode';
 import { setupNetworkName, type DockerNetworks } from './docker-networks';
 import { createPhaseActivities } from './phases';
+import type { SandboxServices } from './services';
 import { WORKSPACE, type ExecResult, type Sandbox } from './sandbox';
 import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
 import { trimOutput } from './trim-output';
@@ -44,6 +45,8 @@ export interface SandboxActivityDeps {
   networks?: DockerNetworks;
   /** DRYDOCK_SETUP_SECRET_<NAME> values, by NAME, for setup scripts. */
   setupSecrets?: Record<string, string>;
+  /** Service sidecars (.drydock/environment.json → services); without them a goal that declares services fails. */
+  services?: SandboxServices;
 }
 
 /** Input of provisionSandbox. */
@@ -359,6 +362,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     async destroySandbox(input: { sandbox: SandboxRef }): Promise<void> {
       await deps.sandbox.destroy(input.sandbox.containerId);
       await deps.networks?.remove(setupNetworkName(input.sandbox.containerName));
+      await deps.services?.remove(input.sandbox.containerName);
     },
   };
   return {

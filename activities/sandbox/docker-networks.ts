@@ -24,7 +24,7 @@ export class DockerNetworks {
   constructor(private readonly docker: Dockerode = new Dockerode()) {}
 
   /** Creates the network (or finds it); returns its id. */
-  async ensureNetwork(name: string, options: { internal?: boolean; labels?: Record<string, string> } = {}): Promise<string> {
+  async ensureNetwork(name: string, options: { internal?: boolean; labels?: Record<string, string>; bridge?: string } = {}): Promise<string> {
     try {
       return (await this.docker.getNetwork(name).inspect()).Id as string;
     } catch (err) {
@@ -37,6 +37,7 @@ export class DockerNetworks {
         Internal: options.internal ?? false,
         CheckDuplicate: true,
         Labels: { ...options.labels, [MANAGED_LABEL]: 'true' },
+        ...(options.bridge ? { Options: { 'com.docker.network.bridge.name': options.bridge } } : {}),
       });
       return network.id;
     } catch (err) {
@@ -63,6 +64,16 @@ export class DockerNetworks {
     }
     const after = await this.docker.getContainer(containerId).inspect();
     return Object.keys(after.NetworkSettings.Networks ?? {}).filter((n) => n !== 'none');
+  }
+
+  /** True when the network exists and is internal (no route out). */
+  async isInternal(name: string): Promise<boolean> {
+    try {
+      return (await this.docker.getNetwork(name).inspect()).Internal === true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
   }
 
   /** Removes a network, disconnecting whatever is still on it; one already gone is fine. */

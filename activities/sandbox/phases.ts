@@ -12,6 +12,7 @@ import { goalPrefix } from '../store/conversation';
 import { Redactor } from '../security/redact';
 import type { Sandbox } from './sandbox';
 import { setupNetworkName, type DockerNetworks } from './docker-networks';
+import { parseServices, servicesNetworkName, type SandboxServices, type ServiceSpec } from './services';
 import { trimOutput } from './trim-output';
 
 /** The repository's environment file. */
@@ -27,6 +28,10 @@ export interface PhaseActivityDeps {
   networks?: DockerNetworks;
   /** DRYDOCK_SETUP_SECRET_<NAME> values of this worker, by NAME. */
   setupSecrets?: Record<string, string>;
+  /** Service sidecars; without them a goal whose environment declares services fails with ServicesNotSupported. */
+  services?: SandboxServices;
+  /** The sandbox image: the default image of a service. */
+  image: string;
 }
 
 /** Input of runSetup. */
@@ -45,11 +50,14 @@ export interface SetupOutcome {
   /** Redacted tail of the log. */
   logTail?: string;
   logRef?: string;
+  /** Names of the services started beside the sandbox. */
+  services?: string[];
 }
 
 /** The parts of `.drydock/environment.json` drydock reads. */
 export interface EnvironmentFile {
   setup?: string;
+  services: ServiceSpec[];
 }
 
 /** Creates runSetup and isolateSandbox. */
@@ -59,7 +67,19 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
     async runSetup(input: RunSetupInput): Promise<SetupOutcome> {
       const environment = await readEnvironmentFile(deps.sandbox, input.sandbox.containerId);
       const scripts = [environment.setup, input.setup?.script].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
-      if (scripts.length === 0) return { ran: false };
+      // Services first, so that a setup script can use them (a database migration, say).
+      let services: string[] | undefined;
+      if (environment.services.length > 0) {
+        if (!deps.services) throw ApplicationFailure.nonRetryable('this sandbox worker cannot run service sidecars', 'ServicesNotSupported');
+        services = await deps.services.start({
+          containerId: input.sandbox.containerId,
+          containerName: input.sandbox.containerName,
+          goalId: input.goalId,
+          image: deps.image,
+          services: environment.services,
+        });
+      }
+      if (scripts.length === 0) return services ? { ran: true, services } : { ran: false };
       const env: Record<string, string> = {};
       for (const name of input.setup?.secrets ?? []) {
         const value = deps.setupSecrets?.[name];
@@ -89,19 +109,26 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       if (result.exitCode !== 0 || result.timedOut) {
         throw ApplicationFailure.nonRetryable(`the setup script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`, 'SetupFailed');
       }
-      return { ran: true, exitCode: result.exitCode, durationMs: result.durationMs, logTail, logRef };
+      return { ran: true, exitCode: result.exitCode, durationMs: result.durationMs, logTail, logRef, services };
     },
 
-    /** Cuts every network of the sandbox and removes the setup network; verifies only loopback is left. */
+    /**
+     * Cuts every network of the sandbox but its services' internal one (no route
+     * out) and removes the setup network; verifies nothing else is left.
+     */
     async isolateSandbox(input: { sandbox: SandboxRef }): Promise<{ interfaces: string[] }> {
+      let kept = 0;
       if (deps.networks) {
-        const left = await deps.networks.isolate(input.sandbox.containerId);
-        if (left.length > 0) throw new Error(`the sandbox is still attached to ${left.join(', ')}`);
+        const services = servicesNetworkName(input.sandbox.containerName);
+        const left = await deps.networks.isolate(input.sandbox.containerId, [services]);
+        if (left.some((n) => n !== services)) throw new Error(`the sandbox is still attached to ${left.join(', ')}`);
+        if (left.length > 0 && !(await deps.networks.isInternal(services))) throw new Error(`${services} is not an internal network`);
+        kept = left.length;
         await deps.networks.remove(setupNetworkName(input.sandbox.containerName));
       }
       const net = await deps.sandbox.exec(input.sandbox.containerId, ['ls', '/sys/class/net'], { timeoutMs: 10_000 });
       const interfaces = net.stdout.split('\n').filter(Boolean);
-      if (interfaces.some((i) => i !== 'lo')) throw new Error(`the sandbox still has network interfaces: ${interfaces.join(', ')}`);
+      if (interfaces.filter((i) => i !== 'lo').length > kept) throw new Error(`the sandbox still has network interfaces: ${interfaces.join(', ')}`);
       return { interfaces };
     },
   };
@@ -110,7 +137,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
 /** Reads `.drydock/environment.json` from the workspace; absent is `{}`, invalid is a hopeless failure. */
 async function readEnvironmentFile(sandbox: Sandbox, containerId: string): Promise<EnvironmentFile> {
   const r = await sandbox.exec(containerId, ['bash', '-c', 'test -f "$1" || exit 3; head -c 65536 -- "$1"', 'env', ENVIRONMENT_FILE], { timeoutMs: 10_000 });
-  if (r.exitCode === 3) return {};
+  if (r.exitCode === 3) return { services: [] };
   if (r.exitCode !== 0) throw new Error(`reading ${ENVIRONMENT_FILE} failed: ${r.stderr.slice(0, 300)}`);
   let parsed: unknown;
   try {
@@ -122,5 +149,5 @@ async function readEnvironmentFile(sandbox: Sandbox, containerId: string): Promi
   if (setup !== undefined && typeof setup !== 'string' && !(Array.isArray(setup) && setup.every((s) => typeof s === 'string'))) {
     throw ApplicationFailure.nonRetryable(`${ENVIRONMENT_FILE}: setup must be a string or a list of command strings`, 'InvalidEnvironment');
   }
-  return { setup: Array.isArray(setup) ? setup.join('\n') : setup };
+  return { setup: Array.isArray(setup) ? setup.join('\n') : setup, services: parseServices((parsed as { services?: unknown }).services, ENVIRONMENT_FILE) };
 }

@@ -67,7 +67,7 @@ beforeAll(async () => {
   const { id } = await sandbox.create({ name, image, labels: { 'drydock.test': 'egress' } });
   ref = { containerId: id, containerName: name, taskQueue: 'unused', host: 'test' };
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-egress-'));
-  phases = createPhaseActivities({ sandbox, store: new FsArtifactStore(dataDir), networks, setupSecrets: { NPM_TOKEN: SECRET } });
+  phases = createPhaseActivities({ sandbox, store: new FsArtifactStore(dataDir), networks, setupSecrets: { NPM_TOKEN: SECRET }, image });
   // The server joins the network drydock creates for this sandbox's setup phase too.
   const setupNet = setupNetworkName(name);
   await networks.ensureNetwork(setupNet, { labels: { 'drydock.test': 'egress' } });

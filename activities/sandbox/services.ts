@@ -1,0 +1,135 @@
+/**
+ * Service sidecars: containers an environment declares beside the sandbox
+ * (`.drydock/environment.json` → `services`: a database, a cache, an HTTP
+ * stub), on a per-goal internal Docker network with no route out, reachable
+ * from the sandbox by name in the agent phase, and removed with the sandbox.
+ */
+import { createHash } from 'crypto';
+import Dockerode from 'dockerode';
+import { ApplicationFailure } from '@temporalio/activity';
+import { MANAGED_LABEL, SANDBOX_DEFAULTS, SANDBOX_USER } from './docker-sandbox';
+import type { DockerNetworks } from './docker-networks';
+import { blockHostFrom, unblockHostFrom } from './host-firewall';
+
+/** One service as the environment file declares it. */
+export interface ServiceSpec {
+  /** The host name the sandbox reaches it by. */
+  name: string;
+  /** The command that runs it (bash -lc), in the foreground. */
+  command: string;
+  /** A local image; the sandbox image when absent. No registry is pulled from. */
+  image?: string;
+  /** A command (run in the service) that exits 0 once the service is ready. */
+  ready?: string;
+}
+
+/** Label of a service container: the sandbox container it belongs to. */
+export const SIDECAR_OF_LABEL = 'drydock.sidecar-of';
+
+/** The internal network a sandbox and its services share. */
+export function servicesNetworkName(containerName: string): string {
+  return `drydock-svc-${createHash('sha256').update(containerName).digest('hex').slice(0, 12)}`;
+}
+
+/** The host-side bridge of a services network (at most 15 characters, a Linux interface name). */
+export function servicesBridgeName(containerName: string): string {
+  return `ddsvc${createHash('sha256').update(containerName).digest('hex').slice(0, 10)}`;
+}
+
+/** Checks the `services` value of an environment file; throws a hopeless failure naming the problem. */
+export function parseServices(value: unknown, file: string): ServiceSpec[] {
+  if (value === undefined) return [];
+  const bad = (why: string) => ApplicationFailure.nonRetryable(`${file}: services ${why}`, 'InvalidEnvironment');
+  if (!Array.isArray(value) || value.length > 8) throw bad('must be a list of at most 8 { name, command, image?, ready? }');
+  const names = new Set<string>();
+  return value.map((s: unknown, i) => {
+    const o = s as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null) throw bad(`[${i}] must be an object`);
+    if (typeof o.name !== 'string' || !/^[a-z][a-z0-9-]{0,30}$/.test(o.name)) throw bad(`[${i}].name must be a lower-case host name`);
+    if (names.has(o.name)) throw bad(`[${i}].name ${o.name} is declared twice`);
+    names.add(o.name);
+    if (typeof o.command !== 'string' || o.command.trim() === '') throw bad(`[${i}].command must be a non-empty string`);
+    if (o.image !== undefined && (typeof o.image !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/.test(o.image))) throw bad(`[${i}].image is not an image name`);
+    if (o.ready !== undefined && typeof o.ready !== 'string') throw bad(`[${i}].ready must be a command string`);
+    return { name: o.name, command: o.command, image: o.image as string | undefined, ready: o.ready as string | undefined };
+  });
+}
+
+/** Starts and removes a sandbox's services. */
+export class SandboxServices {
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly networks: DockerNetworks,
+  ) {}
+
+  /** Starts every service (or finds it running), waits until each is ready, and attaches the sandbox. */
+  async start(o: { containerId: string; containerName: string; goalId: string; image: string; services: ServiceSpec[] }): Promise<string[]> {
+    if (o.services.length === 0) return [];
+    const network = servicesNetworkName(o.containerName);
+    await this.networks.ensureNetwork(network, { internal: true, labels: { 'drydock.goal': o.goalId }, bridge: servicesBridgeName(o.containerName) });
+    try {
+      await blockHostFrom(servicesBridgeName(o.containerName));
+    } catch (err) {
+      await this.networks.remove(network);
+      throw ApplicationFailure.nonRetryable(`${(err as Error).message}; services need the sandbox worker to run as root with iptables`, 'ServicesNotSupported');
+    }
+    for (const service of o.services) {
+      const name = `${o.containerName}-svc-${service.name}`;
+      let container = this.docker.getContainer(name);
+      try {
+        await container.inspect();
+      } catch {
+        container = await this.docker.createContainer({
+          name,
+          Image: service.image ?? o.image,
+          Cmd: ['bash', '-lc', service.command],
+          User: SANDBOX_USER,
+          WorkingDir: '/tmp',
+          Labels: { [MANAGED_LABEL]: 'true', [SIDECAR_OF_LABEL]: o.containerName, 'drydock.goal': o.goalId },
+          HostConfig: {
+            NetworkMode: network,
+            CapDrop: ['ALL'],
+            SecurityOpt: ['no-new-privileges'],
+            PidsLimit: SANDBOX_DEFAULTS.pidsLimit,
+            Memory: SANDBOX_DEFAULTS.memoryBytes,
+            Init: true,
+          },
+          NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service.name] } } },
+        });
+      }
+      await container.start().catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 304) throw err;
+      });
+      if (service.ready) await this.waitReady(container, service);
+    }
+    await this.networks.connect(o.containerId, network);
+    return o.services.map((s) => s.name);
+  }
+
+  /** Removes the services of a sandbox and their network; ones already gone are fine. */
+  async remove(containerName: string): Promise<void> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${SIDECAR_OF_LABEL}=${containerName}`] } });
+    await Promise.all(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    await this.networks.remove(servicesNetworkName(containerName));
+    await unblockHostFrom(servicesBridgeName(containerName));
+  }
+
+  private async waitReady(container: Dockerode.Container, service: ServiceSpec): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const exec = await container.exec({ Cmd: ['bash', '-lc', service.ready!], User: SANDBOX_USER, AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      await new Promise<void>((resolve) => {
+        stream.on('end', () => resolve());
+        stream.on('error', () => resolve());
+        stream.resume();
+      });
+      const { ExitCode } = await exec.inspect();
+      if (ExitCode === 0) return;
+      if (Date.now() > deadline) {
+        throw ApplicationFailure.nonRetryable(`service ${service.name} was not ready within 60 s (its ready command exits ${ExitCode})`, 'ServiceNotReady');
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

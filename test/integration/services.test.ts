@@ -1,0 +1,106 @@
+/**
+ * Service sidecars: a service the repository's environment file declares runs
+ * beside the sandbox on an internal network, the agent phase reaches it by
+ * name and nothing else (not the host, not the outside), and it goes with the
+ * sandbox. Real Docker; only addresses on this machine.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Dockerode from 'dockerode';
+import { DockerSandbox } from '../../activities/sandbox/docker-sandbox';
+import { DockerNetworks } from '../../activities/sandbox/docker-networks';
+import { createPhaseActivities } from '../../activities/sandbox/phases';
+import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
+import { SandboxServices, servicesNetworkName, SIDECAR_OF_LABEL } from '../../activities/sandbox/services';
+import { FsArtifactStore } from '../../activities/store/fs-store';
+import type { SandboxRef } from '../../workflows/types';
+
+const docker = new Dockerode();
+const sandbox = new DockerSandbox({ docker });
+const networks = new DockerNetworks(docker);
+const services = new SandboxServices(docker, networks);
+const name = `drydock-test-services-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+let hostServer: http.Server;
+let port: number;
+let ref: SandboxRef;
+let dataDir: string;
+let phases: ReturnType<typeof createPhaseActivities>;
+
+const ENVIRONMENT = {
+  services: [
+    {
+      name: 'cache',
+      command: 'mkdir -p /tmp/www && echo service-ok > /tmp/www/index.html && exec python3 -m http.server 8080 --directory /tmp/www',
+      ready: 'python3 -c "import urllib.request; urllib.request.urlopen(\'http://localhost:8080/\')"',
+    },
+  ],
+};
+
+beforeAll(async () => {
+  const image = await resolveSandboxImage();
+  hostServer = http.createServer((_req, res) => res.end('host-ok\n'));
+  await new Promise<void>((resolve) => hostServer.listen(0, '0.0.0.0', resolve));
+  port = (hostServer.address() as AddressInfo).port;
+  const { id } = await sandbox.create({ name, image, labels: { 'drydock.test': 'services' } });
+  ref = { containerId: id, containerName: name, taskQueue: 'unused', host: 'test' };
+  await sandbox.exec(id, ['bash', '-c', 'mkdir -p .drydock && cat > .drydock/environment.json'], { stdin: JSON.stringify(ENVIRONMENT) });
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-services-'));
+  phases = createPhaseActivities({ sandbox, store: new FsArtifactStore(dataDir), networks, services, image });
+}, 120_000);
+
+afterAll(async () => {
+  await sandbox.destroy(name);
+  await services.remove(name);
+  await new Promise((resolve) => hostServer?.close(resolve));
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('the agent phase reaches a declared service by name and nothing else; the service goes with the sandbox', async () => {
+  const setup = await phases.runSetup({ sandbox: ref, goalId: `services-${name}` });
+  expect(setup).toEqual({ ran: true, services: ['cache'] });
+  const isolated = await phases.isolateSandbox({ sandbox: ref });
+  expect(isolated.interfaces).toContain('lo');
+  expect(isolated.interfaces).toHaveLength(2);
+
+  const reached = await sandbox.exec(ref.containerId, ['curl', '-sf', '--max-time', '5', 'http://cache:8080/']);
+  expect(reached.stdout).toBe('service-ok\n');
+
+  // Nothing but the service: not the host through any gateway, not the outside.
+  const internal = await docker.getNetwork(servicesNetworkName(name)).inspect();
+  expect(internal.Internal).toBe(true);
+  const internalGateway = (internal.IPAM?.Config?.[0] as { Gateway?: string } | undefined)?.Gateway;
+  const bridge = await docker.getNetwork('bridge').inspect();
+  const bridgeGateway = (bridge.IPAM?.Config?.[0] as { Gateway?: string } | undefined)?.Gateway ?? '172.17.0.1';
+  for (const host of [bridgeGateway, internalGateway].filter((h): h is string => Boolean(h))) {
+    for (const container of [ref.containerId, `${name}-svc-cache`]) {
+      const r = await docker.getContainer(container).exec({
+        Cmd: ['python3', '-c', `import socket; socket.create_connection(("${host}", ${port}), timeout=3); print("connected")`],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const started = Date.now();
+      const stream = await r.start({ hijack: true, stdin: false });
+      let out = '';
+      await new Promise<void>((resolve) => {
+        stream.on('data', (d: Buffer) => (out += d.toString()));
+        stream.on('end', () => resolve());
+      });
+      expect({ host, container, connected: out.includes('connected') }).toEqual({ host, container, connected: false });
+      expect(Date.now() - started).toBeLessThan(2500);
+    }
+  }
+
+  await services.remove(name);
+  expect(await docker.listContainers({ all: true, filters: { label: [`${SIDECAR_OF_LABEL}=${name}`] } })).toEqual([]);
+  await expect(docker.getNetwork(servicesNetworkName(name)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+}, 120_000);
+
+test('a malformed services declaration is a clear, hopeless failure', async () => {
+  await sandbox.exec(ref.containerId, ['bash', '-c', 'cat > .drydock/environment.json'], { stdin: '{"services":[{"name":"Bad Name","command":"x"}]}' });
+  await expect(phases.runSetup({ sandbox: ref, goalId: `services-${name}` })).rejects.toThrow(/services \[0\]\.name must be a lower-case host name/);
+});
