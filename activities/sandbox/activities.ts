@@ -26,7 +26,7 @@ import type { SandboxServices } from './services';
 import { WORKSPACE, type ExecResult, type Sandbox } from './sandbox';
 import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
 import { trimOutput } from './trim-output';
-import { checkpointKey, checkpointWorkspace, restoreWorkspace } from './checkpoint';
+import { CheckpointingSandbox, checkpointKey, checkpointWorkspace, restoreWorkspace } from './checkpoint';
 import { SandboxNotFoundError, SandboxNotRunningError } from './errors';
 
 /** What the sandbox activities need. */
@@ -273,9 +273,12 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       const message = await readMessage(deps.store, input.goalId, input.assistantIndex);
       const call = message.role === 'assistant' ? message.tool_calls?.find((c) => c.id === input.callId) : undefined;
       if (!call) throw ApplicationFailure.nonRetryable(`tool call ${input.callId} not found at message ${input.assistantIndex}`, 'ToolCallNotFound');
+      // A mutating tool checkpoints in the same exec as its command (one engine round trip, not two).
+      const checkpointing =
+        input.checkpoint && findTool(call.function.name)?.isMutating ? new CheckpointingSandbox(deps.sandbox, input.checkpoint.baseCommit) : undefined;
       const outcome = await runToolCall(
         {
-          sandbox: deps.sandbox,
+          sandbox: checkpointing ?? deps.sandbox,
           containerId: input.sandbox.containerId,
           commandTimeoutMs: input.commandTimeoutSeconds * 1000,
           maxOutputBytes: input.maxOutputBytes,
@@ -288,7 +291,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       let checkpointRef: string | undefined;
       if (isMutating && input.checkpoint) {
         checkpointRef = checkpointKey(input.goalId, input.resultIndex);
-        await checkpointWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.checkpoint.baseCommit, checkpointRef);
+        if (checkpointing?.patch) await deps.store.put(checkpointRef, checkpointing.patch);
+        else await checkpointWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.checkpoint.baseCommit, checkpointRef);
       }
       await writeMessage(deps.store, input.goalId, input.resultIndex, { role: 'tool', tool_call_id: call.id, content: outcome.output });
       return { ok: outcome.ok, invalid: outcome.invalid, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode, isMutating, checkpointRef };

@@ -4,9 +4,11 @@
  * goal and step, and its restore onto a fresh copy of the base commit. A lost
  * sandbox is rebuilt from the last one.
  */
+import { randomBytes } from 'crypto';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
-import type { Sandbox } from './sandbox';
+import { WORKSPACE, type ExecOptions, type ExecResult, type Sandbox, type SandboxSpec } from './sandbox';
+import { trimOutput } from './trim-output';
 
 /** Largest checkpoint read back from the sandbox, in bytes. */
 const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
@@ -58,4 +60,68 @@ export async function restoreWorkspace(sandbox: Sandbox, containerId: string, st
   });
   if (r.exitCode !== 0) throw new Error(`restoring the workspace from ${key ?? 'the base commit'} failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
   return { bytes: patch.length };
+}
+
+/**
+ * Runs a tool's command and then the checkpoint in ONE exec (one engine round
+ * trip instead of two): the command's output, a random marker line, then the
+ * base64 diff. The command's exit code is the exec's.
+ */
+const COMMAND_THEN_CHECKPOINT = `marker="$1"; base="$2"; shift 2
+"$@"; rc=$?
+printf '\\n%s\\n' "$marker"
+( set -euo pipefail
+  cd ${WORKSPACE}
+  idx=$(mktemp /tmp/drydock-checkpoint-index.XXXXXX)
+  trap 'rm -f "$idx"' EXIT
+  cp .git/index "$idx" 2>/dev/null || true
+  export GIT_INDEX_FILE="$idx"
+  git -c core.hooksPath=/dev/null add --all
+  git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$base" | base64 -w0 ) || printf '!'
+exit $rc`;
+
+/**
+ * A Sandbox whose exec also checkpoints the workspace, in the same exec; the
+ * last checkpoint taken is in `patch` (undefined when none could be taken, e.g.
+ * the command timed out: checkpoint separately then).
+ */
+export class CheckpointingSandbox implements Sandbox {
+  /** The workspace's diff against the base commit after the last exec. */
+  patch?: Buffer;
+
+  constructor(
+    private readonly inner: Sandbox,
+    private readonly baseCommit: string,
+  ) {}
+
+  create(spec: SandboxSpec): Promise<{ id: string; created: boolean }> {
+    return this.inner.create(spec);
+  }
+
+  putArchive(id: string, tar: NodeJS.ReadableStream | Buffer, path: string): Promise<void> {
+    return this.inner.putArchive(id, tar, path);
+  }
+
+  isRunning(id: string): Promise<boolean> {
+    return this.inner.isRunning(id);
+  }
+
+  destroy(id: string): Promise<void> {
+    return this.inner.destroy(id);
+  }
+
+  async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const marker = `drydock-checkpoint-${randomBytes(12).toString('hex')}`;
+    const r = await this.inner.exec(id, ['bash', '-c', COMMAND_THEN_CHECKPOINT, 'checkpoint', marker, this.baseCommit, ...argv], {
+      ...options,
+      maxOutputBytes: (options.maxOutputBytes ?? 1024 * 1024) + MAX_CHECKPOINT_BYTES * 2,
+    });
+    const at = r.stdout.lastIndexOf(`\n${marker}\n`);
+    this.patch = undefined;
+    if (at < 0) return r;
+    const encoded = r.stdout.slice(at + marker.length + 2);
+    if (!encoded.endsWith('!')) this.patch = Buffer.from(encoded, 'base64');
+    const own = Buffer.from(r.stdout.slice(0, at));
+    return { ...r, stdout: trimOutput(own, options.maxOutputBytes ?? 1024 * 1024), stdoutBytes: own.length };
+  }
 }
