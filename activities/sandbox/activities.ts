@@ -274,8 +274,9 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       const call = message.role === 'assistant' ? message.tool_calls?.find((c) => c.id === input.callId) : undefined;
       if (!call) throw ApplicationFailure.nonRetryable(`tool call ${input.callId} not found at message ${input.assistantIndex}`, 'ToolCallNotFound');
       // A mutating tool checkpoints in the same exec as its command (one engine round trip, not two).
+      const key = checkpointKey(input.goalId, input.resultIndex);
       const checkpointing =
-        input.checkpoint && findTool(call.function.name)?.isMutating ? new CheckpointingSandbox(deps.sandbox, input.checkpoint.baseCommit) : undefined;
+        input.checkpoint && findTool(call.function.name)?.isMutating ? new CheckpointingSandbox(deps.sandbox, input.checkpoint.baseCommit, key) : undefined;
       const outcome = await runToolCall(
         {
           sandbox: checkpointing ?? deps.sandbox,
@@ -290,9 +291,15 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       // Checkpoint before the result is written: a sandbox lost in between runs the call again from the previous checkpoint.
       let checkpointRef: string | undefined;
       if (isMutating && input.checkpoint) {
-        checkpointRef = checkpointKey(input.goalId, input.resultIndex);
-        if (checkpointing?.patch) await deps.store.put(checkpointRef, checkpointing.patch);
-        else await checkpointWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.checkpoint.baseCommit, checkpointRef);
+        checkpointRef = key;
+        const unchanged = checkpointing?.unchangedSince;
+        // The stamp lives in the sandbox, where the model could write it: only this goal's own checkpoints count.
+        const ownPrefix = checkpointKey(input.goalId, 0).replace(/\d+\.patch$/, '');
+        const stillHolds =
+          unchanged !== undefined && unchanged !== key && unchanged.startsWith(ownPrefix) && /^\d+\.patch$/.test(unchanged.slice(ownPrefix.length)) && (await deps.store.has(unchanged));
+        if (stillHolds) checkpointRef = unchanged;
+        else if (checkpointing?.patch) await deps.store.put(key, checkpointing.patch);
+        else await checkpointWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.checkpoint.baseCommit, key);
       }
       await writeMessage(deps.store, input.goalId, input.resultIndex, { role: 'tool', tool_call_id: call.id, content: outcome.output });
       return { ok: outcome.ok, invalid: outcome.invalid, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode, isMutating, checkpointRef };

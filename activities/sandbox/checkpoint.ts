@@ -67,31 +67,42 @@ export async function restoreWorkspace(sandbox: Sandbox, containerId: string, st
  * trip instead of two): the command's output, a random marker line, then the
  * base64 diff. The command's exit code is the exec's.
  */
-const COMMAND_THEN_CHECKPOINT = `marker="$1"; base="$2"; shift 2
+const COMMAND_THEN_CHECKPOINT = `marker="$1"; base="$2"; key="$3"; shift 3
 "$@"; rc=$?
 printf '\\n%s\\n' "$marker"
+stamp=/tmp/.drydock-checkpoint
+# Nothing in the working tree changed (contents, names, modes) since the last checkpoint: name that one instead.
+if [ -s "$stamp" ] && [ -z "$(cd ${WORKSPACE} && find . -path ./.git -prune -o -cnewer "$stamp" -print -quit)" ]; then
+  printf '=%s' "$(cat "$stamp")"; exit $rc
+fi
 ( set -euo pipefail
   cd ${WORKSPACE}
+  printf '%s' "$key" > "$stamp"
   idx=$(mktemp /tmp/drydock-checkpoint-index.XXXXXX)
   trap 'rm -f "$idx"' EXIT
   cp .git/index "$idx" 2>/dev/null || true
   export GIT_INDEX_FILE="$idx"
   git -c core.hooksPath=/dev/null add --all
-  git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$base" | base64 -w0 ) || printf '!'
+  git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$base" | base64 -w0 ) || { rm -f "$stamp"; printf '!'; }
 exit $rc`;
 
 /**
  * A Sandbox whose exec also checkpoints the workspace, in the same exec; the
- * last checkpoint taken is in `patch` (undefined when none could be taken, e.g.
- * the command timed out: checkpoint separately then).
+ * last checkpoint taken is in `patch`, or `unchangedSince` names the stored one
+ * that still holds (neither when none could be taken, e.g. the command timed
+ * out: checkpoint separately then).
  */
 export class CheckpointingSandbox implements Sandbox {
   /** The workspace's diff against the base commit after the last exec. */
   patch?: Buffer;
+  /** Set instead of patch when nothing changed since the checkpoint stored under this key. */
+  unchangedSince?: string;
 
   constructor(
     private readonly inner: Sandbox,
     private readonly baseCommit: string,
+    /** The key this checkpoint will be stored under (the next exec may name it as unchanged). */
+    private readonly key: string,
   ) {}
 
   create(spec: SandboxSpec): Promise<{ id: string; created: boolean }> {
@@ -112,15 +123,17 @@ export class CheckpointingSandbox implements Sandbox {
 
   async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const marker = `drydock-checkpoint-${randomBytes(12).toString('hex')}`;
-    const r = await this.inner.exec(id, ['bash', '-c', COMMAND_THEN_CHECKPOINT, 'checkpoint', marker, this.baseCommit, ...argv], {
+    const r = await this.inner.exec(id, ['bash', '-c', COMMAND_THEN_CHECKPOINT, 'checkpoint', marker, this.baseCommit, this.key, ...argv], {
       ...options,
       maxOutputBytes: (options.maxOutputBytes ?? 1024 * 1024) + MAX_CHECKPOINT_BYTES * 2,
     });
     const at = r.stdout.lastIndexOf(`\n${marker}\n`);
     this.patch = undefined;
+    this.unchangedSince = undefined;
     if (at < 0) return r;
     const encoded = r.stdout.slice(at + marker.length + 2);
-    if (!encoded.endsWith('!')) this.patch = Buffer.from(encoded, 'base64');
+    if (encoded.startsWith('=')) this.unchangedSince = encoded.slice(1);
+    else if (!encoded.endsWith('!')) this.patch = Buffer.from(encoded, 'base64');
     const own = Buffer.from(r.stdout.slice(0, at));
     return { ...r, stdout: trimOutput(own, options.maxOutputBytes ?? 1024 * 1024), stdoutBytes: own.length };
   }

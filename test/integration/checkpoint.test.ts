@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 test('one exec runs the command and checkpoints; output and exit code are the command\'s own', async () => {
-  const sandbox = new CheckpointingSandbox(inner, base);
+  const sandbox = new CheckpointingSandbox(inner, base, 'goals/t/checkpoints/00001.patch');
   execs = 0;
   const r = await sandbox.exec(id, ['bash', '-c', 'printf "\\x00\\xff" > bin.dat; rm a.txt; echo made; echo warn >&2; exit 3'], { maxOutputBytes: 1000 });
   expect(execs).toBe(1);
@@ -61,10 +61,21 @@ test('one exec runs the command and checkpoints; output and exit code are the co
   expect(patch).toContain('GIT binary patch');
   // The agent's own index is untouched: the checkpoint staged nothing.
   expect((await inner.exec(id, ['git', 'diff', '--cached', '--name-only'])).stdout).toBe('');
+
+  // A command that changes nothing names the stored checkpoint instead of taking another.
+  const next = new CheckpointingSandbox(inner, base, 'goals/t/checkpoints/00003.patch');
+  expect((await next.exec(id, ['cat', 'bin.dat'])).exitCode).toBe(0);
+  expect(next.patch).toBeUndefined();
+  expect(next.unchangedSince).toBe('goals/t/checkpoints/00001.patch');
+  // A change of mode alone is a change.
+  const chmod = new CheckpointingSandbox(inner, base, 'goals/t/checkpoints/00005.patch');
+  await chmod.exec(id, ['chmod', '+x', 'bin.dat']);
+  expect(chmod.unchangedSince).toBeUndefined();
+  expect(chmod.patch!.toString('latin1')).toContain('new file mode 100755');
 });
 
 test('a command that times out leaves no checkpoint (the caller takes one separately)', async () => {
-  const sandbox = new CheckpointingSandbox(inner, base);
+  const sandbox = new CheckpointingSandbox(inner, base, 'goals/t/checkpoints/00007.patch');
   const r = await sandbox.exec(id, ['sleep', '5'], { timeoutMs: 1000 });
   expect(r.timedOut).toBe(true);
   expect(sandbox.patch).toBeUndefined();
