@@ -141,17 +141,7 @@ function stopWhenAllStop(workers: Worker[], stop: () => Promise<void>): void {
 /** Fills the pool now and empties it when the last of these workers stops running. */
 async function startPoolWith(pool: SandboxPool, workers: Worker[]): Promise<void> {
   await pool.start();
-  let running = workers.length;
-  for (const worker of workers) {
-    const run = worker.run.bind(worker);
-    worker.run = async () => {
-      try {
-        return await run();
-      } finally {
-        if (--running === 0) await pool.close();
-      }
-    };
-  }
+  stopWhenAllStop(workers, () => pool.close());
 }
 
 /**
