@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, type DrydockConfig } from '../workers/config';
-import { createAgentWorker, createSandboxWorkers, WORKFLOWS_PATH } from '../workers/create-workers';
+import { runWorkersInProcess, WORKFLOWS_PATH } from '../workers/create-workers';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { temporalBinary } from '../test/support/temporal-binary';
 
@@ -71,16 +71,11 @@ export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<st
   const workflowBundle = await bundle;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-'));
   const config = loadConfig({ ...process.env, DRYDOCK_DATA_DIR: dataDir, DRYDOCK_HOST_ID: 'bench', TEMPORAL_NAMESPACE: temporal.namespace, ...vars });
-  const workers: Worker[] = [
-    await createAgentWorker(temporal.connection, config, { workerOptions: { workflowBundle } }),
-    ...(await createSandboxWorkers(temporal.connection, config)),
-  ];
-  const running = Promise.all(workers.map((w) => w.run()));
+  const workers = await runWorkersInProcess(temporal.connection, config, {}, { workflowBundle });
   return {
     config,
     async stop() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await running;
+      await workers.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -5,6 +5,7 @@
  *
  *   npm run bench -- [--scale 10,50,100] [--goals 5] [--steps 10] [--raw 10] [--label before] [--out file.json]
  */
+import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -38,44 +39,36 @@ interface Flags {
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { scale: [10, 50, 100], goals: 5, steps: 10, raw: 10, pool: 2, label: 'run' };
-  for (let i = 0; i < argv.length; i++) {
-    const value = argv[i + 1] ?? '';
-    switch (argv[i]) {
-      case '--scale':
-        flags.scale = value === '' || value === 'none' ? [] : value.split(',').map(Number);
-        i++;
-        break;
-      case '--goals':
-        flags.goals = Number(value);
-        i++;
-        break;
-      case '--steps':
-        flags.steps = Number(value);
-        i++;
-        break;
-      case '--raw':
-        flags.raw = Number(value);
-        i++;
-        break;
-      case '--pool':
-        flags.pool = Number(value);
-        i++;
-        break;
-      case '--label':
-        flags.label = value;
-        i++;
-        break;
-      case '--out':
-        flags.out = value;
-        i++;
-        break;
-      default:
-        throw new Error(`unknown flag ${argv[i]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --label NAME --out FILE`);
-    }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        scale: { type: 'string' },
+        goals: { type: 'string' },
+        steps: { type: 'string' },
+        raw: { type: 'string' },
+        pool: { type: 'string' },
+        label: { type: 'string' },
+        out: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new Error(`${(err as Error).message.split('\n')[0]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --label NAME --out FILE`);
   }
-  if (flags.scale.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--scale takes positive integers, e.g. 10,50,100');
-  return flags;
+  const scale = values.scale === undefined ? [10, 50, 100] : values.scale === '' || values.scale === 'none' ? [] : values.scale.split(',').map(Number);
+  if (scale.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--scale takes positive integers, e.g. 10,50,100');
+  const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+  return {
+    scale,
+    goals: num(values.goals, 5),
+    steps: num(values.steps, 10),
+    raw: num(values.raw, 10),
+    pool: num(values.pool, 2),
+    label: values.label ?? 'run',
+    out: values.out,
+  };
 }
 
 function findRoot(dir: string): string {

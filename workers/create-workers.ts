@@ -173,6 +173,35 @@ export function dockerFor(config: DrydockConfig): Dockerode {
   return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
 }
 
+/** Drydock's workers running in this process, until stop() (tests, the bench). */
+export interface InProcessWorkers {
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the agent worker and this host's sandbox workers and runs them in
+ * this process. `agentWorkerOptions` go to the agent worker only (e.g. a
+ * prebuilt workflow bundle).
+ */
+export async function runWorkersInProcess(
+  connection: NativeConnection,
+  config: DrydockConfig,
+  overrides: WorkerOverrides = {},
+  agentWorkerOptions: Partial<WorkerOptions> = {},
+): Promise<InProcessWorkers> {
+  const workers: Worker[] = [
+    await createAgentWorker(connection, config, { ...overrides, workerOptions: { ...overrides.workerOptions, ...agentWorkerOptions } }),
+    ...(await createSandboxWorkers(connection, config, overrides)),
+  ];
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    async stop() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
+  };
+}
+
 /** Runs workers until SIGINT/SIGTERM, then shuts them down; rejects when one fails. */
 export async function runUntilSignal(workers: Worker[]): Promise<void> {
   const stop = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());

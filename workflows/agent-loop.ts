@@ -6,7 +6,6 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
 import type { GoalState } from './goal-state';
-import { priceOf } from './policy';
 import type { ModelSpec, SandboxRef } from './types';
 
 /** Why the loop stopped. */
@@ -88,14 +87,7 @@ export class AgentLoop {
         step: state.iteration,
         length: this.length,
         model: o.model,
-        budget: {
-          remainingTokens: state.limits.maxTotalTokens - state.usage.totalTokens,
-          remainingCostUsd: state.limits.maxCostUsd === undefined ? undefined : state.limits.maxCostUsd - (state.costUsd ?? 0),
-          price: priceOf(policy, o.model?.name),
-          maxPromptTokens: policy.maxPromptTokensPerCall,
-          observationWindow: policy.observationWindow,
-          timeoutSeconds: policy.modelCallTimeoutSeconds,
-        },
+        budget: state.callBudget(),
       });
       if (turn.refused) return { kind: 'exhausted', reason: turn.refused };
       state.iteration++;

@@ -3,6 +3,8 @@
  * submodule recursion, no prompts, no credential helper from the user's config.
  */
 import { execFile } from 'child_process';
+import { promises as fs } from 'fs';
+import * as path from 'path';
 import { GitCommandError } from './errors';
 
 /** Options of one git command. */
@@ -85,4 +87,16 @@ export async function cloneRepository(repository: string, branch: string | undef
   const baseBranch = (await git(['symbolic-ref', '--short', 'HEAD'], { cwd: dir })).trim();
   const baseCommit = (await git(['rev-parse', 'HEAD'], { cwd: dir })).trim();
   return { dir, baseBranch, baseCommit };
+}
+
+/**
+ * Applies a binary-safe patch in a checkout of the base commit, commits it with
+ * the message (hooks off), and returns the new commit.
+ */
+export async function commitPatch(work: string, patch: Buffer, message: string): Promise<string> {
+  const patchFile = path.join(work, '.git', 'drydock.patch');
+  await fs.writeFile(patchFile, patch);
+  await git(['apply', '--binary', '--index', '--whitespace=nowarn', patchFile], { cwd: work });
+  await git(['commit', '--quiet', '--no-verify', '-F', '-'], { cwd: work, input: message });
+  return (await git(['rev-parse', 'HEAD'], { cwd: work })).trim();
 }

@@ -16,7 +16,7 @@ import { GitCommandError, GitHubApiError } from './errors';
 import { createOctokit, gitAuthEnv, type GitHubAuth } from './github-auth';
 import { gitHubErrorOf, redactSecrets, type GitHubCallContext } from './github-errors';
 import { gitRemoteOf, parseGitHubRepository, type GitHubRepository } from './github-repository';
-import { git } from './git';
+import { commitPatch, git } from './git';
 
 /** Labels every drydock pull request carries. */
 export const PULL_REQUEST_LABELS = ['drydock', 'agent-generated'];
@@ -177,11 +177,7 @@ export class GitHubHost implements CodeHost {
     try {
       await this.git(['clone', '--quiet', '--no-checkout', '--single-branch', '--branch', proposal.baseBranch, '--', remote, work], env, token, context);
       await this.git(['checkout', '--quiet', '--detach', proposal.baseCommit], {}, token, context, work);
-      const patchFile = path.join(work, '.git', 'drydock.patch');
-      await fs.writeFile(patchFile, proposal.patch);
-      await git(['apply', '--binary', '--index', '--whitespace=nowarn', patchFile], { cwd: work });
-      await git(['commit', '--quiet', '--no-verify', '-F', '-'], { cwd: work, input: proposal.commitMessage });
-      const commit = (await git(['rev-parse', 'HEAD'], { cwd: work })).trim();
+      const commit = await commitPatch(work, proposal.patch, proposal.commitMessage);
       const ref = `refs/heads/${proposal.branch}`;
       const observed = (await this.git(['ls-remote', '--', remote, ref], env, token, context, work)).split(/\s/)[0] ?? '';
       if (proposal.pullRequestNumber !== undefined && observed && observed !== proposal.baseCommit) {

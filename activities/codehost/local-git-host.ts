@@ -10,7 +10,7 @@ import * as path from 'path';
 import type { PullRequestRef } from '../../workflows/types';
 import { isGitUrl } from '../../workflows/policy';
 import type { ChangeProposal, CodeHost } from './code-host';
-import { git } from './git';
+import { commitPatch, git } from './git';
 import { PullRequestRecords } from './pr-record';
 
 /** Options of the local code host. */
@@ -33,11 +33,7 @@ export class LocalGitHost implements CodeHost {
     try {
       await git(['clone', '--quiet', '--no-checkout', '--single-branch', '--branch', proposal.baseBranch, '--', target, work]);
       await git(['checkout', '--quiet', '--detach', proposal.baseCommit], { cwd: work });
-      const patchFile = path.join(work, '.git', 'drydock.patch');
-      await fs.writeFile(patchFile, proposal.patch);
-      await git(['apply', '--binary', '--index', '--whitespace=nowarn', patchFile], { cwd: work });
-      await git(['commit', '--quiet', '--no-verify', '-F', '-'], { cwd: work, input: proposal.commitMessage });
-      const commit = (await git(['rev-parse', 'HEAD'], { cwd: work })).trim();
+      const commit = await commitPatch(work, proposal.patch, proposal.commitMessage);
       // A forced push makes a re-publish (a retried activity, a re-run goal) update the branch in place; the lease
       // (the tip seen now, or "no branch yet") makes a concurrent writer's push fail this attempt instead of being lost.
       const ref = `refs/heads/${proposal.branch}`;

@@ -7,7 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { createHash } from 'crypto';
 import type { ModelPrice, ModelSpec, ToolCallRef, Usage } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
-import { goalPrefix, readConversation, writeMessage } from '../store/conversation';
+import { readConversation, writeMessage } from '../store/conversation';
 import { toolDefinitions } from '../tools/registry';
 import { ModelCallError, classifyModelError } from './errors';
 import type { ModelClient } from './model-client';
@@ -165,7 +165,6 @@ export function createModelActivities(deps: ModelActivityDeps) {
         clearInterval(heartbeat);
       }
       await writeMessage(deps.store, input.goalId, input.length, completion.message);
-      await deps.store.put(`${goalPrefix(input.goalId)}/usage/${String(input.step).padStart(5, '0')}.json`, JSON.stringify(completion.usage));
       const calls = completion.message.tool_calls ?? [];
       const finish = calls.find((c) => c.function.name === 'finish');
       return {

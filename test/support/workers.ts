@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { loadConfig, type DrydockConfig } from '../../workers/config';
-import { createAgentWorker, createSandboxWorkers, type WorkerOverrides } from '../../workers/create-workers';
+import { runWorkersInProcess, type WorkerOverrides } from '../../workers/create-workers';
 
 /** Running workers and the config they run with. */
 export interface RunningWorkers {
@@ -26,16 +25,11 @@ export async function startWorkers(
     TEMPORAL_NAMESPACE: env.namespace ?? 'default',
     ...vars,
   });
-  const workers: Worker[] = [
-    await createAgentWorker(env.nativeConnection, config, overrides),
-    ...(await createSandboxWorkers(env.nativeConnection, config, overrides)),
-  ];
-  const running = Promise.all(workers.map((w) => w.run()));
+  const workers = await runWorkersInProcess(env.nativeConnection, config, overrides);
   return {
     config,
     async stop() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await running;
+      await workers.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
