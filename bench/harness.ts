@@ -13,6 +13,7 @@ import { loadConfig, type DrydockConfig } from '../workers/config';
 import { runWorkersInProcess, WORKFLOWS_PATH } from '../workers/create-workers';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { temporalBinary } from '../test/support/temporal-binary';
+import { devServerDynamicConfigArgs } from '../test/support/dev-server-args';
 
 /** A Temporal server and a client of it. */
 export interface BenchTemporal {
@@ -50,8 +51,8 @@ export async function startTemporal(): Promise<BenchTemporal> {
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },
       searchAttributes: DRYDOCK_SEARCH_ATTRIBUTES,
-      // As scripts/dev-server runs it: an activity on the workflow's own queue (callModel) starts eagerly.
-      extraArgs: ['--log-level', 'error', ...(process.env.DRYDOCK_BENCH_EAGER === '0' ? [] : ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'])],
+      // As scripts/dev-server runs it (DRYDOCK_BENCH_DEFAULT_SERVER=1: the dev server's own defaults, for comparison).
+      extraArgs: ['--log-level', 'error', ...(process.env.DRYDOCK_BENCH_DEFAULT_SERVER === '1' ? [] : devServerDynamicConfigArgs())],
     },
   });
   return { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default', address: env.address, close: () => env.teardown() };
