@@ -3,7 +3,7 @@
  * Step overhead, sandbox ready (cold and warm), the demo goal by phase, and N
  * concurrent goals. Prints a table and writes JSON; asserts no time.
  *
- *   npm run bench -- [--scale 10,50,100] [--goals 5] [--steps 10] [--raw 10] [--label before] [--out file.json]
+ *   npm run bench -- [--scale 10,50,100|none] [--goals 5] [--steps 10] [--raw 10] [--pool 2] [--runner on|off] [--label before] [--out file.json]
  */
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,7 @@ import type { GoalInput, GoalResult } from '../workflows/types';
 import { phasesOf, sandboxReadyMs, stepDurationsMs, stepPartsMs, timingsOf, type GoalTimings, type StepParts } from './history';
 import { startBenchWorkers, startTemporal, type BenchTemporal } from './harness';
 import { startBenchModelServer, type BenchCall } from './model-server';
-import { rawCreateStartCopy, rawExec } from './raw-docker';
+import { rawCreateStartCopy, rawExec, rawRunner, rawRunnerExec } from './raw-docker';
 import { percentile, round, summarize } from './stats';
 
 const ROOT = findRoot(__dirname);
@@ -34,6 +34,8 @@ interface Flags {
   steps: number;
   raw: number;
   pool: number;
+  /** DRYDOCK_SANDBOX_RUNNER for drydock's workers. */
+  runner: 'on' | 'off';
   label: string;
   out?: string;
 }
@@ -50,22 +52,26 @@ function parseFlags(argv: string[]): Flags {
         steps: { type: 'string' },
         raw: { type: 'string' },
         pool: { type: 'string' },
+        runner: { type: 'string' },
         label: { type: 'string' },
         out: { type: 'string' },
       },
     }));
   } catch (err) {
-    throw new Error(`${(err as Error).message.split('\n')[0]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --label NAME --out FILE`);
+    throw new Error(`${(err as Error).message.split('\n')[0]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --runner on|off --label NAME --out FILE`);
   }
   const scale = values.scale === undefined ? [10, 50, 100] : values.scale === '' || values.scale === 'none' ? [] : values.scale.split(',').map(Number);
   if (scale.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--scale takes positive integers, e.g. 10,50,100');
   const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+  const runner = values.runner ?? 'on';
+  if (runner !== 'on' && runner !== 'off') throw new Error('--runner takes on or off');
   return {
     scale,
     goals: num(values.goals, 5),
     steps: num(values.steps, 10),
     raw: num(values.raw, 10),
     pool: num(values.pool, 2),
+    runner,
     label: values.label ?? 'run',
     out: values.out,
   };
@@ -148,6 +154,7 @@ async function sequentialGoals(
     OPENAI_API_KEY: 'bench',
     DRYDOCK_MODEL: 'bench',
     DRYDOCK_POOL_SIZE: String(pool),
+    DRYDOCK_SANDBOX_RUNNER: flags.runner,
   });
   try {
     const ready: number[] = [];
@@ -184,6 +191,8 @@ async function sequentialGoals(
 class RawMachine {
   readonly ready: number[] = [];
   readonly exec: number[] = [];
+  /** The same command through drydock's command runner, straight from this process. */
+  readonly runnerExec: number[] = [];
   private count = 0;
 
   constructor(
@@ -192,7 +201,7 @@ class RawMachine {
     private readonly repo: string,
   ) {}
 
-  /** One create+start+copy, then `execs` execs of the step command in that container; removes it. */
+  /** One create+start+copy, then `execs` execs of the step command in that container, and as many through a runner; removes it. */
   async sample(execs: number, record = true): Promise<void> {
     const { container, ms } = await rawCreateStartCopy(this.docker, this.image, `drydock-bench-raw-${RUN}-${this.count++}`, this.repo);
     try {
@@ -200,6 +209,15 @@ class RawMachine {
       for (let j = 0; j < execs; j++) {
         const t = await rawExec(container, STEP_ARGV);
         if (record) this.exec.push(t);
+      }
+      const runner = await rawRunner(container);
+      try {
+        for (let j = 0; j < execs; j++) {
+          const t = await rawRunnerExec(runner, STEP_ARGV);
+          if (record) this.runnerExec.push(t);
+        }
+      } finally {
+        runner.close();
       }
     } finally {
       await container.remove({ force: true, v: true });
@@ -218,8 +236,15 @@ interface ScaleRow {
   historyEventsPerGoal: number;
 }
 
-async function scale(temporal: BenchTemporal, modelUrl: string, repo: string, n: number, pool: number): Promise<ScaleRow> {
-  const workers = await startBenchWorkers(temporal, { OPENAI_BASE_URL: modelUrl, OPENAI_API_KEY: 'bench', DRYDOCK_MODEL: 'bench', DRYDOCK_POOL_SIZE: String(pool) });
+async function scale(temporal: BenchTemporal, modelUrl: string, repo: string, n: number, flags: Flags): Promise<ScaleRow> {
+  const pool = flags.pool;
+  const workers = await startBenchWorkers(temporal, {
+    OPENAI_BASE_URL: modelUrl,
+    OPENAI_API_KEY: 'bench',
+    DRYDOCK_MODEL: 'bench',
+    DRYDOCK_POOL_SIZE: String(pool),
+    DRYDOCK_SANDBOX_RUNNER: flags.runner,
+  });
   try {
     if (pool > 0) await sleep(4000);
     const stopRss = sampleRss();
@@ -275,10 +300,11 @@ async function main(): Promise<void> {
     const scaleRows: ScaleRow[] = [];
     for (const n of flags.scale) {
       log(`scale: ${n} concurrent demo goals (pool ${flags.pool})`);
-      scaleRows.push(await scale(temporal, model.url, repo, n, flags.pool));
+      scaleRows.push(await scale(temporal, model.url, repo, n, flags));
     }
 
     const rawExecP50 = percentile(raw.exec, 50);
+    const rawRunnerP50 = percentile(raw.runnerExec, 50);
     const rawReadyP50 = percentile(raw.ready, 50);
     const steps = summarize([...cold.steps, ...warm.steps]);
     const coldReady = summarize(cold.ready);
@@ -299,6 +325,11 @@ async function main(): Promise<void> {
     out.push(`agent step p50 parts: callModel activity ${partP50('model')} ms, runTool activity ${partP50('tool')} ms (of these two, waiting for a worker ${partP50('dispatch')} ms), workflow tasks ${partP50('between')} ms`);
     out.push(`raw samples are taken between drydock's goals (${raw.ready.length} create+start+copy, ${raw.exec.length} execs)`);
     out.push(`raw: dockerode exec of \`${STEP_COMMAND}\` (the shell tool's argv) p50 ${round(rawExecP50, 1)} ms; dockerode create+start+copy of the repository p50 ${round(rawReadyP50, 1)} ms`);
+    out.push(
+      `raw: the same command through drydock's command runner (no Temporal) p50 ${round(rawRunnerP50, 1)} ms; ` +
+        `the workers ran commands ${flags.runner === 'on' ? 'through the runner' : 'as engine execs'} (DRYDOCK_SANDBOX_RUNNER=${flags.runner}), ` +
+        `so about ${round(steps.p50 - (flags.runner === 'on' ? rawRunnerP50 : rawExecP50), 1)} ms of a step's p50 is orchestration (model call, activities, workflow tasks)`,
+    );
     out.push('');
     out.push('demo goal, wall time by phase (ms):');
     const phaseNames = [...new Set([...Object.keys(cold.demoPhases), ...Object.keys(warm.demoPhases)])];
@@ -327,7 +358,7 @@ async function main(): Promise<void> {
     }
     const text = out.join('\n');
     process.stdout.write(`${text}\n`);
-    Object.assign(report, { raw, cold, warm, steps, coldReady, warmReady, rawExecP50, rawReadyP50, scale: scaleRows, table: text });
+    Object.assign(report, { raw, cold, warm, steps, coldReady, warmReady, rawExecP50, rawRunnerP50, rawReadyP50, scale: scaleRows, table: text });
     const file = flags.out ?? path.join(process.env.DRYDOCK_BENCH_DIR ?? path.join(ROOT, 'bench', 'results'), `bench-${flags.label}-${Date.now()}.json`);
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

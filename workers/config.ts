@@ -33,6 +33,8 @@ export interface DrydockConfig {
   poolSize: number;
   /** DRYDOCK_POOL_IDLE_SECONDS: how long a warm container waits before it is replaced. */
   poolIdleSeconds: number;
+  /** DRYDOCK_SANDBOX_RUNNER=on|off: commands through a runner kept in each sandbox (on) or one engine exec each (off). */
+  commandRunner: boolean;
 }
 
 /** GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, and where GitHub (or GitHub Enterprise) answers. */
@@ -100,6 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
 
   const poolSize = integerIn(get('DRYDOCK_POOL_SIZE') ?? '2', 0, 64);
   if (poolSize === undefined) problems.push(`DRYDOCK_POOL_SIZE must be an integer from 0 to 64, got ${JSON.stringify(get('DRYDOCK_POOL_SIZE'))}`);
+  const commandRunner = get('DRYDOCK_SANDBOX_RUNNER') ?? 'on';
+  if (commandRunner !== 'on' && commandRunner !== 'off') problems.push(`DRYDOCK_SANDBOX_RUNNER must be on or off, got ${JSON.stringify(commandRunner)}`);
   const poolIdleSeconds = integerIn(get('DRYDOCK_POOL_IDLE_SECONDS') ?? '600', 10, 86_400);
   if (poolIdleSeconds === undefined) {
     problems.push(`DRYDOCK_POOL_IDLE_SECONDS must be an integer from 10 to 86400, got ${JSON.stringify(get('DRYDOCK_POOL_IDLE_SECONDS'))}`);
@@ -121,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     security,
     poolSize: poolSize ?? 0,
     poolIdleSeconds: poolIdleSeconds ?? 600,
+    commandRunner: commandRunner !== 'off',
   };
 }
 

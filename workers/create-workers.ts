@@ -90,7 +90,7 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
   const limits = await sandboxLimitsFor(config, docker);
   const networks = new DockerNetworks(docker);
   const pool = overrides.sandbox ? undefined : new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds, limits });
-  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, limits });
+  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, limits, commandRunner: config.commandRunner });
   const activities = createSandboxActivities({
     sandbox,
     store: redactingStore(overrides.store ?? artifactStoreFor(config), config),

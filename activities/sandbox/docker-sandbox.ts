@@ -10,6 +10,8 @@ import * as tar from 'tar-stream';
 import { ExecOptions, ExecResult, Sandbox, SandboxSpec, WORKSPACE } from './sandbox';
 import { SandboxImageNotFoundError, SandboxNotFoundError, SandboxNotRunningError } from './errors';
 import { OutputCollector } from './trim-output';
+import { Demultiplexer } from './demultiplexer';
+import { CommandRunner } from './command-runner';
 import type { SandboxPool } from './sandbox-pool';
 
 /** What callers pass to DockerSandbox. */
@@ -20,6 +22,12 @@ export interface DockerSandboxOptions {
   pool?: SandboxPool;
   /** The operator's limits (DRYDOCK_SANDBOX_*); SANDBOX_DEFAULTS when absent. */
   limits?: SandboxLimits;
+  /**
+   * Run commands through a runner kept alive in each container (command-runner.ts)
+   * instead of one engine exec per command; default true. Images without
+   * /usr/bin/python3 fall back to engine execs by themselves.
+   */
+  commandRunner?: boolean;
 }
 
 /** The uid:gid every sandbox process runs as (the image's `drydock` user). */
@@ -63,11 +71,15 @@ export class DockerSandbox implements Sandbox {
   private readonly docker: Dockerode;
   private readonly pool?: SandboxPool;
   private readonly limits: SandboxLimits;
+  private readonly useRunner: boolean;
+  /** Command runners by the container reference exec was given; undefined: the image cannot run one. */
+  private readonly runners = new Map<string, Promise<CommandRunner | undefined>>();
 
   constructor(options: DockerSandboxOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.pool = options.pool;
     this.limits = options.limits ?? SANDBOX_DEFAULTS;
+    this.useRunner = options.commandRunner ?? true;
   }
 
   async create(spec: SandboxSpec): Promise<{ id: string; created: boolean }> {
@@ -104,6 +116,8 @@ export class DockerSandbox implements Sandbox {
         ? argv
         : ['timeout', '-k', String(KILL_GRACE_SECONDS), (timeoutMs / 1000).toFixed(3), ...argv];
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
+    const runner = this.useRunner ? await this.runnerFor(id) : undefined;
+    if (runner) return this.execInRunner(runner, id, cmd, { ...options, stdin, maxOutputBytes });
     const container = this.docker.getContainer(id);
     let exec: Dockerode.Exec;
     try {
@@ -158,12 +172,70 @@ export class DockerSandbox implements Sandbox {
     };
   }
 
+  /** exec through the container's runner: the same result an engine exec gives, without its cost. */
+  private async execInRunner(
+    runner: CommandRunner,
+    id: string,
+    cmd: string[],
+    options: ExecOptions & { stdin?: Buffer; maxOutputBytes: number },
+  ): Promise<ExecResult> {
+    const timeoutMs = options.timeoutMs;
+    const stdout = new OutputCollector(options.maxOutputBytes);
+    const stderr = new OutputCollector(options.maxOutputBytes);
+    const started = Date.now();
+    const outcome = await runner.run({
+      argv: cmd,
+      cwd: options.cwd ?? WORKSPACE,
+      env: options.env,
+      stdin: options.stdin,
+      stdout,
+      stderr,
+      giveUpAfterMs: timeoutMs === undefined ? undefined : timeoutMs + HOST_GRACE_MS,
+    });
+    const durationMs = Date.now() - started;
+    // A command that died by a signal (or took the runner with it) may have died with its container.
+    if (outcome.exitCode === null || outcome.exitCode >= 128) await this.assertRunning(id);
+    if (outcome.end === 'lost') {
+      stderr.push(Buffer.from("\n[drydock: the sandbox's command runner stopped while this command ran; the next command starts a new one]\n"));
+    }
+    const timedOut =
+      timeoutMs !== undefined &&
+      (outcome.end === 'abandoned' || ((outcome.exitCode === 124 || outcome.exitCode === 137) && durationMs >= timeoutMs));
+    return {
+      exitCode: outcome.exitCode ?? 137,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      stdoutBytes: stdout.total,
+      stderrBytes: stderr.total,
+      timedOut,
+      durationMs,
+    };
+  }
+
+  /** The container's runner, started on first use; undefined when its image cannot run one. */
+  private runnerFor(id: string): Promise<CommandRunner | undefined> {
+    const known = this.runners.get(id);
+    if (known) return known;
+    const started: Promise<CommandRunner | undefined> = CommandRunner.start(this.docker.getContainer(id), SANDBOX_USER, () => {
+      // The runner ended (container stopped, runner killed): the next command starts another.
+      if (this.runners.get(id) === started) this.runners.delete(id);
+    }).catch((err: unknown) => {
+      if (this.runners.get(id) === started) this.runners.delete(id);
+      throw this.translate(err, id);
+    });
+    this.runners.set(id, started);
+    return started;
+  }
+
   async putArchive(id: string, archive: NodeJS.ReadableStream | Buffer, path: string): Promise<void> {
     try {
       await this.docker.getContainer(id).putArchive(ownedBySandboxUser(archive), { path });
     } catch (err) {
       throw this.translate(err, id);
     }
+    // The workspace is in: start the runner now (not during the copy, which it would slow
+    // on a small machine), so the first command usually finds it up.
+    if (this.useRunner) void this.runnerFor(id).catch(() => undefined);
   }
 
   async isRunning(id: string): Promise<boolean> {
@@ -177,6 +249,9 @@ export class DockerSandbox implements Sandbox {
   }
 
   async destroy(id: string): Promise<void> {
+    const runner = this.runners.get(id);
+    this.runners.delete(id);
+    void runner?.then((r) => r?.close()).catch(() => undefined);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
@@ -281,30 +356,6 @@ export class DockerSandbox implements Sandbox {
     if (statusOf(err) === 404) return new SandboxNotFoundError(id);
     if (statusOf(err) === 409) return new SandboxNotRunningError(id);
     return err;
-  }
-}
-
-/**
- * Splits the engine's multiplexed stream (without a TTY): frames of an 8-byte header
- * (stream type, 3 zero bytes, big-endian length) and a payload; 1 is stdout, 2 stderr.
- */
-class Demultiplexer {
-  private pending: Buffer = Buffer.alloc(0);
-
-  constructor(
-    private readonly stdout: OutputCollector,
-    private readonly stderr: OutputCollector,
-  ) {}
-
-  push(chunk: Buffer): void {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    while (this.pending.length >= 8) {
-      const size = this.pending.readUInt32BE(4);
-      if (this.pending.length < 8 + size) break;
-      const payload = this.pending.subarray(8, 8 + size);
-      (this.pending[0] === 2 ? this.stderr : this.stdout).push(payload);
-      this.pending = this.pending.subarray(8 + size);
-    }
   }
 }
 

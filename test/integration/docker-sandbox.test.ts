@@ -9,7 +9,12 @@ import { SandboxNotFoundError } from '../../activities/sandbox/errors';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 
 const docker = new Dockerode();
-const sandbox = new DockerSandbox({ docker });
+// Every test runs twice: commands through the runner kept in the container, and one engine exec each.
+const modes = [
+  { mode: 'command runner', sandbox: new DockerSandbox({ docker }) },
+  { mode: 'engine exec', sandbox: new DockerSandbox({ docker, commandRunner: false }) },
+];
+let sandbox = modes[0]!.sandbox;
 const created = new Set<string>();
 let image: string;
 let id: string;
@@ -35,14 +40,18 @@ beforeAll(async () => {
   await docker.ping();
   image = await resolveSandboxImage();
   await docker.getImage(image).inspect();
-  ({ id } = await sandbox.create({ name: uniqueName(), image, labels: { 'drydock.test': 'docker-sandbox' } }));
 });
 
 afterAll(async () => {
-  for (const name of created) await sandbox.destroy(name);
+  for (const name of created) await modes[1]!.sandbox.destroy(name);
 });
 
-describe('DockerSandbox', () => {
+describe.each(modes)('DockerSandbox ($mode)', (m) => {
+  beforeAll(async () => {
+    sandbox = m.sandbox;
+    ({ id } = await sandbox.create({ name: uniqueName(), image, labels: { 'drydock.test': 'docker-sandbox' } }));
+  });
+
   test('create is idempotent by name and restarts a stopped container', async () => {
     const name = uniqueName();
     const first = await sandbox.create({ name, image });

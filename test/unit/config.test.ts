@@ -7,6 +7,12 @@ test('defaults', () => {
   expect(c.namespace).toBe('default');
   expect(c.temporalUiUrl).toBe('http://localhost:8233');
   expect(c.openaiApiKey).toBeUndefined();
+  expect(c.commandRunner).toBe(true);
+});
+
+test('DRYDOCK_SANDBOX_RUNNER=off runs each command as its own engine exec', () => {
+  expect(loadConfig({ DRYDOCK_SANDBOX_RUNNER: 'off' }).commandRunner).toBe(false);
+  expect(loadConfig({ DRYDOCK_SANDBOX_RUNNER: 'on' }).commandRunner).toBe(true);
 });
 
 test.each([
@@ -17,6 +23,7 @@ test.each([
   ['DRYDOCK_HOST_ID', 'Not_Valid', /DRYDOCK_HOST_ID/],
   ['DOCKER_HOST', '/var/run/docker.sock', /DOCKER_HOST must start with unix:\/\//],
   ['OPENAI_BASE_URL', 'not a url', /OPENAI_BASE_URL must be an http\(s\) URL/],
+  ['DRYDOCK_SANDBOX_RUNNER', 'maybe', /DRYDOCK_SANDBOX_RUNNER must be on or off/],
 ])('%s=%s is refused with a clear message', (name, value, message) => {
   expect(() => loadConfig({ [name]: value })).toThrow(message);
 });

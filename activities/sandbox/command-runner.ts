@@ -1,0 +1,221 @@
+/**
+ * The host side of a sandbox's command runner (command-runner-script.ts): one
+ * long-lived `docker exec` per container whose stdin and stdout carry framed
+ * requests and output, so each later command costs a fork in the sandbox rather
+ * than an engine exec. Commands may run concurrently; each has its own id.
+ */
+import type Dockerode from 'dockerode';
+import type { Duplex } from 'node:stream';
+import { Demultiplexer } from './demultiplexer';
+import { RUNNER_PROTOCOL, RUNNER_SCRIPT } from './command-runner-script';
+import type { OutputCollector } from './trim-output';
+
+const HEADER_BYTES = 9;
+/** The runner reads output 64 KiB at a time; a longer frame means the stream is corrupt. */
+const MAX_FRAME_BYTES = 1024 * 1024;
+/** Kinds of frame the runner sends. */
+const RUNNER_KINDS = new Set(['H', 'O', 'E', 'X', 'F']);
+const STDIN_CHUNK_BYTES = 64 * 1024;
+/** How long a new runner may take to say hello before the container is served by plain execs. */
+const HELLO_TIMEOUT_MS = 10_000;
+/** The interpreter, by absolute path: nothing the agent puts on PATH or in its home is used. */
+const PYTHON = '/usr/bin/python3';
+
+/** One command for the runner. */
+export interface RunnerCommand {
+  argv: string[];
+  cwd: string;
+  env?: Record<string, string>;
+  stdin?: Buffer;
+  stdout: OutputCollector;
+  stderr: OutputCollector;
+  /** Stop waiting (and kill the command) after this long. */
+  giveUpAfterMs?: number;
+}
+
+/** How a command ended: it exited, the host gave up on it, or the runner went away while it ran. */
+export interface RunnerOutcome {
+  exitCode: number | null;
+  end: 'exited' | 'abandoned' | 'lost';
+}
+
+interface Running {
+  command: RunnerCommand;
+  timer?: NodeJS.Timeout;
+  resolve(outcome: RunnerOutcome): void;
+}
+
+/** A running runner in one container. */
+export class CommandRunner {
+  private nextId = 1;
+  private readonly running = new Map<number, Running>();
+  private open = true;
+  private pending: Buffer = Buffer.alloc(0);
+  private hello?: (ok: boolean) => void;
+  /** Said hello: only then does its end concern the caller. */
+  private greeted = false;
+  /** The runner's own stderr (a Python traceback, an engine message), for diagnostics. */
+  private diagnostics = '';
+
+  private constructor(
+    private readonly stream: Duplex,
+    private readonly onClose: () => void,
+  ) {}
+
+  /**
+   * Starts a runner in the container as `user`; undefined when the image cannot run
+   * one (no /usr/bin/python3), so the caller uses plain execs. Engine errors (no such
+   * container) are thrown.
+   */
+  static async start(container: Dockerode.Container, user: string, onClose: () => void = () => undefined): Promise<CommandRunner | undefined> {
+    const exec = await container.exec({
+      Cmd: [PYTHON, '-I', '-S', '-c', RUNNER_SCRIPT],
+      User: user,
+      WorkingDir: '/tmp',
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
+    const runner = new CommandRunner(stream, onClose);
+    const ok = await runner.awaitHello();
+    if (!ok) {
+      runner.close();
+      return undefined;
+    }
+    runner.refreshRef();
+    return runner;
+  }
+
+  /** False once the runner's stream has ended: start another. */
+  get alive(): boolean {
+    return this.open;
+  }
+
+  /** Runs one command; resolves when it exits, the host gives up, or the runner goes away. */
+  run(command: RunnerCommand): Promise<RunnerOutcome> {
+    if (!this.open) return Promise.resolve({ exitCode: null, end: 'lost' });
+    const id = this.nextId++;
+    return new Promise<RunnerOutcome>((resolve) => {
+      const entry: Running = {
+        command,
+        resolve: (outcome) => {
+          if (entry.timer) clearTimeout(entry.timer);
+          this.running.delete(id);
+          this.refreshRef();
+          resolve(outcome);
+        },
+      };
+      this.running.set(id, entry);
+      this.refreshRef();
+      if (command.giveUpAfterMs !== undefined) {
+        entry.timer = setTimeout(() => {
+          this.write('K', id);
+          entry.resolve({ exitCode: null, end: 'abandoned' });
+        }, command.giveUpAfterMs);
+      }
+      const request = { argv: command.argv, cwd: command.cwd, env: command.env ?? {}, stdin: command.stdin !== undefined };
+      this.write('R', id, Buffer.from(JSON.stringify(request)));
+      if (command.stdin !== undefined) {
+        for (let at = 0; at < command.stdin.length; at += STDIN_CHUNK_BYTES) this.write('I', id, command.stdin.subarray(at, at + STDIN_CHUNK_BYTES));
+        this.write('C', id);
+      }
+    });
+  }
+
+  /** Ends the runner (it kills whatever it still runs). */
+  close(): void {
+    this.stream.end();
+    this.stream.destroy();
+    this.closed();
+  }
+
+  private awaitHello(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => finish(false), HELLO_TIMEOUT_MS);
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.hello = undefined;
+        resolve(ok);
+      };
+      this.hello = finish;
+      const demux = new Demultiplexer({ push: (chunk) => this.receive(chunk) }, { push: (chunk) => this.noteDiagnostics(chunk) });
+      this.stream.on('data', (chunk: Buffer) => demux.push(chunk));
+      this.stream.on('end', () => this.closed());
+      this.stream.on('close', () => this.closed());
+      this.stream.on('error', () => this.closed());
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= HEADER_BYTES) {
+      const size = this.pending.readUInt32BE(5);
+      const kind = String.fromCharCode(this.pending[0]!);
+      if (!RUNNER_KINDS.has(kind) || size > MAX_FRAME_BYTES) {
+        // Not the runner speaking: stop trusting this stream (its commands end as lost).
+        this.noteDiagnostics(Buffer.from(`corrupt frame from the runner (kind ${this.pending[0]}, ${size} bytes)\n`));
+        this.close();
+        return;
+      }
+      if (this.pending.length < HEADER_BYTES + size) break;
+      const id = this.pending.readUInt32BE(1);
+      const payload = this.pending.subarray(HEADER_BYTES, HEADER_BYTES + size);
+      this.pending = this.pending.subarray(HEADER_BYTES + size);
+      this.frame(kind, id, payload);
+    }
+  }
+
+  private frame(kind: string, id: number, payload: Buffer): void {
+    if (kind === 'H') {
+      const hello = JSON.parse(payload.toString('utf8')) as { protocol?: number };
+      this.greeted = hello.protocol === RUNNER_PROTOCOL;
+      this.hello?.(this.greeted);
+      return;
+    }
+    const entry = this.running.get(id);
+    if (!entry) return;
+    if (kind === 'O') entry.command.stdout.push(payload);
+    else if (kind === 'E') entry.command.stderr.push(payload);
+    else if (kind === 'X') entry.resolve({ exitCode: (JSON.parse(payload.toString('utf8')) as { code: number }).code, end: 'exited' });
+    else if (kind === 'F') {
+      const failed = JSON.parse(payload.toString('utf8')) as { code: number; message: string };
+      entry.command.stderr.push(Buffer.from(`${failed.message}\n`));
+      entry.resolve({ exitCode: failed.code, end: 'exited' });
+    }
+  }
+
+  private noteDiagnostics(chunk: Buffer): void {
+    this.diagnostics = (this.diagnostics + chunk.toString('utf8')).slice(-2000);
+  }
+
+  private write(kind: string, id: number, payload: Buffer = Buffer.alloc(0)): void {
+    if (!this.open) return;
+    const header = Buffer.alloc(HEADER_BYTES);
+    header[0] = kind.charCodeAt(0);
+    header.writeUInt32BE(id, 1);
+    header.writeUInt32BE(payload.length, 5);
+    this.stream.write(payload.length > 0 ? Buffer.concat([header, payload]) : header);
+  }
+
+  private closed(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.hello?.(false);
+    for (const entry of [...this.running.values()]) entry.resolve({ exitCode: null, end: 'lost' });
+    if (this.greeted) this.onClose();
+  }
+
+  /** An idle runner does not keep the process alive; one running a command does. */
+  private refreshRef(): void {
+    const socket = this.stream as unknown as { ref?: () => void; unref?: () => void };
+    if (this.running.size > 0) socket.ref?.();
+    else socket.unref?.();
+  }
+
+  /** What the runner last wrote to its stderr (empty when nothing). */
+  get lastDiagnostics(): string {
+    return this.diagnostics;
+  }
+}
