@@ -11,6 +11,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, type DrydockConfig } from '../workers/config';
 import { runWorkersInProcess, WORKFLOWS_PATH } from '../workers/create-workers';
+import { prebuiltWorkflowBundle } from '../workers/workflow-bundle';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { temporalBinary } from '../test/support/temporal-binary';
 import { devServerDynamicConfigArgs } from '../test/support/dev-server-args';
@@ -58,7 +59,7 @@ export async function startTemporal(): Promise<BenchTemporal> {
   return { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default', address: env.address, close: () => env.teardown() };
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundleWithSourceMap | { codePath: string }> | undefined;
 
 /** drydock's workers running in this process. */
 export interface BenchWorkers {
@@ -68,7 +69,8 @@ export interface BenchWorkers {
 
 /** Starts the agent and sandbox workers with these environment values (one workflow bundle for every start). */
 export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<string, string>): Promise<BenchWorkers> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const prebuilt = prebuiltWorkflowBundle();
+  bundle ??= prebuilt ? Promise.resolve(prebuilt) : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   const workflowBundle = await bundle;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-'));
   const config = loadConfig({ ...process.env, DRYDOCK_DATA_DIR: dataDir, DRYDOCK_HOST_ID: 'bench', TEMPORAL_NAMESPACE: temporal.namespace, ...vars });

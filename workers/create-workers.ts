@@ -18,6 +18,7 @@ import { SandboxPool } from '../activities/sandbox/sandbox-pool';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
 import type { Sandbox } from '../activities/sandbox/sandbox';
 import { FsArtifactStore } from '../activities/store/fs-store';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 import type { ArtifactStore } from '../activities/store/artifact-store';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
 import type { ModelSpec } from '../workflows/types';
@@ -38,6 +39,16 @@ export interface WorkerOverrides {
 
 /** The folder (or module) holding every workflow, for the bundler. */
 export const WORKFLOWS_PATH = require.resolve(path.join(__dirname, '..', 'workflows'));
+
+/** The prebuilt workflow bundle as a worker option, when there is a fresh one (checked once per process). */
+let prebuilt: { workflowBundle: { codePath: string } } | null | undefined;
+function prebuiltBundle(): { workflowBundle: { codePath: string } } | undefined {
+  if (prebuilt === undefined) {
+    const bundle = prebuiltWorkflowBundle();
+    prebuilt = bundle ? { workflowBundle: bundle } : null;
+  }
+  return prebuilt ?? undefined;
+}
 
 /** The store every worker of this machine shares: DRYDOCK_DATA_DIR/artifacts. */
 export function artifactStoreFor(config: DrydockConfig): ArtifactStore {
@@ -75,7 +86,8 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
     connection,
     namespace: config.namespace,
     taskQueue: AGENT_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
+    // The bundle `npm run build` made, when it matches the sources; else webpack at start.
+    ...(prebuiltBundle() ?? { workflowsPath: WORKFLOWS_PATH }),
     activities,
     ...securityWorkerOptions(config),
     ...overrides.workerOptions,
