@@ -6,8 +6,10 @@
  *
  * Frames, both ways: kind (1 byte), request id (u32 BE), length (u32 BE), payload.
  *   host → runner: R run (JSON {argv, cwd, env, stdin}), I stdin bytes, C close stdin, K kill
- *   runner → host: H hello (JSON {pid}), O stdout bytes, E stderr bytes,
- *                  X exit (JSON {code}), F could not start (JSON {code, message})
+ *   runner → host: H hello (JSON {pid}), S starting (sent before the spawn), O stdout
+ *                  bytes, E stderr bytes, X exit (JSON {code}), F could not start (JSON {code, message})
+ * A command the host saw no S for never started: if the runner dies first, the host
+ * may run it again elsewhere.
  * Each command gets its own process group; K and a closed host stream kill it.
  * The runner makes itself non-dumpable (or refuses to run): the commands it starts
  * run as the same user, and must not reach its pipes through /proc or trace it.
@@ -45,6 +47,7 @@ class Proc:
 def start(rid, req):
     env = dict(os.environ)
     env.update(req.get('env') or {})
+    send('S', rid)
     try:
         p = subprocess.Popen(req['argv'], cwd=req.get('cwd') or '/workspace', env=env,
                              stdin=subprocess.PIPE if req.get('stdin') else subprocess.DEVNULL,

@@ -14,7 +14,7 @@ const HEADER_BYTES = 9;
 /** The runner reads output 64 KiB at a time; a longer frame means the stream is corrupt. */
 const MAX_FRAME_BYTES = 1024 * 1024;
 /** Kinds of frame the runner sends. */
-const RUNNER_KINDS = new Set(['H', 'O', 'E', 'X', 'F']);
+const RUNNER_KINDS = new Set(['H', 'S', 'O', 'E', 'X', 'F']);
 const STDIN_CHUNK_BYTES = 64 * 1024;
 /** How long a new runner may take to say hello before the container is served by plain execs. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -33,14 +33,20 @@ export interface RunnerCommand {
   giveUpAfterMs?: number;
 }
 
-/** How a command ended: it exited, the host gave up on it, or the runner went away while it ran. */
+/**
+ * How a command ended: it exited, the host gave up on it, the runner went away
+ * while it ran ('lost'), or the runner went away before it started it ('not-started':
+ * safe to run again).
+ */
 export interface RunnerOutcome {
   exitCode: number | null;
-  end: 'exited' | 'abandoned' | 'lost';
+  end: 'exited' | 'abandoned' | 'lost' | 'not-started';
 }
 
 interface Running {
   command: RunnerCommand;
+  /** The runner said it is starting the command. */
+  started?: boolean;
   timer?: NodeJS.Timeout;
   resolve(outcome: RunnerOutcome): void;
 }
@@ -95,7 +101,7 @@ export class CommandRunner {
 
   /** Runs one command; resolves when it exits, the host gives up, or the runner goes away. */
   run(command: RunnerCommand): Promise<RunnerOutcome> {
-    if (!this.open) return Promise.resolve({ exitCode: null, end: 'lost' });
+    if (!this.open) return Promise.resolve({ exitCode: null, end: 'not-started' });
     const id = this.nextId++;
     return new Promise<RunnerOutcome>((resolve) => {
       const entry: Running = {
@@ -176,7 +182,8 @@ export class CommandRunner {
     }
     const entry = this.running.get(id);
     if (!entry) return;
-    if (kind === 'O') entry.command.stdout.push(payload);
+    if (kind === 'S') entry.started = true;
+    else if (kind === 'O') entry.command.stdout.push(payload);
     else if (kind === 'E') entry.command.stderr.push(payload);
     else if (kind === 'X') entry.resolve({ exitCode: (JSON.parse(payload.toString('utf8')) as { code: number }).code, end: 'exited' });
     else if (kind === 'F') {
@@ -203,7 +210,7 @@ export class CommandRunner {
     if (!this.open) return;
     this.open = false;
     this.hello?.(false);
-    for (const entry of [...this.running.values()]) entry.resolve({ exitCode: null, end: 'lost' });
+    for (const entry of [...this.running.values()]) entry.resolve({ exitCode: null, end: entry.started ? 'lost' : 'not-started' });
     if (this.greeted) this.onClose();
   }
 

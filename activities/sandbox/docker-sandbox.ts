@@ -116,8 +116,13 @@ export class DockerSandbox implements Sandbox {
         ? argv
         : ['timeout', '-k', String(KILL_GRACE_SECONDS), (timeoutMs / 1000).toFixed(3), ...argv];
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
-    const runner = this.useRunner ? await this.runnerFor(id) : undefined;
-    if (runner) return this.execInRunner(runner, id, cmd, { ...options, stdin, maxOutputBytes });
+    // A command the runner never started (it died first) runs again, on a new runner or as an engine exec.
+    for (let attempt = 0; this.useRunner && attempt < 2; attempt++) {
+      const runner = await this.runnerFor(id);
+      if (!runner) break;
+      const result = await this.execInRunner(runner, id, cmd, { ...options, stdin, maxOutputBytes });
+      if (result !== 'not-started') return result;
+    }
     const container = this.docker.getContainer(id);
     let exec: Dockerode.Exec;
     try {
@@ -178,7 +183,7 @@ export class DockerSandbox implements Sandbox {
     id: string,
     cmd: string[],
     options: ExecOptions & { stdin?: Buffer; maxOutputBytes: number },
-  ): Promise<ExecResult> {
+  ): Promise<ExecResult | 'not-started'> {
     const timeoutMs = options.timeoutMs;
     const stdout = new OutputCollector(options.maxOutputBytes);
     const stderr = new OutputCollector(options.maxOutputBytes);
@@ -193,6 +198,7 @@ export class DockerSandbox implements Sandbox {
       giveUpAfterMs: timeoutMs === undefined ? undefined : timeoutMs + HOST_GRACE_MS,
     });
     const durationMs = Date.now() - started;
+    if (outcome.end === 'not-started') return outcome.end;
     // A command that died by a signal (or took the runner with it) may have died with its container.
     if (outcome.exitCode === null || outcome.exitCode >= 128) await this.assertRunning(id);
     if (outcome.end === 'lost') {

@@ -80,6 +80,19 @@ test('a command that kills the runner gets an answer, and the next command gets 
   expect(after.pid).not.toBe(before.pid);
 });
 
+test('a command the runner died before starting runs once, on a new runner', async () => {
+  const engine = new DockerSandbox({ docker, commandRunner: false });
+  const runner = await parentOf(id);
+  // A stopped runner cannot read the request; killing it then leaves the command never started.
+  expect((await engine.exec(id, ['kill', '-STOP', runner.pid])).exitCode).toBe(0);
+  const pending = sandbox.exec(id, ['bash', '-c', 'echo ran >> /tmp/runs-once; wc -l < /tmp/runs-once']);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect((await engine.exec(id, ['kill', '-KILL', runner.pid])).exitCode).toBe(0);
+  const r = await pending;
+  expect(r).toMatchObject({ exitCode: 0, stdout: '1\n', stderr: '' });
+  expect((await parentOf(id)).pid).not.toBe(runner.pid);
+});
+
 test('a new runner ignores the Python start-up files the agent can write (its user site-packages)', async () => {
   const plant = await sandbox.exec(id, [
     'bash',
