@@ -63,27 +63,32 @@ export async function restoreWorkspace(sandbox: Sandbox, containerId: string, st
 }
 
 /**
- * Runs a tool's command and then the checkpoint in ONE exec (one engine round
- * trip instead of two): the command's output, a random marker line, then the
- * base64 diff. The command's exit code is the exec's.
+ * Runs a tool's command and then the checkpoint in ONE exec (one round trip
+ * instead of two): the command's output, a random marker line, then the base64
+ * diff. The command's exit code is the exec's. When the diff is the one the
+ * last checkpoint stored (its sha256 is kept in /tmp beside that checkpoint's
+ * key), `=<key>` is printed instead of the diff. Git does the comparing, so an
+ * ignored tree (node_modules) costs nothing and a file touched or changed back
+ * is no change.
  */
 const COMMAND_THEN_CHECKPOINT = `marker="$1"; base="$2"; key="$3"; shift 3
 "$@"; rc=$?
 printf '\\n%s\\n' "$marker"
 stamp=/tmp/.drydock-checkpoint
-# Nothing in the working tree changed (contents, names, modes) since the last checkpoint: name that one instead.
-if [ -s "$stamp" ] && [ -z "$(cd ${WORKSPACE} && find . -path ./.git -prune -o -cnewer "$stamp" -print -quit)" ]; then
-  printf '=%s' "$(cat "$stamp")"; exit $rc
-fi
 ( set -euo pipefail
   cd ${WORKSPACE}
-  printf '%s' "$key" > "$stamp"
-  idx=$(mktemp /tmp/drydock-checkpoint-index.XXXXXX)
-  trap 'rm -f "$idx"' EXIT
+  idx=/tmp/.drydock-checkpoint-index.$$ out=/tmp/.drydock-checkpoint-diff.$$
+  trap 'rm -f "$idx" "$out"' EXIT
   cp .git/index "$idx" 2>/dev/null || true
   export GIT_INDEX_FILE="$idx"
   git -c core.hooksPath=/dev/null add --all
-  git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$base" | base64 -w0 ) || { rm -f "$stamp"; printf '!'; }
+  git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$base" > "$out"
+  sum=$(sha256sum < "$out")
+  last_key= last_sum=
+  if [ -s "$stamp" ]; then { read -r last_key; read -r last_sum; } < "$stamp" || true; fi
+  if [ -n "$last_key" ] && [ "$last_sum" = "$sum" ]; then printf '=%s' "$last_key"; exit 0; fi
+  printf '%s\\n%s\\n' "$key" "$sum" > "$stamp"
+  base64 -w0 < "$out" ) || { rm -f "$stamp"; printf '!'; }
 exit $rc`;
 
 /**

@@ -67,6 +67,11 @@ test('one exec runs the command and checkpoints; output and exit code are the co
   expect((await next.exec(id, ['cat', 'bin.dat'])).exitCode).toBe(0);
   expect(next.patch).toBeUndefined();
   expect(next.unchangedSince).toBe('goals/t/checkpoints/00001.patch');
+  // Touching a file, or changing it and back, is no change: git compares contents, not times.
+  const touched = new CheckpointingSandbox(inner, base, 'goals/t/checkpoints/00004.patch');
+  await touched.exec(id, ['bash', '-c', 'touch bin.dat; cp bin.dat /tmp/keep; echo x > bin.dat; cp /tmp/keep bin.dat']);
+  expect(touched.patch).toBeUndefined();
+  expect(touched.unchangedSince).toBe('goals/t/checkpoints/00001.patch');
   // A change of mode alone is a change.
   const chmod = new CheckpointingSandbox(inner, base, 'goals/t/checkpoints/00005.patch');
   await chmod.exec(id, ['chmod', '+x', 'bin.dat']);
