@@ -112,8 +112,10 @@ test('a new runner ignores the Python start-up files the agent can write (its us
 
 test('a container whose image cannot run the runner is served by engine execs', async () => {
   // The image without a working Python: its standard library is hidden under an empty tmpfs.
+  const stdlib = (await sandbox.exec(id, ['python3', '-c', 'import os; print(os.path.dirname(os.__file__))'])).stdout.trim();
+  expect(stdlib).toMatch(/^\/usr\/lib\/python3/);
   const options = sandboxContainerOptions({ name: uniqueName(), image });
-  options.HostConfig!.Tmpfs = { ...options.HostConfig!.Tmpfs, '/usr/lib/python3.11': 'ro,size=1m' };
+  options.HostConfig!.Tmpfs = { ...options.HostConfig!.Tmpfs, [stdlib]: 'ro,size=1m' };
   const container = await docker.createContainer(options);
   await container.start();
   const r = await sandbox.exec(container.id, ['bash', '-c', 'echo hi; echo "$PPID"']);
