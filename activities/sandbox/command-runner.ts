@@ -7,7 +7,7 @@
 import type Dockerode from 'dockerode';
 import type { Duplex } from 'node:stream';
 import { Demultiplexer } from './demultiplexer';
-import { RUNNER_PROTOCOL, RUNNER_SCRIPT } from './command-runner-script';
+import { RUNNER_PROTOCOL, RUNNER_SCRIPT, runnerBootstrap } from './command-runner-script';
 import type { OutputCollector } from './trim-output';
 
 const HEADER_BYTES = 9;
@@ -74,8 +74,9 @@ export class CommandRunner {
    * container) are thrown.
    */
   static async start(container: Dockerode.Container, user: string, onClose: () => void = () => undefined): Promise<CommandRunner | undefined> {
+    const script = Buffer.from(RUNNER_SCRIPT, 'utf8');
     const exec = await container.exec({
-      Cmd: [PYTHON, '-I', '-S', '-c', RUNNER_SCRIPT],
+      Cmd: [PYTHON, '-I', '-S', '-c', runnerBootstrap(script.length)],
       User: user,
       WorkingDir: '/tmp',
       AttachStdin: true,
@@ -84,6 +85,8 @@ export class CommandRunner {
       Tty: false,
     });
     const stream = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
+    // The program first, then frames.
+    stream.write(script);
     const runner = new CommandRunner(stream, onClose);
     const ok = await runner.awaitHello();
     if (!ok) {

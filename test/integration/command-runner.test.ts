@@ -39,8 +39,11 @@ afterAll(async () => {
 
 test('commands are children of one long-lived runner, not separate engine execs', async () => {
   const first = await parentOf(id);
+  // What the agent sees in ps: a short line, not the runner's program.
+  const ps = await sandbox.exec(id, ['bash', '-c', 'cat /proc/$PPID/cmdline | tr "\\0" " " | wc -c']);
+  expect(Number(ps.stdout.trim())).toBeLessThan(300);
   const second = await parentOf(id);
-  expect(first.comm).toBe('python3');
+  expect(first.comm).toBe('drydock-runner');
   expect(second.pid).toBe(first.pid);
 });
 
@@ -76,7 +79,7 @@ test('a command that kills the runner gets an answer, and the next command gets 
   expect(killed.stderr).toMatch(/command runner stopped while this command ran/);
   expect(killed.durationMs).toBeLessThan(4000);
   const after = await parentOf(id);
-  expect(after.comm).toBe('python3');
+  expect(after.comm).toBe('drydock-runner');
   expect(after.pid).not.toBe(before.pid);
 });
 
@@ -105,7 +108,7 @@ test('a new runner ignores the Python start-up files the agent can write (its us
   expect(plant.stdout.trim()).toBe('planted');
   await sandbox.exec(id, ['bash', '-c', 'kill -9 $PPID']);
   const fresh = await parentOf(id);
-  expect(fresh.comm).toBe('python3');
+  expect(fresh.comm).toBe('drydock-runner');
   const look = await sandbox.exec(id, ['bash', '-c', 'test -e /tmp/pwned-pth && echo pwned || echo clean']);
   expect(look.stdout.trim()).toBe('clean');
 });
