@@ -8,10 +8,11 @@
  * more often than there were kills.
  */
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { projectRoot } from '../activities/find-above';
 import Dockerode from 'dockerode';
 import { Client, Connection } from '@temporalio/client';
 import { AGENT_QUEUE } from '../workflows/queues';
@@ -55,13 +56,8 @@ export interface ChaosFigures {
   chaosSeconds: number;
 }
 
-/** The repository root, found upwards from this file (it runs from source and from a build folder). */
-const ROOT = ((): string => {
-  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'test', 'fixtures', 'demo-repo', 'package.json'))) return dir;
-  }
-  throw new Error(`test/fixtures/demo-repo not found above ${__dirname}`);
-})();
+/** The repository root (it runs from source and from a build folder). */
+const ROOT = projectRoot();
 const FIX = '--- a/src/math.js\n+++ b/src/math.js\n@@ -2,5 +2,5 @@\n \n /** Adds two numbers. */\n function add(a, b) {\n-  return a - b;\n+  return a + b;\n }\n';
 
 /** The steps of every goal: a slow edit, the fix, a slow test run, finish. */

@@ -69,8 +69,7 @@ export interface BenchWorkers {
 
 /** Starts the agent and sandbox workers with these environment values (one workflow bundle for every start). */
 export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<string, string>): Promise<BenchWorkers> {
-  const prebuilt = prebuiltWorkflowBundle();
-  bundle ??= prebuilt ? Promise.resolve(prebuilt) : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= Promise.resolve(prebuiltWorkflowBundle() ?? bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }));
   const workflowBundle = await bundle;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-'));
   const config = loadConfig({ ...process.env, DRYDOCK_DATA_DIR: dataDir, DRYDOCK_HOST_ID: 'bench', TEMPORAL_NAMESPACE: temporal.namespace, ...vars });

@@ -7,12 +7,13 @@
  */
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import type { Client } from '@temporalio/client';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
+import { projectRoot } from '../activities/find-above';
 import { AGENT_QUEUE } from '../workflows/queues';
 import type { GoalInput, GoalResult } from '../workflows/types';
 import { phasesOf, sandboxReadyMs, stepDurationsMs, stepPartsMs, timingsOf, type GoalTimings, type StepParts } from './history';
@@ -21,7 +22,7 @@ import { startBenchModelServer, type BenchCall } from './model-server';
 import { rawCreateStartCopy, rawExec, rawRunner, rawRunnerExec } from './raw-docker';
 import { percentile, round, summarize } from './stats';
 
-const ROOT = findRoot(__dirname);
+const ROOT = projectRoot();
 const RUN = Math.random().toString(36).slice(2, 8);
 const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
 const STEP_COMMAND = 'cat package.json';
@@ -77,12 +78,6 @@ function parseFlags(argv: string[]): Flags {
   };
 }
 
-function findRoot(dir: string): string {
-  let d = dir;
-  while (!existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return d;
-}
-
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
 }
@@ -132,6 +127,11 @@ function sampleRss(): () => number {
   };
 }
 
+/** The workers' environment: the bench model server, this pool size, the runner flag. */
+function benchWorkerVars(modelUrl: string, pool: number, flags: Flags): Record<string, string> {
+  return { OPENAI_BASE_URL: modelUrl, OPENAI_API_KEY: 'bench', DRYDOCK_MODEL: 'bench', DRYDOCK_POOL_SIZE: String(pool), DRYDOCK_SANDBOX_RUNNER: flags.runner };
+}
+
 interface SequentialOutcome {
   ready: number[];
   steps: number[];
@@ -149,13 +149,7 @@ async function sequentialGoals(
   tag: string,
   raw: RawMachine,
 ): Promise<SequentialOutcome> {
-  const workers = await startBenchWorkers(temporal, {
-    OPENAI_BASE_URL: modelUrl,
-    OPENAI_API_KEY: 'bench',
-    DRYDOCK_MODEL: 'bench',
-    DRYDOCK_POOL_SIZE: String(pool),
-    DRYDOCK_SANDBOX_RUNNER: flags.runner,
-  });
+  const workers = await startBenchWorkers(temporal, benchWorkerVars(modelUrl, pool, flags));
   try {
     const ready: number[] = [];
     const steps: number[] = [];
@@ -238,13 +232,7 @@ interface ScaleRow {
 
 async function scale(temporal: BenchTemporal, modelUrl: string, repo: string, n: number, flags: Flags): Promise<ScaleRow> {
   const pool = flags.pool;
-  const workers = await startBenchWorkers(temporal, {
-    OPENAI_BASE_URL: modelUrl,
-    OPENAI_API_KEY: 'bench',
-    DRYDOCK_MODEL: 'bench',
-    DRYDOCK_POOL_SIZE: String(pool),
-    DRYDOCK_SANDBOX_RUNNER: flags.runner,
-  });
+  const workers = await startBenchWorkers(temporal, benchWorkerVars(modelUrl, pool, flags));
   try {
     if (pool > 0) await sleep(4000);
     const stopRss = sampleRss();

@@ -40,14 +40,13 @@ export interface WorkerOverrides {
 /** The folder (or module) holding every workflow, for the bundler. */
 export const WORKFLOWS_PATH = require.resolve(path.join(__dirname, '..', 'workflows'));
 
-/** The prebuilt workflow bundle as a worker option, when there is a fresh one (checked once per process). */
-let prebuilt: { workflowBundle: { codePath: string } } | null | undefined;
-function prebuiltBundle(): { workflowBundle: { codePath: string } } | undefined {
-  if (prebuilt === undefined) {
-    const bundle = prebuiltWorkflowBundle();
-    prebuilt = bundle ? { workflowBundle: bundle } : null;
-  }
-  return prebuilt ?? undefined;
+/** The prebuilt workflow bundle when there is a fresh one (checked once per process; null: none). */
+let prebuilt: { codePath: string } | null | undefined;
+
+/** The agent worker's workflow code: the prebuilt bundle, else the sources (webpack at start). */
+function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  if (prebuilt === undefined) prebuilt = prebuiltWorkflowBundle() ?? null;
+  return prebuilt ? { workflowBundle: prebuilt } : { workflowsPath: WORKFLOWS_PATH };
 }
 
 /** The store every worker of this machine shares: DRYDOCK_DATA_DIR/artifacts. */
@@ -86,8 +85,7 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
     connection,
     namespace: config.namespace,
     taskQueue: AGENT_QUEUE,
-    // The bundle `npm run build` made, when it matches the sources; else webpack at start.
-    ...(prebuiltBundle() ?? { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowCode(),
     activities,
     ...securityWorkerOptions(config),
     ...overrides.workerOptions,

@@ -9,16 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-
-/** The project root (the folder with package.json), from either workers/ or dist/workers/. */
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = path.dirname(dir);
-  }
-  return dir;
-}
+import { projectRoot } from '../activities/find-above';
 
 const ROOT = projectRoot();
 /** Where the bundle and its hash are written. */

@@ -60,8 +60,6 @@ export class CommandRunner {
   private hello?: (ok: boolean) => void;
   /** Said hello: only then does its end concern the caller. */
   private greeted = false;
-  /** The runner's own stderr (a Python traceback, an engine message), for diagnostics. */
-  private diagnostics = '';
 
   private constructor(
     private readonly stream: Duplex,
@@ -149,7 +147,8 @@ export class CommandRunner {
         resolve(ok);
       };
       this.hello = finish;
-      const demux = new Demultiplexer({ push: (chunk) => this.receive(chunk) }, { push: (chunk) => this.noteDiagnostics(chunk) });
+      // The runner's own stderr (a Python traceback) is not read: a runner that fails never says hello.
+      const demux = new Demultiplexer({ push: (chunk) => this.receive(chunk) }, { push: () => undefined });
       this.stream.on('data', (chunk: Buffer) => demux.push(chunk));
       this.stream.on('end', () => this.closed());
       this.stream.on('close', () => this.closed());
@@ -164,7 +163,6 @@ export class CommandRunner {
       const kind = String.fromCharCode(this.pending[0]!);
       if (!RUNNER_KINDS.has(kind) || size > MAX_FRAME_BYTES) {
         // Not the runner speaking: stop trusting this stream (its commands end as lost).
-        this.noteDiagnostics(Buffer.from(`corrupt frame from the runner (kind ${this.pending[0]}, ${size} bytes)\n`));
         this.close();
         return;
       }
@@ -196,10 +194,6 @@ export class CommandRunner {
     }
   }
 
-  private noteDiagnostics(chunk: Buffer): void {
-    this.diagnostics = (this.diagnostics + chunk.toString('utf8')).slice(-2000);
-  }
-
   private write(kind: string, id: number, payload: Buffer = Buffer.alloc(0)): void {
     if (!this.open) return;
     const header = Buffer.alloc(HEADER_BYTES);
@@ -222,10 +216,5 @@ export class CommandRunner {
     const socket = this.stream as unknown as { ref?: () => void; unref?: () => void };
     if (this.running.size > 0) socket.ref?.();
     else socket.unref?.();
-  }
-
-  /** What the runner last wrote to its stderr (empty when nothing). */
-  get lastDiagnostics(): string {
-    return this.diagnostics;
   }
 }

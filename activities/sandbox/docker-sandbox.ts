@@ -158,22 +158,30 @@ export class DockerSandbox implements Sandbox {
       // The exec vanishes with its container: removed while the command ran.
       throw this.translate(err, id);
     }
-    // A command killed by a signal may have died with its container (removed, stopped,
-    // out of memory as a whole); then the result is not the command's doing.
-    if (exitCode === null || exitCode >= 128) await this.assertRunning(id);
+    return this.resultOf(id, { exitCode, abandoned, stdout, stderr, durationMs, timeoutMs });
+  }
+
+  /** The result of a finished command, by engine exec or runner alike. */
+  private async resultOf(
+    id: string,
+    r: { exitCode: number | null; abandoned: boolean; stdout: OutputCollector; stderr: OutputCollector; durationMs: number; timeoutMs?: number },
+  ): Promise<ExecResult> {
+    // A command killed by a signal (or that took the runner with it) may have died with its
+    // container (removed, stopped, out of memory as a whole); then the result is not the command's doing.
+    if (r.exitCode === null || r.exitCode >= 128) await this.assertRunning(id);
     // 124: `timeout` sent SIGTERM; 137: it had to send SIGKILL. The elapsed-time check
     // keeps a command that exits 124/137 by itself (an OOM kill) from counting as a timeout.
     const timedOut =
-      timeoutMs !== undefined &&
-      (abandoned || ((exitCode === 124 || exitCode === 137) && durationMs >= timeoutMs));
+      r.timeoutMs !== undefined &&
+      (r.abandoned || ((r.exitCode === 124 || r.exitCode === 137) && r.durationMs >= r.timeoutMs));
     return {
-      exitCode: exitCode ?? 137,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutBytes: stdout.total,
-      stderrBytes: stderr.total,
+      exitCode: r.exitCode ?? 137,
+      stdout: r.stdout.text(),
+      stderr: r.stderr.text(),
+      stdoutBytes: r.stdout.total,
+      stderrBytes: r.stderr.total,
       timedOut,
-      durationMs,
+      durationMs: r.durationMs,
     };
   }
 
@@ -199,23 +207,10 @@ export class DockerSandbox implements Sandbox {
     });
     const durationMs = Date.now() - started;
     if (outcome.end === 'not-started') return outcome.end;
-    // A command that died by a signal (or took the runner with it) may have died with its container.
-    if (outcome.exitCode === null || outcome.exitCode >= 128) await this.assertRunning(id);
     if (outcome.end === 'lost') {
       stderr.push(Buffer.from("\n[drydock: the sandbox's command runner stopped while this command ran; the next command starts a new one]\n"));
     }
-    const timedOut =
-      timeoutMs !== undefined &&
-      (outcome.end === 'abandoned' || ((outcome.exitCode === 124 || outcome.exitCode === 137) && durationMs >= timeoutMs));
-    return {
-      exitCode: outcome.exitCode ?? 137,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutBytes: stdout.total,
-      stderrBytes: stderr.total,
-      timedOut,
-      durationMs,
-    };
+    return this.resultOf(id, { exitCode: outcome.exitCode, abandoned: outcome.end === 'abandoned', stdout, stderr, durationMs, timeoutMs });
   }
 
   /** The container's runner, started on first use; undefined when its image cannot run one. */

@@ -1,19 +1,17 @@
 /** Finds the sandbox image tag that scripts/sandbox-image/build produced. */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { SandboxImageTagError } from './errors';
+import { findAbove } from '../find-above';
 
 const TAG_SCRIPT = path.join('scripts', 'sandbox-image', 'tag');
 
-/** The tag script, searched upwards from this file so it works from source and from dist/. */
+/** The tag script, searched upwards so it works from source and from dist/. */
 function findTagScript(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, TAG_SCRIPT);
-    if (existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) throw new SandboxImageTagError(`${TAG_SCRIPT} not found above ${__dirname}`);
-  }
+  const script = findAbove(TAG_SCRIPT);
+  if (!script) throw new SandboxImageTagError(`${TAG_SCRIPT} not found above ${__dirname}`);
+  return script;
 }
 
 /** The sandbox image: DRYDOCK_SANDBOX_IMAGE if set, else the tag computed by scripts/sandbox-image/tag. */
