@@ -11,8 +11,8 @@ import { redactingActivityInterceptor } from '../activities/security/redacting-i
 import type { ArtifactStore } from '../activities/store/artifact-store';
 import type { DrydockConfig } from './config';
 
-/** A redactor for token shapes and the exact values of the secrets this worker holds. */
-export function workerRedactor(config: DrydockConfig): Redactor {
+/** The secret values this worker holds: model key, GitHub credentials, payload key, setup secrets. */
+export function workerSecretValues(config: DrydockConfig): string[] {
   const values = [
     config.openaiApiKey,
     config.github?.token,
@@ -20,7 +20,12 @@ export function workerRedactor(config: DrydockConfig): Redactor {
     config.security?.payloadKey,
     ...Object.values(config.security?.setupSecrets ?? {}),
   ];
-  return new Redactor(values.filter((v): v is string => typeof v === 'string'));
+  return values.filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** A redactor for token shapes and the exact values of the secrets this worker holds. */
+export function workerRedactor(config: DrydockConfig): Redactor {
+  return new Redactor(workerSecretValues(config));
 }
 
 /** The store wrapped so that every text artifact is redacted. */

@@ -12,19 +12,20 @@ import {
   continueAsNew,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
   log,
 } from '@temporalio/workflow';
-import type { AgentActivities } from '../activities/activity-types';
+import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
 import { AgentLoop } from './agent-loop';
 import { SandboxLease, type SandboxLeaseState } from './sandbox-lease';
 import { GoalState, type GoalStateSnapshot } from './goal-state';
 import { agreeOnPlan, approvePublish } from './approvals';
 import { approvePlanUpdate, approvePublishUpdate, extendBudgetUpdate, feedbackSignal, finishNowSignal, statusQuery } from './messages';
 import { compilePolicy, validateBudgetExtension, validateGoalInput } from './policy';
-import { AGENT_QUEUE } from './queues';
+import { AGENT_QUEUE, SANDBOX_QUEUE } from './queues';
 import type { GoalInput, GoalResult, Policy } from './types';
 
 /** What a goal carries into its next run when it continues as new: references and counters only. */
@@ -140,16 +141,42 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
 
     const publish = async (outcome: { summary: string; finishIndex?: number; exhaustedReason?: string }) => {
       state.phase = 'publishing';
-      const change = await onHost.collectChange({ sandbox, goalId, baseCommit: repo.baseCommit });
+      // The change is made on the sandbox's host from the workspace's files, never by a git in the sandbox.
+      const change = await onHost.collectChange({ sandbox, goalId, baseCommit: repo.baseCommit, repository: input.repository, baseBranch: repo.baseBranch });
       if (change.files.length === 0) return { kind: 'empty' as const };
-      // The publish gate (activities/security/publish-gate.ts): protected paths, secrets and hidden
+      // The publish gate (activities/security/publish-gate.ts): protected paths, symlinks, secrets and hidden
       // Unicode refuse the change before any branch or PR exists; publishChange checks again.
-      const verdict = await agent.checkChange({ patchRef: change.patchRef, files: change.files, allowProtectedPaths: policy.allowProtectedPaths });
+      const verdict = await agent.checkChange({
+        patchRef: change.patchRef,
+        textPatchRef: change.textPatchRef,
+        files: change.files,
+        filesRef: change.filesRef,
+        allowProtectedPaths: policy.allowProtectedPaths,
+      });
       if (!verdict.allowed) throw new PublishRefused(verdict.reasons);
+      if (patched('clean-room-verification') && change.tree) {
+        // The checks that decide run in a fresh sandbox on the base commit plus exactly this patch.
+        state.phase = 'verifying';
+        const results = await verifier(policy, checks.length).verifyChange({
+          goalId,
+          repository: input.repository,
+          baseBranch: repo.baseBranch,
+          baseCommit: repo.baseCommit,
+          setup: input.setup,
+          patchRef: change.patchRef,
+          tree: change.tree,
+          checks,
+          step: state.iteration,
+          checkTimeoutSeconds: policy.checkTimeoutSeconds,
+        });
+        state.recordChecks(results);
+        if (!outcome.exhaustedReason && !results.every((r) => r.passed)) return { kind: 'unverified' as const, results };
+        state.phase = 'publishing';
+      }
       if (policy.requirePublishApproval) {
         const added = change.files.reduce((n, f) => n + (f.additions ?? 0), 0);
         const deleted = change.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
-        const gate = await approvePublish(state, `${change.files.length} files changed, +${added} −${deleted} (${change.patchRef})`);
+        const gate = await approvePublish(state, `${change.fileCount ?? change.files.length} files changed, +${added} −${deleted} (${change.patchRef})`);
         if (gate.kind !== 'approved') return gate;
         state.phase = 'publishing';
       }
@@ -163,7 +190,10 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
         issue: input.issue,
         pullRequest: source.pullRequest,
         patchRef: change.patchRef,
+        textPatchRef: change.textPatchRef,
+        tree: change.tree,
         files: change.files,
+        filesRef: change.filesRef,
         finishIndex: outcome.finishIndex,
         summary: outcome.summary,
         exhaustedReason: outcome.exhaustedReason,
@@ -216,6 +246,9 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
           case 'sent_back':
             state.pendingFeedback.push(`The change was not approved for publishing: ${published.comment}`);
             continue;
+          case 'unverified':
+            state.pendingFeedback.push(cleanRoomFailure(published.results));
+            continue;
           case 'stopped':
             return state.finish({ status: 'failed', summary: stop.summary, reason: published.reason });
           case 'published':
@@ -230,11 +263,16 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       }
       const summary = `Budget exhausted: ${stop.reason}.`;
       if (policy.onExhausted === 'stop') return state.finish({ status: 'budget_exhausted', summary, reason: stop.reason });
-      state.phase = 'verifying';
-      state.recordChecks(await onHost.runChecks({ sandbox, goalId, checks, step: state.iteration }));
+      if (!patched('clean-room-verification')) {
+        state.phase = 'verifying';
+        state.recordChecks(await onHost.runChecks({ sandbox, goalId, checks, step: state.iteration }));
+      }
       const published = await publish({ summary, exhaustedReason: stop.reason });
       const pr = published.kind === 'published' ? published.pr : undefined;
-      const reason = published.kind === 'sent_back' || published.kind === 'stopped' ? `${stop.reason}; the draft was not published (${published.kind === 'stopped' ? published.reason : 'sent back'})` : stop.reason;
+      const reason =
+        published.kind === 'sent_back' || published.kind === 'stopped'
+          ? `${stop.reason}; the draft was not published (${published.kind === 'stopped' ? published.reason : 'sent back'})`
+          : stop.reason;
       return state.finish({ status: 'budget_exhausted', summary, reason, pr });
     }
   } catch (err) {
@@ -296,6 +334,26 @@ async function readGoalSource(
     return { goal: (await agent.readIssue({ repository: input.repository, issue: input.issue })).goal };
   }
   return { goal: input.goal };
+}
+
+/** What the model is told when its checks passed in its sandbox but not in the clean one. */
+function cleanRoomFailure(results: { command: string; exitCode: number; passed: boolean; logTail: string }[]): string {
+  return [
+    'Your checks passed in your sandbox, but failed when drydock ran them in a clean sandbox: the base commit, the setup, and only the files',
+    'of your change as drydock publishes it (files that .gitignore hides, changes outside the workspace and anything left running are not part of it).',
+    ...results.filter((r) => !r.passed).map((r) => `\n$ ${r.command} → exit ${r.exitCode}\n${r.logTail}`),
+    '\nFix the change so that it passes from a clean state, then call finish again.',
+  ].join('\n');
+}
+
+/** The clean-room verifier on the shared sandbox queue: setup plus every check, with time to spare. */
+function verifier(policy: Policy, checks: number) {
+  return proxyActivities<Pick<SandboxActivities, 'verifyChange'>>({
+    taskQueue: SANDBOX_QUEUE,
+    startToCloseTimeout: `${policy.checkTimeoutSeconds * Math.max(1, checks) + 900 + 300}s`,
+    heartbeatTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  });
 }
 
 function turnModelName(input: GoalInput): string | undefined {

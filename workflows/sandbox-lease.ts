@@ -176,7 +176,7 @@ export class SandboxLease {
   private async prepareOn(ref: SandboxRef): Promise<void> {
     const s = this.state();
     const acts = hostActivities(ref, this.o.policy);
-    const repo = await acts.copyRepository({ sandbox: ref, repository: this.o.repository, baseBranch: s.baseBranch, baseCommit: s.baseCommit });
+    const repo = await acts.copyRepository({ sandbox: ref, goalId: this.o.goalId, repository: this.o.repository, baseBranch: s.baseBranch, baseCommit: s.baseCommit });
     const setup = await acts.runSetup({ sandbox: ref, goalId: this.o.goalId, setup: this.o.setup });
     if (setup.ran) await acts.isolateSandbox({ sandbox: ref });
     if (s.lastCheckpoint) await acts.restoreWorkspace({ sandbox: ref, baseCommit: repo.baseCommit, checkpointRef: s.lastCheckpoint });

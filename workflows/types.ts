@@ -175,6 +175,8 @@ export interface CheckResult {
   logTail: string;
   /** Artifact key of the full log. */
   logRef: string;
+  /** Ran in a clean sandbox: the base commit, the setup, and exactly the published patch (the checks that decide). */
+  cleanRoom?: boolean;
 }
 
 /** A reference to a published change. */
@@ -212,6 +214,17 @@ export interface SandboxRef {
   /** Task queue of the sandbox worker that owns the container (`drydock-sandbox-<host>`). */
   taskQueue: string;
   host: string;
+  /** The limits the container runs under, as its sandbox worker applied them (absent in older histories). */
+  limits?: SandboxLimitsView;
+}
+
+/** A sandbox's limits as applied: memory (swap equal, no extra), CPUs, processes, disk (null: not size-limited on its host), OCI runtime. */
+export interface SandboxLimitsView {
+  memoryBytes: number;
+  cpus: number;
+  pidsLimit: number;
+  diskBytes: number | null;
+  runtime: string;
 }
 
 /** A tool call as the workflow sees it: small; the full arguments stay in the conversation. */
@@ -241,6 +254,8 @@ export interface GoalStatusView {
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   checks: { state: 'not_run' | 'passed' | 'failed'; results: { command: string; exitCode: number }[] };
   sandboxHost?: string;
+  /** The limits of the goal's sandbox, when it has one. */
+  sandboxLimits?: SandboxLimitsView;
   result?: GoalResult;
 }
 

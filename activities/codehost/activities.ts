@@ -26,6 +26,8 @@ export interface CodeHostActivityDeps {
   namespace: string;
   /** The model name goals use when they name none (shown in the PR). */
   defaultModel: string;
+  /** Secret values this worker knows (model keys, code-host tokens, setup secrets): a change holding one is refused. */
+  knownSecrets?: () => string[];
 }
 
 /** Input of publishChange. */
@@ -36,7 +38,13 @@ export interface PublishChangeInput {
   baseBranch: string;
   baseCommit: string;
   patchRef: string;
+  /** The change with every file as text (host-made); the gate reads it. */
+  textPatchRef?: string;
+  /** The tree the patch must give on baseCommit: the verified one. */
+  tree?: string;
   files: ChangedFile[];
+  /** Every changed file (files may hold only the first ones). */
+  filesRef?: string;
   /** Conversation index of the assistant message holding the `finish` call (absent when a budget ran out first). */
   finishIndex?: number;
   /** The summary when there is no finish call. */
@@ -59,7 +67,11 @@ export interface PublishChangeInput {
 /** Input of checkChange. */
 export interface CheckChangeInput {
   patchRef: string;
+  /** The change with every file as text (host-made); the gate reads it. */
+  textPatchRef?: string;
   files: ChangedFile[];
+  /** Every changed file (files may hold only the first ones). */
+  filesRef?: string;
   allowProtectedPaths?: string[];
 }
 
@@ -88,7 +100,8 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
     async publishChange(input: PublishChangeInput): Promise<PullRequestRef> {
       // The gate runs here too, so no caller can publish around it.
       const patch = await deps.store.get(input.patchRef);
-      const verdict = checkPublishable({ patch: patch.toString('utf8'), paths: input.files.map((f) => f.path), allowProtectedPaths: input.allowProtectedPaths });
+      const files = await allFiles(deps.store, input);
+      const verdict = await gate(deps, { ...input, files });
       if (!verdict.allowed) throw ApplicationFailure.nonRetryable(`the publish gate refused the change: ${verdict.reasons.join('; ')}`, 'PublishRefused');
       const finish =
         input.finishIndex === undefined
@@ -99,7 +112,7 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
         goal: input.goal,
         summary: finish.summary,
         rationale: finish.rationale,
-        files: input.files,
+        files,
         checks: input.checks,
         usage: input.usage,
         costUsd: input.costUsd,
@@ -126,7 +139,8 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
           body: redactTokenShapes(pullRequestBody(text)),
           commitMessage: redactTokenShapes(commitMessage(text)),
           patch,
-          files: input.files,
+          tree: input.tree,
+          files,
           checks: input.checks,
           usage: input.usage,
           model: input.model ?? deps.defaultModel,
@@ -141,8 +155,7 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
 
     /** The publish gate: protected paths, secrets and hidden Unicode on added lines; nothing is published here. */
     async checkChange(input: CheckChangeInput): Promise<ChangeVerdict> {
-      const patch = await deps.store.get(input.patchRef);
-      const verdict = checkPublishable({ patch: patch.toString('utf8'), paths: input.files.map((f) => f.path), allowProtectedPaths: input.allowProtectedPaths });
+      const verdict = await gate(deps, { ...input, files: await allFiles(deps.store, input) });
       return { allowed: verdict.allowed, reasons: verdict.reasons };
     },
 
@@ -171,6 +184,21 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
       }
     },
   };
+}
+
+/** Every changed file: the stored list when there is one, else the ones in the input. */
+async function allFiles(store: ArtifactStore, input: { files: ChangedFile[]; filesRef?: string }): Promise<ChangedFile[]> {
+  if (!input.filesRef) return input.files;
+  return JSON.parse((await store.get(input.filesRef)).toString('utf8')) as ChangedFile[];
+}
+
+/** The publish gate over the host-made change (its text form when there is one) and the worker's known secrets. */
+async function gate(
+  deps: CodeHostActivityDeps,
+  input: { patchRef: string; textPatchRef?: string; files: ChangedFile[]; allowProtectedPaths?: string[] },
+): Promise<ChangeVerdict> {
+  const text = await deps.store.get(input.textPatchRef ?? input.patchRef);
+  return checkPublishable({ patch: text, files: input.files, allowProtectedPaths: input.allowProtectedPaths, knownSecrets: deps.knownSecrets?.() ?? [] });
 }
 
 /** `#N` for an issue of the goal's repository, `owner/repo#N` for another one. */

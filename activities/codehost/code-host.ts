@@ -12,6 +12,12 @@ export interface ChangedFile {
   /** Lines added and deleted; null for binary files. */
   additions: number | null;
   deletions: number | null;
+  /** Git mode of the file after the change (before it, for a deletion): 100644, 100755, 120000 (symlink), 160000 (gitlink). */
+  mode?: string;
+  /** Git considers the content binary. */
+  binary?: boolean;
+  /** For a symlink (mode 120000): the target it points to. */
+  symlinkTarget?: string;
 }
 
 /** Everything a pull request is made of. */
@@ -29,8 +35,10 @@ export interface ChangeProposal {
   body: string;
   /** Commit message, trailers included. */
   commitMessage: string;
-  /** Binary-safe patch against baseCommit. */
+  /** Binary-safe patch against baseCommit, made on the sandbox host from the workspace's files. */
   patch: Buffer;
+  /** The git tree the patch gives on baseCommit, as verified; publishing refuses any other. */
+  tree?: string;
   files: ChangedFile[];
   checks: CheckResult[];
   usage: Usage;

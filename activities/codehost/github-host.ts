@@ -176,8 +176,7 @@ export class GitHubHost implements CodeHost {
     const context = { action: `pushing ${proposal.branch}`, repository: `${target.owner}/${target.repo}`, permission: PERMISSIONS.contents };
     try {
       await this.git(['clone', '--quiet', '--no-checkout', '--single-branch', '--branch', proposal.baseBranch, '--', remote, work], env, token, context);
-      await this.git(['checkout', '--quiet', '--detach', proposal.baseCommit], {}, token, context, work);
-      const commit = await commitPatch(work, proposal.patch, proposal.commitMessage);
+      const commit = await commitPatch(work, proposal.baseCommit, proposal.patch, proposal.commitMessage, proposal.tree);
       const ref = `refs/heads/${proposal.branch}`;
       const observed = (await this.git(['ls-remote', '--', remote, ref], env, token, context, work)).split(/\s/)[0] ?? '';
       if (proposal.pullRequestNumber !== undefined && observed && observed !== proposal.baseCommit) {

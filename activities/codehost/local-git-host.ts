@@ -32,8 +32,7 @@ export class LocalGitHost implements CodeHost {
     const work = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-publish-'));
     try {
       await git(['clone', '--quiet', '--no-checkout', '--single-branch', '--branch', proposal.baseBranch, '--', target, work]);
-      await git(['checkout', '--quiet', '--detach', proposal.baseCommit], { cwd: work });
-      const commit = await commitPatch(work, proposal.patch, proposal.commitMessage);
+      const commit = await commitPatch(work, proposal.baseCommit, proposal.patch, proposal.commitMessage, proposal.tree);
       // A forced push makes a re-publish (a retried activity, a re-run goal) update the branch in place; the lease
       // (the tip seen now, or "no branch yet") makes a concurrent writer's push fail this attempt instead of being lost.
       const ref = `refs/heads/${proposal.branch}`;

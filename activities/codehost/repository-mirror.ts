@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { git, type CloneAuth, type ClonedRepository } from './git';
+import { checkoutExact, git, type CloneAuth, type ClonedRepository, type CloneOptions } from './git';
 
 /** Refreshes in flight per mirror: at most one running and one queued behind it. */
 const refreshes = new Map<string, { running?: Promise<void>; queued?: Promise<void> }>();
@@ -35,14 +35,16 @@ export async function cloneThroughMirror(
   branch: string | undefined,
   dir: string,
   auth?: CloneAuth,
+  options: CloneOptions = {},
 ): Promise<ClonedRepository> {
   const mirror = mirrorPathFor(mirrorsDir, repository);
   await refreshMirror(mirror, repository, auth);
   const baseBranch = branch ?? (await git(['symbolic-ref', '--short', 'HEAD'], { cwd: mirror })).trim();
-  const args = ['clone', '--quiet', '--local', '--no-recurse-submodules', '--single-branch', '--branch', baseBranch, '--', mirror, dir];
+  const args = ['clone', '--quiet', '--no-checkout', '--local', '--no-recurse-submodules', '--single-branch', '--branch', baseBranch, '--', mirror, dir];
   await git(args);
   await git(['remote', 'set-url', 'origin', repository], { cwd: dir });
   const baseCommit = (await git(['rev-parse', 'HEAD'], { cwd: dir })).trim();
+  if (options.checkout ?? true) await checkoutExact(dir, baseCommit, options.maxCheckoutBytes);
   return { dir, baseBranch, baseCommit };
 }
 

@@ -4,7 +4,6 @@
  * Registered by the sandbox worker; every one is safe to run twice.
  */
 import { createHash } from 'crypto';
-import { spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -13,20 +12,21 @@ import type { CheckResult, SandboxRef } from '../../workflows/types';
 import { sandboxHostQueue } from '../../workflows/queues';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix, readMessage, safeSegment, writeMessage } from '../store/conversation';
-import { cloneRepository } from '../codehost/git';
-import { cloneThroughMirror, isRemoteRepository } from '../codehost/repository-mirror';
-import { redactSecrets, toActivityFailure } from '../codehost/github-errors';
 import type { GitAccessResolver } from '../codehost/select-code-host';
 import type { ChangedFile } from '../codehost/code-host';
 import { findTool, runToolCall } from '../tools/registry';
+import { checkPublishable } from '../security/publish-gate';
 import { describeHiddenUnicode, stripHiddenUnicode } from '../security/hidden-unicode';
 import { setupNetworkName, type DockerNetworks } from './docker-networks';
 import { createPhaseActivities } from './phases';
 import type { SandboxServices } from './services';
 import { WORKSPACE, type ExecResult, type Sandbox } from './sandbox';
 import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
-import { trimOutput } from './trim-output';
-import { CheckpointingSandbox, checkpointKey, checkpointWorkspace, restoreWorkspace } from './checkpoint';
+import { runCheckCommands } from './check-commands';
+import { cloneForGoal, excludeInClone, recordEnvironmentFile, tarOf } from './clone-for-goal';
+import { computeWorkspaceChange, ChangeTooLargeError, WorkspaceUnreadableError } from './workspace-change';
+import { createVerifyActivities } from './verify-change';
+import { CheckpointingSandbox, CheckpointTooLargeError, checkpointKey, checkpointWorkspace, restoreWorkspace } from './checkpoint';
 import { SandboxNotFoundError, SandboxNotRunningError } from './errors';
 
 /** What the sandbox activities need. */
@@ -47,7 +47,26 @@ export interface SandboxActivityDeps {
   setupSecrets?: Record<string, string>;
   /** Service sidecars (.drydock/environment.json → services); without them a goal that declares services fails. */
   services?: SandboxServices;
+  /** Size limits of what crosses the sandbox boundary (CHANGE_LIMIT_DEFAULTS when absent). */
+  changeLimits?: ChangeLimits;
 }
+
+/** Limits on what crosses the sandbox boundary. */
+export interface ChangeLimits {
+  /** DRYDOCK_MAX_CLONE_BYTES: most bytes a repository's files may add up to at the base commit. */
+  maxCloneBytes: number;
+  /** DRYDOCK_MAX_CHANGE_BYTES: most bytes of new or changed file content one change may hold. */
+  maxChangeBytes: number;
+  /** Most bytes of workspace files read out of a sandbox to make its change. */
+  maxWorkspaceBytes: number;
+}
+
+/** The limits used when the operator sets none. */
+export const CHANGE_LIMIT_DEFAULTS: ChangeLimits = {
+  maxCloneBytes: 2 * 1024 ** 3,
+  maxChangeBytes: 64 * 1024 ** 2,
+  maxWorkspaceBytes: 32 * 1024 ** 3,
+};
 
 /** Input of provisionSandbox. */
 export interface ProvisionSandboxInput {
@@ -59,6 +78,8 @@ export interface ProvisionSandboxInput {
 /** Input of copyRepository. */
 export interface CopyRepositoryInput {
   sandbox: SandboxRef;
+  /** The goal (absent in older histories: read from the sandbox's record). */
+  goalId?: string;
   repository: string;
   baseBranch?: string;
   /** The commit to check out (a re-provisioned sandbox starts from the first one's base, even if the branch moved). */
@@ -126,17 +147,36 @@ export interface RestoreWorkspaceInput {
   checkpointRef?: string;
 }
 
-/** What collectChange found. */
-export interface CollectedChange {
-  patchRef: string;
-  files: ChangedFile[];
+/** Input of collectChange. */
+export interface CollectChangeInput {
+  sandbox: SandboxRef;
+  goalId: string;
+  baseCommit: string;
+  /** The repository and branch, for the host's own copy of the base commit (absent in older histories). */
+  repository?: string;
+  baseBranch?: string;
 }
+
+/** What collectChange found: made on the host, from the workspace's files. */
+export interface CollectedChange {
+  /** The binary patch publishing applies. */
+  patchRef: string;
+  /** The same change with every file as text, for the publish gate. */
+  textPatchRef?: string;
+  /** The tree the patch gives on the base commit: what is verified and published. */
+  tree?: string;
+  /** The first FILES_IN_HISTORY changed files (history stays small); all of them are under filesRef. */
+  files: ChangedFile[];
+  fileCount?: number;
+  filesRef?: string;
+}
+
+/** Changed files carried in history; the whole list is in the store. */
+const FILES_IN_HISTORY = 200;
 
 /** Untracked paths left out of every change: caches that checks write. */
 const LOCAL_EXCLUDES = ['__pycache__/', '*.pyc', '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', 'node_modules/', '.npm/', '.cache/'];
 
-/** Bytes of a check's log kept in history and in the PR body. */
-const CHECK_LOG_TAIL_BYTES = 3000;
 /** Bytes of AGENTS.md read. */
 const MAX_INSTRUCTIONS_BYTES = 32 * 1024;
 
@@ -153,6 +193,11 @@ export function containerNameFor(goalId: string, generation = 0): string {
 /** Store key of the record naming the goal a container belongs to (a warm container taken from the pool has no goal label). */
 export function sandboxRecordKey(containerName: string): string {
   return `sandboxes/${safeSegment(containerName)}.json`;
+}
+
+/** The goal a sandbox belongs to, from the record provisionSandbox wrote. */
+async function goalOfSandbox(store: ArtifactStore, sandbox: SandboxRef): Promise<string> {
+  return (JSON.parse((await store.get(sandboxRecordKey(sandbox.containerName))).toString('utf8')) as { goalId: string }).goalId;
 }
 
 /** Type of the failure a host activity throws when its container is gone or stopped; the workflow re-provisions. */
@@ -188,52 +233,54 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
   const exec = async (ref: SandboxRef, argv: string[], options: Parameters<Sandbox['exec']>[2] = {}): Promise<ExecResult> =>
     deps.sandbox.exec(ref.containerId, argv, options);
 
+  const limits = deps.changeLimits ?? CHANGE_LIMIT_DEFAULTS;
+  const phases = createPhaseActivities(deps);
+  const removeSandbox = async (containerId: string, containerName: string) => {
+    await deps.sandbox.destroy(containerId);
+    await deps.networks?.remove(setupNetworkName(containerName));
+    await deps.services?.remove(containerName);
+  };
   const activities = {
-    ...createPhaseActivities(deps),
+    ...phases,
+    ...createVerifyActivities({
+      ...deps,
+      maxCloneBytes: limits.maxCloneBytes,
+      excludes: LOCAL_EXCLUDES,
+      phases: { runSetup: onContainer(phases.runSetup), isolateSandbox: onContainer(phases.isolateSandbox) },
+      recordSandbox: (containerName, goalId) => deps.store.put(sandboxRecordKey(containerName), JSON.stringify({ goalId, host: deps.host })),
+      removeSandbox,
+    }),
 
     /** Creates (or finds) the goal's hardened container on this host. */
     async provisionSandbox(input: ProvisionSandboxInput): Promise<SandboxRef> {
       const name = containerNameFor(input.goalId, input.generation);
       // Written first, so that the reaper can tell whose container this is even if the worker dies next.
       await deps.store.put(sandboxRecordKey(name), JSON.stringify({ goalId: input.goalId, host: deps.host }));
-      const { id } = await deps.sandbox.create({
+      const { id, limits } = await deps.sandbox.create({
         name,
         image: deps.image,
         labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host },
       });
-      return { containerId: id, containerName: name, taskQueue: sandboxHostQueue(deps.host), host: deps.host };
+      return { containerId: id, containerName: name, taskQueue: sandboxHostQueue(deps.host), host: deps.host, ...(limits ? { limits } : {}) };
     },
 
-    /** Clones the repository on this worker (hooks off, no credentials) and copies it into /workspace. */
+    /** Clones the repository on this worker (hooks off, no credentials, files exactly the commit's) and copies it into /workspace. */
     async copyRepository(input: CopyRepositoryInput): Promise<CopiedRepository> {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-clone-'));
       try {
-        let cloned;
-        const access = await deps.gitAccessFor?.(input.repository).catch((err: unknown) => {
-          throw toActivityFailure(err);
+        const cloned = await cloneForGoal(path.join(dir, 'repo'), {
+          repository: input.repository,
+          baseBranch: input.baseBranch,
+          baseCommit: input.baseCommit,
+          checkout: true,
+          maxCheckoutBytes: limits.maxCloneBytes,
+          gitAccessFor: deps.gitAccessFor,
+          mirrorsDir: deps.mirrorsDir,
         });
-        try {
-          cloned = deps.mirrorsDir && isRemoteRepository(input.repository)
-            ? await cloneThroughMirror(deps.mirrorsDir, input.repository, input.baseBranch, path.join(dir, 'repo'), access)
-            : await cloneRepository(input.repository, input.baseBranch, path.join(dir, 'repo'), access);
-        } catch (err) {
-          const detail = redactSecrets(err instanceof Error ? err.message : String(err), access?.secrets ?? []);
-          throw ApplicationFailure.nonRetryable(
-            `cannot clone ${input.repository}${input.baseBranch ? ` (branch ${input.baseBranch})` : ''}: ${detail}`,
-            'InvalidRepository',
-          );
-        }
-        if (input.baseCommit && input.baseCommit !== cloned.baseCommit) {
-          await checkoutCommit(cloned.dir, input.baseCommit).catch((err: unknown) => {
-            throw ApplicationFailure.nonRetryable(
-              `cannot check out the goal's base commit ${input.baseCommit} of ${input.repository}: ${err instanceof Error ? err.message : String(err)}`,
-              'InvalidRepository',
-            );
-          });
-          cloned = { ...cloned, baseCommit: input.baseCommit };
-        }
-        // Build and test by-products are never part of a change.
-        await fs.appendFile(path.join(cloned.dir, '.git', 'info', 'exclude'), `\n${LOCAL_EXCLUDES.join('\n')}\n`);
+        // Setup reads the environment file as the base commit has it, never from the workspace.
+        await recordEnvironmentFile(deps.store, input.goalId ?? (await goalOfSandbox(deps.store, input.sandbox)), cloned.dir, cloned.baseCommit);
+        // Build and test by-products are never part of a change (the host applies the same excludes).
+        await excludeInClone(cloned.dir, LOCAL_EXCLUDES);
         await deps.sandbox.putArchive(input.sandbox.containerId, tarOf(cloned.dir), WORKSPACE);
         return { baseBranch: cloned.baseBranch, baseCommit: cloned.baseCommit };
       } finally {
@@ -299,9 +346,20 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
           unchanged !== undefined && unchanged !== key && unchanged.startsWith(ownPrefix) && /^\d+\.patch$/.test(unchanged.slice(ownPrefix.length)) && (await deps.store.has(unchanged));
         if (stillHolds) checkpointRef = unchanged;
         else if (checkpointing?.patch) await deps.store.put(key, checkpointing.patch);
-        else await checkpointWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.checkpoint.baseCommit, key);
+        else if (checkpointing?.tooLarge) checkpointRef = undefined;
+        else {
+          checkpointRef = await checkpointWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.checkpoint.baseCommit, key).then(
+            () => key,
+            (err: unknown) => {
+              if (err instanceof CheckpointTooLargeError) return undefined;
+              throw err;
+            },
+          );
+        }
       }
-      await writeMessage(deps.store, input.goalId, input.resultIndex, { role: 'tool', tool_call_id: call.id, content: outcome.output });
+      // The workspace outgrew what a checkpoint (and a change) may hold: say so, keep the last checkpoint.
+      const note = isMutating && input.checkpoint && checkpointRef === undefined ? `\n[drydock: ${new CheckpointTooLargeError().message}; a change this large cannot be published]` : '';
+      await writeMessage(deps.store, input.goalId, input.resultIndex, { role: 'tool', tool_call_id: call.id, content: outcome.output + note });
       return { ok: outcome.ok, invalid: outcome.invalid, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode, isMutating, checkpointRef };
     },
 
@@ -312,25 +370,12 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
     /** Runs the checks; logs go to the store, tails to history; optionally answers a finish call. */
     async runChecks(input: RunChecksInput): Promise<CheckResult[]> {
-      const results: CheckResult[] = [];
-      for (const [i, command] of input.checks.entries()) {
-        Context.current().heartbeat({ check: i });
-        const r = await exec(input.sandbox, ['bash', '-lc', command], {
-          timeoutMs: (input.timeoutSeconds ?? 600) * 1000,
-          maxOutputBytes: 512 * 1024,
-        });
-        const log = `$ ${command}\n${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}${r.timedOut ? `\n[timed out after ${input.timeoutSeconds ?? 600} s]` : ''}\n[exit ${r.exitCode}]\n`;
-        const logRef = `${goalPrefix(input.goalId)}/checks/${String(input.step).padStart(5, '0')}-${i}.log`;
-        await deps.store.put(logRef, log);
-        results.push({
-          command,
-          exitCode: r.exitCode,
-          passed: r.exitCode === 0 && !r.timedOut,
-          durationMs: r.durationMs,
-          logTail: trimOutput(Buffer.from(log), CHECK_LOG_TAIL_BYTES),
-          logRef,
-        });
-      }
+      const results = await runCheckCommands(deps.sandbox, input.sandbox.containerId, deps.store, {
+        checks: input.checks,
+        timeoutSeconds: input.timeoutSeconds,
+        logPrefix: `${goalPrefix(input.goalId)}/checks/${String(input.step).padStart(5, '0')}`,
+        onCheck: (i) => Context.current().heartbeat({ check: i }),
+      });
       if (input.reply) {
         const allPassed = results.every((r) => r.passed);
         const text = [
@@ -342,26 +387,58 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       return results;
     },
 
-    /** Stages everything and stores the binary-safe diff against the base commit. */
-    async collectChange(input: { sandbox: SandboxRef; goalId: string; baseCommit: string }): Promise<CollectedChange> {
-      const git = async (args: string[]) => {
-        const r = await exec(input.sandbox, ['git', '-c', 'core.hooksPath=/dev/null', ...args], { maxOutputBytes: 64 * 1024 * 1024, timeoutMs: 120_000 });
-        if (r.exitCode !== 0) throw new Error(`git ${args[0]} in the sandbox failed: ${r.stderr.slice(0, 500)}`);
-        return r.stdout;
-      };
-      await git(['add', '--all']);
-      // Through base64: a text diff may hold bytes that are not UTF-8, and exec's output is text.
-      const encoded = await exec(input.sandbox, ['bash', '-c', 'set -o pipefail; git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$1" | base64 -w0', 'diff', input.baseCommit], {
-        maxOutputBytes: 128 * 1024 * 1024,
-        timeoutMs: 120_000,
-      });
-      if (encoded.exitCode !== 0) throw new Error(`git diff in the sandbox failed: ${encoded.stderr.slice(0, 500)}`);
-      const patch = Buffer.from(encoded.stdout, 'base64');
-      const numstat = await git(['diff', '--cached', '--numstat', '-M', input.baseCommit]);
-      const nameStatus = await git(['diff', '--cached', '--name-status', '-M', input.baseCommit]);
-      const patchRef = `${goalPrefix(input.goalId)}/change.patch`;
-      await deps.store.put(patchRef, patch);
-      return { patchRef, files: parseChangedFiles(numstat, nameStatus).slice(0, 500) };
+    /**
+     * Makes the change on this host from the workspace's files (the engine's tar
+     * of /workspace against the base commit, by a git that reads nothing from the
+     * sandbox) and stores the patch, its text form and the file list.
+     */
+    async collectChange(input: CollectChangeInput): Promise<CollectedChange> {
+      if (!input.repository) throw ApplicationFailure.nonRetryable('collectChange needs the repository to compare the workspace with', 'InvalidInput');
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-change-'));
+      try {
+        const repoDir = path.join(dir, 'repo');
+        await cloneForGoal(repoDir, {
+          repository: input.repository,
+          baseBranch: input.baseBranch,
+          baseCommit: input.baseCommit,
+          checkout: false,
+          gitAccessFor: deps.gitAccessFor,
+          mirrorsDir: deps.mirrorsDir,
+        });
+        const scratchDir = path.join(dir, 'files');
+        await fs.mkdir(scratchDir);
+        const change = await computeWorkspaceChange({
+          repoDir,
+          baseCommit: input.baseCommit,
+          archive: () => deps.sandbox.getArchive(input.sandbox.containerId, WORKSPACE),
+          scratchDir,
+          maxChangeBytes: limits.maxChangeBytes,
+          maxWorkspaceBytes: limits.maxWorkspaceBytes,
+          excludes: LOCAL_EXCLUDES,
+        }).catch((err: unknown) => {
+          if (err instanceof ChangeTooLargeError) throw ApplicationFailure.nonRetryable(err.message, 'ChangeTooLarge');
+          if (err instanceof WorkspaceUnreadableError) throw ApplicationFailure.nonRetryable(err.message, 'WorkspaceUnreadable');
+          throw err;
+        });
+        // The setup secrets are known here (the agent worker's gate knows its own): a change holding one, in any encoding, is refused.
+        const secrets = Object.values(deps.setupSecrets ?? {});
+        if (secrets.length > 0) {
+          const leaks = checkPublishable({ patch: change.textPatch, files: change.files, knownSecrets: secrets, allowProtectedPaths: ['**'] }).findings.filter(
+            (f) => f.kind === 'known-secret',
+          );
+          if (leaks.length > 0) {
+            throw ApplicationFailure.nonRetryable(`the publish gate refused the change: ${leaks.slice(0, 5).map((f) => f.message).join('; ')}`, 'PublishRefused');
+          }
+        }
+        const prefix = goalPrefix(input.goalId);
+        const patchRef = `${prefix}/change.patch`;
+        const textPatchRef = `${prefix}/change.text.patch`;
+        const filesRef = `${prefix}/change.files.json`;
+        await Promise.all([deps.store.put(patchRef, change.patch), deps.store.put(textPatchRef, change.textPatch), deps.store.put(filesRef, JSON.stringify(change.files))]);
+        return { patchRef, textPatchRef, tree: change.tree, files: change.files.slice(0, FILES_IN_HISTORY), fileCount: change.files.length, filesRef };
+      } finally {
+        void fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      }
     },
 
     /** Runs one command (used by sandboxSmoke). */
@@ -371,9 +448,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
     /** Removes the goal's container and its workspace; one already gone is fine. */
     async destroySandbox(input: { sandbox: SandboxRef }): Promise<void> {
-      await deps.sandbox.destroy(input.sandbox.containerId);
-      await deps.networks?.remove(setupNetworkName(input.sandbox.containerName));
-      await deps.services?.remove(input.sandbox.containerName);
+      await removeSandbox(input.sandbox.containerId, input.sandbox.containerName);
     },
   };
   return {
@@ -388,47 +463,6 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     collectChange: onContainer(activities.collectChange),
     runCommand: onContainer(activities.runCommand),
   };
-}
-
-/** Moves a fresh clone's branch to a commit of the repository (fetched when the clone does not have it). */
-async function checkoutCommit(dir: string, commit: string): Promise<void> {
-  const git = (args: string[]) =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args[0]}: ${stderr.trim().slice(0, 300)}`))));
-    });
-  await git(['cat-file', '-e', `${commit}^{commit}`]).catch(() => git(['fetch', '--quiet', 'origin', commit]));
-  await git(['reset', '--quiet', '--hard', commit]);
-}
-
-/** Joins `git diff --numstat` and `--name-status` output into ChangedFile records. */
-export function parseChangedFiles(numstat: string, nameStatus: string): ChangedFile[] {
-  const statuses = nameStatus
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const parts = line.split('\t');
-      return { status: (parts[0] ?? '?').charAt(0), path: parts[parts.length - 1] ?? '' };
-    });
-  const stats = numstat
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [add, del] = line.split('\t');
-      return { additions: add === '-' ? null : Number(add), deletions: del === '-' ? null : Number(del) };
-    });
-  return statuses.map((s, i) => ({ ...s, additions: stats[i]?.additions ?? null, deletions: stats[i]?.deletions ?? null }));
-}
-
-/** A tar stream of a folder with every entry owned by the sandbox user. */
-function tarOf(dir: string): NodeJS.ReadableStream {
-  const child = spawn('tar', ['--owner=1000', '--group=1000', '--numeric-owner', '-C', dir, '-c', '.'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return child.stdout;
 }
 
 /** Runs in the sandbox: prints what detectChecks needs and AGENTS.md, as JSON. */

@@ -14,18 +14,35 @@ import { trimOutput } from './trim-output';
 const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Shell: exits 0 when the files git would stage (modified and untracked, not
+ * ignored) add up to more than $1 bytes. Checked before `git add`, so a huge
+ * file is neither hashed in the sandbox nor read out by the host.
+ */
+const TOO_BIG_FOR_CHECKPOINT = `too_big() { [ "$(git -c core.hooksPath=/dev/null ls-files -z -m -o --exclude-standard | xargs -0 -r stat -c %s -- 2>/dev/null | awk '{s+=$1} END {print s+0}')" -gt "$1" ]; }`;
+
+/** Thrown instead of a checkpoint when the workspace's changes are larger than a checkpoint may be. */
+export class CheckpointTooLargeError extends Error {
+  constructor() {
+    super(`the workspace's changes add up to more than ${MAX_CHECKPOINT_BYTES / 1024 / 1024} MiB: no checkpoint was taken`);
+    this.name = 'CheckpointTooLargeError';
+  }
+}
+
+/**
  * Stages everything in a throw-away index (the agent's own index and `git diff`
  * stay as they were) and prints the diff against the base commit, in base64
  * because a text diff may hold bytes that are not UTF-8. The workspace's
  * .git/info/exclude keeps caches out.
  */
 const CHECKPOINT_SCRIPT = `set -euo pipefail
+${TOO_BIG_FOR_CHECKPOINT}
+if too_big "$2"; then exit 5; fi
 idx=$(mktemp /tmp/drydock-checkpoint-index.XXXXXX)
 trap 'rm -f "$idx"' EXIT
 cp .git/index "$idx" 2>/dev/null || true
 export GIT_INDEX_FILE="$idx"
 git -c core.hooksPath=/dev/null add --all
-git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$1" | base64 -w0`;
+git -c core.hooksPath=/dev/null diff --cached --binary --full-index --no-ext-diff --no-textconv "$1" | base64 -w0`;
 
 /** Resets the workspace to the base commit, drops untracked files (ignored caches stay), applies the patch on stdin. */
 const RESTORE_SCRIPT = `set -euo pipefail
@@ -40,10 +57,11 @@ export function checkpointKey(goalId: string, step: number): string {
 
 /** Stores the workspace's diff against baseCommit under `key`. */
 export async function checkpointWorkspace(sandbox: Sandbox, containerId: string, store: ArtifactStore, baseCommit: string, key: string): Promise<void> {
-  const r = await sandbox.exec(containerId, ['bash', '-c', CHECKPOINT_SCRIPT, 'checkpoint', baseCommit], {
+  const r = await sandbox.exec(containerId, ['bash', '-c', CHECKPOINT_SCRIPT, 'checkpoint', baseCommit, String(MAX_CHECKPOINT_BYTES)], {
     maxOutputBytes: MAX_CHECKPOINT_BYTES * 2,
     timeoutMs: 120_000,
   });
+  if (r.exitCode === 5) throw new CheckpointTooLargeError();
   if (r.exitCode !== 0) throw new Error(`checkpointing the workspace failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
   if (r.stdoutBytes > MAX_CHECKPOINT_BYTES * 2) throw new Error(`the workspace diff is larger than ${MAX_CHECKPOINT_BYTES} bytes; cannot checkpoint it`);
   await store.put(key, Buffer.from(r.stdout, 'base64'));
@@ -71,18 +89,20 @@ export async function restoreWorkspace(sandbox: Sandbox, containerId: string, st
  * ignored tree (node_modules) costs nothing and a file touched or changed back
  * is no change.
  */
-const COMMAND_THEN_CHECKPOINT = `marker="$1"; base="$2"; key="$3"; shift 3
+const COMMAND_THEN_CHECKPOINT = `marker="$1"; base="$2"; key="$3"; limit="$4"; shift 4
 "$@"; rc=$?
 printf '\\n%s\\n' "$marker"
 stamp=/tmp/.drydock-checkpoint
 ( set -euo pipefail
   cd ${WORKSPACE}
+  ${TOO_BIG_FOR_CHECKPOINT}
+  if too_big "$limit"; then rm -f "$stamp"; printf '-'; exit 0; fi
   idx=/tmp/.drydock-checkpoint-index.$$ out=/tmp/.drydock-checkpoint-diff.$$
   trap 'rm -f "$idx" "$out"' EXIT
   cp .git/index "$idx" 2>/dev/null || true
   export GIT_INDEX_FILE="$idx"
   git -c core.hooksPath=/dev/null add --all
-  git -c core.hooksPath=/dev/null diff --cached --binary --full-index "$base" > "$out"
+  git -c core.hooksPath=/dev/null diff --cached --binary --full-index --no-ext-diff --no-textconv "$base" > "$out"
   sum=$(sha256sum < "$out")
   last_key= last_sum=
   if [ -s "$stamp" ]; then { read -r last_key; read -r last_sum; } < "$stamp" || true; fi
@@ -102,6 +122,8 @@ export class CheckpointingSandbox implements Sandbox {
   patch?: Buffer;
   /** Set instead of patch when nothing changed since the checkpoint stored under this key. */
   unchangedSince?: string;
+  /** Set when the workspace's changes were too large to checkpoint. */
+  tooLarge?: boolean;
 
   constructor(
     private readonly inner: Sandbox,
@@ -118,6 +140,10 @@ export class CheckpointingSandbox implements Sandbox {
     return this.inner.putArchive(id, tar, path);
   }
 
+  getArchive(id: string, path: string): Promise<NodeJS.ReadableStream> {
+    return this.inner.getArchive(id, path);
+  }
+
   isRunning(id: string): Promise<boolean> {
     return this.inner.isRunning(id);
   }
@@ -128,16 +154,20 @@ export class CheckpointingSandbox implements Sandbox {
 
   async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const marker = `drydock-checkpoint-${randomBytes(12).toString('hex')}`;
-    const r = await this.inner.exec(id, ['bash', '-c', COMMAND_THEN_CHECKPOINT, 'checkpoint', marker, this.baseCommit, this.key, ...argv], {
+    const r = await this.inner.exec(id, ['bash', '-c', COMMAND_THEN_CHECKPOINT, 'checkpoint', marker, this.baseCommit, this.key, String(MAX_CHECKPOINT_BYTES), ...argv], {
       ...options,
       maxOutputBytes: (options.maxOutputBytes ?? 1024 * 1024) + MAX_CHECKPOINT_BYTES * 2,
+      // Only stdout carries the checkpoint: stderr keeps the caller's cap.
+      maxStderrBytes: options.maxStderrBytes ?? options.maxOutputBytes ?? 1024 * 1024,
     });
     const at = r.stdout.lastIndexOf(`\n${marker}\n`);
     this.patch = undefined;
     this.unchangedSince = undefined;
+    this.tooLarge = undefined;
     if (at < 0) return r;
     const encoded = r.stdout.slice(at + marker.length + 2);
-    if (encoded.startsWith('=')) this.unchangedSince = encoded.slice(1);
+    if (encoded === '-') this.tooLarge = true;
+    else if (encoded.startsWith('=')) this.unchangedSince = encoded.slice(1);
     else if (!encoded.endsWith('!')) this.patch = Buffer.from(encoded, 'base64');
     const own = Buffer.from(r.stdout.slice(0, at));
     return { ...r, stdout: trimOutput(own, options.maxOutputBytes ?? 1024 * 1024), stdoutBytes: own.length };

@@ -3,6 +3,7 @@
  * holds one goal's workspace. activities/sandbox/docker-sandbox.ts implements it
  * with dockerode; the contract tests in test/integration run against every backend.
  */
+import type { SandboxLimitsView } from '../../workflows/types';
 
 /** What a sandbox is created from. */
 export interface SandboxSpec {
@@ -26,6 +27,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Bytes of output kept (head + tail); the byte counts are kept whole. */
   maxOutputBytes?: number;
+  /** Bytes of stderr kept, when it differs from maxOutputBytes (the default). */
+  maxStderrBytes?: number;
   /** Bytes written to the command's standard input. */
   stdin?: Buffer | string;
   env?: Record<string, string>;
@@ -45,12 +48,14 @@ export interface ExecResult {
 
 /** An isolated place to run a goal's commands. */
 export interface Sandbox {
-  /** Creates and starts the sandbox, or returns the running one with that name. */
-  create(spec: SandboxSpec): Promise<{ id: string; created: boolean }>;
+  /** Creates and starts the sandbox, or returns the running one with that name (and, when known, the limits it runs under). */
+  create(spec: SandboxSpec): Promise<{ id: string; created: boolean; limits?: SandboxLimitsView }>;
   /** Runs argv in the sandbox. A failing command is a result, not an exception. */
   exec(id: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Copies a tar stream into a directory of the sandbox. */
   putArchive(id: string, tar: NodeJS.ReadableStream | Buffer, path: string): Promise<void>;
+  /** A tar stream of a directory of the sandbox, read by the engine (no process in the sandbox takes part). */
+  getArchive(id: string, path: string): Promise<NodeJS.ReadableStream>;
   /** True when the sandbox exists and runs. */
   isRunning(id: string): Promise<boolean>;
   /** Removes the sandbox and its storage; tolerates one that is already gone. */

@@ -43,7 +43,8 @@ test('a JavaScript repository with a failing test is fixed and published as a PR
 
   expect(result.status).toBe('succeeded');
   expect(result.iterations).toBe(6);
-  expect(result.checks).toEqual([expect.objectContaining({ command: 'npm test', exitCode: 0, passed: true })]);
+  // The checks that decided ran in a clean sandbox (base commit + the published patch), not the agent's.
+  expect(result.checks).toEqual([expect.objectContaining({ command: 'npm test', exitCode: 0, passed: true, cleanRoom: true })]);
   expect(result.pr?.branch).toMatch(/^drydock\/[0-9a-f]{8}$/);
 
   // The branch holds exactly the fix, with the trailers, on top of main.
@@ -62,7 +63,8 @@ test('a JavaScript repository with a failing test is fixed and published as a PR
   const pr = prRecord(result.pr!.id);
   expect(pr.head).toBe(branch);
   expect(pr.base).toBe('main');
-  expect(pr.files).toEqual([{ path: 'src/math.js', status: 'M', additions: 1, deletions: 1 }]);
+  expect(pr.files).toEqual([{ path: 'src/math.js', status: 'M', additions: 1, deletions: 1, mode: '100644', binary: false }]);
+  expect(pr.body).toContain('Run by drydock in a clean sandbox');
   for (const section of ['## Summary', '## Rationale', '## Files changed', '## Verification', '## Model and cost']) {
     expect(pr.body).toContain(section);
   }

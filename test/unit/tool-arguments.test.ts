@@ -39,6 +39,9 @@ class FakeSandbox implements Sandbox {
     };
   }
   async putArchive() {}
+  async getArchive(): Promise<NodeJS.ReadableStream> {
+    throw new Error('not used');
+  }
   async isRunning() {
     return true;
   }

@@ -1,0 +1,42 @@
+/** Running a goal's checks in a sandbox: one `bash -lc` per check, logs to the store, tails to history. */
+import type { CheckResult } from '../../workflows/types';
+import type { ArtifactStore } from '../store/artifact-store';
+import type { Sandbox } from './sandbox';
+import { trimOutput } from './trim-output';
+
+/** Bytes of a check's log kept in history and in the PR body. */
+const CHECK_LOG_TAIL_BYTES = 3000;
+/** Bytes of a check's output kept (head and tail). */
+const CHECK_OUTPUT_BYTES = 512 * 1024;
+
+/** What runCheckCommands needs. */
+export interface CheckCommandsOptions {
+  checks: string[];
+  timeoutSeconds?: number;
+  /** Store key of check i's log: `${logPrefix}-${i}.log`. */
+  logPrefix: string;
+  /** Called before each check (a heartbeat). */
+  onCheck?: (index: number) => void;
+}
+
+/** Runs the checks one after another; a failing check is a result, not an exception. */
+export async function runCheckCommands(sandbox: Sandbox, containerId: string, store: ArtifactStore, o: CheckCommandsOptions): Promise<CheckResult[]> {
+  const timeoutSeconds = o.timeoutSeconds ?? 600;
+  const results: CheckResult[] = [];
+  for (const [i, command] of o.checks.entries()) {
+    o.onCheck?.(i);
+    const r = await sandbox.exec(containerId, ['bash', '-lc', command], { timeoutMs: timeoutSeconds * 1000, maxOutputBytes: CHECK_OUTPUT_BYTES });
+    const log = `$ ${command}\n${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}${r.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${r.exitCode}]\n`;
+    const logRef = `${o.logPrefix}-${i}.log`;
+    await store.put(logRef, log);
+    results.push({
+      command,
+      exitCode: r.exitCode,
+      passed: r.exitCode === 0 && !r.timedOut,
+      durationMs: r.durationMs,
+      logTail: trimOutput(Buffer.from(log), CHECK_LOG_TAIL_BYTES),
+      logRef,
+    });
+  }
+  return results;
+}

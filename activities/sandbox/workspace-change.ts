@@ -1,0 +1,400 @@
+/**
+ * The change as the host sees it. The workspace's files come out of the
+ * sandbox as the engine's tar of the folder (no process in the sandbox takes
+ * part), are unpacked on the host with limits, and are compared with the base
+ * commit by a git that reads no configuration, attributes, excludes or hooks
+ * from the sandbox; the sandbox's own .git is never read. The commit, its
+ * tree, the patch and the file list all come from that one comparison, so the
+ * published change, the gate's input and the verified change are the same.
+ */
+import { createHash } from 'crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'fs';
+import * as path from 'path';
+import { once } from 'events';
+import { pipeline } from 'stream/promises';
+import * as tar from 'tar-stream';
+import type { ChangedFile } from '../codehost/code-host';
+import { formatBytes, gitBuffer, NEUTRAL_ATTRIBUTES, spawnGit } from '../codehost/git';
+
+/** What computeWorkspaceChange needs. */
+export interface WorkspaceChangeOptions {
+  /** A host clone holding the base commit's objects; its work tree is not used. */
+  repoDir: string;
+  baseCommit: string;
+  /** Opens the engine's tar of the workspace folder (entries below one top folder, `workspace/`); called once, when it is read. */
+  archive: () => Promise<NodeJS.ReadableStream>;
+  /** An empty folder for the unpacked files; the caller removes it. */
+  scratchDir: string;
+  /** Most bytes of new or changed file content one change may hold. */
+  maxChangeBytes: number;
+  /** Most bytes the workspace's files may add up to. */
+  maxWorkspaceBytes: number;
+  /** Untracked paths that are never part of a change (gitignore syntax), besides the workspace's .gitignore files. */
+  excludes: readonly string[];
+}
+
+/** The change of a workspace against its base commit. */
+export interface WorkspaceChange {
+  /** A commit on the base commit whose tree is the workspace (held in repoDir). */
+  commit: string;
+  tree: string;
+  /** `git diff --binary` of base → tree: what publishing applies. */
+  patch: Buffer;
+  /** The same diff with every file shown as text: what the publish gate reads. */
+  textPatch: Buffer;
+  files: ChangedFile[];
+}
+
+/** Thrown when the files a change adds or modifies are larger than the change limit. */
+export class ChangeTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+    largest: { path: string; size: number }[],
+  ) {
+    super(
+      `the change adds or modifies ${formatBytes(bytes)} of file content, more than the limit of ${formatBytes(limit)} (DRYDOCK_MAX_CHANGE_BYTES); largest: ${largest
+        .map((f) => `${f.path} (${formatBytes(f.size)})`)
+        .join(', ')}`,
+    );
+    this.name = 'ChangeTooLargeError';
+  }
+}
+
+/** Thrown when the workspace's files add up to more than the workspace limit, or its archive is not what the engine writes. */
+export class WorkspaceUnreadableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkspaceUnreadableError';
+  }
+}
+
+/** Most entries a workspace archive may hold. */
+const MAX_ENTRIES = 2_000_000;
+/** Files up to this size are hashed in memory before deciding whether to keep them; larger ones go to disk first. */
+const IN_MEMORY_BYTES = 1024 * 1024;
+/** A blob or tree id. */
+const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** One file of the base commit. */
+interface BaseEntry {
+  mode: string;
+  oid: string;
+  size: number;
+}
+
+/** One regular file of the workspace. */
+interface WorkspaceFile {
+  oid: string;
+  size: number;
+  executable: boolean;
+  /** Its content is on disk under scratchDir (new or changed files, and every .gitignore). */
+  onDisk: boolean;
+}
+
+/** Paths are kept as latin1 strings: one character per byte, so names that are not UTF-8 survive. */
+type RawPath = string;
+
+/** Computes the workspace's change against its base commit; see the module comment. */
+export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise<WorkspaceChange> {
+  const gitOptions = { cwd: o.repoDir, isolated: true };
+  await fs.mkdir(path.join(o.repoDir, '.git', 'info'), { recursive: true });
+  await fs.writeFile(path.join(o.repoDir, '.git', 'info', 'attributes'), NEUTRAL_ATTRIBUTES);
+  const base = await readBaseTree(o.repoDir, o.baseCommit);
+  const workspace = await unpackWorkspace(o, base);
+  const untracked = await untrackedFiles(o, workspace.symlinks);
+
+  // The new tree: every base file still present (by its base blob when unchanged), every untracked file
+  // that is not ignored; base files that are gone are left out (deleteall, then M for what stays).
+  const lines: { path: RawPath; mode: string; oid?: string; source?: { file?: RawPath; text?: Buffer } }[] = [];
+  for (const [p, entry] of base) {
+    if (entry.mode === '160000') {
+      lines.push({ path: p, mode: entry.mode, oid: entry.oid });
+      continue;
+    }
+    const target = workspace.symlinks.get(p);
+    if (target !== undefined) {
+      const oid = blobId(target);
+      lines.push(oid === entry.oid && entry.mode === '120000' ? { path: p, mode: '120000', oid } : { path: p, mode: '120000', source: { text: target } });
+      continue;
+    }
+    const file = workspace.files.get(p);
+    if (!file) continue;
+    const mode = file.executable ? '100755' : '100644';
+    lines.push(file.oid === entry.oid ? { path: p, mode, oid: entry.oid } : fileLine(p, mode, file));
+  }
+  for (const p of untracked) {
+    const target = workspace.symlinks.get(p);
+    if (target !== undefined) {
+      lines.push({ path: p, mode: '120000', source: { text: target } });
+      continue;
+    }
+    const file = workspace.files.get(p);
+    if (file) lines.push(fileLine(p, file.executable ? '100755' : '100644', file));
+  }
+  const fed = lines.filter((l) => l.source?.file !== undefined).map((l) => ({ path: l.path, size: workspace.files.get(l.path)?.size ?? 0 }));
+  const fedBytes = fed.reduce((n, f) => n + f.size, 0);
+  if (fedBytes > o.maxChangeBytes) {
+    const largest = fed.sort((a, b) => b.size - a.size).slice(0, 3).map((f) => ({ path: displayPath(f.path), size: f.size }));
+    throw new ChangeTooLargeError(fedBytes, o.maxChangeBytes, largest);
+  }
+
+  const commit = await fastImport(o, lines);
+  const tree = (await gitBuffer(['rev-parse', `${commit}^{tree}`], gitOptions)).toString('utf8').trim();
+  const diffArgs = ['diff-tree', '-r', '--no-renames', '--no-ext-diff', '--no-textconv', '--full-index', '--src-prefix=a/', '--dst-prefix=b/'];
+  const maxOutputBytes = o.maxChangeBytes * 3 + 64 * 1024 * 1024;
+  const [patch, textPatch, raw, numstat] = await Promise.all([
+    gitBuffer([...diffArgs, '-p', '--binary', o.baseCommit, commit], { ...gitOptions, maxOutputBytes }),
+    gitBuffer([...diffArgs, '-p', '-a', o.baseCommit, commit], { ...gitOptions, maxOutputBytes }),
+    gitBuffer(['diff-tree', '-r', '-z', '--no-renames', '--raw', o.baseCommit, commit], gitOptions),
+    gitBuffer(['diff-tree', '-r', '-z', '--no-renames', '--numstat', o.baseCommit, commit], gitOptions),
+  ]);
+  return { commit, tree, patch, textPatch, files: changedFiles(raw, numstat, workspace.symlinks) };
+}
+
+/** A line feeding a workspace file's content from disk. */
+function fileLine(p: RawPath, mode: string, file: WorkspaceFile): { path: RawPath; mode: string; oid?: string; source?: { file: RawPath } } {
+  // A hard link to an unchanged base file carries that file's blob, which the repository has.
+  if (!file.onDisk) return { path: p, mode, oid: file.oid };
+  return { path: p, mode, source: { file: p } };
+}
+
+/** The git blob id of some bytes (SHA-1 object format). */
+function blobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
+/** Every file of the base commit (blobs, symlinks, gitlinks) by path. */
+async function readBaseTree(repoDir: string, baseCommit: string): Promise<Map<RawPath, BaseEntry>> {
+  const listing = await gitBuffer(['ls-tree', '-r', '-l', '-z', '--full-tree', baseCommit], { cwd: repoDir, isolated: true });
+  const entries = new Map<RawPath, BaseEntry>();
+  for (const record of listing.toString('latin1').split('\0')) {
+    const tab = record.indexOf('\t');
+    if (tab < 0) continue;
+    const [mode = '', , oid = '', size = '-'] = record.slice(0, tab).split(/ +/);
+    entries.set(record.slice(tab + 1), { mode, oid, size: size === '-' ? 0 : Number(size) });
+  }
+  return entries;
+}
+
+/** The workspace's regular files and symlinks, with new and changed files' content on disk. */
+async function unpackWorkspace(
+  o: WorkspaceChangeOptions,
+  base: Map<RawPath, BaseEntry>,
+): Promise<{ files: Map<RawPath, WorkspaceFile>; symlinks: Map<RawPath, Buffer> }> {
+  const files = new Map<RawPath, WorkspaceFile>();
+  const symlinks = new Map<RawPath, Buffer>();
+  const onDisk = (p: RawPath) => Buffer.from(path.join(o.scratchDir, ...p.split('/')), 'latin1');
+  const madeDirs = new Set<string>();
+  const ensureParent = async (p: RawPath) => {
+    const parent = p.split('/').slice(0, -1);
+    for (let i = 1; i <= parent.length; i++) {
+      const prefix = parent.slice(0, i).join('/');
+      if (symlinks.has(prefix) || files.has(prefix)) throw new WorkspaceUnreadableError(`the workspace archive has ${displayPath(p)} below a file or symlink`);
+    }
+    const dir = parent.join('/');
+    if (dir === '' || madeDirs.has(dir)) return;
+    await fs.mkdir(Buffer.from(path.join(o.scratchDir, ...parent), 'latin1'), { recursive: true });
+    madeDirs.add(dir);
+  };
+  let total = 0;
+  let count = 0;
+  const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
+  const archive = await o.archive();
+  const feeding = pipeline(archive, extract as unknown as NodeJS.WritableStream).catch((err: unknown) => {
+    extract.destroy(err as Error);
+  });
+  try {
+    for await (const entry of extract) {
+      const header = entry.header;
+      const p = workspacePath(rawName(header.name, header.pax, 'path'));
+      if (++count > MAX_ENTRIES) throw new WorkspaceUnreadableError(`the workspace holds more than ${MAX_ENTRIES} entries`);
+      if (p === undefined || header.type === 'directory') {
+        entry.resume();
+        continue;
+      }
+      await ensureParent(p);
+      if (header.type === 'symlink') {
+        symlinks.set(p, Buffer.from(rawName(header.linkname ?? '', header.pax, 'linkpath'), 'latin1'));
+        // A placeholder (never a real link on the host): it lets git tell whether the path is ignored.
+        await fs.writeFile(onDisk(p), '');
+        entry.resume();
+        continue;
+      }
+      if (header.type === 'link') {
+        const source = workspacePath(rawName(header.linkname ?? '', header.pax, 'linkpath'));
+        const known = source === undefined ? undefined : files.get(source);
+        if (!known || source === undefined) throw new WorkspaceUnreadableError(`the workspace archive links ${displayPath(p)} to an unknown file`);
+        if (known.onDisk) await fs.copyFile(onDisk(source), onDisk(p));
+        files.set(p, { ...known, executable: ((header.mode ?? 0) & 0o111) !== 0 });
+        entry.resume();
+        continue;
+      }
+      if (header.type !== 'file' && header.type !== 'contiguous-file') {
+        entry.resume();
+        continue;
+      }
+      const size = header.size ?? 0;
+      total += size;
+      if (total > o.maxWorkspaceBytes) throw new WorkspaceUnreadableError(`the workspace's files add up to more than ${formatBytes(o.maxWorkspaceBytes)}`);
+      const baseEntry = base.get(p);
+      const keepAlways = p === '.gitignore' || p.endsWith('/.gitignore') || !baseEntry || baseEntry.size !== size;
+      const hash = createHash('sha1').update(`blob ${size}\0`);
+      let kept: boolean;
+      if (!keepAlways && size <= IN_MEMORY_BYTES) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          chunks.push(chunk);
+        }
+        const oid = hash.digest('hex');
+        kept = oid !== baseEntry?.oid;
+        if (kept) await fs.writeFile(onDisk(p), Buffer.concat(chunks));
+        files.set(p, { oid, size, executable: ((header.mode ?? 0) & 0o111) !== 0, onDisk: kept });
+        continue;
+      }
+      const out = createWriteStream(onDisk(p));
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+      const oid = hash.digest('hex');
+      kept = keepAlways || oid !== baseEntry?.oid;
+      if (!kept) await fs.rm(onDisk(p));
+      files.set(p, { oid, size, executable: ((header.mode ?? 0) & 0o111) !== 0, onDisk: kept });
+    }
+  } finally {
+    (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    await feeding;
+  }
+  return { files, symlinks };
+}
+
+/** A header's name as latin1 bytes: names from a PAX record were decoded as UTF-8, the others as latin1. */
+function rawName(name: string, pax: unknown, key: 'path' | 'linkpath'): RawPath {
+  const fromPax = typeof pax === 'object' && pax !== null && typeof (pax as Record<string, unknown>)[key] === 'string';
+  return fromPax ? Buffer.from(name, 'utf8').toString('latin1') : name;
+}
+
+/**
+ * A tar entry's path below the workspace folder, or undefined for the folder
+ * itself and for anything inside a .git folder (git's own files are never part
+ * of a change). Throws on a path that would leave the folder.
+ */
+function workspacePath(name: string): RawPath | undefined {
+  const parts = name.split('/').filter((s) => s !== '' && s !== '.');
+  parts.shift();
+  if (parts.length === 0) return undefined;
+  if (name.startsWith('/') || parts.includes('..')) throw new WorkspaceUnreadableError(`the workspace archive has an entry outside the workspace: ${displayPath(name)}`);
+  if (parts.some((s) => s.toLowerCase() === '.git')) return undefined;
+  return parts.join('/');
+}
+
+/** Untracked files that are not ignored (the workspace's .gitignore files and the excludes), by a git that reads no other configuration. */
+async function untrackedFiles(o: WorkspaceChangeOptions, symlinks: Map<RawPath, Buffer>): Promise<RawPath[]> {
+  const index = path.join(o.scratchDir, '..', `${path.basename(o.scratchDir)}.index`);
+  const excludes = path.join(o.scratchDir, '..', `${path.basename(o.scratchDir)}.exclude`);
+  await fs.writeFile(excludes, `${o.excludes.join('\n')}\n`);
+  const env = { GIT_INDEX_FILE: index, GIT_DIR: path.join(o.repoDir, '.git'), GIT_WORK_TREE: o.scratchDir };
+  try {
+    await gitBuffer(['read-tree', o.baseCommit], { cwd: o.scratchDir, isolated: true, env });
+    const out = await gitBuffer(['ls-files', '--others', '--exclude-standard', `--exclude-from=${excludes}`, '-z'], { cwd: o.scratchDir, isolated: true, env });
+    const listed = out.toString('latin1').split('\0').filter(Boolean);
+    // A symlink placeholder is a file to git; a path git lists as a folder (a nested repository) is left out.
+    return listed.filter((p) => !p.endsWith('/') || symlinks.has(p.slice(0, -1)));
+  } finally {
+    await fs.rm(index, { force: true });
+    await fs.rm(excludes, { force: true });
+  }
+}
+
+/** Feeds the new tree to `git fast-import` (no attributes, no filters, no hooks); returns the commit. */
+async function fastImport(o: WorkspaceChangeOptions, lines: { path: RawPath; mode: string; oid?: string; source?: { file?: RawPath; text?: Buffer } }[]): Promise<string> {
+  const ref = 'refs/drydock/change';
+  const child = spawnGit(['fast-import', '--quiet', '--done'], { cwd: o.repoDir, isolated: true });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const exited = once(child, 'close') as Promise<[number | null]>;
+  const stdin = child.stdin!;
+  const write = async (data: Buffer | string) => {
+    if (!stdin.write(data)) await Promise.race([once(stdin, 'drain'), exited]);
+  };
+  try {
+    await write(`commit ${ref}\ncommitter drydock <drydock@localhost> 0 +0000\ndata 0\nfrom ${o.baseCommit}\ndeleteall\n`);
+    for (const line of lines) {
+      const quoted = quotePath(line.path);
+      if (line.oid !== undefined) {
+        if (!OID.test(line.oid)) throw new Error(`not an object id: ${line.oid}`);
+        await write(Buffer.concat([Buffer.from(`M ${line.mode} ${line.oid} `), quoted, Buffer.from('\n')]));
+        continue;
+      }
+      if (line.source?.text !== undefined) {
+        await write(Buffer.concat([Buffer.from(`M ${line.mode} inline `), quoted, Buffer.from(`\ndata ${line.source.text.length}\n`), line.source.text, Buffer.from('\n')]));
+        continue;
+      }
+      const file = Buffer.from(path.join(o.scratchDir, ...(line.source?.file ?? '').split('/')), 'latin1');
+      const size = (await fs.stat(file)).size;
+      await write(Buffer.concat([Buffer.from(`M ${line.mode} inline `), quoted, Buffer.from(`\ndata ${size}\n`)]));
+      for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) await write(chunk);
+      await write('\n');
+    }
+    await write('\ndone\n');
+    stdin.end();
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const [code] = await exited;
+  if (code !== 0) throw new Error(`git fast-import failed (exit ${code}): ${stderr.trim().slice(0, 500)}`);
+  return (await gitBuffer(['rev-parse', ref], { cwd: o.repoDir, isolated: true })).toString('utf8').trim();
+}
+
+/** A path in fast-import's C-style quotes: quotes, backslashes and control bytes escaped, other bytes as they are. */
+function quotePath(p: RawPath): Buffer {
+  const bytes = Buffer.from(p, 'latin1');
+  const out: number[] = [0x22];
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out.push(0x5c, b);
+    else if (b < 0x20 || b === 0x7f) out.push(...Buffer.from(`\\${b.toString(8).padStart(3, '0')}`));
+    else out.push(b);
+  }
+  out.push(0x22);
+  return Buffer.from(out);
+}
+
+/** A raw path as text for people and records (UTF-8, as git shows it). */
+export function displayPath(p: RawPath): string {
+  return Buffer.from(p, 'latin1').toString('utf8');
+}
+
+/** ChangedFile records from `diff-tree --raw -z` and `--numstat -z`. */
+function changedFiles(raw: Buffer, numstat: Buffer, symlinks: Map<RawPath, Buffer>): ChangedFile[] {
+  const stats = new Map<RawPath, { additions: number | null; deletions: number | null }>();
+  for (const record of numstat.toString('latin1').split('\0')) {
+    const m = /^(\d+|-)\t(\d+|-)\t(.*)$/s.exec(record);
+    if (m) stats.set(m[3] ?? '', { additions: m[1] === '-' ? null : Number(m[1]), deletions: m[2] === '-' ? null : Number(m[2]) });
+  }
+  const fields = raw.toString('latin1').split('\0');
+  const out: ChangedFile[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const m = /^:(\d+) (\d+) [0-9a-f]+ [0-9a-f]+ ([A-Z])/.exec(fields[i] ?? '');
+    const p = fields[i + 1] ?? '';
+    if (!m) continue;
+    const status = m[3] ?? 'M';
+    const mode = status === 'D' ? (m[1] ?? '') : (m[2] ?? '');
+    const stat = stats.get(p);
+    const target = mode === '120000' && status !== 'D' ? symlinks.get(p) : undefined;
+    out.push({
+      path: displayPath(p),
+      status,
+      additions: stat?.additions ?? null,
+      deletions: stat?.deletions ?? null,
+      mode,
+      binary: stat !== undefined && stat.additions === null,
+      ...(target !== undefined ? { symlinkTarget: target.toString('utf8') } : {}),
+    });
+  }
+  return out;
+}
