@@ -91,6 +91,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     OPENAI_API_KEY: 'chaos-key',
     DRYDOCK_MODEL: 'scripted',
+    // Each goal names its own path on the chaos model; the agent worker takes only base URLs it lists.
+    DRYDOCK_MODEL_BASE_URLS: Array.from({ length: o.goals }, (_, i) => model.urlFor(`g${i}`)).join(','),
   };
   const startAgent = async () => (workers.agent = await startWorkerProcess(o.workersDir, 'agent-worker', 'agent', vars));
   const startSandbox = async () => (workers.sandbox = await startWorkerProcess(o.workersDir, 'sandbox-worker', 'sandbox', vars));

@@ -1,10 +1,12 @@
 /** `drydock doctor`: one line per thing a goal needs, with how to fix what is missing. */
 import Dockerode from 'dockerode';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
-import { dockerFor } from '../workers/create-workers';
+import { dockerFor, isLocalEngine, sandboxDisksRoot } from '../workers/create-workers';
+import { loadSeccompProfile, seccompProfilePath } from '../activities/sandbox/seccomp-profile';
+import { probeSandboxDisks } from '../activities/sandbox/sandbox-disk';
 import type { DrydockConfig } from '../workers/config';
 import { connectClient } from './connect';
-import { printJson } from './output';
+import { printJson, printText } from './output';
 
 /** One check's verdict. */
 export interface DoctorCheck {
@@ -18,9 +20,15 @@ export interface DoctorCheck {
 
 /** Runs every check; returns the exit code (1 when a required check fails). */
 export async function doctor(config: DrydockConfig, json: boolean): Promise<number> {
-  const checks = await Promise.all([checkTemporal(config), checkDockerAndImage(config)]).then(([t, d]) => [t, ...d, checkModel(config)]);
+  const checks = await Promise.all([checkTemporal(config), checkDockerAndImage(config), checkSandboxDisk(config)]).then(([t, d, disk]) => [
+    t,
+    ...d,
+    checkSeccomp(config),
+    disk,
+    checkModel(config),
+  ]);
   if (json) printJson({ ok: checks.every((c) => c.ok || !c.required), checks });
-  else for (const c of checks) process.stdout.write(`${c.ok ? '✔' : c.required ? '✘' : '•'} ${c.name.padEnd(14)} ${c.detail}\n`);
+  else for (const c of checks) printText(`${c.ok ? '✔' : c.required ? '✘' : '•'} ${c.name.padEnd(14)} ${c.detail}\n`);
   return checks.every((c) => c.ok || !c.required) ? 0 : 1;
 }
 
@@ -67,6 +75,26 @@ async function checkDockerAndImage(config: DrydockConfig): Promise<DoctorCheck[]
   } catch {
     return [dockerCheck, { name: 'sandbox image', ok: false, detail: `${image} is missing; build it with \`npm run setup\` (or bash scripts/sandbox-image/build)`, required: true }];
   }
+}
+
+/** drydock's seccomp profile, without which a sandbox worker does not start. */
+function checkSeccomp(config: DrydockConfig): DoctorCheck {
+  const file = config.security.seccompProfilePath ?? seccompProfilePath();
+  try {
+    loadSeccompProfile(file);
+    return { name: 'seccomp', ok: true, detail: `${file} (no AF_VSOCK sockets)`, required: true };
+  } catch (err) {
+    return { name: 'seccomp', ok: false, detail: err instanceof Error ? err.message : String(err), required: true };
+  }
+}
+
+/** Whether sandbox workspaces get a fixed-size disk here, as a sandbox worker started from this shell would find. */
+async function checkSandboxDisk(config: DrydockConfig): Promise<DoctorCheck> {
+  const size = config.security.sandboxDiskBytes;
+  if (size === null) return { name: 'workspace disk', ok: false, detail: 'not size-limited (DRYDOCK_SANDBOX_DISK=off)', required: false };
+  const support = await probeSandboxDisks(sandboxDisksRoot(config), { local: isLocalEngine(config) });
+  if (!support.ok) return { name: 'workspace disk', ok: false, detail: `not size-limited: ${support.reason}`, required: false };
+  return { name: 'workspace disk', ok: true, detail: `${Math.round((size / 1024 ** 3) * 10) / 10} GiB per sandbox (DRYDOCK_SANDBOX_DISK), ext4 on a loop device`, required: false };
 }
 
 function checkModel(config: DrydockConfig): DoctorCheck {

@@ -1,11 +1,11 @@
 /** `drydock status`, `result` and `cancel`: one goal, by workflow id. */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { statusQuery } from '../workflows/messages';
-import type { GoalResult, GoalStatusView } from '../workflows/types';
+import type { GoalResult, GoalStatusView, SandboxLimitsView } from '../workflows/types';
 import type { DrydockConfig } from '../workers/config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
-import { printFields, printJson } from './output';
+import { printError, printFields, printJson, printText } from './output';
 
 /** Prints the status query's answer. */
 export async function status(config: DrydockConfig, id: string, json: boolean): Promise<number> {
@@ -24,10 +24,30 @@ export async function status(config: DrydockConfig, id: string, json: boolean): 
       ['last tool', view.lastTool ? `${view.lastTool.name} ${view.lastTool.argumentsPreview.slice(0, 80)} → ${view.lastTool.summary}` : undefined],
       ['checks', `${view.checks.state}${view.checks.results.map((c) => `  ${c.command} → ${c.exitCode}`).join('')}`],
       ['sandbox host', view.sandboxHost],
+      ['sandbox limits', view.sandboxLimits ? describeSandboxLimits(view.sandboxLimits) : undefined],
       ['result', view.result ? `${view.result.status}${view.result.reason ? `: ${view.result.reason}` : ''}` : undefined],
     ]);
     return 0;
   });
+}
+
+/** One line naming a sandbox's limits: `memory 2 GiB (no swap), 2 CPUs, 512 processes, disk 10 GiB, runtime runc`. */
+export function describeSandboxLimits(limits: SandboxLimitsView): string {
+  const cpus = `${Number(limits.cpus.toFixed(2))} CPU${limits.cpus === 1 ? '' : 's'}`;
+  const disk = limits.diskBytes === null ? 'disk not size-limited' : `disk ${formatBytes(limits.diskBytes)}`;
+  return `memory ${formatBytes(limits.memoryBytes)} (no swap), ${cpus}, ${limits.pidsLimit} processes, ${disk}, runtime ${limits.runtime}`;
+}
+
+/** 2147483648 → `2 GiB`, 536870912 → `512 MiB`. */
+function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number(value.toFixed(1))} ${units[unit]}`;
 }
 
 /** Waits for the goal's result and prints it; exit 1 unless it succeeded. */
@@ -40,7 +60,7 @@ export async function result(config: DrydockConfig, id: string, json: boolean): 
       if (err instanceof WorkflowFailedError) {
         const cause = err.cause?.message ?? err.message;
         if (json) printJson({ workflowId: id, status: 'failed', reason: cause });
-        else process.stderr.write(`drydock: goal ${id} failed: ${cause}\n`);
+        else printError(`drydock: goal ${id} failed: ${cause}\n`);
         return 1;
       }
       throw err;
@@ -55,7 +75,7 @@ export async function result(config: DrydockConfig, id: string, json: boolean): 
 export async function cancel(config: DrydockConfig, id: string): Promise<number> {
   return withGoal(config, id, async (handle) => {
     await handle.cancel();
-    process.stdout.write(`cancellation requested for ${id}\n`);
+    printText(`cancellation requested for ${id}\n`);
     return 0;
   });
 }

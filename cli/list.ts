@@ -2,7 +2,7 @@
 import type { DrydockConfig } from '../workers/config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
-import { printJson } from './output';
+import { printJson, printText } from './output';
 
 /** Filters of `drydock list`. */
 export interface ListOptions {
@@ -51,10 +51,10 @@ export async function list(config: DrydockConfig, o: ListOptions): Promise<numbe
       printJson(rows);
       return 0;
     }
-    if (rows.length === 0) process.stdout.write('no goals match\n');
+    if (rows.length === 0) printText('no goals match\n');
     for (const r of rows) {
       const status = r.executionStatus === 'RUNNING' ? `running (${r.phase ?? '?'})` : (r.outcome ?? r.executionStatus.toLowerCase());
-      process.stdout.write(`${r.workflowId}  ${status}  ${r.tokens ?? 0} tokens  ${r.repository ?? ''}  ${r.goal ?? ''}\n`);
+      printText(`${r.workflowId}  ${status}  ${r.tokens ?? 0} tokens  ${r.repository ?? ''}  ${r.goal ?? ''}\n`);
     }
     return 0;
   } finally {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../workers/config';
 import { codecServer } from './codec-server';
 import { doctor } from './doctor';
 import { UsageError } from './errors';
+import { printError } from './output';
 import { cancel, result, status } from './goals';
 import { list } from './list';
 import { schedule } from './schedule';
@@ -49,7 +50,9 @@ Usage:
   drydock pr list [--json]                the local pull request records
   drydock pr show <id> [--json]           one pull request record
   drydock smoke [-- <argv>]               run the sandboxSmoke workflow
-  drydock codec-server [--port 8888]      decrypt payloads for the Temporal UI (needs DRYDOCK_PAYLOAD_KEY)
+  drydock codec-server [--port 8888] [--ui-origin http://localhost:8233]
+                                          decrypt payloads for the Temporal UI (needs DRYDOCK_PAYLOAD_KEY;
+                                          requires its token: DRYDOCK_CODEC_TOKEN or one it prints)
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 DRYDOCK_DATA_DIR (~/.drydock), OPENAI_API_KEY, OPENAI_BASE_URL, DRYDOCK_MODEL.
@@ -72,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       'max-iterations': { type: 'string' },
       port: { type: 'string' },
+      'ui-origin': { type: 'string' },
       id: { type: 'string' },
       wait: { type: 'boolean' },
       issue: { type: 'string' },
@@ -175,7 +179,7 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'show') return prShow(config, rest[1], json);
       throw new UsageError('usage: drydock pr list | drydock pr show <id>');
     case 'codec-server':
-      return codecServer(config, values.port);
+      return codecServer(config, { port: values.port, uiOrigin: values['ui-origin'] });
     case 'smoke':
       return smoke(config, rest, json);
     default:
@@ -201,7 +205,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const known = err instanceof UsageError || err instanceof ConfigError || (err as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
-    process.stderr.write(`drydock: ${known ? message : `error: ${message}`}\n`);
+    printError(`drydock: ${known ? message : `error: ${message}`}\n`);
     process.exitCode = 1;
   },
 );

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { PullRequestRecords } from '../activities/codehost/pr-record';
 import type { DrydockConfig } from '../workers/config';
 import { UsageError } from './errors';
-import { printJson } from './output';
+import { printJson, printText } from './output';
 
 /** Lists PR records, newest first. */
 export async function prList(config: DrydockConfig, json: boolean): Promise<number> {
@@ -12,10 +12,10 @@ export async function prList(config: DrydockConfig, json: boolean): Promise<numb
     printJson(records.map(({ body: _body, ...r }) => r));
     return 0;
   }
-  if (records.length === 0) process.stdout.write(`no pull requests yet (${path.join(config.dataDir, 'prs')})\n`);
+  if (records.length === 0) printText(`no pull requests yet (${path.join(config.dataDir, 'prs')})\n`);
   for (const r of records) {
     const passed = r.checks.every((c) => c.passed) ? 'checks passed' : 'checks failing';
-    process.stdout.write(`${r.id}  ${r.head} → ${r.base}  ${r.title}  (${r.files.length} files, ${passed}, ${r.updatedAt})\n`);
+    printText(`${r.id}  ${r.head} → ${r.base}  ${r.title}  (${r.files.length} files, ${passed}, ${r.updatedAt})\n`);
   }
   return 0;
 }
@@ -27,6 +27,6 @@ export async function prShow(config: DrydockConfig, id: string | undefined, json
   const r = await records.read(id.replace(/^drydock\//, ''));
   if (!r) throw new UsageError(`no pull request ${id} (see \`drydock pr list\`)`);
   if (json) printJson(r);
-  else process.stdout.write(`# ${r.title}\n\n${r.head} → ${r.base} · ${r.repository} · commit ${r.commit.slice(0, 12)}\n\n${r.body}\n`);
+  else printText(`# ${r.title}\n\n${r.head} → ${r.base} · ${r.repository} · commit ${r.commit.slice(0, 12)}\n\n${r.body}\n`);
   return 0;
 }

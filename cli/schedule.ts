@@ -8,7 +8,7 @@ import type { MaintenanceInput } from '../workflows/maintenance';
 import type { DrydockConfig } from '../workers/config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
-import { printJson } from './output';
+import { printJson, printText } from './output';
 
 /** Options of the schedule commands, as parsed from the command line. */
 export interface ScheduleOptions {
@@ -69,7 +69,7 @@ export async function schedule(config: DrydockConfig, action: string | undefined
           throw err;
         }
         if (o.json) printJson({ scheduleId, cron: o.cron, repositories: input.repositories });
-        else process.stdout.write(`created schedule ${scheduleId}: "${o.cron}" over ${input.repositories.length} repositories (overlap: skip)\n`);
+        else printText(`created schedule ${scheduleId}: "${o.cron}" over ${input.repositories.length} repositories (overlap: skip)\n`);
         return 0;
       }
       case 'list': {
@@ -78,8 +78,8 @@ export async function schedule(config: DrydockConfig, action: string | undefined
           rows.push({ scheduleId: s.scheduleId, paused: s.state.paused, note: s.state.note, next: s.info.nextActionTimes[0]?.toISOString(), recent: s.info.recentActions.length });
         }
         if (o.json) printJson(rows);
-        else if (rows.length === 0) process.stdout.write('no schedules\n');
-        else for (const r of rows) process.stdout.write(`${r.scheduleId}  ${r.paused ? 'paused' : 'active'}  next ${r.next ?? '—'}${r.note ? `  (${r.note})` : ''}\n`);
+        else if (rows.length === 0) printText('no schedules\n');
+        else for (const r of rows) printText(`${r.scheduleId}  ${r.paused ? 'paused' : 'active'}  next ${r.next ?? '—'}${r.note ? `  (${r.note})` : ''}\n`);
         return 0;
       }
       case 'show': {
@@ -94,32 +94,32 @@ export async function schedule(config: DrydockConfig, action: string | undefined
           running: d.info.runningActions.map((a) => a.workflow.workflowId),
         };
         if (o.json) printJson(view);
-        else process.stdout.write(`${view.scheduleId}  ${view.paused ? 'paused' : 'active'}\nnext: ${view.next.slice(0, 3).join(', ') || '—'}\nrunning: ${view.running.join(', ') || '—'}\nrecent: ${view.recentActions.map((a) => `${a.at} ${a.workflowId}`).join('; ') || '—'}\n`);
+        else printText(`${view.scheduleId}  ${view.paused ? 'paused' : 'active'}\nnext: ${view.next.slice(0, 3).join(', ') || '—'}\nrunning: ${view.running.join(', ') || '—'}\nrecent: ${view.recentActions.map((a) => `${a.at} ${a.workflowId}`).join('; ') || '—'}\n`);
         return 0;
       }
       case 'pause':
         await need('pause').pause(o.note ?? 'paused with drydock');
-        process.stdout.write(`paused ${id}\n`);
+        printText(`paused ${id}\n`);
         return 0;
       case 'unpause':
         await need('unpause').unpause(o.note ?? 'unpaused with drydock');
-        process.stdout.write(`unpaused ${id}\n`);
+        printText(`unpaused ${id}\n`);
         return 0;
       case 'trigger':
         await need('trigger').trigger(ScheduleOverlapPolicy.SKIP);
-        process.stdout.write(`triggered ${id} (skipped if a run is in progress)\n`);
+        printText(`triggered ${id} (skipped if a run is in progress)\n`);
         return 0;
       case 'backfill': {
         const start = new Date(o.from ?? '');
         const end = new Date(o.to ?? '');
         if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) throw new UsageError('backfill needs --from and --to as ISO times, --to after --from');
         await need('backfill').backfill([{ start, end, overlap: ScheduleOverlapPolicy.SKIP }]);
-        process.stdout.write(`backfilled ${id} from ${start.toISOString()} to ${end.toISOString()}\n`);
+        printText(`backfilled ${id} from ${start.toISOString()} to ${end.toISOString()}\n`);
         return 0;
       }
       case 'delete':
         await need('delete').delete();
-        process.stdout.write(`deleted ${id}\n`);
+        printText(`deleted ${id}\n`);
         return 0;
       default:
         throw new UsageError('usage: drydock schedule create|list|show|pause|unpause|trigger|backfill|delete …');

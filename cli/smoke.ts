@@ -4,7 +4,7 @@ import { AGENT_QUEUE, SANDBOX_QUEUE } from '../workflows/queues';
 import type { SandboxSmokeResult } from '../workflows/sandbox-smoke';
 import type { DrydockConfig } from '../workers/config';
 import { connectClient } from './connect';
-import { printJson } from './output';
+import { printJson, printText } from './output';
 
 /** Starts sandboxSmoke on the agent queue and waits for its result. */
 export async function smoke(config: DrydockConfig, command: string[], json: boolean): Promise<number> {
@@ -18,7 +18,7 @@ export async function smoke(config: DrydockConfig, command: string[], json: bool
       workflowExecutionTimeout: '5m',
     });
     if (json) printJson({ workflowId, ...result });
-    else process.stdout.write(`${workflowId} on ${result.host} (via ${SANDBOX_QUEUE}): exit ${result.exitCode}\n${result.stdout}${result.stderr}`);
+    else printText(`${workflowId} on ${result.host} (via ${SANDBOX_QUEUE}): exit ${result.exitCode}\n${result.stdout}${result.stderr}`);
     return result.exitCode === 0 ? 0 : 1;
   } finally {
     await close();

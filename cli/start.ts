@@ -11,7 +11,7 @@ import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { goalWorkflowId } from './goal-id';
 import { parseGitHubRef } from './github-ref';
-import { printJson } from './output';
+import { printJson, printText } from './output';
 import { printResult } from './goals';
 
 /** Options of `drydock start`, as parsed from the command line. */
@@ -90,10 +90,10 @@ export async function start(config: DrydockConfig, o: StartOptions): Promise<num
     const url = `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows/${encodeURIComponent(workflowId)}`;
     if (!o.wait) {
       if (o.json) printJson({ workflowId, runId: handle.firstExecutionRunId, url });
-      else process.stdout.write(`started ${workflowId}\n${url}\n`);
+      else printText(`started ${workflowId}\n${url}\n`);
       return 0;
     }
-    if (!o.json) process.stdout.write(`started ${workflowId}\n${url}\nwaiting for the result ...\n`);
+    if (!o.json) printText(`started ${workflowId}\n${url}\nwaiting for the result ...\n`);
     const result = (await handle.result()) as GoalResult;
     if (o.json) printJson({ workflowId, ...result });
     else printResult(workflowId, result);

@@ -5,7 +5,7 @@ import type { BudgetExtension } from '../workflows/types';
 import type { DrydockConfig } from '../workers/config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
-import { printJson } from './output';
+import { printJson, printText } from './output';
 
 async function withHandle<T>(config: DrydockConfig, id: string | undefined, run: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<T>): Promise<T> {
   if (!id) throw new UsageError('give the goal id');
@@ -26,7 +26,7 @@ async function withHandle<T>(config: DrydockConfig, id: string | undefined, run:
 export async function feedback(config: DrydockConfig, id: string | undefined, message: string | undefined): Promise<number> {
   if (!message?.trim()) throw new UsageError('usage: drydock feedback <id> "<message>"');
   await withHandle(config, id, (h) => h.signal(feedbackSignal, message));
-  process.stdout.write(`feedback sent to ${id}\n`);
+  printText(`feedback sent to ${id}\n`);
   return 0;
 }
 
@@ -42,7 +42,7 @@ export async function approve(
   const by = process.env.USER ?? 'cli';
   const answer = await withHandle(config, id, (h) => h.executeUpdate(update, { args: [{ approved: !o.reject, comment: o.comment, by }] }));
   if (o.json) printJson({ workflowId: id, gate, answer });
-  else process.stdout.write(`${id}: ${answer}\n`);
+  else printText(`${id}: ${answer}\n`);
   return 0;
 }
 
@@ -51,7 +51,7 @@ export async function extend(config: DrydockConfig, id: string | undefined, e: B
   const limits = await withHandle(config, id, (h) => h.executeUpdate(extendBudgetUpdate, { args: [e] }));
   if (json) printJson(limits);
   else
-    process.stdout.write(
+    printText(
       `${id}: limits now ${limits.maxIterations} turns, ${limits.maxTotalTokens} tokens${limits.maxCostUsd !== undefined ? `, $${limits.maxCostUsd}` : ''}, deadline ${new Date(limits.deadlineAt).toISOString()}\n`,
     );
   return 0;
@@ -60,6 +60,6 @@ export async function extend(config: DrydockConfig, id: string | undefined, e: B
 /** Tells a goal waiting for budget to publish what it has. */
 export async function finishNow(config: DrydockConfig, id: string | undefined): Promise<number> {
   await withHandle(config, id, (h) => h.signal(finishNowSignal));
-  process.stdout.write(`${id}: asked to publish what it has\n`);
+  printText(`${id}: asked to publish what it has\n`);
   return 0;
 }

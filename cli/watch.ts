@@ -5,6 +5,7 @@ import type { GoalStatusView } from '../workflows/types';
 import type { DrydockConfig } from '../workers/config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
+import { printJsonLine, printText } from './output';
 
 /** Renders one frame of the watch view. */
 export function renderWatch(v: GoalStatusView, now: number): string {
@@ -50,10 +51,14 @@ export async function watch(config: DrydockConfig, id: string | undefined, o: { 
       } catch (err) {
         if (running) throw err;
       }
-      if (o.json) process.stdout.write(`${JSON.stringify({ executionStatus: description.status.name, ...view })}\n`);
-      else if (view) process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : '\n'}${renderWatch(view, Date.now())}\n`);
+      if (o.json) printJsonLine({ executionStatus: description.status.name, ...view });
+      else if (view) {
+        // The only escape drydock itself prints: clear the screen before a frame.
+        process.stdout.write(tty ? '\x1b[2J\x1b[H' : '\n');
+        printText(`${renderWatch(view, Date.now())}\n`);
+      }
       if (!running) {
-        if (!o.json) process.stdout.write(`goal ${description.status.name.toLowerCase()}\n`);
+        if (!o.json) printText(`goal ${description.status.name.toLowerCase()}\n`);
         return view?.result?.status === 'succeeded' ? 0 : 1;
       }
       await new Promise((r) => setTimeout(r, o.intervalMs ?? 1000));

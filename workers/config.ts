@@ -6,6 +6,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { loadSecurityConfig, type SecurityConfig } from './security-config';
+import { MODEL_BASE_URLS_VARIABLE, canonicalBaseUrl, displayUrl } from '../activities/model/endpoints';
 
 /** Everything a worker or the CLI reads from the environment. */
 export interface DrydockConfig {
@@ -21,6 +22,8 @@ export interface DrydockConfig {
   sandboxImage?: string;
   openaiApiKey?: string;
   openaiBaseUrl?: string;
+  /** DRYDOCK_MODEL_BASE_URLS: base URLs besides OPENAI_BASE_URL that a goal's model.baseUrl may name (exact; none by default). */
+  modelBaseUrls: string[];
   /** DRYDOCK_MODEL: the model goals use when they name none. */
   defaultModel: string;
   /** DRYDOCK_UI_URL: the Temporal UI, for links. */
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
 
   const openaiBaseUrl = get('OPENAI_BASE_URL');
   if (openaiBaseUrl && !isHttpUrl(openaiBaseUrl)) problems.push(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(openaiBaseUrl)}`);
+  const modelBaseUrls = parseModelBaseUrls(get(MODEL_BASE_URLS_VARIABLE), problems);
 
   const temporalUiUrl = get('DRYDOCK_UI_URL') ?? 'http://localhost:8233';
   if (!isHttpUrl(temporalUiUrl)) problems.push(`DRYDOCK_UI_URL must be an http(s) URL, got ${JSON.stringify(temporalUiUrl)}`);
@@ -119,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     sandboxImage: get('DRYDOCK_SANDBOX_IMAGE'),
     openaiApiKey: get('OPENAI_API_KEY'),
     openaiBaseUrl,
+    modelBaseUrls,
     defaultModel: get('DRYDOCK_MODEL') ?? 'gpt-4.1',
     temporalUiUrl: temporalUiUrl.replace(/\/+$/, ''),
     github,
@@ -127,6 +132,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     poolIdleSeconds: poolIdleSeconds ?? 600,
     commandRunner: commandRunner !== 'off',
   };
+}
+
+/** The comma-separated base URLs of DRYDOCK_MODEL_BASE_URLS; one problem per entry that is not a plain http(s) URL. */
+function parseModelBaseUrls(value: string | undefined, problems: string[]): string[] {
+  const urls: string[] = [];
+  for (const entry of (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      problems.push(`${MODEL_BASE_URLS_VARIABLE}: ${displayUrl(entry)} is not an http(s) URL`);
+    } else if (url.username || url.password) {
+      // The entry itself is not printed: it holds a credential.
+      problems.push(`${MODEL_BASE_URLS_VARIABLE}: an entry for ${url.host} carries credentials (user:password@); the key comes from OPENAI_API_KEY`);
+    } else if (url.search || url.hash) {
+      problems.push(`${MODEL_BASE_URLS_VARIABLE}: ${displayUrl(entry)} must not have a query or fragment`);
+    } else if (canonicalBaseUrl(entry) !== undefined) {
+      urls.push(entry);
+    }
+  }
+  return urls;
 }
 
 /** The integer a string holds when it lies in [min, max]; else undefined. */

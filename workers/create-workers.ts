@@ -9,10 +9,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
+import { CHANGE_LIMIT_DEFAULTS } from '../activities/sandbox/activities';
 import { createCodeHostSelector, createGitAccessResolver } from '../activities/codehost/select-code-host';
 import type { CodeHost } from '../activities/codehost/code-host';
 import type { ModelClient } from '../activities/model/model-client';
 import { OpenAIModelClient } from '../activities/model/openai-client';
+import { modelBaseUrlFor } from '../activities/model/endpoints';
 import { DockerSandbox, SANDBOX_DEFAULTS, type SandboxLimits } from '../activities/sandbox/docker-sandbox';
 import { SandboxPool } from '../activities/sandbox/sandbox-pool';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
@@ -23,10 +25,12 @@ import type { ArtifactStore } from '../activities/store/artifact-store';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
 import type { ModelSpec } from '../workflows/types';
 import type { DrydockConfig } from './config';
-import { redactingStore, securityWorkerOptions } from './worker-security';
+import { redactingStore, securityWorkerOptions, workerSecretValues } from './worker-security';
 import { DockerNetworks } from '../activities/sandbox/docker-networks';
 import { SandboxServices } from '../activities/sandbox/services';
 import { SandboxReaper } from '../activities/sandbox/reaper';
+import { loadSeccompProfile, seccompProfilePath } from '../activities/sandbox/seccomp-profile';
+import { DEFAULT_IMAGE_ROOT, probeSandboxDisks, SandboxDisks } from '../activities/sandbox/sandbox-disk';
 
 /** Parts a test or an embedding program may replace. */
 export interface WorkerOverrides {
@@ -62,10 +66,12 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
     // GitHub repositories go to GitHub when the worker has a GitHub credential; the rest stay local.
     codeHostFor: overrides.codeHost ? () => overrides.codeHost as CodeHost : createCodeHostSelector(config),
     defaultModel: config.defaultModel,
+    knownSecrets: () => workerSecretValues(config),
     temporalUiUrl: config.temporalUiUrl,
     namespace: config.namespace,
     modelClientFor(model: ModelSpec | undefined): ModelClient {
-      const baseUrl = model?.baseUrl ?? config.openaiBaseUrl;
+      // Endpoints are the operator's: a goal's own base URL is refused unless DRYDOCK_MODEL_BASE_URLS lists it.
+      const baseUrl = modelBaseUrlFor(model, { defaultBaseUrl: config.openaiBaseUrl, allowedBaseUrls: config.modelBaseUrls });
       if (!baseUrl && !config.openaiApiKey) {
         throw ApplicationFailure.nonRetryable(
           'no model endpoint configured on the agent worker: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint)',
@@ -98,9 +104,14 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
   const docker = dockerFor(config);
   // The warm pool serves only drydock's own DockerSandbox; a replaced sandbox has none.
   const limits = await sandboxLimitsFor(config, docker);
+  // Without drydock's seccomp profile no sandbox starts: the worker refuses here, in one line.
+  const seccompProfile = overrides.sandbox ? undefined : loadSeccompProfile(config.security.seccompProfilePath ?? seccompProfilePath());
+  const disks = overrides.sandbox ? undefined : await sandboxDisksFor(config);
   const networks = new DockerNetworks(docker);
-  const pool = overrides.sandbox ? undefined : new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds, limits });
-  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, limits, commandRunner: config.commandRunner });
+  const pool = overrides.sandbox
+    ? undefined
+    : new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds, limits, seccompProfile, disks });
+  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, limits, commandRunner: config.commandRunner, seccompProfile, disks });
   const activities = createSandboxActivities({
     sandbox,
     store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
@@ -109,8 +120,13 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
     mirrorsDir: path.join(config.dataDir, 'mirrors-sandbox'),
     gitAccessFor: createGitAccessResolver(config),
     networks: overrides.sandbox ? undefined : networks,
-    services: overrides.sandbox ? undefined : new SandboxServices(docker, networks),
+    services: overrides.sandbox ? undefined : new SandboxServices(docker, networks, { limits, seccompProfile, allowedImages: config.security.serviceImages }),
     setupSecrets: config.security.setupSecrets,
+    changeLimits: {
+      ...CHANGE_LIMIT_DEFAULTS,
+      ...(config.security.maxCloneBytes !== undefined ? { maxCloneBytes: config.security.maxCloneBytes } : {}),
+      ...(config.security.maxChangeBytes !== undefined ? { maxChangeBytes: config.security.maxChangeBytes } : {}),
+    },
   });
   const workers = await Promise.all(
     [SANDBOX_QUEUE, sandboxHostQueue(config.hostId)].map((taskQueue) =>
@@ -126,6 +142,7 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
       host: config.hostId,
       store: overrides.store ?? artifactStoreFor(config),
       everyMs: 60_000,
+      disks,
     });
     reaper.start();
     stopWhenAllStop(workers, () => reaper.stop());
@@ -173,6 +190,35 @@ export async function sandboxLimitsFor(config: DrydockConfig, docker: Dockerode)
     pidsLimit: s.sandboxPidsLimit ?? SANDBOX_DEFAULTS.pidsLimit,
     runtime,
   };
+}
+
+/**
+ * This host's fixed-size sandbox disks (DRYDOCK_SANDBOX_DISK, under /var/lib/drydock/sandbox-disks),
+ * or undefined, said once in the log, where they cannot work: the workspace is then not size-limited.
+ */
+export async function sandboxDisksFor(config: DrydockConfig, warn: (message: string) => void = (m) => console.warn(m)): Promise<SandboxDisks | undefined> {
+  const sizeBytes = config.security.sandboxDiskBytes;
+  if (sizeBytes === null) {
+    warn('drydock: sandbox workspaces are not size-limited (DRYDOCK_SANDBOX_DISK=off)');
+    return undefined;
+  }
+  const root = sandboxDisksRoot(config);
+  const support = await probeSandboxDisks(root, { local: isLocalEngine(config) });
+  if (!support.ok) {
+    warn(`drydock: sandbox workspaces are not size-limited: ${support.reason}`);
+    return undefined;
+  }
+  return new SandboxDisks({ root, sizeBytes });
+}
+
+/** Where this host's sandbox disk images live: host state shared by its sandbox workers, not in DRYDOCK_DATA_DIR. */
+export function sandboxDisksRoot(_config: DrydockConfig): string {
+  return DEFAULT_IMAGE_ROOT;
+}
+
+/** True when the engine runs on this machine (its local socket), so that it sees what this process mounts. */
+export function isLocalEngine(config: DrydockConfig): boolean {
+  return !config.dockerHost || config.dockerHost.startsWith('unix://');
 }
 
 /** A dockerode client for DOCKER_HOST (or the local socket). */

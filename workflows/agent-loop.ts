@@ -3,10 +3,10 @@
  * until the checks pass, a budget runs out, or the model misbehaves past the
  * policy's patience. Runs inside the workflow; every side effect is an activity.
  */
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
 import type { GoalState } from './goal-state';
-import type { ModelSpec, SandboxRef } from './types';
+import type { CheckResult, ModelSpec, SandboxRef } from './types';
 
 /** Why the loop stopped. */
 export type LoopStop =
@@ -26,7 +26,16 @@ export interface AgentLoopOptions {
   length: number;
   /** Asked before every turn: true when this workflow run should continue as new. */
   shouldContinueAsNew?: () => boolean;
+  /**
+   * Verifies a finish call in a clean sandbox (the change made on the host, the
+   * publish gate, the checks) and replies to it; without it, the checks run in
+   * the agent's sandbox (histories recorded before clean-room verification).
+   */
+  verifyFinish?: (reply: { callId: string; index: number }) => Promise<CheckResult[]>;
 }
+
+/** Patch marker: finish calls are verified in a clean sandbox. */
+export const CLEAN_ROOM_AT_FINISH = 'clean-room-at-finish';
 
 type Agent = Pick<AgentActivities, 'callModel' | 'appendMessage'>;
 type OnHost = Pick<SandboxActivities, 'runTool' | 'runChecks'>;
@@ -112,14 +121,18 @@ export class AgentLoop {
         if (call.name === 'finish') {
           valid++;
           state.phase = 'verifying';
-          const results = await this.onHost.runChecks({
-            sandbox: o.sandbox,
-            goalId: o.goalId,
-            checks: o.checks,
-            step: state.iteration,
-            timeoutSeconds: policy.checkTimeoutSeconds,
-            reply: { callId: call.id, index: resultIndex },
-          });
+          const reply = { callId: call.id, index: resultIndex };
+          const results =
+            o.verifyFinish && patched(CLEAN_ROOM_AT_FINISH)
+              ? await o.verifyFinish(reply)
+              : await this.onHost.runChecks({
+                  sandbox: o.sandbox,
+                  goalId: o.goalId,
+                  checks: o.checks,
+                  step: state.iteration,
+                  timeoutSeconds: policy.checkTimeoutSeconds,
+                  reply,
+                });
           this.unanswered.shift();
           state.recordChecks(results);
           state.phase = 'working';

@@ -139,11 +139,10 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       }
     }
 
-    const publish = async (outcome: { summary: string; finishIndex?: number; exhaustedReason?: string }) => {
-      state.phase = 'publishing';
+    /** The change made on the host, through the publish gate, verified in a clean sandbox (replying to a finish call when one is given). */
+    const verifyChange = async (reply?: { callId: string; index: number }) => {
       // The change is made on the sandbox's host from the workspace's files, never by a git in the sandbox.
       const change = await onHost.collectChange({ sandbox, goalId, baseCommit: repo.baseCommit, repository: input.repository, baseBranch: repo.baseBranch });
-      if (change.files.length === 0) return { kind: 'empty' as const };
       // The publish gate (activities/security/publish-gate.ts): protected paths, symlinks, secrets and hidden
       // Unicode refuse the change before any branch or PR exists; publishChange checks again.
       const verdict = await agent.checkChange({
@@ -154,25 +153,43 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
         allowProtectedPaths: policy.allowProtectedPaths,
       });
       if (!verdict.allowed) throw new PublishRefused(verdict.reasons);
-      if (patched('clean-room-verification') && change.tree) {
-        // The checks that decide run in a fresh sandbox on the base commit plus exactly this patch.
+      // The checks that decide run in a fresh sandbox on the base commit plus exactly this patch.
+      const results = await verifier(policy, checks.length).verifyChange({
+        goalId,
+        repository: input.repository,
+        baseBranch: repo.baseBranch,
+        baseCommit: repo.baseCommit,
+        setup: input.setup,
+        patchRef: change.patchRef,
+        tree: change.tree ?? '',
+        checks,
+        step: state.iteration,
+        checkTimeoutSeconds: policy.checkTimeoutSeconds,
+        reply,
+      });
+      state.recordChecks(results);
+      return { change, results };
+    };
+    /** The last finish call's verified change: published as it is. */
+    let verified: Awaited<ReturnType<typeof verifyChange>> | undefined;
+
+    const publish = async (outcome: { summary: string; finishIndex?: number; exhaustedReason?: string }) => {
+      state.phase = 'publishing';
+      let change;
+      if (verified && outcome.finishIndex !== undefined) {
+        change = verified.change;
+      } else if (patched('clean-room-verification')) {
+        // A draft after a budget ran out: verified the same way; its checks, passing or not, go in the PR.
         state.phase = 'verifying';
-        const results = await verifier(policy, checks.length).verifyChange({
-          goalId,
-          repository: input.repository,
-          baseBranch: repo.baseBranch,
-          baseCommit: repo.baseCommit,
-          setup: input.setup,
-          patchRef: change.patchRef,
-          tree: change.tree,
-          checks,
-          step: state.iteration,
-          checkTimeoutSeconds: policy.checkTimeoutSeconds,
-        });
-        state.recordChecks(results);
-        if (!outcome.exhaustedReason && !results.every((r) => r.passed)) return { kind: 'unverified' as const, results };
+        change = (await verifyChange()).change;
         state.phase = 'publishing';
+      } else {
+        change = await onHost.collectChange({ sandbox, goalId, baseCommit: repo.baseCommit, repository: input.repository, baseBranch: repo.baseBranch });
+        if (change.files.length === 0) return { kind: 'empty' as const };
+        const verdict = await agent.checkChange({ patchRef: change.patchRef, files: change.files, allowProtectedPaths: policy.allowProtectedPaths });
+        if (!verdict.allowed) throw new PublishRefused(verdict.reasons);
       }
+      if (change.files.length === 0) return { kind: 'empty' as const };
       if (policy.requirePublishApproval) {
         const added = change.files.reduce((n, f) => n + (f.additions ?? 0), 0);
         const deleted = change.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
@@ -213,6 +230,10 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       checks,
       model: input.model,
       length,
+      verifyFinish: async (reply) => {
+        verified = await verifyChange(reply);
+        return verified.results;
+      },
       shouldContinueAsNew: () => workflowInfo().continueAsNewSuggested || state.iteration - runStart >= policy.turnsPerRun,
     });
     for (;;) {
@@ -245,9 +266,6 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
             });
           case 'sent_back':
             state.pendingFeedback.push(`The change was not approved for publishing: ${published.comment}`);
-            continue;
-          case 'unverified':
-            state.pendingFeedback.push(cleanRoomFailure(published.results));
             continue;
           case 'stopped':
             return state.finish({ status: 'failed', summary: stop.summary, reason: published.reason });
@@ -334,16 +352,6 @@ async function readGoalSource(
     return { goal: (await agent.readIssue({ repository: input.repository, issue: input.issue })).goal };
   }
   return { goal: input.goal };
-}
-
-/** What the model is told when its checks passed in its sandbox but not in the clean one. */
-function cleanRoomFailure(results: { command: string; exitCode: number; passed: boolean; logTail: string }[]): string {
-  return [
-    'Your checks passed in your sandbox, but failed when drydock ran them in a clean sandbox: the base commit, the setup, and only the files',
-    'of your change as drydock publishes it (files that .gitignore hides, changes outside the workspace and anything left running are not part of it).',
-    ...results.filter((r) => !r.passed).map((r) => `\n$ ${r.command} → exit ${r.exitCode}\n${r.logTail}`),
-    '\nFix the change so that it passes from a clean state, then call finish again.',
-  ].join('\n');
 }
 
 /** The clean-room verifier on the shared sandbox queue: setup plus every check, with time to spare. */

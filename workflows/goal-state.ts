@@ -222,6 +222,7 @@ export class GoalState {
       lastTool: this.lastTool,
       checks: { state, results: this.checks.map((c) => ({ command: c.command, exitCode: c.exitCode })) },
       sandboxHost: this.sandbox?.host,
+      sandboxLimits: this.sandbox?.limits,
       result: this.result,
     };
   }

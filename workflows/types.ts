@@ -22,7 +22,11 @@ export type GoalPhase =
 export interface ModelSpec {
   /** Model name sent to the endpoint, e.g. `gpt-4.1` or `scripted`. */
   name: string;
-  /** OpenAI-compatible base URL; the worker's OPENAI_BASE_URL when absent. */
+  /**
+   * Endpoints are the operator's: the worker's OPENAI_BASE_URL is used; a goal's
+   * own base URL is refused (ModelEndpointNotAllowed) unless the agent worker's
+   * DRYDOCK_MODEL_BASE_URLS lists it.
+   */
   baseUrl?: string;
 }
 

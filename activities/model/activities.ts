@@ -17,7 +17,7 @@ import { goalPrompt, systemPrompt } from './prompts';
 /** What the agent-side conversation activities need. */
 export interface ModelActivityDeps {
   store: ArtifactStore;
-  /** Returns the client for a model spec (the worker holds the API key). */
+  /** Returns the client for a model spec (the worker holds the API key and decides the endpoint); throws ModelEndpointNotAllowed for a base URL the operator did not list. */
   modelClientFor(model: ModelSpec | undefined): ModelClient;
   /** The model name used when a goal names none. */
   defaultModel: string;
@@ -116,6 +116,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
     /** Calls the model with the conversation and writes its reply at index `length`. */
     async callModel(input: CallModelInput): Promise<ModelTurn> {
       const ctx = Context.current();
+      // First, so that a refused endpoint (ModelEndpointNotAllowed) fails the goal before anything else.
+      const client = deps.modelClientFor(input.model);
       const { budget } = input;
       const tools = toolDefinitions();
       const conversation = await readConversation(deps.store, input.goalId, input.length);
@@ -148,7 +150,6 @@ export function createModelActivities(deps: ModelActivityDeps) {
           fitted.estimatedTokens,
         );
       }
-      const client = deps.modelClientFor(input.model);
       const heartbeat = setInterval(() => ctx.heartbeat({ step: input.step }), 2_000);
       let completion;
       try {

@@ -22,7 +22,7 @@ import { createPhaseActivities } from './phases';
 import type { SandboxServices } from './services';
 import { WORKSPACE, type ExecResult, type Sandbox } from './sandbox';
 import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
-import { runCheckCommands } from './check-commands';
+import { checksReply, runCheckCommands } from './check-commands';
 import { cloneForGoal, excludeInClone, recordEnvironmentFile, tarOf } from './clone-for-goal';
 import { computeWorkspaceChange, ChangeTooLargeError, WorkspaceUnreadableError } from './workspace-change';
 import { createVerifyActivities } from './verify-change';
@@ -377,12 +377,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         onCheck: (i) => Context.current().heartbeat({ check: i }),
       });
       if (input.reply) {
-        const allPassed = results.every((r) => r.passed);
-        const text = [
-          allPassed ? 'All checks passed.' : 'The checks failed, so the goal is not met yet. Fix the problem, then call finish again.',
-          ...results.map((r) => `\n$ ${r.command} → exit ${r.exitCode} (${r.passed ? 'passed' : 'failed'})\n${r.passed ? '' : r.logTail}`),
-        ].join('\n');
-        await writeMessage(deps.store, input.goalId, input.reply.index, { role: 'tool', tool_call_id: input.reply.callId, content: text });
+        await writeMessage(deps.store, input.goalId, input.reply.index, { role: 'tool', tool_call_id: input.reply.callId, content: checksReply(results, false) });
       }
       return results;
     },

@@ -3,6 +3,7 @@ import type { CheckResult } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { Sandbox } from './sandbox';
 import { trimOutput } from './trim-output';
+import { stripHiddenUnicodeWithNote } from '../security/hidden-unicode';
 
 /** Bytes of a check's log kept in history and in the PR body. */
 const CHECK_LOG_TAIL_BYTES = 3000;
@@ -39,4 +40,16 @@ export async function runCheckCommands(sandbox: Sandbox, containerId: string, st
     });
   }
   return results;
+}
+
+/** The finish call's reply: whether the checks passed, and the failing logs' tails. */
+export function checksReply(results: CheckResult[], cleanRoom: boolean): string {
+  const allPassed = results.every((r) => r.passed);
+  const where = cleanRoom ? ' in a clean sandbox (the base commit, the setup, and only your change as drydock publishes it)' : '';
+  const text = [
+    allPassed ? `All checks passed${where}.` : `The checks failed${where}, so the goal is not met yet. Fix the problem, then call finish again.`,
+    ...results.map((r) => `\n$ ${r.command} → exit ${r.exitCode} (${r.passed ? 'passed' : 'failed'})\n${r.passed ? '' : r.logTail}`),
+  ].join('\n');
+  // Check output is repository text: what a reviewer cannot see never reaches the model.
+  return stripHiddenUnicodeWithNote(text);
 }

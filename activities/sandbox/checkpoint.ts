@@ -5,6 +5,8 @@
  * sandbox is rebuilt from the last one.
  */
 import { randomBytes } from 'crypto';
+import { pipeline } from 'stream/promises';
+import * as tar from 'tar-stream';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
 import { WORKSPACE, type ExecOptions, type ExecResult, type Sandbox, type SandboxSpec } from './sandbox';
@@ -59,6 +61,7 @@ export function checkpointKey(goalId: string, step: number): string {
 export async function checkpointWorkspace(sandbox: Sandbox, containerId: string, store: ArtifactStore, baseCommit: string, key: string): Promise<void> {
   const r = await sandbox.exec(containerId, ['bash', '-c', CHECKPOINT_SCRIPT, 'checkpoint', baseCommit, String(MAX_CHECKPOINT_BYTES)], {
     maxOutputBytes: MAX_CHECKPOINT_BYTES * 2,
+    maxStderrBytes: 64 * 1024,
     timeoutMs: 120_000,
   });
   if (r.exitCode === 5) throw new CheckpointTooLargeError();
@@ -79,6 +82,13 @@ export async function restoreWorkspace(sandbox: Sandbox, containerId: string, st
   if (r.exitCode !== 0) throw new Error(`restoring the workspace from ${key ?? 'the base commit'} failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
   return { bytes: patch.length };
 }
+
+/**
+ * Where the combined exec leaves a new checkpoint for the host to read with the
+ * engine (not through the command's stdout, whose size the command decides):
+ * inside .git, on the workspace's own storage, never part of a change.
+ */
+const CHECKPOINT_FILE = `${WORKSPACE}/.git/.drydock-checkpoint.patch`;
 
 /**
  * Runs a tool's command and then the checkpoint in ONE exec (one round trip
@@ -108,7 +118,8 @@ stamp=/tmp/.drydock-checkpoint
   if [ -s "$stamp" ]; then { read -r last_key; read -r last_sum; } < "$stamp" || true; fi
   if [ -n "$last_key" ] && [ "$last_sum" = "$sum" ]; then printf '=%s' "$last_key"; exit 0; fi
   printf '%s\\n%s\\n' "$key" "$sum" > "$stamp"
-  base64 -w0 < "$out" ) || { rm -f "$stamp"; printf '!'; }
+  mv -f "$out" ${CHECKPOINT_FILE}
+  printf '@%s' "$(stat -c %s ${CHECKPOINT_FILE})" ) || { rm -f "$stamp"; printf '!'; }
 exit $rc`;
 
 /**
@@ -154,22 +165,48 @@ export class CheckpointingSandbox implements Sandbox {
 
   async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const marker = `drydock-checkpoint-${randomBytes(12).toString('hex')}`;
+    const maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
     const r = await this.inner.exec(id, ['bash', '-c', COMMAND_THEN_CHECKPOINT, 'checkpoint', marker, this.baseCommit, this.key, String(MAX_CHECKPOINT_BYTES), ...argv], {
       ...options,
-      maxOutputBytes: (options.maxOutputBytes ?? 1024 * 1024) + MAX_CHECKPOINT_BYTES * 2,
-      // Only stdout carries the checkpoint: stderr keeps the caller's cap.
-      maxStderrBytes: options.maxStderrBytes ?? options.maxOutputBytes ?? 1024 * 1024,
+      // The status line after the marker is at the very end, in the tail the collector keeps.
+      maxOutputBytes,
+      maxStderrBytes: options.maxStderrBytes ?? maxOutputBytes,
     });
     const at = r.stdout.lastIndexOf(`\n${marker}\n`);
     this.patch = undefined;
     this.unchangedSince = undefined;
     this.tooLarge = undefined;
     if (at < 0) return r;
-    const encoded = r.stdout.slice(at + marker.length + 2);
-    if (encoded === '-') this.tooLarge = true;
-    else if (encoded.startsWith('=')) this.unchangedSince = encoded.slice(1);
-    else if (!encoded.endsWith('!')) this.patch = Buffer.from(encoded, 'base64');
+    const status = r.stdout.slice(at + marker.length + 2);
+    if (status === '-') this.tooLarge = true;
+    else if (status.startsWith('=')) this.unchangedSince = status.slice(1);
+    else if (/^@\d+$/.test(status)) this.patch = await readCheckpointFile(this.inner, id, Number(status.slice(1)));
     const own = Buffer.from(r.stdout.slice(0, at));
-    return { ...r, stdout: trimOutput(own, options.maxOutputBytes ?? 1024 * 1024), stdoutBytes: own.length };
+    return { ...r, stdout: trimOutput(own, maxOutputBytes), stdoutBytes: r.stdoutBytes - Buffer.byteLength(r.stdout.slice(at)) };
   }
 }
+
+/**
+ * Reads the checkpoint file the combined exec left, through the engine, at most
+ * MAX_CHECKPOINT_BYTES; undefined when it is not the size announced (then the
+ * caller checkpoints separately).
+ */
+async function readCheckpointFile(sandbox: Sandbox, id: string, size: number): Promise<Buffer | undefined> {
+  if (size > MAX_CHECKPOINT_BYTES) return undefined;
+  const extract = tar.extract();
+  const archive = await sandbox.getArchive(id, CHECKPOINT_FILE);
+  const feeding = pipeline(archive, extract as unknown as NodeJS.WritableStream).catch((err: unknown) => extract.destroy(err as Error));
+  let content: Buffer | undefined;
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of entry as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total <= MAX_CHECKPOINT_BYTES) chunks.push(chunk);
+    }
+    if (content === undefined && entry.header.type === 'file') content = Buffer.concat(chunks);
+  }
+  await feeding;
+  return content !== undefined && content.length === size ? content : undefined;
+}
+

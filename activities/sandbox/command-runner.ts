@@ -1,15 +1,25 @@
 /**
- * The host side of a sandbox's command runner (command-runner-script.ts): one
- * long-lived `docker exec` per container whose stdin and stdout carry framed
- * requests and output, so each later command costs a fork in the sandbox rather
- * than an engine exec. Commands may run concurrently; each has its own id.
+ * The host side of a sandbox's command runner (runner/main.go, a static binary the
+ * sandbox has execute-only at RUNNER_PATH_IN_SANDBOX): one long-lived `docker exec`
+ * per container whose stdin and stdout carry framed requests and output, so each
+ * later command costs a fork in the sandbox rather than an engine exec. Commands
+ * may run concurrently; each has its own id.
+ *
+ * Frames, both ways: kind (1 byte), request id (u32 BE), length (u32 BE), payload.
+ *   host → runner: R run (JSON {argv, cwd, env, stdin}), I stdin bytes, C close stdin, K kill
+ *   runner → host: H hello (JSON {pid, protocol}), S starting (sent before the spawn), O stdout
+ *                  bytes, E stderr bytes, X exit (JSON {code}), F could not start (JSON {code, message})
+ * A command the host saw no S for never started: if the runner dies first, the host
+ * may run it again elsewhere.
  */
 import type Dockerode from 'dockerode';
 import type { Duplex } from 'node:stream';
 import { Demultiplexer } from './demultiplexer';
-import { RUNNER_PROTOCOL, RUNNER_SCRIPT, runnerBootstrap } from './command-runner-script';
+import { RUNNER_PATH_IN_SANDBOX } from './runner-binary';
 import type { OutputCollector } from './trim-output';
 
+/** Protocol version the host expects in the hello frame (runner/main.go's `protocol`). */
+export const RUNNER_PROTOCOL = 1;
 const HEADER_BYTES = 9;
 /** The runner reads output 64 KiB at a time; a longer frame means the stream is corrupt. */
 const MAX_FRAME_BYTES = 1024 * 1024;
@@ -18,8 +28,6 @@ const RUNNER_KINDS = new Set(['H', 'S', 'O', 'E', 'X', 'F']);
 const STDIN_CHUNK_BYTES = 64 * 1024;
 /** How long a new runner may take to say hello before the container is served by plain execs. */
 const HELLO_TIMEOUT_MS = 10_000;
-/** The interpreter, by absolute path: nothing the agent puts on PATH or in its home is used. */
-const PYTHON = '/usr/bin/python3';
 
 /** One command for the runner. */
 export interface RunnerCommand {
@@ -67,14 +75,19 @@ export class CommandRunner {
   ) {}
 
   /**
-   * Starts a runner in the container as `user`; undefined when the image cannot run
-   * one (no /usr/bin/python3), so the caller uses plain execs. Engine errors (no such
-   * container) are thrown.
+   * Starts the runner at `binary` in the container as `user`; undefined when it does
+   * not say hello (the container has no runner mounted, or it refused to run because
+   * it is dumpable), so the caller uses plain execs. Engine errors (no such container)
+   * are thrown.
    */
-  static async start(container: Dockerode.Container, user: string, onClose: () => void = () => undefined): Promise<CommandRunner | undefined> {
-    const script = Buffer.from(RUNNER_SCRIPT, 'utf8');
+  static async start(
+    container: Dockerode.Container,
+    user: string,
+    onClose: () => void = () => undefined,
+    binary: string = RUNNER_PATH_IN_SANDBOX,
+  ): Promise<CommandRunner | undefined> {
     const exec = await container.exec({
-      Cmd: [PYTHON, '-I', '-S', '-c', runnerBootstrap(script.length)],
+      Cmd: [binary],
       User: user,
       WorkingDir: '/tmp',
       AttachStdin: true,
@@ -83,8 +96,6 @@ export class CommandRunner {
       Tty: false,
     });
     const stream = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
-    // The program first, then frames.
-    stream.write(script);
     const runner = new CommandRunner(stream, onClose);
     const ok = await runner.awaitHello();
     if (!ok) {
@@ -147,7 +158,7 @@ export class CommandRunner {
         resolve(ok);
       };
       this.hello = finish;
-      // The runner's own stderr (a Python traceback) is not read: a runner that fails never says hello.
+      // The runner's own stderr is not read: a runner that fails never says hello.
       const demux = new Demultiplexer({ push: (chunk) => this.receive(chunk) }, { push: () => undefined });
       this.stream.on('data', (chunk: Buffer) => demux.push(chunk));
       this.stream.on('end', () => this.closed());

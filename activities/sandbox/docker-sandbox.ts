@@ -12,7 +12,11 @@ import { SandboxImageNotFoundError, SandboxNotFoundError, SandboxNotRunningError
 import { OutputCollector } from './trim-output';
 import { Demultiplexer } from './demultiplexer';
 import { CommandRunner } from './command-runner';
+import { ensureRunnerBinary, mountableRunnerBinary, refuseRunnerMountIf, RUNNER_PATH_IN_SANDBOX, type RunnerBinary } from './runner-binary';
 import type { SandboxPool } from './sandbox-pool';
+import { loadSeccompProfile, seccompSecurityOpt } from './seccomp-profile';
+import { DISK_BYTES_LABEL, DISK_LABEL, type SandboxDisk, type SandboxDisks } from './sandbox-disk';
+import type { SandboxLimitsView } from '../../workflows/types';
 
 /** What callers pass to DockerSandbox. */
 export interface DockerSandboxOptions {
@@ -24,10 +28,16 @@ export interface DockerSandboxOptions {
   limits?: SandboxLimits;
   /**
    * Run commands through a runner kept alive in each container (command-runner.ts)
-   * instead of one engine exec per command; default true. Images without
-   * /usr/bin/python3 fall back to engine execs by themselves.
+   * instead of one engine exec per command; default true. Without a runner binary to
+   * mount (not built, a remote engine) every container falls back to engine execs.
    */
   commandRunner?: boolean;
+  /** Where the one note about falling back to engine execs goes; console.warn when absent. */
+  warn?: (message: string) => void;
+  /** drydock's seccomp profile (JSON text); loadSeccompProfile() when absent, which throws when setup made none. */
+  seccompProfile?: string;
+  /** Fixed-size workspace disks (sandbox-disk.ts); without them the workspace is an anonymous volume of no fixed size. */
+  disks?: SandboxDisks;
 }
 
 /** The uid:gid every sandbox process runs as (the image's `drydock` user). */
@@ -52,6 +62,9 @@ export interface SandboxLimits {
   runtime?: string;
 }
 
+/** The sandbox user's home folder. */
+const SANDBOX_HOME = '/home/drydock';
+
 /** Label set on every container drydock creates; the reaper looks for it. */
 export const MANAGED_LABEL = 'drydock.managed';
 
@@ -72,31 +85,50 @@ export class DockerSandbox implements Sandbox {
   private readonly pool?: SandboxPool;
   private readonly limits: SandboxLimits;
   private readonly useRunner: boolean;
-  /** Command runners by the container reference exec was given; undefined: the image cannot run one. */
+  /** Command runners by the container reference exec was given; undefined: the container cannot run one. */
   private readonly runners = new Map<string, Promise<CommandRunner | undefined>>();
+  private readonly warn: (message: string) => void;
+  private readonly seccompProfile: string;
+  private readonly disks?: SandboxDisks;
+  /** The runner binary sandboxes mount, looked up (or built) once. */
+  private runnerBinary?: Promise<RunnerBinary>;
+  private warnedEngineExecs = false;
 
   constructor(options: DockerSandboxOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.pool = options.pool;
     this.limits = options.limits ?? SANDBOX_DEFAULTS;
     this.useRunner = options.commandRunner ?? true;
+    this.warn = options.warn ?? ((message) => console.warn(message));
+    this.seccompProfile = options.seccompProfile ?? loadSeccompProfile();
+    this.disks = options.disks;
   }
 
-  async create(spec: SandboxSpec): Promise<{ id: string; created: boolean }> {
+  async create(spec: SandboxSpec): Promise<{ id: string; created: boolean; limits: SandboxLimitsView }> {
     const existing = await this.startExisting(spec.name);
-    if (existing) return { id: existing, created: false };
+    if (existing) return { id: existing.Id, created: false, limits: sandboxLimitsOf(existing) };
     const warm = await this.pool?.take(spec);
-    if (warm) return { id: warm, created: true };
+    if (warm) return { id: warm, created: true, limits: sandboxLimitsOf(await this.docker.getContainer(warm).inspect()) };
+    // A runner binary built on demand must exist before the container that mounts it.
+    if (this.useRunner) await this.availableRunner();
+    const disk = await this.disks?.create();
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(sandboxContainerOptions(spec, this.limits));
+      container = await this.docker.createContainer(sandboxContainerOptions(spec, this.limits, { seccompProfile: this.seccompProfile, disk }));
     } catch (err) {
+      if (disk) await this.disks?.release(disk.id).catch(() => undefined);
+      // The engine cannot find the runner binary (the worker is not on its host): no runner from now on.
+      if (statusOf(err) === 400 && refuseRunnerMountIf(err)) {
+        this.runnerBinary = Promise.resolve(mountableRunnerBinary());
+        this.warnEngineExecs(mountableRunnerBinary());
+        return this.create(spec);
+      }
       // Another caller created the same name between our inspect and create. The engine
       // reserves the name before the container can be inspected, so look a few times.
       if (statusOf(err) === 409) {
         for (let attempt = 1; attempt <= 20; attempt++) {
           const raced = await this.startExisting(spec.name);
-          if (raced) return { id: raced, created: false };
+          if (raced) return { id: raced.Id, created: false, limits: sandboxLimitsOf(raced) };
           await sleep(50 * attempt);
         }
       }
@@ -104,7 +136,7 @@ export class DockerSandbox implements Sandbox {
       throw err;
     }
     await startTolerant(container);
-    return { id: container.id, created: true };
+    return { id: container.id, created: true, limits: sandboxLimitsOf(await container.inspect()) };
   }
 
   async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -142,7 +174,7 @@ export class DockerSandbox implements Sandbox {
 
     const started = Date.now();
     const stdout = new OutputCollector(maxOutputBytes);
-    const stderr = new OutputCollector(maxOutputBytes);
+    const stderr = new OutputCollector(options.maxStderrBytes ?? maxOutputBytes);
     let stream: NodeJS.ReadWriteStream;
     try {
       stream = await exec.start({ hijack: stdin !== undefined, stdin: stdin !== undefined });
@@ -194,7 +226,7 @@ export class DockerSandbox implements Sandbox {
   ): Promise<ExecResult | 'not-started'> {
     const timeoutMs = options.timeoutMs;
     const stdout = new OutputCollector(options.maxOutputBytes);
-    const stderr = new OutputCollector(options.maxOutputBytes);
+    const stderr = new OutputCollector(options.maxStderrBytes ?? options.maxOutputBytes);
     const started = Date.now();
     const outcome = await runner.run({
       argv: cmd,
@@ -213,19 +245,38 @@ export class DockerSandbox implements Sandbox {
     return this.resultOf(id, { exitCode: outcome.exitCode, abandoned: outcome.end === 'abandoned', stdout, stderr, durationMs, timeoutMs });
   }
 
-  /** The container's runner, started on first use; undefined when its image cannot run one. */
+  /** The container's runner, started on first use; undefined when the container cannot run one. */
   private runnerFor(id: string): Promise<CommandRunner | undefined> {
     const known = this.runners.get(id);
     if (known) return known;
-    const started: Promise<CommandRunner | undefined> = CommandRunner.start(this.docker.getContainer(id), SANDBOX_USER, () => {
-      // The runner ended (container stopped, runner killed): the next command starts another.
-      if (this.runners.get(id) === started) this.runners.delete(id);
-    }).catch((err: unknown) => {
+    const start = async () => {
+      if (!(await this.availableRunner()).path) return undefined;
+      return CommandRunner.start(this.docker.getContainer(id), SANDBOX_USER, () => {
+        // The runner ended (container stopped, runner killed): the next command starts another.
+        if (this.runners.get(id) === started) this.runners.delete(id);
+      });
+    };
+    const started: Promise<CommandRunner | undefined> = start().catch((err: unknown) => {
       if (this.runners.get(id) === started) this.runners.delete(id);
       throw this.translate(err, id);
     });
     this.runners.set(id, started);
     return started;
+  }
+
+  /** The runner binary this host mounts into sandboxes; says once in the log when there is none. */
+  private availableRunner(): Promise<RunnerBinary> {
+    this.runnerBinary ??= ensureRunnerBinary().then((binary) => {
+      this.warnEngineExecs(binary);
+      return binary;
+    });
+    return this.runnerBinary;
+  }
+
+  private warnEngineExecs(binary: RunnerBinary): void {
+    if (binary.path !== undefined || this.warnedEngineExecs) return;
+    this.warnedEngineExecs = true;
+    this.warn(`drydock: sandbox commands run as engine execs (about 50 ms each), not through the command runner: ${binary.reason}`);
   }
 
   async putArchive(id: string, archive: NodeJS.ReadableStream | Buffer, path: string): Promise<void> {
@@ -237,6 +288,14 @@ export class DockerSandbox implements Sandbox {
     // The workspace is in: start the runner now (not during the copy, which it would slow
     // on a small machine), so the first command usually finds it up.
     if (this.useRunner) void this.runnerFor(id).catch(() => undefined);
+  }
+
+  async getArchive(id: string, path: string): Promise<NodeJS.ReadableStream> {
+    try {
+      return await this.docker.getContainer(id).getArchive({ path });
+    } catch (err) {
+      throw this.translate(err, id);
+    }
   }
 
   async isRunning(id: string): Promise<boolean> {
@@ -253,17 +312,11 @@ export class DockerSandbox implements Sandbox {
     const runner = this.runners.get(id);
     this.runners.delete(id);
     void runner?.then((r) => r?.close()).catch(() => undefined);
-    try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
-    } catch (err) {
-      // 404: already gone. 409: a removal of the same container is already in progress.
-      if (statusOf(err) === 404 || statusOf(err) === 409) return;
-      throw err;
-    }
+    await removeSandboxContainer(this.docker, id, this.disks);
   }
 
-  /** Starts the container with this name if it exists; returns its id, or undefined. */
-  private async startExisting(name: string): Promise<string | undefined> {
+  /** Starts the container with this name if it exists; returns what inspect said of it, or undefined. */
+  private async startExisting(name: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
     const container = this.docker.getContainer(name);
     let info: Dockerode.ContainerInspectInfo;
     try {
@@ -272,8 +325,14 @@ export class DockerSandbox implements Sandbox {
       if (statusOf(err) === 404) return undefined;
       throw err;
     }
-    if (!info.State.Running) await startTolerant(container);
-    return info.Id;
+    if (!info.State.Running) {
+      // After a reboot of the host its disk is no longer mounted: mount it again first (its
+      // bind sources do not exist until then, so the container would not start).
+      const diskId = info.Config.Labels?.[DISK_LABEL];
+      if (diskId) await this.disks?.ensureMounted(diskId);
+      await startTolerant(container);
+    }
+    return info;
   }
 
   /**
@@ -360,27 +419,38 @@ export class DockerSandbox implements Sandbox {
   }
 }
 
-/** The container a spec describes: hardened, limited, and with nothing from the host. */
-export function sandboxContainerOptions(spec: SandboxSpec, limits: SandboxLimits = SANDBOX_DEFAULTS): Dockerode.ContainerCreateOptions {
+/** What hardens a sandbox beyond its limits: the seccomp profile and its disk. */
+export interface SandboxHardening {
+  /** drydock's seccomp profile (JSON text); loadSeccompProfile() when absent. */
+  seccompProfile?: string;
+  /** The fixed-size disk holding /workspace and /home/drydock; none: an anonymous volume and a tmpfs home. */
+  disk?: SandboxDisk;
+}
+
+/**
+ * The container a spec describes: hardened, limited, and with nothing from the host but the
+ * runner binary (read-only) and its own fixed-size disk.
+ */
+export function sandboxContainerOptions(spec: SandboxSpec, limits: SandboxLimits = SANDBOX_DEFAULTS, hardening: SandboxHardening = {}): Dockerode.ContainerCreateOptions {
   const tmpfsOptions = `rw,exec,nosuid,nodev,uid=${SANDBOX_UID},gid=${SANDBOX_GID}`;
+  const disk = hardening.disk;
   return {
     name: spec.name,
     Image: spec.image,
     Cmd: ['sleep', 'infinity'],
     User: SANDBOX_USER,
     WorkingDir: WORKSPACE,
-    Env: ['HOME=/home/drydock'],
-    Labels: { ...spec.labels, [MANAGED_LABEL]: 'true' },
+    Env: [`HOME=${SANDBOX_HOME}`],
+    Labels: { ...spec.labels, [MANAGED_LABEL]: 'true', ...(disk ? { [DISK_LABEL]: disk.id, [DISK_BYTES_LABEL]: String(disk.sizeBytes) } : {}) },
     HostConfig: {
       NetworkMode: spec.network ? 'bridge' : 'none',
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      SecurityOpt: ['no-new-privileges', seccompSecurityOpt(hardening.seccompProfile ?? loadSeccompProfile())],
       ReadonlyRootfs: true,
-      // Without a Source the volume is anonymous, so `remove({ v: true })` deletes it.
-      Mounts: [{ Type: 'volume', Source: '', Target: WORKSPACE }],
+      Mounts: [...workspaceMounts(disk), ...runnerMount()],
       Tmpfs: {
         '/tmp': `${tmpfsOptions},mode=1777,size=1g`,
-        '/home/drydock': `${tmpfsOptions},mode=0755,size=256m`,
+        ...(disk ? {} : { '/home/drydock': `${tmpfsOptions},mode=0755,size=256m` }),
       },
       PidsLimit: spec.pidsLimit ?? limits.pidsLimit,
       Memory: spec.memoryBytes ?? limits.memoryBytes,
@@ -391,6 +461,51 @@ export function sandboxContainerOptions(spec: SandboxSpec, limits: SandboxLimits
       Init: true,
     },
   };
+}
+
+/** /workspace and /home/drydock on the sandbox's disk; without one, an anonymous volume for /workspace. */
+function workspaceMounts(disk: SandboxDisk | undefined): Dockerode.MountSettings[] {
+  if (!disk) {
+    // Without a Source the volume is anonymous, so `remove({ v: true })` deletes it.
+    return [{ Type: 'volume', Source: '', Target: WORKSPACE }];
+  }
+  return [
+    { Type: 'bind', Source: disk.workspace, Target: WORKSPACE },
+    { Type: 'bind', Source: disk.home, Target: SANDBOX_HOME },
+  ];
+}
+
+/** The limits a container runs under, from what the engine says of it (or what it was created with). */
+export function sandboxLimitsOf(container: { HostConfig: Dockerode.HostConfig; Config?: { Labels?: Record<string, string> } | Dockerode.ContainerInspectInfo['Config'] }): SandboxLimitsView {
+  const h = container.HostConfig;
+  const diskBytes = Number(container.Config?.Labels?.[DISK_BYTES_LABEL]);
+  return {
+    memoryBytes: h.Memory ?? 0,
+    cpus: (h.NanoCpus ?? 0) / 1e9,
+    pidsLimit: h.PidsLimit ?? 0,
+    diskBytes: Number.isFinite(diskBytes) && diskBytes > 0 ? diskBytes : null,
+    runtime: (h as { Runtime?: string }).Runtime || 'runc',
+  };
+}
+
+/** Removes a sandbox container and then its disk; one already gone (or being removed) is fine. */
+export async function removeSandboxContainer(docker: Dockerode, id: string, disks?: SandboxDisks): Promise<void> {
+  let diskId: string | undefined;
+  try {
+    diskId = (await docker.getContainer(id).inspect()).Config.Labels?.[DISK_LABEL];
+    await docker.getContainer(id).remove({ force: true, v: true });
+  } catch (err) {
+    // 404: already gone. 409: a removal of the same container is already in progress (its caller releases the disk).
+    if (statusOf(err) === 404 || statusOf(err) === 409) return;
+    throw err;
+  }
+  if (diskId) await disks?.release(diskId);
+}
+
+/** The host's runner binary, read-only where CommandRunner starts it; none when this host has none to mount. */
+function runnerMount(): Dockerode.MountSettings[] {
+  const binary = mountableRunnerBinary();
+  return binary.path ? [{ Type: 'bind', Source: binary.path, Target: RUNNER_PATH_IN_SANDBOX, ReadOnly: true }] : [];
 }
 
 function sleep(ms: number): Promise<void> {

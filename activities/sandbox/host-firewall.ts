@@ -18,7 +18,7 @@ export async function blockHostFrom(bridge: string): Promise<void> {
   const rule = ['INPUT', '-i', bridge, '-j', 'REJECT'];
   if ((await iptables(['-C', ...rule])).ok) return;
   const added = await iptables(['-I', ...rule]);
-  if (!added.ok) throw new Error(`cannot keep the services network from reaching the host (iptables -I ${rule.join(' ')}: ${added.stderr.trim()})`);
+  if (!added.ok) throw new Error(`cannot keep bridge ${bridge} from reaching the host (iptables -I ${rule.join(' ')}: ${added.stderr.trim()})`);
 }
 
 /** Removes the rule blockHostFrom set; a missing rule is fine. */

@@ -9,14 +9,14 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { GoalSetup, SandboxRef } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
+import { ENVIRONMENT_FILE, readEnvironmentRecord, type EnvironmentRecord } from './clone-for-goal';
 import { Redactor } from '../security/redact';
 import type { Sandbox } from './sandbox';
 import { setupNetworkName, type DockerNetworks } from './docker-networks';
+import { cleanUpAfterSetup, hygieneLog } from './setup-hygiene';
 import { parseServices, servicesNetworkName, type SandboxServices, type ServiceSpec } from './services';
 import { trimOutput } from './trim-output';
 
-/** The repository's environment file. */
-export const ENVIRONMENT_FILE = '.drydock/environment.json';
 /** Bytes of the setup log kept in history. */
 const SETUP_LOG_TAIL_BYTES = 3000;
 
@@ -40,6 +40,8 @@ export interface RunSetupInput {
   goalId: string;
   setup?: GoalSetup;
   timeoutSeconds?: number;
+  /** Where the setup log goes; `goals/<id>/setup.log` when absent. */
+  logKey?: string;
 }
 
 /** What the setup phase did. */
@@ -65,7 +67,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
   return {
     /** Runs the setup scripts with network and the named secrets; a failing script fails the goal. */
     async runSetup(input: RunSetupInput): Promise<SetupOutcome> {
-      const environment = await readEnvironmentFile(deps.sandbox, input.sandbox.containerId);
+      const environment = parseEnvironmentFile(await readEnvironmentRecord(deps.store, input.goalId));
       const scripts = [environment.setup, input.setup?.script].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
       // Services first, so that a setup script can use them (a database migration, say).
       let services: string[] | undefined;
@@ -90,7 +92,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       }
       if (!deps.networks) throw ApplicationFailure.nonRetryable('this sandbox worker cannot give a setup phase network access', 'SetupNotSupported');
       const network = setupNetworkName(input.sandbox.containerName);
-      await deps.networks.ensureNetwork(network, { labels: { 'drydock.goal': input.goalId } });
+      await deps.networks.ensureSetupNetwork(input.sandbox.containerName, { 'drydock.goal': input.goalId });
       await deps.networks.connect(input.sandbox.containerId, network);
       const timeoutSeconds = input.timeoutSeconds ?? 900;
       const result = await deps.sandbox.exec(input.sandbox.containerId, ['bash', '-lc', scripts.join('\n')], {
@@ -98,12 +100,17 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
         timeoutMs: timeoutSeconds * 1000,
         maxOutputBytes: 256 * 1024,
       });
+      // Setup leaves nothing behind: no process it started, no file holding a secret (setup-hygiene.ts).
+      const secrets = Object.values(env);
+      const hygiene = result.exitCode === 0 && !result.timedOut
+        ? hygieneLog(await cleanUpAfterSetup({ docker: deps.networks.engine, sandbox: deps.sandbox, containerId: input.sandbox.containerId, secrets }), secrets)
+        : '';
       // The secrets' values are known here whatever the store's redactor knows.
       const redactor = new Redactor(Object.values(env));
       const log = redactor.redact(
-        `$ setup (${scripts.length} script${scripts.length === 1 ? '' : 's'})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n`,
+        `$ setup (${scripts.length} script${scripts.length === 1 ? '' : 's'})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n${hygiene}`,
       );
-      const logRef = `${goalPrefix(input.goalId)}/setup.log`;
+      const logRef = input.logKey ?? `${goalPrefix(input.goalId)}/setup.log`;
       await deps.store.put(logRef, log);
       const logTail = trimOutput(Buffer.from(log), SETUP_LOG_TAIL_BYTES);
       if (result.exitCode !== 0 || result.timedOut) {
@@ -134,14 +141,12 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
   };
 }
 
-/** Reads `.drydock/environment.json` from the workspace; absent is `{}`, invalid is a hopeless failure. */
-async function readEnvironmentFile(sandbox: Sandbox, containerId: string): Promise<EnvironmentFile> {
-  const r = await sandbox.exec(containerId, ['bash', '-c', 'test -f "$1" || exit 3; head -c 65536 -- "$1"', 'env', ENVIRONMENT_FILE], { timeoutMs: 10_000 });
-  if (r.exitCode === 3) return { services: [] };
-  if (r.exitCode !== 0) throw new Error(`reading ${ENVIRONMENT_FILE} failed: ${r.stderr.slice(0, 300)}`);
+/** Parses `.drydock/environment.json` as read on the host from the base commit; absent is `{}`, invalid is a hopeless failure. */
+export function parseEnvironmentFile(record: EnvironmentRecord): EnvironmentFile {
+  if (record.text === null) return { services: [] };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(r.stdout);
+    parsed = JSON.parse(record.text);
   } catch (err) {
     throw ApplicationFailure.nonRetryable(`${ENVIRONMENT_FILE} is not valid JSON: ${(err as Error).message}`, 'InvalidEnvironment');
   }

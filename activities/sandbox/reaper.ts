@@ -3,12 +3,14 @@
  * (left by a worker, a Docker host or a network that died before teardown, or
  * by a sandbox that was replaced while its host was away). Runs in the sandbox
  * worker at start and then periodically. Warm pool containers are the pool's.
+ * It also releases the fixed-size disks (sandbox-disk.ts) whose container is gone.
  */
 import type Dockerode from 'dockerode';
 import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../store/artifact-store';
 import { sandboxRecordKey } from './activities';
-import { MANAGED_LABEL } from './docker-sandbox';
+import { MANAGED_LABEL, removeSandboxContainer } from './docker-sandbox';
+import { DISK_LABEL, type SandboxDisks } from './sandbox-disk';
 import { POOL_NAME_PREFIX } from './sandbox-pool';
 
 /** What callers pass to SandboxReaper. */
@@ -22,6 +24,10 @@ export interface SandboxReaperOptions {
   store: ArtifactStore;
   /** Milliseconds between sweeps; 0: only when asked. */
   everyMs?: number;
+  /** This host's sandbox disks: those no container carries are released. */
+  disks?: SandboxDisks;
+  /** A disk younger than this may still be waiting for its container (default 5 minutes). */
+  diskGraceMs?: number;
 }
 
 /** Periodically removes containers of closed goals. */
@@ -46,7 +52,7 @@ export class SandboxReaper {
     await this.running?.catch(() => undefined);
   }
 
-  /** Removes this host's containers whose goal workflow is closed; returns their names. */
+  /** Removes this host's containers whose goal workflow is closed, then disks no container uses; returns the containers' names. */
   sweep(): Promise<string[]> {
     this.running ??= this.sweepOnce().finally(() => (this.running = undefined));
     return this.running;
@@ -64,13 +70,21 @@ export class SandboxReaper {
       const goalId = c.Labels['drydock.goal'] ?? (await this.recordedGoal(name));
       if (!goalId || !(await this.isClosed(goalId))) continue;
       try {
-        await this.o.docker.getContainer(c.Id).remove({ force: true, v: true });
+        await removeSandboxContainer(this.o.docker, c.Id, this.o.disks);
         removed.push(name);
       } catch {
-        // already gone, or a removal in progress
+        // a removal that failed is tried again at the next sweep
       }
     }
+    if (this.o.disks) await this.sweepDisks(this.o.disks);
     return removed;
+  }
+
+  /** Releases this host's disks that no container (running or not) carries. */
+  private async sweepDisks(disks: SandboxDisks): Promise<void> {
+    const carried = await this.o.docker.listContainers({ all: true, filters: { label: [DISK_LABEL] } });
+    const inUse = new Set(carried.map((c) => c.Labels[DISK_LABEL]).filter((id): id is string => Boolean(id)));
+    await disks.sweep(inUse, this.o.diskGraceMs);
   }
 
   private async recordedGoal(name: string): Promise<string | undefined> {

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
-import { MANAGED_LABEL, sandboxContainerOptions, type SandboxLimits } from './docker-sandbox';
+import { MANAGED_LABEL, removeSandboxContainer, sandboxContainerOptions, type SandboxLimits } from './docker-sandbox';
+import type { SandboxDisks } from './sandbox-disk';
 import type { SandboxSpec } from './sandbox';
 
 /** Label of a pooled container: the host whose pool made it. */
@@ -30,6 +31,10 @@ export interface SandboxPoolOptions {
   refillDelayMs?: number;
   /** The operator's limits, the same as cold sandboxes get. */
   limits?: SandboxLimits;
+  /** drydock's seccomp profile (JSON text), the same as cold sandboxes get; loadSeccompProfile() when absent. */
+  seccompProfile?: string;
+  /** Fixed-size workspace disks, the same as cold sandboxes get: each pooled container gets its own when created. */
+  disks?: SandboxDisks;
 }
 
 interface Pooled {
@@ -152,13 +157,20 @@ export class SandboxPool {
     const name = `${POOL_NAME_PREFIX}${this.options.host}-${randomBytes(5).toString('hex')}`;
     const createdAt = Date.now();
     const expires = Math.floor(createdAt / 1000) + this.options.idleSeconds;
-    const container = await this.options.docker.createContainer(
-      sandboxContainerOptions({
-        name,
-        image: this.options.image,
-        labels: { [POOL_LABEL]: this.options.host, [POOL_EXPIRES_LABEL]: String(expires), 'drydock.host': this.options.host },
-      }, this.options.limits),
-    );
+    const disk = await this.options.disks?.create();
+    let container: Dockerode.Container;
+    try {
+      container = await this.options.docker.createContainer(
+        sandboxContainerOptions({
+          name,
+          image: this.options.image,
+          labels: { [POOL_LABEL]: this.options.host, [POOL_EXPIRES_LABEL]: String(expires), 'drydock.host': this.options.host },
+        }, this.options.limits, { seccompProfile: this.options.seccompProfile, disk }),
+      );
+    } catch (err) {
+      if (disk) await this.options.disks?.release(disk.id).catch(() => undefined);
+      throw err;
+    }
     try {
       await container.start();
     } catch (err) {
@@ -200,11 +212,8 @@ export class SandboxPool {
   }
 
   private async remove(id: string): Promise<void> {
-    try {
-      await this.options.docker.getContainer(id).remove({ force: true, v: true });
-    } catch {
-      // already gone, or a removal in progress
-    }
+    // Its disk goes with it; already gone, or a removal in progress, is fine.
+    await removeSandboxContainer(this.options.docker, id, this.options.disks).catch(() => undefined);
   }
 }
 

@@ -3,11 +3,15 @@
  * (`.drydock/environment.json` → `services`: a database, a cache, an HTTP
  * stub), on a per-goal internal Docker network with no route out, reachable
  * from the sandbox by name in the agent phase, and removed with the sandbox.
+ * A service is as hardened and limited as the sandbox (read-only root, drydock's
+ * seccomp profile, the operator's limits and runtime), and runs only an image
+ * the operator allows (DRYDOCK_SERVICE_IMAGES; the sandbox image always).
  */
 import { createHash } from 'crypto';
 import Dockerode from 'dockerode';
 import { ApplicationFailure } from '@temporalio/activity';
-import { MANAGED_LABEL, SANDBOX_DEFAULTS, SANDBOX_USER } from './docker-sandbox';
+import { MANAGED_LABEL, SANDBOX_DEFAULTS, SANDBOX_USER, type SandboxLimits } from './docker-sandbox';
+import { loadSeccompProfile, seccompSecurityOpt } from './seccomp-profile';
 import type { DockerNetworks } from './docker-networks';
 import { blockHostFrom, unblockHostFrom } from './host-firewall';
 
@@ -55,16 +59,97 @@ export function parseServices(value: unknown, file: string): ServiceSpec[] {
   });
 }
 
+/** What callers pass to SandboxServices. */
+export interface SandboxServicesOptions {
+  /** The operator's limits and runtime, the sandbox's; SANDBOX_DEFAULTS when absent. */
+  limits?: SandboxLimits;
+  /** drydock's seccomp profile (JSON text); loadSeccompProfile() when absent. */
+  seccompProfile?: string;
+  /** DRYDOCK_SERVICE_IMAGES: images services may run besides the sandbox image. */
+  allowedImages?: string[];
+}
+
+/** `postgres` → `postgres:latest`; a tag or digest stays as written. */
+export function normalizeImageName(image: string): string {
+  if (image.includes('@')) return image;
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  return lastSegment.includes(':') ? image : `${image}:latest`;
+}
+
+/** Throws a hopeless failure naming the first service whose image the operator does not allow. */
+export function assertServiceImagesAllowed(services: ServiceSpec[], sandboxImage: string, allowedImages: string[] = []): void {
+  const allowed = new Set([sandboxImage, ...allowedImages].map(normalizeImageName));
+  for (const service of services) {
+    const image = service.image ?? sandboxImage;
+    if (allowed.has(normalizeImageName(image))) continue;
+    throw ApplicationFailure.nonRetryable(
+      `service ${service.name}: image ${image} is not allowed on this sandbox host; its operator allows ${[...allowed].join(', ')} (add more with DRYDOCK_SERVICE_IMAGES)`,
+      'ServiceImageNotAllowed',
+    );
+  }
+}
+
+/** The container of one service: the sandbox's hardening and limits, on the services network only. */
+export function serviceContainerOptions(o: {
+  name: string;
+  image: string;
+  service: ServiceSpec;
+  network: string;
+  labels: Record<string, string>;
+  limits: SandboxLimits;
+  seccompProfile: string;
+}): Dockerode.ContainerCreateOptions {
+  const tmpfsOptions = `rw,exec,nosuid,nodev,uid=1000,gid=1000`;
+  return {
+    name: o.name,
+    Image: o.image,
+    Cmd: ['bash', '-lc', o.service.command],
+    User: SANDBOX_USER,
+    WorkingDir: '/tmp',
+    Env: ['HOME=/home/drydock'],
+    Labels: { ...o.labels, [MANAGED_LABEL]: 'true' },
+    HostConfig: {
+      NetworkMode: o.network,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges', seccompSecurityOpt(o.seccompProfile)],
+      ReadonlyRootfs: true,
+      // The service's writable space is memory, and counts against its memory limit.
+      Tmpfs: {
+        '/tmp': `${tmpfsOptions},mode=1777,size=1g`,
+        '/home/drydock': `${tmpfsOptions},mode=0755,size=256m`,
+      },
+      PidsLimit: o.limits.pidsLimit,
+      Memory: o.limits.memoryBytes,
+      MemorySwap: o.limits.memoryBytes,
+      NanoCpus: Math.round(o.limits.cpus * 1e9),
+      ...(o.limits.runtime ? { Runtime: o.limits.runtime } : {}),
+      Init: true,
+    },
+    NetworkingConfig: { EndpointsConfig: { [o.network]: { Aliases: [o.service.name] } } },
+  };
+}
+
 /** Starts and removes a sandbox's services. */
 export class SandboxServices {
+  private readonly limits: SandboxLimits;
+  private readonly seccompProfile: string;
+  private readonly allowedImages: string[];
+
   constructor(
     private readonly docker: Dockerode,
     private readonly networks: DockerNetworks,
-  ) {}
+    options: SandboxServicesOptions = {},
+  ) {
+    this.limits = options.limits ?? SANDBOX_DEFAULTS;
+    this.seccompProfile = options.seccompProfile ?? loadSeccompProfile();
+    this.allowedImages = options.allowedImages ?? [];
+  }
 
   /** Starts every service (or finds it running), waits until each is ready, and attaches the sandbox. */
   async start(o: { containerId: string; containerName: string; goalId: string; image: string; services: ServiceSpec[] }): Promise<string[]> {
     if (o.services.length === 0) return [];
+    // Before anything is created: a refused image leaves nothing behind.
+    assertServiceImagesAllowed(o.services, o.image, this.allowedImages);
     const network = servicesNetworkName(o.containerName);
     await this.networks.ensureNetwork(network, { internal: true, labels: { 'drydock.goal': o.goalId }, bridge: servicesBridgeName(o.containerName) });
     try {
@@ -79,23 +164,17 @@ export class SandboxServices {
       try {
         await container.inspect();
       } catch {
-        container = await this.docker.createContainer({
-          name,
-          Image: service.image ?? o.image,
-          Cmd: ['bash', '-lc', service.command],
-          User: SANDBOX_USER,
-          WorkingDir: '/tmp',
-          Labels: { [MANAGED_LABEL]: 'true', [SIDECAR_OF_LABEL]: o.containerName, 'drydock.goal': o.goalId },
-          HostConfig: {
-            NetworkMode: network,
-            CapDrop: ['ALL'],
-            SecurityOpt: ['no-new-privileges'],
-            PidsLimit: SANDBOX_DEFAULTS.pidsLimit,
-            Memory: SANDBOX_DEFAULTS.memoryBytes,
-            Init: true,
-          },
-          NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service.name] } } },
-        });
+        container = await this.docker.createContainer(
+          serviceContainerOptions({
+            name,
+            image: service.image ?? o.image,
+            service,
+            network,
+            labels: { [SIDECAR_OF_LABEL]: o.containerName, 'drydock.goal': o.goalId },
+            limits: this.limits,
+            seccompProfile: this.seccompProfile,
+          }),
+        );
       }
       await container.start().catch((err: { statusCode?: number }) => {
         if (err.statusCode !== 304) throw err;

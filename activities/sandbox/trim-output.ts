@@ -34,7 +34,12 @@ export function trimOutput(buf: Buffer, maxBytes: number): string {
   return joinTrimmed(buf, buf.subarray(Math.max(0, buf.length - maxBytes)), buf.length, maxBytes);
 }
 
-/** Collects a stream's output in bounded memory: the first and last maxBytes and the total count. */
+/**
+ * Collects a stream's output in bounded memory: the first and last maxBytes and
+ * the total count. What it keeps is copied out of the pushed chunks, so a large
+ * chunk is not held alive by the few bytes kept of it; memory stays within about
+ * 3 × maxBytes whatever the stream's size.
+ */
 export class OutputCollector {
   private head: Buffer[] = [];
   private headBytes = 0;
@@ -49,17 +54,22 @@ export class OutputCollector {
   push(chunk: Buffer): void {
     this.total += chunk.length;
     if (this.headBytes < this.maxBytes) {
-      const taken = chunk.subarray(0, this.maxBytes - this.headBytes);
+      const taken = Buffer.from(chunk.subarray(0, this.maxBytes - this.headBytes));
       this.head.push(taken);
       this.headBytes += taken.length;
     }
-    this.tail.push(chunk);
+    if (chunk.length >= this.maxBytes) {
+      // This chunk alone holds the whole tail.
+      this.tail = [Buffer.from(chunk.subarray(chunk.length - this.maxBytes))];
+      this.tailBytes = this.maxBytes;
+      return;
+    }
+    this.tail.push(Buffer.from(chunk));
     this.tailBytes += chunk.length;
     if (this.tailBytes > 2 * this.maxBytes) {
       const joined = Buffer.concat(this.tail);
-      const kept = joined.subarray(joined.length - this.maxBytes);
-      this.tail = [kept];
-      this.tailBytes = kept.length;
+      this.tail = [joined.subarray(joined.length - this.maxBytes)];
+      this.tailBytes = this.maxBytes;
     }
   }
 

@@ -14,8 +14,8 @@ import type { CheckResult, GoalSetup } from '../../workflows/types';
 import { ChangeMismatchError, git, NEUTRAL_ATTRIBUTES } from '../codehost/git';
 import type { GitAccessResolver } from '../codehost/select-code-host';
 import type { ArtifactStore } from '../store/artifact-store';
-import { goalPrefix, safeSegment } from '../store/conversation';
-import { runCheckCommands } from './check-commands';
+import { goalPrefix, safeSegment, writeMessage } from '../store/conversation';
+import { checksReply, runCheckCommands } from './check-commands';
 import { cloneForGoal, excludeInClone, tarOf } from './clone-for-goal';
 import type { createPhaseActivities } from './phases';
 import { WORKSPACE, type Sandbox } from './sandbox';
@@ -35,6 +35,8 @@ export interface VerifyChangeInput {
   step: number;
   checkTimeoutSeconds?: number;
   setupTimeoutSeconds?: number;
+  /** When set, the results are written to the conversation as the reply to this finish call. */
+  reply?: { callId: string; index: number };
 }
 
 /** What verifyChange needs. */
@@ -78,11 +80,13 @@ export function createVerifyActivities(deps: VerifyChangeDeps) {
         // A retry never reuses a clean sandbox an earlier attempt may have left half-prepared.
         await deps.removeSandbox(name, name);
         const repo = path.join(dir, 'repo');
-        const [cloned] = await Promise.all([
+        // The workspace is prepared on the host while the engine starts (or the pool hands over) the container.
+        const [cloned, created] = await Promise.all([
           prepareWorkspace(repo, input, deps),
-          deps.recordSandbox(name, input.goalId),
+          deps
+            .recordSandbox(name, input.goalId)
+            .then(() => deps.sandbox.create({ name, image: deps.image, labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host, 'drydock.role': 'verify' } })),
         ]);
-        const created = await deps.sandbox.create({ name, image: deps.image, labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host, 'drydock.role': 'verify' } });
         containerId = created.id;
         await deps.sandbox.putArchive(containerId, tarOf(cloned), WORKSPACE);
         const ref = { containerId, containerName: name, taskQueue: '', host: deps.host };
@@ -100,10 +104,15 @@ export function createVerifyActivities(deps: VerifyChangeDeps) {
           logPrefix: `${goalPrefix(input.goalId)}/verify/${String(input.step).padStart(5, '0')}`,
           onCheck: (i) => ctx.heartbeat({ check: i }),
         });
-        return results.map((r) => ({ ...r, cleanRoom: true }));
+        const verified = results.map((r) => ({ ...r, cleanRoom: true }));
+        if (input.reply) {
+          await writeMessage(deps.store, input.goalId, input.reply.index, { role: 'tool', tool_call_id: input.reply.callId, content: checksReply(verified, true) });
+        }
+        return verified;
       } finally {
         clearInterval(timer);
-        await deps.removeSandbox(containerId ?? name, name).catch(() => undefined);
+        // Not waited for: the goal goes on while the engine removes it (the reaper removes any that is left).
+        void deps.removeSandbox(containerId ?? name, name).catch(() => undefined);
         void fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
       }
     },

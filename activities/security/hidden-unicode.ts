@@ -68,3 +68,14 @@ export function describeHiddenUnicode(report: HiddenUnicodeReport): string {
     .join(', ');
   return `${report.total} hidden character${report.total === 1 ? '' : 's'} (${kinds}) on line${report.lines.length === 1 ? '' : 's'} ${report.lines.join(', ')}`;
 }
+
+/**
+ * Text for the model without hidden characters, with a one-line note saying
+ * what was removed; the text as it is when it held none. Used for tool results
+ * and check logs, which repository content reaches.
+ */
+export function stripHiddenUnicodeWithNote(text: string): string {
+  const { text: clean, report } = stripHiddenUnicode(text);
+  if (report.total === 0) return text;
+  return `${clean}\n[drydock removed ${describeHiddenUnicode(report)} of this output: invisible characters can hide instructions]`;
+}

@@ -1,8 +1,10 @@
 /**
  * Redaction of secrets in text drydock writes: known token shapes (GitHub,
  * OpenAI, AWS, Slack, private key blocks, Bearer headers, credentials in URLs)
- * and the exact values of the secrets a worker holds.
+ * and the values of the secrets a worker holds, raw or encoded (base64, hex,
+ * URL-encoded).
  */
+import { secretFormsOf } from './secret-encodings';
 
 /** One kind of secret drydock recognises by its shape. */
 export interface SecretPattern {
@@ -43,12 +45,13 @@ export interface SecretFinding {
   label: string;
   /** Offset of the secret in the text. */
   index: number;
+  /** Length of the secret in the text. */
+  length: number;
   /** The first 4 characters and an ellipsis: enough to recognise, never the secret. */
   preview: string;
 }
 
-/** Shortest known secret value that is redacted literally (shorter ones would erase ordinary words). */
-export const MIN_KNOWN_SECRET_LENGTH = 8;
+export { MIN_KNOWN_SECRET_LENGTH } from './secret-encodings';
 
 /** The text that stands in for a redacted secret. */
 export function redactionMarker(kind: string): string {
@@ -57,16 +60,19 @@ export function redactionMarker(kind: string): string {
 
 /** Redacts known token shapes and known secret values; everything else is kept as it was. */
 export class Redactor {
+  private readonly values: string[];
+  /** The values in every form they can be written in (raw, base64, hex, URL-encoded), longest first. */
   private readonly known: string[];
 
   constructor(knownSecrets: Iterable<string> = []) {
+    this.values = [...new Set(knownSecrets)];
     // Longest first, so a secret that contains another is replaced whole.
-    this.known = [...new Set([...knownSecrets].filter((s) => s.length >= MIN_KNOWN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+    this.known = secretFormsOf(this.values).map((f) => f.value);
   }
 
   /** A redactor that also knows these secret values. */
   with(extraSecrets: Iterable<string>): Redactor {
-    return new Redactor([...this.known, ...extraSecrets]);
+    return new Redactor([...this.values, ...extraSecrets]);
   }
 
   /** The text with every secret replaced by `[REDACTED:<kind>]`. */
@@ -100,11 +106,18 @@ export function redactSecrets(text: string): string {
 export function findSecrets(text: string): SecretFinding[] {
   const findings: SecretFinding[] = [];
   for (const { kind, label, regex } of SECRET_PATTERNS) {
-    for (const match of text.matchAll(new RegExp(regex.source, regex.flags))) {
+    // The shared expressions are reused (a fresh RegExp per call runs interpreted and is many times slower).
+    regex.lastIndex = 0;
+    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
+      if (match[0] === '') {
+        regex.lastIndex++;
+        continue;
+      }
       const prefix = match[1] ?? '';
       const index = (match.index ?? 0) + prefix.length;
       if (findings.some((f) => f.index === index)) continue;
-      findings.push({ kind, label, index, preview: previewOf(match[0].slice(prefix.length)) });
+      const secret = match[0].slice(prefix.length);
+      findings.push({ kind, label, index, length: secret.length, preview: previewOf(secret) });
     }
   }
   return findings.sort((a, b) => a.index - b.index);

@@ -1,5 +1,6 @@
 /** The tools the model can call, their definitions, and the dispatcher of one call. */
 import type { ToolDefinition } from '../model/model-client';
+import { stripHiddenUnicode, stripHiddenUnicodeWithNote } from '../security/hidden-unicode';
 import { applyPatch } from './apply-patch';
 import { argumentObject, requiredString } from './arguments';
 import { ToolArgumentError } from './errors';
@@ -78,11 +79,17 @@ export async function runToolCall(ctx: ToolContext, name: string, rawArgumentsJs
   }
   try {
     const args = tool.parse(raw);
-    return await tool.run(ctx, args);
+    return withoutHiddenUnicode(await tool.run(ctx, args));
   } catch (err) {
     if (err instanceof ToolArgumentError) return refuse(`invalid arguments for ${name}: ${err.message}`);
     throw err;
   }
+}
+
+/** The outcome with hidden Unicode (bidi controls, tag and zero-width characters) removed; the output says what was. */
+function withoutHiddenUnicode(outcome: ToolOutcome): ToolOutcome {
+  const output = stripHiddenUnicodeWithNote(outcome.output);
+  return output === outcome.output ? outcome : { ...outcome, output, summary: stripHiddenUnicode(outcome.summary).text };
 }
 
 /** An outcome for a call the model got wrong. */

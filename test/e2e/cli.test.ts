@@ -30,6 +30,15 @@ test('doctor is green when Temporal, Docker and the image are there', async () =
   expect(r.stdout).toMatch(/✔ Docker +engine .* answers/);
   expect(r.stdout).toMatch(/✔ sandbox image +drydock-sandbox:[0-9a-f]{12} present/);
   expect(r.stdout).toMatch(/✔ model +endpoint http/);
+  expect(r.stdout).toMatch(/✔ seccomp +\/.*seccomp-moby-20\.10\.24-[0-9a-f]{12}\.json \(no AF_VSOCK sockets\)/);
+  expect(r.stdout).toMatch(/✔ workspace disk 10 GiB per sandbox/);
+});
+
+test('doctor says when sandbox workspaces are not size-limited, and when the seccomp profile is missing', async () => {
+  const r = await runCli(['doctor'], { ...cliEnv, DRYDOCK_SANDBOX_DISK: 'off', DRYDOCK_SECCOMP_PROFILE: '/nonexistent/seccomp.json' });
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/• workspace disk not size-limited \(DRYDOCK_SANDBOX_DISK=off\)/);
+  expect(r.stdout).toMatch(/✘ seccomp +no seccomp profile for sandboxes at \/nonexistent\/seccomp\.json: run scripts\/setup/);
 });
 
 test('doctor names Docker and how to fix it when no engine answers', async () => {
@@ -86,6 +95,9 @@ test('start --wait runs the goal to a PR; status, result and pr show read it', a
   expect(status.code).toBe(0);
   const view = JSON.parse(status.stdout) as { phase: string; iteration: number; checks: { state: string } };
   expect(view).toEqual(expect.objectContaining({ phase: 'done', iteration: 6, checks: expect.objectContaining({ state: 'passed' }) }));
+  // The limits the goal's sandbox ran under, in one line (its disk: 10 GiB, the default).
+  const plain = await runCli(['status', id], cliEnv);
+  expect(plain.stdout).toMatch(/^sandbox limits +memory 2 GiB \(no swap\), 2 CPUs, 512 processes, disk 10 GiB, runtime runc$/m);
 
   const result = await runCli(['result', id, '--json'], cliEnv);
   const parsed = JSON.parse(result.stdout) as { status: string; pr: { id: string; branch: string } };

@@ -77,7 +77,7 @@ test('diff.external and diff.noprefix in the sandbox change nothing: the commit,
   expect(result.checks.every((c) => c.cleanRoom && c.passed)).toBe(true);
 });
 
-test('an npm() in ~/.bash_profile forges the agent sandbox checks, but the clean sandbox decides', async () => {
+test('an npm() in ~/.bash_profile forges checks in the agent sandbox, but the clean sandbox decides', async () => {
   const repo = makeGitRepo('demo-repo');
   // The check is `bash -lc "npm test"`: a login shell reads ~/.bash_profile, whose npm() reports a pass.
   const forge = "printf 'npm() { echo \"# pass 42\"; return 0; }\\n' > ~/.bash_profile";
@@ -85,18 +85,19 @@ test('an npm() in ~/.bash_profile forges the agent sandbox checks, but the clean
     { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: forge } }] },
     // A harmless change, so there is something to verify: the bug is not fixed.
     { type: 'tool_calls', calls: [{ name: 'write_file', arguments: { path: 'NOTES.md', content: 'looked at it\n' } }] },
-    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Done', rationale: 'the tests pass' } }] },
-    // The forged checks passed in the agent's sandbox ("All checks passed"), then the clean sandbox said otherwise.
+    // In the agent's sandbox the forged npm() answers for the tests.
+    { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'npm test' } }] },
+    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Done', rationale: 'the tests pass' } }], expect: { lastMessageIncludes: '# pass 42' } },
+    // The finish call is answered by the clean sandbox, where nothing the agent did to its home exists.
     {
       type: 'tool_calls',
       calls: [{ name: 'finish', arguments: { summary: 'Done', rationale: 'the tests pass' } }],
-      expect: { anyMessageIncludes: 'failed when drydock ran them in a clean sandbox' },
+      expect: { lastMessageIncludes: 'The checks failed in a clean sandbox' },
     },
   );
-  const result = await runGoal(`tb-profile-${RUN}`, { repository: repo, goal: DEMO_GOAL, policy: { maxIterations: 4, onExhausted: 'stop' } });
+  const result = await runGoal(`tb-profile-${RUN}`, { repository: repo, goal: DEMO_GOAL, policy: { maxIterations: 5, onExhausted: 'stop' } });
   expect(result.status).not.toBe('succeeded');
   expect(result.pr).toBeUndefined();
-  expect(stack.model.requests.map((r) => JSON.stringify(r.body)).join('\n')).toContain('All checks passed');
   expect(result.checks).toEqual([expect.objectContaining({ command: 'npm test', passed: false, cleanRoom: true })]);
   expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
   expect(await containersOfGoal(`tb-profile-${RUN}`)).toEqual([]);
@@ -144,3 +145,58 @@ test('a 500 MB file in the change is a clear failure and costs the worker no mem
   expect(peak - before).toBeLessThan(150 * 1024 * 1024);
   expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
 }, 180_000);
+
+test('a token in a file the sandbox marks binary, with suppressBlankEmpty set, is still seen by the gate', async () => {
+  const repo = makeGitRepo('demo-repo');
+  // A GitHub-shaped token (fake), in a file that .gitattributes and .git/info/attributes call binary.
+  const token = `ghp_${'Z9'.repeat(18)}`;
+  const hide = [
+    // Built in the sandbox: a token written in the model's own call would be redacted before it ran.
+    `printf 'key=ghp_%s\\n\\n\\nend\\n' "$(printf 'Z9%.0s' $(seq 18))" > settings.dat`,
+    "echo '*.dat binary' > .gitattributes",
+    "echo '* -diff' > .git/info/attributes",
+    'git config diff.suppressBlankEmpty true',
+  ].join(' && ');
+  stack.model.push(
+    { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: hide } }, { name: 'apply_patch', arguments: { patch: demoPatch() } }] },
+    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Fixed add()', rationale: 'a + b' } }] },
+  );
+  const result = await runGoal(`tb-binary-${RUN}`, { repository: repo, goal: DEMO_GOAL });
+  expect(result.status).toBe('failed');
+  expect(result.reason).toMatch(/publish gate: settings\.dat.*GitHub/i);
+  expect(result.reason).not.toContain(token);
+  expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
+});
+
+test('a .drydock symlink added by the agent is refused by the gate', async () => {
+  const repo = makeGitRepo('demo-repo');
+  stack.model.push(
+    {
+      type: 'tool_calls',
+      calls: [
+        { name: 'shell', arguments: { command: 'mkdir -p conf && echo \'{"setup":"echo planted"}\' > conf/environment.json && ln -s conf .drydock' } },
+        { name: 'apply_patch', arguments: { patch: demoPatch() } },
+      ],
+    },
+    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Fixed add()', rationale: 'a + b' } }] },
+  );
+  const result = await runGoal(`tb-dd-link-${RUN}`, { repository: repo, goal: DEMO_GOAL });
+  expect(result.status).toBe('failed');
+  expect(result.reason).toMatch(/publish gate: .*\.drydock/);
+  expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
+});
+
+test('a change of 600 files is published whole: the PR record lists every file', async () => {
+  const repo = makeGitRepo('demo-repo');
+  stack.model.push(
+    { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'mkdir -p gen && for i in $(seq 1 600); do echo "$i" > gen/f$i.txt; done' } }] },
+    { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: demoPatch() } }] },
+    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Fixed add()', rationale: 'a + b' } }] },
+  );
+  const result = await runGoal(`tb-many-${RUN}`, { repository: repo, goal: DEMO_GOAL });
+  expect(result.status).toBe('succeeded');
+  const record = prRecord(result.pr!.id);
+  expect(record.files).toHaveLength(601);
+  expect(gitIn(repo, 'diff', '--name-only', 'main', result.pr!.branch).split('\n')).toHaveLength(601);
+  expect(record.body).toContain('## Files changed (601 files');
+});

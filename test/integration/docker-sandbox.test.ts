@@ -7,6 +7,7 @@ import Dockerode from 'dockerode';
 import { DockerSandbox, MANAGED_LABEL } from '../../activities/sandbox/docker-sandbox';
 import { SandboxNotFoundError } from '../../activities/sandbox/errors';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
+import { RUNNER_PATH_IN_SANDBOX } from '../../activities/sandbox/runner-binary';
 
 const docker = new Dockerode();
 // Every test runs twice: commands through the runner kept in the container, and one engine exec each.
@@ -57,11 +58,13 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
     const first = await sandbox.create({ name, image });
     expect(first.created).toBe(true);
     const again = await sandbox.create({ name, image });
-    expect(again).toEqual({ id: first.id, created: false });
+    expect(again).toMatchObject({ id: first.id, created: false });
+    // The limits it runs under, as the engine reports them.
+    expect(again.limits).toEqual({ memoryBytes: 2 * 1024 ** 3, cpus: 2, pidsLimit: 512, diskBytes: null, runtime: 'runc' });
 
     await docker.getContainer(first.id).stop({ t: 0 });
     expect(await sandbox.isRunning(first.id)).toBe(false);
-    expect(await sandbox.create({ name, image })).toEqual({ id: first.id, created: false });
+    expect(await sandbox.create({ name, image })).toMatchObject({ id: first.id, created: false });
     expect(await sandbox.isRunning(first.id)).toBe(true);
   });
 
@@ -145,7 +148,8 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
     expect(info.HostConfig).toMatchObject({
       NetworkMode: 'none',
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      // drydock's seccomp profile (test/integration/sandbox-seccomp.test.ts tries it).
+      SecurityOpt: ['no-new-privileges', expect.stringMatching(/^seccomp=\{.*"SCMP_CMP_MASKED_EQ"/)],
       ReadonlyRootfs: true,
       PidsLimit: 512,
       Memory: 2 * 1024 ** 3,
@@ -153,7 +157,8 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
       Init: true,
     });
     expect(info.Config.Labels).toMatchObject({ [MANAGED_LABEL]: 'true', 'drydock.test': 'docker-sandbox' });
-    expect(info.Mounts.map((m) => m.Destination)).toEqual(['/workspace']);
+    // From the host, only the command runner's binary, read-only.
+    expect(info.Mounts.map((m) => `${m.Destination} ${m.RW ? 'rw' : 'ro'}`).sort()).toEqual([`${RUNNER_PATH_IN_SANDBOX} ro`, '/workspace rw']);
   });
 
   test('putArchive copies files owned by the sandbox user', async () => {
@@ -183,7 +188,7 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
 
   test('destroy removes the container and its workspace volume, and tolerates a second call', async () => {
     const { id: doomed } = await sandbox.create({ name: uniqueName(), image });
-    const volumes = (await docker.getContainer(doomed).inspect()).Mounts.map((m) => m.Name ?? '');
+    const volumes = (await docker.getContainer(doomed).inspect()).Mounts.filter((m) => m.Type === 'volume').map((m) => m.Name ?? '');
     expect(volumes).toHaveLength(1);
     await sandbox.destroy(doomed);
     await sandbox.destroy(doomed);

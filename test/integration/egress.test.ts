@@ -1,8 +1,9 @@
 /**
- * Egress: the setup phase reaches servers this test started (one on the host at
- * the Docker bridge gateway, one in a container), and after isolateSandbox the
- * agent phase reaches neither — curl, wget, a Python socket and bash's /dev/tcp
- * all fail fast. Real Docker; only addresses on this machine.
+ * Egress: the setup phase reaches a server in a container on its network but
+ * not the one on the host at the Docker bridge gateway (setup-network.test.ts
+ * covers every host address), and after isolateSandbox the agent phase reaches
+ * neither — curl, wget, a Python socket and bash's /dev/tcp all fail fast.
+ * Real Docker; only addresses on this machine.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { DockerSandbox, MANAGED_LABEL } from '../../activities/sandbox/docker-sandbox';
 import { DockerNetworks, setupNetworkName } from '../../activities/sandbox/docker-networks';
+import { environmentRecordKey } from '../../activities/sandbox/clone-for-goal';
 import { createPhaseActivities } from '../../activities/sandbox/phases';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { FsArtifactStore } from '../../activities/store/fs-store';
@@ -67,10 +69,11 @@ beforeAll(async () => {
   const { id } = await sandbox.create({ name, image, labels: { 'drydock.test': 'egress' } });
   ref = { containerId: id, containerName: name, taskQueue: 'unused', host: 'test' };
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-egress-'));
-  phases = createPhaseActivities({ sandbox, store: new FsArtifactStore(dataDir), networks, setupSecrets: { NPM_TOKEN: SECRET }, image });
+  const store = new FsArtifactStore(dataDir);
+  await store.put(environmentRecordKey(`egress-${tag}`), JSON.stringify({ text: null }));
+  phases = createPhaseActivities({ sandbox, store, networks, setupSecrets: { NPM_TOKEN: SECRET }, image });
   // The server joins the network drydock creates for this sandbox's setup phase too.
-  const setupNet = setupNetworkName(name);
-  await networks.ensureNetwork(setupNet, { labels: { 'drydock.test': 'egress' } });
+  const setupNet = await networks.ensureSetupNetwork(name, { 'drydock.test': 'egress' });
   await docker.getNetwork(setupNet).connect({ Container: serverName });
   containerTargetOnSetupNet = `${await ipOn(serverName, setupNet)}:8080`;
 }, 120_000);
@@ -84,17 +87,18 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('the setup phase reaches both servers with its secret; the agent phase reaches neither, fast', async () => {
+test('the setup phase reaches the container server (not the host) with its secret; the agent phase reaches neither, fast', async () => {
   const setup = await phases.runSetup({
     sandbox: ref,
     goalId: `egress-${tag}`,
     setup: {
-      script: `curl -sf --max-time 5 http://${hostTarget}/ && curl -sf --max-time 5 http://${containerTargetOnSetupNet}/ && test "$NPM_TOKEN" = "${SECRET}" && echo "token $NPM_TOKEN"`,
+      script: `curl -sf --max-time 5 http://${hostTarget}/ || echo "host refused"; curl -sf --max-time 5 http://${containerTargetOnSetupNet}/ && test "$NPM_TOKEN" = "${SECRET}" && echo "token $NPM_TOKEN"`,
       secrets: ['NPM_TOKEN'],
     },
   });
   expect(setup.ran).toBe(true);
-  expect(setup.logTail).toContain('host-ok');
+  expect(setup.logTail).toContain('host refused');
+  expect(setup.logTail).not.toContain('host-ok');
   expect(setup.logTail).toContain('container-ok');
   expect(setup.logTail).toContain('token [REDACTED:secret]');
   expect(setup.logTail).not.toContain(SECRET);

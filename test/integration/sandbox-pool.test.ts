@@ -93,7 +93,7 @@ test('provisioning takes a warm container under the goal name, once, and the poo
   expect(before.has(first.id)).toBe(true);
   expect((await docker.getContainer(a).inspect()).Id).toBe(first.id);
   // Idempotent by name: the same goal gets the same container, not a second warm one.
-  expect(await sandbox.create({ name: a, image })).toEqual({ id: first.id, created: false });
+  expect(await sandbox.create({ name: a, image })).toMatchObject({ id: first.id, created: false });
   const second = await sandbox.create({ name: b, image });
   expect(second.id).not.toBe(first.id);
   expect(before.has(second.id)).toBe(true);

@@ -13,9 +13,11 @@ import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { DockerSandbox } from '../../activities/sandbox/docker-sandbox';
 import { DockerNetworks } from '../../activities/sandbox/docker-networks';
+import { environmentRecordKey } from '../../activities/sandbox/clone-for-goal';
 import { createPhaseActivities } from '../../activities/sandbox/phases';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
-import { SandboxServices, servicesNetworkName, SIDECAR_OF_LABEL } from '../../activities/sandbox/services';
+import { assertServiceImagesAllowed, SandboxServices, servicesNetworkName, SIDECAR_OF_LABEL } from '../../activities/sandbox/services';
+import { checkSeccompProfile } from '../../activities/sandbox/seccomp-profile';
 import { FsArtifactStore } from '../../activities/store/fs-store';
 import type { SandboxRef } from '../../workflows/types';
 
@@ -29,6 +31,7 @@ let hostServer: http.Server;
 let port: number;
 let ref: SandboxRef;
 let dataDir: string;
+let store: FsArtifactStore;
 let phases: ReturnType<typeof createPhaseActivities>;
 
 const ENVIRONMENT = {
@@ -48,9 +51,11 @@ beforeAll(async () => {
   port = (hostServer.address() as AddressInfo).port;
   const { id } = await sandbox.create({ name, image, labels: { 'drydock.test': 'services' } });
   ref = { containerId: id, containerName: name, taskQueue: 'unused', host: 'test' };
-  await sandbox.exec(id, ['bash', '-c', 'mkdir -p .drydock && cat > .drydock/environment.json'], { stdin: JSON.stringify(ENVIRONMENT) });
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-services-'));
-  phases = createPhaseActivities({ sandbox, store: new FsArtifactStore(dataDir), networks, services, image });
+  store = new FsArtifactStore(dataDir);
+  // The environment file as copyRepository records it from the base commit (setup never reads it from the workspace).
+  await store.put(environmentRecordKey(`services-${name}`), JSON.stringify({ text: JSON.stringify(ENVIRONMENT) }));
+  phases = createPhaseActivities({ sandbox, store, networks, services, image });
 }, 120_000);
 
 afterAll(async () => {
@@ -101,6 +106,65 @@ test('the agent phase reaches a declared service by name and nothing else; the s
 }, 120_000);
 
 test('a malformed services declaration is a clear, hopeless failure', async () => {
-  await sandbox.exec(ref.containerId, ['bash', '-c', 'cat > .drydock/environment.json'], { stdin: '{"services":[{"name":"Bad Name","command":"x"}]}' });
+  await store.put(environmentRecordKey(`services-${name}`), JSON.stringify({ text: '{"services":[{"name":"Bad Name","command":"x"}]}' }));
   await expect(phases.runSetup({ sandbox: ref, goalId: `services-${name}` })).rejects.toThrow(/services \[0\]\.name must be a lower-case host name/);
 });
+
+test('a service whose image the operator does not allow is refused in one clear message (setup fails), before anything is created', async () => {
+  // What runSetup hands over for an environment file declaring { name: db, image: postgres:16 }.
+  const refused = services.start({
+    containerId: ref.containerId,
+    containerName: name,
+    goalId: `services-${name}`,
+    image: await resolveSandboxImage(),
+    services: [
+      { name: 'web', command: 'exec sleep infinity' },
+      { name: 'db', image: 'postgres:16', command: 'postgres' },
+    ],
+  });
+  await expect(refused).rejects.toThrow(/^service db: image postgres:16 is not allowed on this sandbox host; its operator allows .* \(add more with DRYDOCK_SERVICE_IMAGES\)$/);
+  await expect(refused).rejects.toMatchObject({ type: 'ServiceImageNotAllowed', nonRetryable: true });
+  expect(await docker.listContainers({ all: true, filters: { label: [`${SIDECAR_OF_LABEL}=${name}`] } })).toEqual([]);
+  await expect(docker.getNetwork(servicesNetworkName(name)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+
+  // Listed by the operator (here: another tag of the sandbox image), the same image name is accepted.
+  expect(() => assertServiceImagesAllowed([{ name: 'db', image: 'postgres', command: 'x' }], 'sandbox:1', ['postgres:latest'])).not.toThrow();
+  expect(() => assertServiceImagesAllowed([{ name: 'db', command: 'x' }], 'sandbox:1')).not.toThrow();
+  expect(() => assertServiceImagesAllowed([{ name: 'db', image: 'docker.io/library/postgres:16', command: 'x' }], 'sandbox:1', ['postgres:16'])).toThrow(/not allowed/);
+});
+
+test("a service runs as hardened and limited as the sandbox: read-only root, drydock's seccomp profile, the operator's limits and runtime, no extra swap", async () => {
+  const limits = { memoryBytes: 512 * 1024 ** 2, cpus: 0.5, pidsLimit: 100, runtime: 'runc' };
+  const limited = new SandboxServices(docker, networks, { limits });
+  const image = await resolveSandboxImage();
+  try {
+    await limited.start({ containerId: ref.containerId, containerName: name, goalId: `services-${name}`, image, services: [{ name: 'idle', command: 'exec sleep infinity' }] });
+    const info = await docker.getContainer(`${name}-svc-idle`).inspect();
+    const h = info.HostConfig;
+    expect(h.ReadonlyRootfs).toBe(true);
+    expect(h.CapDrop).toEqual(['ALL']);
+    expect(h.SecurityOpt).toContain('no-new-privileges');
+    const seccomp = (h.SecurityOpt ?? []).find((o: string) => o.startsWith('seccomp='));
+    expect(seccomp && checkSeccompProfile(JSON.parse(seccomp.slice('seccomp='.length)))).toEqual([]);
+    expect({ Memory: h.Memory, MemorySwap: h.MemorySwap, NanoCpus: h.NanoCpus, PidsLimit: h.PidsLimit, Runtime: (h as { Runtime?: string }).Runtime }).toEqual({
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes,
+      NanoCpus: 0.5e9,
+      PidsLimit: 100,
+      Runtime: 'runc',
+    });
+    expect(Object.keys(h.Tmpfs ?? {}).sort()).toEqual(['/home/drydock', '/tmp']);
+    // The root really is read-only to the service.
+    const exec = await docker.getContainer(`${name}-svc-idle`).exec({ Cmd: ['bash', '-c', 'touch /etc/x 2>&1; touch /tmp/x && echo tmp-ok'], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    let out = '';
+    await new Promise<void>((resolve) => {
+      stream.on('data', (d: Buffer) => (out += d.toString()));
+      stream.on('end', () => resolve());
+    });
+    expect(out).toContain('Read-only file system');
+    expect(out).toContain('tmp-ok');
+  } finally {
+    await limited.remove(name);
+  }
+}, 60_000);

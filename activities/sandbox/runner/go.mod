@@ -1,0 +1,3 @@
+module drydock/runner
+
+go 1.20
