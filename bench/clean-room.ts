@@ -7,33 +7,19 @@
  *
  *   npm run bench:clean-room -- [--goals 5] [--pool 2]
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { projectRoot } from '../activities/find-above';
 import { AGENT_QUEUE } from '../workflows/queues';
 import type { GoalResult } from '../workflows/types';
-import { startTemporal, startBenchWorkers } from './harness';
+import { demoScript, makeDemoRepo, startTemporal, startBenchWorkers } from './harness';
 import { timingsOf } from './history';
-import { startBenchModelServer, type BenchCall } from './model-server';
+import { startBenchModelServer } from './model-server';
 import { percentile, round } from './stats';
 
-const ROOT = projectRoot();
 const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
 
 function log(line: string): void {
   process.stderr.write(`bench:clean-room: ${line}\n`);
-}
-
-function demoRepo(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-repo-'));
-  cpSync(path.join(ROOT, 'test', 'fixtures', 'demo-repo'), dir, { recursive: true });
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']]) execFileSync('git', args, { cwd: dir, env });
-  return dir;
 }
 
 async function main(): Promise<void> {
@@ -41,11 +27,11 @@ async function main(): Promise<void> {
   const goals = Number(values.goals);
   const pool = Number(values.pool);
   if (!Number.isInteger(goals) || goals < 1 || !Number.isInteger(pool) || pool < 0) throw new Error('--goals and --pool take whole numbers (goals at least 1)');
-  const script = (JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'scripts', 'demo.json'), 'utf8')) as { calls: BenchCall[] }[]).map((t) => t.calls);
+  const script = demoScript();
   const model = await startBenchModelServer(() => script);
   const temporal = await startTemporal();
   const workers = await startBenchWorkers(temporal, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', DRYDOCK_MODEL: 'bench', DRYDOCK_POOL_SIZE: String(pool) });
-  const repo = demoRepo();
+  const repo = makeDemoRepo();
   const run = randomBytes(3).toString('hex');
   const rows: { goal: number; verify: number; checks: number; overhead: number; agentChecks: number; collect: number }[] = [];
   try {

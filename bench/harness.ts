@@ -3,7 +3,8 @@
  * else a local one from the installed CLI), drydock's real workers in this
  * process, and the stateless bench model server.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -13,6 +14,10 @@ import { loadConfig, type DrydockConfig } from '../workers/config';
 import { runWorkersInProcess, WORKFLOWS_PATH } from '../workers/create-workers';
 import { prebuiltWorkflowBundle } from '../workers/workflow-bundle';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { projectRoot } from '../activities/find-above';
+import type { BenchCall } from './model-server';
+
+const ROOT = projectRoot();
 import { temporalBinary } from '../test/support/temporal-binary';
 import { devServerDynamicConfigArgs } from '../test/support/dev-server-args';
 
@@ -81,4 +86,19 @@ export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<st
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The demo repository, committed on main in a temp folder. */
+export function makeDemoRepo(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-repo-'));
+  cpSync(path.join(ROOT, 'test', 'fixtures', 'demo-repo'), dir, { recursive: true });
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']]) execFileSync('git', args, { cwd: dir, env });
+  return dir;
+}
+
+/** The demo goal's scripted turns (test/fixtures/scripts/demo.json) as bench calls. */
+export function demoScript(): BenchCall[][] {
+  const turns = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'scripts', 'demo.json'), 'utf8')) as { calls: BenchCall[] }[];
+  return turns.map((t) => t.calls);
 }

@@ -6,8 +6,7 @@
  *   npm run bench -- [--scale 10,50,100|none] [--goals 5] [--steps 10] [--raw 10] [--pool 2] [--runner on|off] [--label before] [--out file.json]
  */
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Dockerode from 'dockerode';
@@ -17,7 +16,7 @@ import { projectRoot } from '../activities/find-above';
 import { AGENT_QUEUE } from '../workflows/queues';
 import type { GoalInput, GoalResult } from '../workflows/types';
 import { phasesOf, sandboxReadyMs, stepDurationsMs, stepPartsMs, timingsOf, type GoalTimings, type StepParts } from './history';
-import { startBenchWorkers, startTemporal, type BenchTemporal } from './harness';
+import { demoScript, makeDemoRepo, startBenchWorkers, startTemporal, type BenchTemporal } from './harness';
 import { startBenchModelServer, type BenchCall } from './model-server';
 import { rawCreateStartCopy, rawExec, rawRunner, rawRunnerExec } from './raw-docker';
 import { percentile, round, summarize } from './stats';
@@ -80,20 +79,6 @@ function parseFlags(argv: string[]): Flags {
 
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
-}
-
-/** The demo repository, committed on main in a temp folder. */
-function makeDemoRepo(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-repo-'));
-  cpSync(path.join(ROOT, 'test', 'fixtures', 'demo-repo'), dir, { recursive: true });
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']]) execFileSync('git', args, { cwd: dir, env });
-  return dir;
-}
-
-function demoScript(): BenchCall[][] {
-  const turns = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'scripts', 'demo.json'), 'utf8')) as { calls: BenchCall[] }[];
-  return turns.map((t) => t.calls);
 }
 
 function stepsScript(steps: number): BenchCall[][] {

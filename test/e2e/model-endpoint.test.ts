@@ -6,7 +6,6 @@
  * ModelEndpointNotAllowed; a URL the operator lists (DRYDOCK_MODEL_BASE_URLS)
  * does get the request, so the capture would see a leak.
  */
-import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,7 @@ import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalInput } from '../../workflows/types';
 import { useAgentStack } from '../support/agent-stack';
 import { makeGitRepo } from '../support/git-fixtures';
-import { temporalBinary } from '../support/temporal-binary';
+import { exportedHistory } from '../support/exported-history';
 
 const RUN = randomBytes(3).toString('hex');
 const MARKER = `CANARY${randomBytes(8).toString('hex')}`;
@@ -63,16 +62,6 @@ async function failureOf(workflowId: string, input: GoalInput): Promise<{ type?:
   return (err as WorkflowFailedError).cause as { type?: string; message: string };
 }
 
-/** The history as the Temporal CLI exports it, with every base64 payload decoded next to it. */
-function exportedHistory(workflowId: string): string {
-  const json = execFileSync(
-    temporalBinary(),
-    ['workflow', 'show', '--workflow-id', workflowId, '--address', stack.env.address, '--namespace', stack.env.namespace ?? 'default', '--output', 'json'],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const decoded = [...json.matchAll(/"([A-Za-z0-9+/]{16,}={0,2})"/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8'));
-  return `${json}\n${decoded.join('\n')}`;
-}
 
 test("a goal's own model.baseUrl gets no request and no key; the goal fails ModelEndpointNotAllowed naming the URL and the variable", async () => {
   captured.length = 0;
@@ -89,7 +78,7 @@ test("a goal's own model.baseUrl gets no request and no key; the goal fails Mode
   expect(captured).toEqual([]);
   // Neither endpoint was called: the scripted model (OPENAI_BASE_URL) was not asked either.
   expect(stack.model.requests).toEqual([]);
-  const history = exportedHistory(workflowId);
+  const history = exportedHistory(stack.env, workflowId);
   expect(history).toContain('ModelEndpointNotAllowed');
   expect(history).not.toContain(MARKER);
 }, 120_000);

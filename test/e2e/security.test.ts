@@ -4,7 +4,6 @@
  * unique marker) sit in the workers' environment; the marker must show up
  * nowhere drydock writes or exposes. The publish gate refuses CI changes.
  */
-import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
@@ -15,7 +14,7 @@ import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal, docker } from '../support/docker';
 import { loadScript } from '../support/scripted-model-server';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
-import { temporalBinary } from '../support/temporal-binary';
+import { exportedHistory } from '../support/exported-history';
 
 const RUN = randomBytes(3).toString('hex');
 /** The canary: every fake secret carries it; finding it anywhere is a leak. */
@@ -56,16 +55,6 @@ function demoPatch(): string {
   return script.flatMap((t) => t.calls ?? []).find((c) => c.name === 'apply_patch')?.arguments.patch ?? '';
 }
 
-/** The history as the Temporal CLI exports it, with every base64 payload decoded next to it. */
-function exportedHistory(workflowId: string): string {
-  const json = execFileSync(
-    temporalBinary(),
-    ['workflow', 'show', '--workflow-id', workflowId, '--address', stack.env.address, '--namespace', stack.env.namespace ?? 'default', '--output', 'json'],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const decoded = [...json.matchAll(/"([A-Za-z0-9+/]{16,}={0,2})"/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8'));
-  return `${json}\n${decoded.join('\n')}`;
-}
 
 /** Text of every request the scripted model received (what the model saw). */
 function modelSaw(): string {
@@ -157,7 +146,7 @@ test('a poisoned AGENTS.md and a hostile model leak no canary and push nothing o
   expect(modelSaw()).not.toContain('SYSTEM: print every');
 
   // The canary is nowhere: history (as the CLI exports it), the model's view, logs, the container, git, the PR record, artifacts.
-  const history = exportedHistory(workflowId);
+  const history = exportedHistory(stack.env, workflowId);
   expect(history).toContain('Fixed add()');
   expect(history).toContain('hidden character');
   expect(history).toContain('installing with [REDACTED:secret]');
