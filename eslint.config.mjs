@@ -1,9 +1,15 @@
 // Lint rules. The workflow rule is what keeps workflows deterministic: files in
 // workflows/ may import only the workflow SDK (and @temporalio/common, which it
-// re-exports), each other, and activity *types*.
+// re-exports), each other, and activity *types*. The layer rules keep imports
+// pointing one way: shared plain types → adapters (sandbox, model, codehost,
+// tools, store, security) → activity modules (host/, agent/) → workers; the CLI
+// is a client; no cycles anywhere.
+import { builtinModules } from 'node:module';
+import importPlugin from 'eslint-plugin-import';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['assert', 'buffer', 'child_process', 'crypto', 'dns', 'events', 'fs', 'fs/promises', 'http', 'https', 'net', 'os', 'path', 'process', 'stream', 'timers', 'tls', 'url', 'util', 'worker_threads', 'zlib'];
+const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
+const ADAPTERS = ['sandbox', 'model', 'codehost', 'tools', 'store', 'security'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
@@ -16,6 +22,39 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    files: ['activities/**/*.ts', 'workers/**/*.ts', 'cli/**/*.ts', 'workflows/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    plugins: { import: importPlugin },
+    settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } }, 'import/parsers': { '@typescript-eslint/parser': ['.ts'] } },
+    rules: {
+      'import/no-cycle': ['error', { ignoreExternal: true }],
+      'import/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            ...ADAPTERS.map((a) => ({
+              target: `./activities/${a}`,
+              from: ['./activities/host', './activities/agent', './activities/index.ts', './activities/activity-types.ts', './workers', './cli'],
+              message: 'adapters import no activity module, worker or client: move the shared piece down (activities/shared) or the caller up',
+            })),
+            {
+              target: './activities/shared',
+              from: ['./activities', './workers', './cli'],
+              except: ['./shared'],
+              message: 'activities/shared holds plain types only: it imports nothing above it',
+            },
+            { target: './activities', from: ['./workers', './cli', './bench', './test'], message: 'activities import no worker, client, bench or test code' },
+            { target: './workers', from: ['./cli', './bench', './test'], message: 'workers import no client, bench or test code' },
+            {
+              target: './cli',
+              from: ['./workers', './activities/host', './activities/agent', './activities/index.ts', './activities/store'],
+              message: 'the CLI is a client: it reaches workers and their data through Temporal',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -2,9 +2,9 @@
  * The activity interfaces workflows call, as types only (workflows import
  * nothing else from activities/).
  */
-import type { createModelActivities } from './model/activities';
-import type { createCodeHostActivities } from './codehost/activities';
-import type { createSandboxActivities } from './sandbox/activities';
+import type { createModelActivities } from './agent/model-activities';
+import type { createCodeHostActivities } from './agent/codehost-activities';
+import type { createSandboxActivities } from './host';
 
 /** Activities on the agent queue (`drydock-agent`). */
 export type AgentActivities = ReturnType<typeof createModelActivities> & ReturnType<typeof createCodeHostActivities>;
@@ -12,4 +12,4 @@ export type AgentActivities = ReturnType<typeof createModelActivities> & ReturnT
 /** Activities on the sandbox queues (`drydock-sandbox`, `drydock-sandbox-<host>`). */
 export type SandboxActivities = ReturnType<typeof createSandboxActivities>;
 
-export type { CallBudget } from './model/activities';
+export type { CallBudget } from './agent/model-activities';

@@ -1,11 +1,11 @@
 /** What workers register: createAgentActivities and createSandboxActivities. */
-import { createCodeHostActivities, type CodeHostActivityDeps } from './codehost/activities';
-import { createModelActivities, type ModelActivityDeps } from './model/activities';
-import { createSandboxActivities, type SandboxActivityDeps } from './sandbox/activities';
+import { createCodeHostActivities, type CodeHostActivityDeps } from './agent/codehost-activities';
+import { createModelActivities, type ModelActivityDeps } from './agent/model-activities';
+import { createSandboxActivities, type SandboxActivityDeps } from './host';
 import type { AgentActivities, SandboxActivities } from './activity-types';
 
 export type { AgentActivities, SandboxActivities } from './activity-types';
-export { createSandboxActivities, type SandboxActivityDeps } from './sandbox/activities';
+export { createSandboxActivities, type SandboxActivityDeps } from './host';
 
 /** What the agent worker's activities need. */
 export type AgentActivityDeps = ModelActivityDeps & CodeHostActivityDeps;

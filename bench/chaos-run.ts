@@ -17,7 +17,7 @@ import Dockerode from 'dockerode';
 import { Client, Connection } from '@temporalio/client';
 import { AGENT_QUEUE } from '../workflows/queues';
 import type { GoalInput, GoalResult } from '../workflows/types';
-import { containerNameFor } from '../activities/sandbox/activities';
+import { containerNameFor } from '../activities/sandbox/names';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { temporalBinary } from '../test/support/temporal-binary';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';

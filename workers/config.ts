@@ -7,8 +7,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadSecurityConfig, type SecurityConfig } from './security-config';
 import { MODEL_BASE_URLS_VARIABLE, canonicalBaseUrl, displayUrl } from '../activities/model/endpoints';
+import type { GitHubConfig } from '../activities/codehost/github-config';
 
 /** Everything a worker or the CLI reads from the environment. */
+export type { GitHubConfig } from '../activities/codehost/github-config';
+
 export interface DrydockConfig {
   temporalAddress: string;
   namespace: string;
@@ -38,21 +41,6 @@ export interface DrydockConfig {
   poolIdleSeconds: number;
   /** DRYDOCK_SANDBOX_RUNNER=on|off: commands through a runner kept in each sandbox (on) or one engine exec each (off). */
   commandRunner: boolean;
-}
-
-/** GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, and where GitHub (or GitHub Enterprise) answers. */
-export interface GitHubConfig {
-  /** GITHUB_TOKEN: a fine-grained personal access token. */
-  token?: string;
-  /** GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY (PEM text or the path of a PEM file). */
-  appId?: string;
-  appPrivateKey?: string;
-  /** GITHUB_API_URL: the REST API base (`https://api.github.com`; GitHub Enterprise: `https://<host>/api/v3`). */
-  apiUrl: string;
-  /** DRYDOCK_GITHUB_WEB_URL: where repositories live (`https://github.com`); derived from the API URL when unset. */
-  webUrl: string;
-  /** DRYDOCK_GITHUB_GIT_URL: base URL git clones and pushes `<owner>/<repo>.git` from; the web URL when unset. */
-  gitUrl: string;
 }
 
 /** Thrown when an environment variable has a value drydock cannot use. */

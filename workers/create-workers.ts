@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
-import { CHANGE_LIMIT_DEFAULTS } from '../activities/sandbox/activities';
+import { CHANGE_LIMIT_DEFAULTS } from '../activities/host';
 import { createCodeHostSelector, createGitAccessResolver } from '../activities/codehost/select-code-host';
 import type { CodeHost } from '../activities/codehost/code-host';
 import type { ModelClient } from '../activities/model/model-client';

@@ -3,22 +3,9 @@
  * embedded default) records a branch plus a PR record; GitHub opens a real PR.
  */
 import type { CheckResult, IssueRef, PullRequestRef, Usage } from '../../workflows/types';
+import type { ChangedFile } from '../shared/changed-file';
 
-/** One changed file, as `git diff --numstat` / `--name-status` report it. */
-export interface ChangedFile {
-  path: string;
-  /** A added, M modified, D deleted, R renamed, … */
-  status: string;
-  /** Lines added and deleted; null for binary files. */
-  additions: number | null;
-  deletions: number | null;
-  /** Git mode of the file after the change (before it, for a deletion): 100644, 100755, 120000 (symlink), 160000 (gitlink). */
-  mode?: string;
-  /** Git considers the content binary. */
-  binary?: boolean;
-  /** For a symlink (mode 120000): the target it points to. */
-  symlinkTarget?: string;
-}
+export type { ChangedFile } from '../shared/changed-file';
 
 /** Everything a pull request is made of. */
 export interface ChangeProposal {

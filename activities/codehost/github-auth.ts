@@ -7,7 +7,7 @@
 import { createPrivateKey, sign, type KeyObject } from 'crypto';
 import { readFileSync } from 'fs';
 import { Octokit } from '@octokit/rest';
-import type { GitHubConfig } from '../../workers/config';
+import type { GitHubConfig } from './github-config';
 import { gitHubErrorOf } from './github-errors';
 
 /** Hands out a token for one repository. */

@@ -4,7 +4,14 @@
  * with a GitHub credential on the worker goes through GitHub; anything else
  * stays local.
  */
-import type { DrydockConfig } from '../../workers/config';
+import type { GitHubConfig } from './github-config';
+
+/** What the code-host selectors need of the worker's configuration. */
+export interface CodeHostConfig {
+  /** DRYDOCK_DATA_DIR: PR records and mirrors of the local code host. */
+  dataDir: string;
+  github: GitHubConfig;
+}
 import type { CodeHost } from './code-host';
 import { createGitHubAuth, gitAuthEnv, type GitHubAuth } from './github-auth';
 import { GitHubHost } from './github-host';
@@ -26,7 +33,7 @@ export interface GitAccess {
 export type GitAccessResolver = (repository: string) => Promise<GitAccess | undefined>;
 
 /** GitHubHost for repositories on the configured GitHub when a credential is set; LocalGitHost for the rest. */
-export function createCodeHostSelector(config: DrydockConfig, auth: GitHubAuth | undefined = createGitHubAuth(config.github)): CodeHostSelector {
+export function createCodeHostSelector(config: CodeHostConfig, auth: GitHubAuth | undefined = createGitHubAuth(config.github)): CodeHostSelector {
   const local = new LocalGitHost({ dataDir: config.dataDir });
   if (!auth) return () => local;
   const github = new GitHubHost({ auth, apiUrl: config.github.apiUrl, webUrl: config.github.webUrl, gitUrl: config.github.gitUrl });
@@ -34,7 +41,7 @@ export function createCodeHostSelector(config: DrydockConfig, auth: GitHubAuth |
 }
 
 /** The sandbox worker's side: the credential, resolved by name from its own environment, for cloning GitHub repositories. */
-export function createGitAccessResolver(config: DrydockConfig, auth: GitHubAuth | undefined = createGitHubAuth(config.github)): GitAccessResolver {
+export function createGitAccessResolver(config: CodeHostConfig, auth: GitHubAuth | undefined = createGitHubAuth(config.github)): GitAccessResolver {
   return async (repository) => {
     const target = parseGitHubRepository(repository, config.github.webUrl);
     if (!target) return undefined;

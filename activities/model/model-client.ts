@@ -3,27 +3,9 @@
  * implementation (openai-client.ts) speaks to any OpenAI-compatible endpoint.
  */
 import type { Usage } from '../../workflows/types';
+import type { ChatMessage, ToolDefinition } from '../shared/chat';
 
-/** A tool call as the model sent it (arguments are the raw JSON text). */
-export interface ChatToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
-
-/** One message of the conversation, in the Chat Completions shape. */
-export type ChatMessage =
-  | { role: 'system'; content: string }
-  | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string | null; tool_calls?: ChatToolCall[] }
-  | { role: 'tool'; tool_call_id: string; content: string };
-
-/** A tool the model may call: name, description and JSON schema of its arguments. */
-export interface ToolDefinition {
-  name: string;
-  description: string;
-  parameters: Record<string, unknown>;
-}
+export type { ChatMessage, ChatToolCall, ToolDefinition } from '../shared/chat';
 
 /** Options of one completion. */
 export interface CompleteOptions {

@@ -13,17 +13,22 @@ import { OutputCollector } from './trim-output';
 import { Demultiplexer } from './demultiplexer';
 import { CommandRunner } from './command-runner';
 import { ensureRunnerBinary, mountableRunnerBinary, refuseRunnerMountIf, RUNNER_PATH_IN_SANDBOX, type RunnerBinary } from './runner-binary';
-import type { SandboxPool } from './sandbox-pool';
 import { loadSeccompProfile, seccompSecurityOpt } from './seccomp-profile';
 import { DISK_BYTES_LABEL, DISK_LABEL, type SandboxDisk, type SandboxDisks } from './sandbox-disk';
 import type { SandboxLimitsView } from '../../workflows/types';
+
+/** Warm containers a DockerSandbox takes before creating one (SandboxPool, sandbox-pool.ts). */
+export interface WarmContainers {
+  /** A started container renamed and labelled for the spec, or undefined when none fits. */
+  take(spec: SandboxSpec): Promise<string | undefined>;
+}
 
 /** What callers pass to DockerSandbox. */
 export interface DockerSandboxOptions {
   /** The engine client; dockerode's default (DOCKER_HOST or the local socket) when absent. */
   docker?: Dockerode;
   /** Warm containers to take before creating one (see sandbox-pool.ts). */
-  pool?: SandboxPool;
+  pool?: WarmContainers;
   /** The operator's limits (DRYDOCK_SANDBOX_*); SANDBOX_DEFAULTS when absent. */
   limits?: SandboxLimits;
   /**
@@ -82,7 +87,7 @@ function statusOf(err: unknown): number | undefined {
 /** A sandbox backed by a local or remote Docker engine. */
 export class DockerSandbox implements Sandbox {
   private readonly docker: Dockerode;
-  private readonly pool?: SandboxPool;
+  private readonly pool?: WarmContainers;
   private readonly limits: SandboxLimits;
   private readonly useRunner: boolean;
   /** Command runners by the container reference exec was given; undefined: the container cannot run one. */

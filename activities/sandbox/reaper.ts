@@ -8,7 +8,7 @@
 import type Dockerode from 'dockerode';
 import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../store/artifact-store';
-import { sandboxRecordKey } from './activities';
+import { sandboxRecordKey } from './names';
 import { MANAGED_LABEL, removeSandboxContainer } from './docker-sandbox';
 import { DISK_LABEL, type SandboxDisks } from './sandbox-disk';
 import { POOL_NAME_PREFIX } from './sandbox-pool';

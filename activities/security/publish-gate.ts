@@ -10,7 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
-import type { ChangedFile } from '../codehost/code-host';
+import type { ChangedFile } from '../shared/changed-file';
 import { scanAddedLines, type ScanLine } from './content-scan';
 import { parsePatchFiles, type PatchFile } from './patch-files';
 import { secretFormsOf, type SecretForm } from './secret-encodings';

@@ -4,7 +4,7 @@
  * writes, so a retried activity overwrites its own message and nothing else.
  */
 import type { ArtifactStore } from './artifact-store';
-import type { ChatMessage } from '../model/model-client';
+import type { ChatMessage } from '../shared/chat';
 
 /** Key prefix of everything a goal stores. */
 export function goalPrefix(goalId: string): string {

@@ -1,5 +1,5 @@
 /** The tools the model can call, their definitions, and the dispatcher of one call. */
-import type { ToolDefinition } from '../model/model-client';
+import type { ToolDefinition } from '../shared/chat';
 import { stripHiddenUnicode, stripHiddenUnicodeWithNote } from '../security/hidden-unicode';
 import { applyPatch } from './apply-patch';
 import { argumentObject, requiredString } from './arguments';

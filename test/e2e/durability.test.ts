@@ -14,7 +14,7 @@ import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalInput, GoalResult } from '../../workflows/types';
 import { loadConfig } from '../../workers/config';
 import { createAgentWorker, createSandboxWorkers } from '../../workers/create-workers';
-import { containerNameFor } from '../../activities/sandbox/activities';
+import { containerNameFor } from '../../activities/sandbox/names';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { startTestEnvironment } from '../support/test-env';
 import { buildWorkers, removeBuild, startWorkerProcess, type WorkerProcess } from '../support/worker-process';

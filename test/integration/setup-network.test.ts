@@ -16,9 +16,9 @@ import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { DockerSandbox, MANAGED_LABEL } from '../../activities/sandbox/docker-sandbox';
 import { DockerNetworks, setupBridgeName, setupNetworkName } from '../../activities/sandbox/docker-networks';
-import { createPhaseActivities } from '../../activities/sandbox/phases';
+import { createPhaseActivities } from '../../activities/host/setup-phase';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
-import { environmentRecordKey } from '../../activities/sandbox/clone-for-goal';
+import { environmentRecordKey } from '../../activities/host/clone-for-goal';
 import { FsArtifactStore } from '../../activities/store/fs-store';
 import type { SandboxRef } from '../../workflows/types';
 

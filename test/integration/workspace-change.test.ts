@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { computeWorkspaceChange, ChangeTooLargeError } from '../../activities/sandbox/workspace-change';
+import { computeWorkspaceChange, ChangeTooLargeError } from '../../activities/host/workspace-change';
 import { commitPatch } from '../../activities/codehost/git';
 
 const dirs: string[] = [];

@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execFileSync } from 'child_process';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalInput, GoalResult } from '../../workflows/types';
-import { containerNameFor } from '../../activities/sandbox/activities';
+import { containerNameFor } from '../../activities/sandbox/names';
 import { startTestEnvironment } from '../support/test-env';
 import { temporalBinary } from '../support/temporal-binary';
 import { startWorkers, type RunningWorkers } from '../support/workers';

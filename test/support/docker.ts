@@ -1,6 +1,6 @@
 /** Docker helpers for tests: find the containers drydock left behind. */
 import Dockerode from 'dockerode';
-import { containerNameFor } from '../../activities/sandbox/activities';
+import { containerNameFor } from '../../activities/sandbox/names';
 
 /** The shared dockerode client of the tests. */
 export const docker = new Dockerode();

@@ -1,5 +1,5 @@
 /** Which checks verify a change: AGENTS.md first, then the repository's files. */
-import { checksFromInstructions, detectChecks } from '../../activities/sandbox/detect-checks';
+import { checksFromInstructions, detectChecks } from '../../activities/host/detect-checks';
 
 test('AGENTS.md: a fenced block or backticked list items under a checks/tests heading', () => {
   const md = ['# Notes', '```', 'rm -rf /', '```', '## Testing', 'Run these:', '```sh', '$ npm run lint', 'npm test', '# a comment', '```', '## Style', '- `not a check`'].join('\n');

@@ -1,5 +1,5 @@
 /** Setup hygiene's pure parts: reading the engine's process list, and the setup log's lines. */
-import { hygieneLog, leftoverProcesses } from '../../activities/sandbox/setup-hygiene';
+import { hygieneLog, leftoverProcesses } from '../../activities/host/setup-hygiene';
 
 const TITLES = ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'];
 const row = (pid: number, ppid: number, cmd: string) => ['1000', String(pid), String(ppid), '0', '06:13', '?', '00:00:00', cmd];

@@ -13,7 +13,7 @@ import * as path from 'path';
 import { once } from 'events';
 import { pipeline } from 'stream/promises';
 import * as tar from 'tar-stream';
-import type { ChangedFile } from '../codehost/code-host';
+import type { ChangedFile } from '../shared/changed-file';
 import { formatBytes, gitBuffer, NEUTRAL_ATTRIBUTES, spawnGit } from '../codehost/git';
 
 /** What computeWorkspaceChange needs. */

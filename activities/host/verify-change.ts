@@ -17,8 +17,8 @@ import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix, safeSegment, writeMessage } from '../store/conversation';
 import { checksReply, runCheckCommands } from './check-commands';
 import { cloneForGoal, excludeInClone, tarOf } from './clone-for-goal';
-import type { createPhaseActivities } from './phases';
-import { WORKSPACE, type Sandbox } from './sandbox';
+import type { createPhaseActivities } from './setup-phase';
+import { WORKSPACE, type Sandbox } from '../sandbox/sandbox';
 
 /** Input of verifyChange. */
 export interface VerifyChangeInput {

@@ -9,10 +9,10 @@ import type { ModelPrice, ModelSpec, ToolCallRef, Usage } from '../../workflows/
 import type { ArtifactStore } from '../store/artifact-store';
 import { readConversation, writeMessage } from '../store/conversation';
 import { toolDefinitions } from '../tools/registry';
-import { ModelCallError, classifyModelError } from './errors';
-import type { ModelClient } from './model-client';
-import { fitPrompt } from './context';
-import { goalPrompt, systemPrompt } from './prompts';
+import { ModelCallError, classifyModelError } from '../model/errors';
+import type { ModelClient } from '../model/model-client';
+import { fitPrompt } from '../model/context';
+import { goalPrompt, systemPrompt } from '../model/prompts';
 
 /** What the agent-side conversation activities need. */
 export interface ModelActivityDeps {

@@ -8,11 +8,11 @@ import type { CheckResult, IssueRef, PullRequestRef, PullRequestTarget, Usage } 
 import { MAX_GOAL_CHARS } from '../../workflows/policy';
 import type { ArtifactStore } from '../store/artifact-store';
 import { readMessage } from '../store/conversation';
-import type { ChangedFile, ReviewFeedback } from './code-host';
-import { GitHubNotConfiguredError } from './errors';
-import { toActivityFailure } from './github-errors';
-import { commitMessage, pullRequestBody, pullRequestTitle } from './pr-body';
-import type { CodeHostSelector } from './select-code-host';
+import type { ChangedFile, ReviewFeedback } from '../codehost/code-host';
+import { GitHubNotConfiguredError } from '../codehost/errors';
+import { toActivityFailure } from '../codehost/github-errors';
+import { commitMessage, pullRequestBody, pullRequestTitle } from '../codehost/pr-body';
+import type { CodeHostSelector } from '../codehost/select-code-host';
 import { checkPublishable } from '../security/publish-gate';
 import { redactSecrets as redactTokenShapes } from '../security/redact';
 

@@ -11,11 +11,11 @@ import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
 import { ENVIRONMENT_FILE, readEnvironmentRecord, type EnvironmentRecord } from './clone-for-goal';
 import { Redactor } from '../security/redact';
-import type { Sandbox } from './sandbox';
-import { setupNetworkName, type DockerNetworks } from './docker-networks';
+import type { Sandbox } from '../sandbox/sandbox';
+import { setupNetworkName, type DockerNetworks } from '../sandbox/docker-networks';
 import { cleanUpAfterSetup, hygieneLog } from './setup-hygiene';
-import { parseServices, servicesNetworkName, type SandboxServices, type ServiceSpec } from './services';
-import { trimOutput } from './trim-output';
+import { parseServices, servicesNetworkName, type SandboxServices, type ServiceSpec } from '../sandbox/services';
+import { trimOutput } from '../sandbox/trim-output';
 
 /** Bytes of the setup log kept in history. */
 const SETUP_LOG_TAIL_BYTES = 3000;

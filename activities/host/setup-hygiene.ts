@@ -10,9 +10,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import Dockerode from 'dockerode';
 import { secretEncodings } from '../security/secret-encodings';
-import { Demultiplexer, type ByteSink } from './demultiplexer';
-import { SANDBOX_USER } from './docker-sandbox';
-import { WORKSPACE, type Sandbox } from './sandbox';
+import { Demultiplexer, type ByteSink } from '../sandbox/demultiplexer';
+import { SANDBOX_USER } from '../sandbox/docker-sandbox';
+import { WORKSPACE, type Sandbox } from '../sandbox/sandbox';
 
 /** The folders a setup script can write (the root filesystem is read-only). */
 export const SETUP_WRITABLE_DIRS: readonly string[] = ['/home/drydock', '/tmp', '/dev/shm', WORKSPACE];

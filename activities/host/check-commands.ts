@@ -1,8 +1,8 @@
 /** Running a goal's checks in a sandbox: one `bash -lc` per check, logs to the store, tails to history. */
 import type { CheckResult } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
-import type { Sandbox } from './sandbox';
-import { trimOutput } from './trim-output';
+import type { Sandbox } from '../sandbox/sandbox';
+import { trimOutput } from '../sandbox/trim-output';
 import { stripHiddenUnicodeWithNote } from '../security/hidden-unicode';
 
 /** Bytes of a check's log kept in history and in the PR body. */

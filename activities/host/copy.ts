@@ -1,0 +1,128 @@
+/** Copying the repository into a sandbox and reading what it says about itself (AGENTS.md, the files that imply checks). */
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Context } from '@temporalio/activity';
+import type { SandboxRef } from '../../workflows/types';
+import type { ArtifactStore } from '../store/artifact-store';
+import { goalPrefix } from '../store/conversation';
+import { describeHiddenUnicode, stripHiddenUnicode } from '../security/hidden-unicode';
+import { WORKSPACE } from '../sandbox/sandbox';
+import { sandboxRecordKey } from '../sandbox/names';
+import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
+import { cloneForGoal, excludeInClone, recordEnvironmentFile, tarOf } from './clone-for-goal';
+import { LOCAL_EXCLUDES, type HostContext } from './host-context';
+
+/** Input of copyRepository. */
+export interface CopyRepositoryInput {
+  sandbox: SandboxRef;
+  /** The goal (absent in older histories: read from the sandbox's record). */
+  goalId?: string;
+  repository: string;
+  baseBranch?: string;
+  /** The commit to check out (a re-provisioned sandbox starts from the first one's base, even if the branch moved). */
+  baseCommit?: string;
+}
+
+/** What copyRepository copied. */
+export interface CopiedRepository {
+  baseBranch: string;
+  baseCommit: string;
+}
+
+/** What inspectRepository found. */
+export interface RepositoryInspection {
+  /** Artifact key of AGENTS.md, when the repository has one. */
+  instructionsRef?: string;
+  /** The checks AGENTS.md names, else detected ones. */
+  checks: string[];
+  /** What hidden Unicode was stripped from AGENTS.md before the model reads it, when there was any. */
+  hiddenUnicode?: string;
+}
+
+/** Bytes of AGENTS.md read. */
+const MAX_INSTRUCTIONS_BYTES = 32 * 1024;
+
+/** The goal a sandbox belongs to, from the record provisionSandbox wrote. */
+async function goalOfSandbox(store: ArtifactStore, sandbox: SandboxRef): Promise<string> {
+  return (JSON.parse((await store.get(sandboxRecordKey(sandbox.containerName))).toString('utf8')) as { goalId: string }).goalId;
+}
+
+/** Creates copyRepository, inspectRepository. */
+export function createCopyActivities(ctx: HostContext) {
+  const { deps, limits } = ctx;
+  return {
+    /** Clones the repository on this worker (hooks off, no credentials, files exactly the commit's) and copies it into /workspace. */
+    async copyRepository(input: CopyRepositoryInput): Promise<CopiedRepository> {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-clone-'));
+      try {
+        const cloned = await cloneForGoal(path.join(dir, 'repo'), {
+          repository: input.repository,
+          baseBranch: input.baseBranch,
+          baseCommit: input.baseCommit,
+          checkout: true,
+          maxCheckoutBytes: limits.maxCloneBytes,
+          gitAccessFor: deps.gitAccessFor,
+          mirrorsDir: deps.mirrorsDir,
+        });
+        // Setup reads the environment file as the base commit has it, never from the workspace.
+        await recordEnvironmentFile(deps.store, input.goalId ?? (await goalOfSandbox(deps.store, input.sandbox)), cloned.dir, cloned.baseCommit);
+        // Build and test by-products are never part of a change (the host applies the same excludes).
+        await excludeInClone(cloned.dir, LOCAL_EXCLUDES);
+        await deps.sandbox.putArchive(input.sandbox.containerId, tarOf(cloned.dir), WORKSPACE);
+        return { baseBranch: cloned.baseBranch, baseCommit: cloned.baseCommit };
+      } finally {
+        // Removed after the activity answers: the goal need not wait for the clean-up.
+        void fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      }
+    },
+    /** Reads AGENTS.md and the files that imply checks. */
+    async inspectRepository(input: { sandbox: SandboxRef; goalId: string }): Promise<RepositoryInspection> {
+      const result = await deps.sandbox.exec(input.sandbox.containerId, ['python3', '-c', INSPECT_SCRIPT, String(MAX_INSTRUCTIONS_BYTES)], {
+        maxOutputBytes: 4 * MAX_INSTRUCTIONS_BYTES,
+        timeoutMs: 30_000,
+      });
+      if (result.exitCode !== 0) throw new Error(`inspecting the repository failed: ${result.stderr.slice(0, 500)}`);
+      const facts = JSON.parse(result.stdout) as RepositoryFacts & { agents?: string };
+      let instructionsRef: string | undefined;
+      let checks: string[] = [];
+      let hiddenUnicode: string | undefined;
+      if (facts.agents) {
+        // Instructions nobody reviewing the file can see never reach the model.
+        const stripped = stripHiddenUnicode(facts.agents);
+        if (stripped.report.total > 0) {
+          hiddenUnicode = `AGENTS.md: removed ${describeHiddenUnicode(stripped.report)}`;
+          Context.current().log.warn(hiddenUnicode, { goalId: input.goalId });
+        }
+        instructionsRef = `${goalPrefix(input.goalId)}/instructions.md`;
+        await deps.store.put(instructionsRef, stripped.text);
+        checks = checksFromInstructions(stripped.text);
+      }
+      if (checks.length === 0) checks = detectChecks(facts);
+      return { instructionsRef, checks, hiddenUnicode };
+    },
+  };
+}
+
+/** Runs in the sandbox: prints what detectChecks needs and AGENTS.md, as JSON. */
+const INSPECT_SCRIPT = `
+import json, os, sys
+limit = int(sys.argv[1])
+def read(name):
+    try:
+        with open(name, 'rb') as f:
+            return f.read(limit).decode('utf-8', 'replace')
+    except OSError:
+        return None
+entries = sorted(os.listdir('.'))
+py = False
+for root, dirs, files in os.walk('.'):
+    if root.count(os.sep) >= 2:
+        dirs[:] = []
+    dirs[:] = [d for d in dirs if d not in ('.git', 'node_modules', '.venv', 'venv')]
+    if any((f.startswith('test_') or f.endswith('_test.py')) and f.endswith('.py') for f in files):
+        py = True
+        break
+print(json.dumps({'rootEntries': entries, 'packageJson': read('package.json'), 'makefile': read('Makefile'),
+                  'hasPythonTests': py, 'agents': read('AGENTS.md')}))
+`;
