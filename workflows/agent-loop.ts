@@ -38,6 +38,8 @@ export interface AgentLoopOptions {
 export const CLEAN_ROOM_AT_FINISH = 'clean-room-at-finish';
 
 type Agent = Pick<AgentActivities, 'callModel' | 'appendMessage'>;
+/** One tool call of a model turn, as callModel summarised it. */
+type TurnCall = Awaited<ReturnType<AgentActivities['callModel']>>['toolCalls'][number];
 type OnHost = Pick<SandboxActivities, 'runTool' | 'runChecks'>;
 
 const NUDGE = 'Reply with a tool call. When the goal is met, call finish with a summary and your rationale.';
@@ -79,7 +81,6 @@ export class AgentLoop {
 
   private async turns(): Promise<LoopStop> {
     const { state, agent, o } = this;
-    const policy = state.policy;
     for (;;) {
       for (const { callId, index } of this.unanswered.splice(0)) {
         const content = 'Interrupted: the goal reached its deadline while this call was pending; its effect, if any, is unknown.';
@@ -120,36 +121,10 @@ export class AgentLoop {
         if (pending) pending.index = resultIndex;
         if (call.name === 'finish') {
           valid++;
-          state.phase = 'verifying';
-          const reply = { callId: call.id, index: resultIndex };
-          const results =
-            o.verifyFinish && patched(CLEAN_ROOM_AT_FINISH)
-              ? await o.verifyFinish(reply)
-              : await this.onHost.runChecks({
-                  sandbox: o.sandbox,
-                  goalId: o.goalId,
-                  checks: o.checks,
-                  step: state.iteration,
-                  timeoutSeconds: policy.checkTimeoutSeconds,
-                  reply,
-                });
-          this.unanswered.shift();
-          state.recordChecks(results);
-          state.phase = 'working';
-          if (results.every((r) => r.passed)) finished = { kind: 'finished', summary: turn.finishSummary ?? '', finishIndex: turn.assistantIndex };
+          if (await this.verifyFinish(call.id, resultIndex)) finished = { kind: 'finished', summary: turn.finishSummary ?? '', finishIndex: turn.assistantIndex };
           continue;
         }
-        const outcome = await this.onHost.runTool({
-          sandbox: o.sandbox,
-          goalId: o.goalId,
-          assistantIndex: turn.assistantIndex,
-          callId: call.id,
-          resultIndex,
-          commandTimeoutSeconds: policy.commandTimeoutSeconds,
-          maxOutputBytes: policy.maxToolOutputBytes,
-        });
-        this.unanswered.shift();
-        state.lastTool = { name: call.name, argumentsPreview: call.argumentsPreview, summary: outcome.summary };
+        const outcome = await this.runTool(call, turn.assistantIndex, resultIndex);
         if (!outcome.invalid) valid++;
         const loop = this.repeatedFailure(call.signature, outcome.ok, `${call.name} ${call.argumentsPreview.slice(0, 80)}`);
         if (loop) return loop;
@@ -162,6 +137,45 @@ export class AgentLoop {
         this.invalidTurns = 0;
       }
     }
+  }
+
+  /** Verifies a finish call (in a clean sandbox, or the agent's for older histories) and answers it; true when the checks pass. */
+  private async verifyFinish(callId: string, resultIndex: number): Promise<boolean> {
+    const { state, o } = this;
+    state.phase = 'verifying';
+    const reply = { callId, index: resultIndex };
+    const results =
+      o.verifyFinish && patched(CLEAN_ROOM_AT_FINISH)
+        ? await o.verifyFinish(reply)
+        : await this.onHost.runChecks({
+            sandbox: o.sandbox,
+            goalId: o.goalId,
+            checks: o.checks,
+            step: state.iteration,
+            timeoutSeconds: state.policy.checkTimeoutSeconds,
+            reply,
+          });
+    this.unanswered.shift();
+    state.recordChecks(results);
+    state.phase = 'working';
+    return results.every((r) => r.passed);
+  }
+
+  /** Runs one tool call in the sandbox; its result is in the conversation, its summary in the goal's state. */
+  private async runTool(call: TurnCall, assistantIndex: number, resultIndex: number): Promise<{ ok: boolean; invalid?: boolean }> {
+    const { state, o } = this;
+    const outcome = await this.onHost.runTool({
+      sandbox: o.sandbox,
+      goalId: o.goalId,
+      assistantIndex,
+      callId: call.id,
+      resultIndex,
+      commandTimeoutSeconds: state.policy.commandTimeoutSeconds,
+      maxOutputBytes: state.policy.maxToolOutputBytes,
+    });
+    this.unanswered.shift();
+    state.lastTool = { name: call.name, argumentsPreview: call.argumentsPreview, summary: outcome.summary };
+    return outcome;
   }
 
   /** Counts an invalid turn; a stop once there were too many in a row. */

@@ -223,6 +223,7 @@ export class GoalState {
       checks: { state, results: this.checks.map((c) => ({ command: c.command, exitCode: c.exitCode })) },
       sandboxHost: this.sandbox?.host,
       sandboxLimits: this.sandbox?.limits,
+      sandboxPolicy: this.sandbox?.policy,
       result: this.result,
     };
   }

@@ -2,3 +2,4 @@
 export { codingAgent } from './coding-agent';
 export { sandboxSmoke } from './sandbox-smoke';
 export { maintenance } from './maintenance';
+export { pullRequests } from './pull-requests';

@@ -16,6 +16,7 @@ import {
   proxyActivities,
 } from '@temporalio/workflow';
 import type { SandboxActivities } from '../activities/activity-types';
+import { SANDBOX_LOST } from './failures';
 import { SANDBOX_QUEUE } from './queues';
 import type { GoalSetup, Policy, SandboxRef } from './types';
 
@@ -61,9 +62,6 @@ export interface SandboxLeaseState {
 
 /** Sandboxes one goal may lose before it fails. */
 const MAX_REPLACEMENTS = 5;
-
-/** Type of the failure of a goal that lost more sandboxes than it may. */
-export const SANDBOX_LOST = 'SandboxLost';
 
 /** A goal's sandbox, re-provisioned when lost. */
 export class SandboxLease {

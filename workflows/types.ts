@@ -220,6 +220,43 @@ export interface SandboxRef {
   host: string;
   /** The limits the container runs under, as its sandbox worker applied them (absent in older histories). */
   limits?: SandboxLimitsView;
+  /** The sandbox policy the container was created under (absent in older histories and for containers made before policies). */
+  policy?: SandboxPolicyView;
+}
+
+/**
+ * The sandbox policy a goal's container runs under, as plain data: network per phase, limits,
+ * runtime, writable paths, the seccomp profile's id, the images services may run, and whether
+ * commands go through the command runner. The sandbox worker resolves it once from its
+ * operator's configuration (activities/sandbox/sandbox-policy.ts).
+ */
+export interface SandboxPolicyView {
+  /** agent: no network but loopback (and its services' internal network); setup: a bridge with a route out from which the host is refused; services: an internal network with no route out. */
+  network: { agent: 'none'; setup: 'bridge-without-host'; services: 'internal' };
+  memoryBytes: number;
+  /** Swap beyond memory (0: none). */
+  swapBytes: number;
+  cpus: number;
+  pidsLimit: number;
+  /** The fixed-size disk holding /workspace and $HOME; null: not size-limited. */
+  diskBytes: number | null;
+  /** The OCI runtime; null: the engine's default. */
+  runtime: string | null;
+  /** Where a sandbox may write (everything else is read-only). */
+  writable: WritablePathView[];
+  /** The seccomp profile's id: its file name and the start of its sha256. */
+  seccompProfile: string;
+  /** Images service sidecars may run besides the sandbox image. */
+  services: { images: string[] };
+  /** Commands go through the runner kept alive in the container (else one engine exec each). */
+  commandRunner: boolean;
+}
+
+/** A writable path of a sandbox: on its disk, an anonymous volume, or a tmpfs (memory); sizeBytes null: no fixed size. */
+export interface WritablePathView {
+  path: string;
+  storage: 'disk' | 'volume' | 'tmpfs';
+  sizeBytes: number | null;
 }
 
 /** A sandbox's limits as applied: memory (swap equal, no extra), CPUs, processes, disk (null: not size-limited on its host), OCI runtime. */
@@ -260,6 +297,8 @@ export interface GoalStatusView {
   sandboxHost?: string;
   /** The limits of the goal's sandbox, when it has one. */
   sandboxLimits?: SandboxLimitsView;
+  /** The policy of the goal's sandbox, when it has one and its worker reported it. */
+  sandboxPolicy?: SandboxPolicyView;
   result?: GoalResult;
 }
 
