@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['activities/**/*.ts', 'workers/**/*.ts', 'cli/**/*.ts', 'workflows/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    files: ['activities/**/*.ts', 'workers/**/*.ts', 'cli/**/*.ts', 'workflows/**/*.ts', 'scripted-model/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
     plugins: { import: importPlugin },
     settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } }, 'import/parsers': { '@typescript-eslint/parser': ['.ts'] } },
     rules: {
@@ -47,6 +47,11 @@ export default tseslint.config(
             },
             { target: './activities', from: ['./workers', './cli', './bench', './test'], message: 'activities import no worker, client, bench or test code' },
             { target: './workers', from: ['./cli', './bench', './test'], message: 'workers import no client, bench or test code' },
+            {
+              target: './scripted-model',
+              from: ['./activities', './workflows', './workers', './cli', './bench', './test', './scripts'],
+              message: 'the scripted model stands in for a model endpoint: it imports only Node and its own files',
+            },
             {
               target: './cli',
               from: ['./workers', './activities/host', './activities/agent', './activities/index.ts', './activities/store'],

@@ -1,6 +1,7 @@
 /** What workers register: createAgentActivities and createSandboxActivities. */
 import { createCodeHostActivities, type CodeHostActivityDeps } from './agent/codehost-activities';
 import { createModelActivities, type ModelActivityDeps } from './agent/model-activities';
+import { createPullRequestActivities, type PullRequestActivityDeps } from './agent/pull-request-activities';
 import { createSandboxActivities, type SandboxActivityDeps } from './host';
 import type { AgentActivities, SandboxActivities } from './activity-types';
 
@@ -8,11 +9,11 @@ export type { AgentActivities, SandboxActivities } from './activity-types';
 export { createSandboxActivities, type SandboxActivityDeps } from './host';
 
 /** What the agent worker's activities need. */
-export type AgentActivityDeps = ModelActivityDeps & CodeHostActivityDeps;
+export type AgentActivityDeps = ModelActivityDeps & CodeHostActivityDeps & PullRequestActivityDeps;
 
-/** The agent queue's activities: conversation, model calls, publishing. */
+/** The agent queue's activities: conversation, model calls, publishing, reading PR records. */
 export function createAgentActivities(deps: AgentActivityDeps): AgentActivities {
-  return { ...createModelActivities(deps), ...createCodeHostActivities(deps) };
+  return { ...createModelActivities(deps), ...createCodeHostActivities(deps), ...createPullRequestActivities(deps) };
 }
 
 /** Both queues' activities, for a single-process worker. */

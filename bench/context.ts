@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { AGENT_QUEUE } from '../workflows/queues';
 import { DEFAULT_POLICY } from '../workflows/policy';
 import type { GoalResult } from '../workflows/types';
-import { startScriptedModelServer, type ScriptedTurn } from '../test/support/scripted-model-server';
+import { startScriptedModelServer, type ScriptedTurn } from '../scripted-model';
 import { startBenchWorkers, startTemporal } from './harness';
 
 /** The trajectory: reads, searches and test runs with outputs far above the cap, then finish. */

@@ -15,7 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
 import { deserializePayload, payloadCodecsFor, serializePayload, type SerializedPayload } from '../activities/security/payload-codec';
-import type { DrydockConfig } from '../workers/config';
+import type { ClientConfig } from './config';
 import { UsageError } from './errors';
 import { printText } from './output';
 
@@ -119,8 +119,8 @@ export interface CodecServerCommandOptions {
 }
 
 /** The `codec-server` command: runs until interrupted. */
-export async function codecServer(config: DrydockConfig, o: CodecServerCommandOptions): Promise<number> {
-  const [codec] = payloadCodecsFor(config.security.payloadKey);
+export async function codecServer(config: ClientConfig, o: CodecServerCommandOptions): Promise<number> {
+  const [codec] = payloadCodecsFor(config.payloadKey);
   if (!codec) throw new UsageError('codec-server needs DRYDOCK_PAYLOAD_KEY (the base64 of 32 bytes; make one with: openssl rand -base64 32)');
   const n = o.port === undefined ? 8888 : Number(o.port);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port must be 1-65535, got ${JSON.stringify(o.port)}`);

@@ -1,10 +1,10 @@
 /** The Temporal client the CLI uses, with a clear error when the server does not answer. */
 import { Client, Connection } from '@temporalio/client';
-import type { DrydockConfig } from '../workers/config';
 import { payloadCodecsFor } from '../activities/security/payload-codec';
+import type { ClientConfig } from './config';
 
 /** Connects to Temporal; throws an Error that says how to start the dev server. */
-export async function connectClient(config: DrydockConfig): Promise<{ client: Client; close: () => Promise<void> }> {
+export async function connectClient(config: ClientConfig): Promise<{ client: Client; close: () => Promise<void> }> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '5s' });
@@ -14,6 +14,6 @@ export async function connectClient(config: DrydockConfig): Promise<{ client: Cl
     );
   }
   // With DRYDOCK_PAYLOAD_KEY set, payloads are AES-GCM encrypted (activities/security/payload-codec.ts).
-  const dataConverter = { payloadCodecs: payloadCodecsFor(config.security?.payloadKey) };
+  const dataConverter = { payloadCodecs: payloadCodecsFor(config.payloadKey) };
   return { client: new Client({ connection, namespace: config.namespace, dataConverter }), close: () => connection.close() };
 }

@@ -1,10 +1,10 @@
 /** `drydock doctor`: one line per thing a goal needs, with how to fix what is missing. */
 import Dockerode from 'dockerode';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
-import { dockerFor, isLocalEngine, sandboxDisksRoot } from '../workers/create-workers';
+import { dockerClientFor, isLocalDockerEngine } from '../activities/sandbox/docker-engine';
 import { loadSeccompProfile, seccompProfilePath } from '../activities/sandbox/seccomp-profile';
-import { probeSandboxDisks } from '../activities/sandbox/sandbox-disk';
-import type { DrydockConfig } from '../workers/config';
+import { DEFAULT_IMAGE_ROOT, probeSandboxDisks } from '../activities/sandbox/sandbox-disk';
+import type { DoctorConfig } from './config';
 import { connectClient } from './connect';
 import { printJson, printText } from './output';
 
@@ -19,7 +19,7 @@ export interface DoctorCheck {
 }
 
 /** Runs every check; returns the exit code (1 when a required check fails). */
-export async function doctor(config: DrydockConfig, json: boolean): Promise<number> {
+export async function doctor(config: DoctorConfig, json: boolean): Promise<number> {
   const checks = await Promise.all([checkTemporal(config), checkDockerAndImage(config), checkSandboxDisk(config)]).then(([t, d, disk]) => [
     t,
     ...d,
@@ -32,7 +32,7 @@ export async function doctor(config: DrydockConfig, json: boolean): Promise<numb
   return checks.every((c) => c.ok || !c.required) ? 0 : 1;
 }
 
-async function checkTemporal(config: DrydockConfig): Promise<DoctorCheck> {
+async function checkTemporal(config: DoctorConfig): Promise<DoctorCheck> {
   try {
     const { client, close } = await connectClient(config);
     try {
@@ -46,8 +46,8 @@ async function checkTemporal(config: DrydockConfig): Promise<DoctorCheck> {
   }
 }
 
-async function checkDockerAndImage(config: DrydockConfig): Promise<DoctorCheck[]> {
-  const docker: Dockerode = dockerFor(config);
+async function checkDockerAndImage(config: DoctorConfig): Promise<DoctorCheck[]> {
+  const docker: Dockerode = dockerClientFor(config.dockerHost);
   let version: string;
   try {
     version = (await withTimeout(docker.version(), 5000)).Version;
@@ -78,8 +78,8 @@ async function checkDockerAndImage(config: DrydockConfig): Promise<DoctorCheck[]
 }
 
 /** drydock's seccomp profile, without which a sandbox worker does not start. */
-function checkSeccomp(config: DrydockConfig): DoctorCheck {
-  const file = config.security.seccompProfilePath ?? seccompProfilePath();
+function checkSeccomp(config: DoctorConfig): DoctorCheck {
+  const file = config.seccompProfilePath ?? seccompProfilePath();
   try {
     loadSeccompProfile(file);
     return { name: 'seccomp', ok: true, detail: `${file} (no AF_VSOCK sockets)`, required: true };
@@ -89,17 +89,18 @@ function checkSeccomp(config: DrydockConfig): DoctorCheck {
 }
 
 /** Whether sandbox workspaces get a fixed-size disk here, as a sandbox worker started from this shell would find. */
-async function checkSandboxDisk(config: DrydockConfig): Promise<DoctorCheck> {
-  const size = config.security.sandboxDiskBytes;
+async function checkSandboxDisk(config: DoctorConfig): Promise<DoctorCheck> {
+  const size = config.sandboxDiskBytes;
   if (size === null) return { name: 'workspace disk', ok: false, detail: 'not size-limited (DRYDOCK_SANDBOX_DISK=off)', required: false };
-  const support = await probeSandboxDisks(sandboxDisksRoot(config), { local: isLocalEngine(config) });
+  // The folder a sandbox worker keeps its disk images in (host state, not DRYDOCK_DATA_DIR).
+  const support = await probeSandboxDisks(DEFAULT_IMAGE_ROOT, { local: isLocalDockerEngine(config.dockerHost) });
   if (!support.ok) return { name: 'workspace disk', ok: false, detail: `not size-limited: ${support.reason}`, required: false };
   return { name: 'workspace disk', ok: true, detail: `${Math.round((size / 1024 ** 3) * 10) / 10} GiB per sandbox (DRYDOCK_SANDBOX_DISK), ext4 on a loop device`, required: false };
 }
 
-function checkModel(config: DrydockConfig): DoctorCheck {
+function checkModel(config: DoctorConfig): DoctorCheck {
   if (config.openaiBaseUrl) return { name: 'model', ok: true, detail: `endpoint ${config.openaiBaseUrl}, default model ${config.defaultModel}`, required: false };
-  if (config.openaiApiKey) return { name: 'model', ok: true, detail: `OpenAI API (OPENAI_API_KEY set), default model ${config.defaultModel}`, required: false };
+  if (config.hasOpenAiApiKey) return { name: 'model', ok: true, detail: `OpenAI API (OPENAI_API_KEY set), default model ${config.defaultModel}`, required: false };
   return {
     name: 'model',
     ok: false,

@@ -1,14 +1,15 @@
 /** `drydock status`, `result` and `cancel`: one goal, by workflow id. */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { statusQuery } from '../workflows/messages';
-import type { GoalResult, GoalStatusView, SandboxLimitsView } from '../workflows/types';
-import type { DrydockConfig } from '../workers/config';
+import type { GoalResult, GoalStatusView } from '../workflows/types';
+import { describeSandboxIsolation, describeSandboxLimits } from '../activities/shared/sandbox-policy-text';
+import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printError, printFields, printJson, printText } from './output';
 
 /** Prints the status query's answer. */
-export async function status(config: DrydockConfig, id: string, json: boolean): Promise<number> {
+export async function status(config: ClientConfig, id: string, json: boolean): Promise<number> {
   return withGoal(config, id, async (handle) => {
     const view: GoalStatusView = await handle.query(statusQuery);
     if (json) {
@@ -25,33 +26,17 @@ export async function status(config: DrydockConfig, id: string, json: boolean): 
       ['checks', `${view.checks.state}${view.checks.results.map((c) => `  ${c.command} → ${c.exitCode}`).join('')}`],
       ['sandbox host', view.sandboxHost],
       ['sandbox limits', view.sandboxLimits ? describeSandboxLimits(view.sandboxLimits) : undefined],
+      ['sandbox policy', view.sandboxPolicy ? describeSandboxIsolation(view.sandboxPolicy) : undefined],
       ['result', view.result ? `${view.result.status}${view.result.reason ? `: ${view.result.reason}` : ''}` : undefined],
     ]);
     return 0;
   });
 }
 
-/** One line naming a sandbox's limits: `memory 2 GiB (no swap), 2 CPUs, 512 processes, disk 10 GiB, runtime runc`. */
-export function describeSandboxLimits(limits: SandboxLimitsView): string {
-  const cpus = `${Number(limits.cpus.toFixed(2))} CPU${limits.cpus === 1 ? '' : 's'}`;
-  const disk = limits.diskBytes === null ? 'disk not size-limited' : `disk ${formatBytes(limits.diskBytes)}`;
-  return `memory ${formatBytes(limits.memoryBytes)} (no swap), ${cpus}, ${limits.pidsLimit} processes, ${disk}, runtime ${limits.runtime}`;
-}
-
-/** 2147483648 → `2 GiB`, 536870912 → `512 MiB`. */
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number(value.toFixed(1))} ${units[unit]}`;
-}
+export { describeSandboxLimits } from '../activities/shared/sandbox-policy-text';
 
 /** Waits for the goal's result and prints it; exit 1 unless it succeeded. */
-export async function result(config: DrydockConfig, id: string, json: boolean): Promise<number> {
+export async function result(config: ClientConfig, id: string, json: boolean): Promise<number> {
   return withGoal(config, id, async (handle) => {
     let r: GoalResult;
     try {
@@ -72,7 +57,7 @@ export async function result(config: DrydockConfig, id: string, json: boolean): 
 }
 
 /** Asks Temporal to cancel the goal; the workflow tears its sandbox down. */
-export async function cancel(config: DrydockConfig, id: string): Promise<number> {
+export async function cancel(config: ClientConfig, id: string): Promise<number> {
   return withGoal(config, id, async (handle) => {
     await handle.cancel();
     printText(`cancellation requested for ${id}\n`);
@@ -95,7 +80,7 @@ export function printResult(id: string, r: GoalResult): void {
 }
 
 async function withGoal(
-  config: DrydockConfig,
+  config: ClientConfig,
   id: string | undefined,
   run: (handle: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<number>,
 ): Promise<number> {

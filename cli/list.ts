@@ -1,5 +1,5 @@
 /** `drydock list`: goals found through drydock's search attributes, newest first. */
-import type { DrydockConfig } from '../workers/config';
+import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printJson, printText } from './output';
@@ -26,7 +26,7 @@ export function listQuery(o: ListOptions): string {
 }
 
 /** Prints one line per goal: id, status, phase, tokens, repository. */
-export async function list(config: DrydockConfig, o: ListOptions): Promise<number> {
+export async function list(config: ClientConfig, o: ListOptions): Promise<number> {
   if (o.status && !STATUSES.includes(o.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
   const { client, close } = await connectClient(config);
   try {

@@ -5,7 +5,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy } 
 import { isGitUrl, validateGoalInput } from '../workflows/policy';
 import { AGENT_QUEUE } from '../workflows/queues';
 import type { MaintenanceInput } from '../workflows/maintenance';
-import type { DrydockConfig } from '../workers/config';
+import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printJson, printText } from './output';
@@ -44,7 +44,7 @@ export function maintenanceInputFrom(o: ScheduleOptions): MaintenanceInput {
 }
 
 /** Runs one `drydock schedule <action>`. */
-export async function schedule(config: DrydockConfig, action: string | undefined, id: string | undefined, o: ScheduleOptions): Promise<number> {
+export async function schedule(config: ClientConfig, action: string | undefined, id: string | undefined, o: ScheduleOptions): Promise<number> {
   const { client, close } = await connectClient(config);
   const need = (what: string) => {
     if (!id) throw new UsageError(`usage: drydock schedule ${what} <schedule id>`);

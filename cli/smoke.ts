@@ -2,12 +2,12 @@
 import { randomUUID } from 'crypto';
 import { AGENT_QUEUE, SANDBOX_QUEUE } from '../workflows/queues';
 import type { SandboxSmokeResult } from '../workflows/sandbox-smoke';
-import type { DrydockConfig } from '../workers/config';
+import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { printJson, printText } from './output';
 
 /** Starts sandboxSmoke on the agent queue and waits for its result. */
-export async function smoke(config: DrydockConfig, command: string[], json: boolean): Promise<number> {
+export async function smoke(config: ClientConfig, command: string[], json: boolean): Promise<number> {
   const { client, close } = await connectClient(config);
   try {
     const workflowId = `smoke-${randomUUID().slice(0, 8)}`;

@@ -6,7 +6,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { isGitUrl, validateGoalInput } from '../workflows/policy';
 import { AGENT_QUEUE } from '../workflows/queues';
 import type { GoalInput, GoalResult, PolicyOptions } from '../workflows/types';
-import type { DrydockConfig } from '../workers/config';
+import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { goalWorkflowId } from './goal-id';
@@ -33,7 +33,7 @@ export interface StartOptions {
 }
 
 /** Builds the GoalInput from the options, checks it, and checks that the repository and branch exist. */
-export async function goalInputFrom(o: StartOptions, github?: DrydockConfig['github']): Promise<GoalInput> {
+export async function goalInputFrom(o: StartOptions, githubWebUrl = 'https://github.com'): Promise<GoalInput> {
   let goal = o.goal;
   if (o.goalFile) {
     if (goal) throw new UsageError('give --goal or --goal-file, not both');
@@ -44,8 +44,7 @@ export async function goalInputFrom(o: StartOptions, github?: DrydockConfig['git
   const issue = o.issue !== undefined ? parseGitHubRef(o.issue, '--issue') : undefined;
   const pr = o.pullRequest !== undefined ? parseGitHubRef(o.pullRequest, 'revise') : undefined;
   const named = issue ?? pr;
-  const webUrl = github?.webUrl ?? 'https://github.com';
-  const repo = o.repo ?? (named ? `${webUrl}/${named.owner}/${named.repo}` : undefined);
+  const repo = o.repo ?? (named ? `${githubWebUrl}/${named.owner}/${named.repo}` : undefined);
   const repository = repo && !isGitUrl(repo) ? path.resolve(repo) : repo;
   const policy: PolicyOptions = {};
   if (o.maxIterations !== undefined) policy.maxIterations = Number(o.maxIterations);
@@ -67,8 +66,8 @@ export async function goalInputFrom(o: StartOptions, github?: DrydockConfig['git
 }
 
 /** Starts the goal; prints its id and UI link, or waits for and prints its result. */
-export async function start(config: DrydockConfig, o: StartOptions): Promise<number> {
-  const input = await goalInputFrom(o, config.github);
+export async function start(config: ClientConfig, o: StartOptions): Promise<number> {
+  const input = await goalInputFrom(o, config.githubWebUrl);
   const source = input.issue ? `issue ${o.issue}` : input.pullRequest ? `revise ${o.pullRequest}` : input.goal;
   const workflowId = o.id ?? goalWorkflowId(input.repository, source);
   const { client, close } = await connectClient(config);

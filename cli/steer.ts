@@ -2,12 +2,12 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { approvePlanUpdate, approvePublishUpdate, extendBudgetUpdate, feedbackSignal, finishNowSignal } from '../workflows/messages';
 import type { BudgetExtension } from '../workflows/types';
-import type { DrydockConfig } from '../workers/config';
+import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printJson, printText } from './output';
 
-async function withHandle<T>(config: DrydockConfig, id: string | undefined, run: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+async function withHandle<T>(config: ClientConfig, id: string | undefined, run: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<T>): Promise<T> {
   if (!id) throw new UsageError('give the goal id');
   const { client, close } = await connectClient(config);
   try {
@@ -23,7 +23,7 @@ async function withHandle<T>(config: DrydockConfig, id: string | undefined, run:
 }
 
 /** Sends a person's message; the goal reads it before its next model turn. */
-export async function feedback(config: DrydockConfig, id: string | undefined, message: string | undefined): Promise<number> {
+export async function feedback(config: ClientConfig, id: string | undefined, message: string | undefined): Promise<number> {
   if (!message?.trim()) throw new UsageError('usage: drydock feedback <id> "<message>"');
   await withHandle(config, id, (h) => h.signal(feedbackSignal, message));
   printText(`feedback sent to ${id}\n`);
@@ -32,7 +32,7 @@ export async function feedback(config: DrydockConfig, id: string | undefined, me
 
 /** Approves (or with --reject, sends back) the plan or the change a goal waits on. */
 export async function approve(
-  config: DrydockConfig,
+  config: ClientConfig,
   gate: string | undefined,
   id: string | undefined,
   o: { reject?: boolean; comment?: string; json?: boolean },
@@ -47,7 +47,7 @@ export async function approve(
 }
 
 /** Raises a goal's budget (a goal waiting with onExhausted "ask" goes on). */
-export async function extend(config: DrydockConfig, id: string | undefined, e: BudgetExtension, json: boolean): Promise<number> {
+export async function extend(config: ClientConfig, id: string | undefined, e: BudgetExtension, json: boolean): Promise<number> {
   const limits = await withHandle(config, id, (h) => h.executeUpdate(extendBudgetUpdate, { args: [e] }));
   if (json) printJson(limits);
   else
@@ -58,7 +58,7 @@ export async function extend(config: DrydockConfig, id: string | undefined, e: B
 }
 
 /** Tells a goal waiting for budget to publish what it has. */
-export async function finishNow(config: DrydockConfig, id: string | undefined): Promise<number> {
+export async function finishNow(config: ClientConfig, id: string | undefined): Promise<number> {
   await withHandle(config, id, (h) => h.signal(finishNowSignal));
   printText(`${id}: asked to publish what it has\n`);
   return 0;

@@ -2,7 +2,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { statusQuery } from '../workflows/messages';
 import type { GoalStatusView } from '../workflows/types';
-import type { DrydockConfig } from '../workers/config';
+import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printJsonLine, printText } from './output';
@@ -30,7 +30,7 @@ export function renderWatch(v: GoalStatusView, now: number): string {
 }
 
 /** Refreshes the view every interval until the goal closes; --json prints one status object per line. */
-export async function watch(config: DrydockConfig, id: string | undefined, o: { json?: boolean; intervalMs?: number }): Promise<number> {
+export async function watch(config: ClientConfig, id: string | undefined, o: { json?: boolean; intervalMs?: number }): Promise<number> {
   if (!id) throw new UsageError('usage: drydock watch <id> [--json]');
   const { client, close } = await connectClient(config);
   const tty = process.stdout.isTTY && !o.json;

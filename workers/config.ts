@@ -8,10 +8,24 @@ import * as path from 'path';
 import { loadSecurityConfig, type SecurityConfig } from './security-config';
 import { MODEL_BASE_URLS_VARIABLE, canonicalBaseUrl, displayUrl } from '../activities/model/endpoints';
 import type { GitHubConfig } from '../activities/codehost/github-config';
+import {
+  ConfigError,
+  envGetter,
+  readDefaultModel,
+  readDockerHost,
+  readGitHubUrls,
+  readNamespace,
+  readOpenAiBaseUrl,
+  readTemporalAddress,
+  readTemporalUiUrl,
+  type EnvGetter,
+} from '../activities/shared/env-settings';
 
-/** Everything a worker or the CLI reads from the environment. */
+export { ConfigError } from '../activities/shared/env-settings';
+
 export type { GitHubConfig } from '../activities/codehost/github-config';
 
+/** Everything a worker reads from the environment (the CLI reads its own part: cli/config.ts). */
 export interface DrydockConfig {
   temporalAddress: string;
   namespace: string;
@@ -43,32 +57,13 @@ export interface DrydockConfig {
   commandRunner: boolean;
 }
 
-/** Thrown when an environment variable has a value drydock cannot use. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /** Reads and validates the configuration; throws ConfigError listing every bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig {
   const problems: string[] = [];
-  const get = (name: string): string | undefined => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
+  const get = envGetter(env);
 
-  const temporalAddress = get('TEMPORAL_ADDRESS') ?? 'localhost:7233';
-  if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(temporalAddress)) {
-    problems.push(`TEMPORAL_ADDRESS must be host:port, got ${JSON.stringify(temporalAddress)}`);
-  } else {
-    const port = Number(temporalAddress.slice(temporalAddress.lastIndexOf(':') + 1));
-    if (port < 1 || port > 65535) problems.push(`TEMPORAL_ADDRESS port must be 1-65535, got ${port}`);
-  }
-
-  const namespace = get('TEMPORAL_NAMESPACE') ?? 'default';
-  if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) problems.push(`TEMPORAL_NAMESPACE ${JSON.stringify(namespace)} is not a valid namespace name`);
+  const temporalAddress = readTemporalAddress(get, problems);
+  const namespace = readNamespace(get, problems);
 
   const rawDataDir = get('DRYDOCK_DATA_DIR') ?? path.join(os.homedir(), '.drydock');
   const dataDir = rawDataDir.startsWith('~/') ? path.join(os.homedir(), rawDataDir.slice(2)) : rawDataDir;
@@ -77,17 +72,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   const hostId = get('DRYDOCK_HOST_ID') ?? os.hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(hostId)) problems.push(`DRYDOCK_HOST_ID must be lowercase letters, digits and dashes, got ${JSON.stringify(hostId)}`);
 
-  const dockerHost = get('DOCKER_HOST');
-  if (dockerHost && !/^(unix|tcp|npipe|ssh|http|https):\/\//.test(dockerHost)) {
-    problems.push(`DOCKER_HOST must start with unix://, tcp://, ssh:// or http(s)://, got ${JSON.stringify(dockerHost)}`);
-  }
-
-  const openaiBaseUrl = get('OPENAI_BASE_URL');
-  if (openaiBaseUrl && !isHttpUrl(openaiBaseUrl)) problems.push(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(openaiBaseUrl)}`);
+  const dockerHost = readDockerHost(get, problems);
+  const openaiBaseUrl = readOpenAiBaseUrl(get, problems);
   const modelBaseUrls = parseModelBaseUrls(get(MODEL_BASE_URLS_VARIABLE), problems);
-
-  const temporalUiUrl = get('DRYDOCK_UI_URL') ?? 'http://localhost:8233';
-  if (!isHttpUrl(temporalUiUrl)) problems.push(`DRYDOCK_UI_URL must be an http(s) URL, got ${JSON.stringify(temporalUiUrl)}`);
+  const temporalUiUrl = readTemporalUiUrl(get, problems);
 
   const github = loadGitHubConfig(get, problems);
   const security = loadSecurityConfig(env, problems);
@@ -112,8 +100,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     openaiApiKey: get('OPENAI_API_KEY'),
     openaiBaseUrl,
     modelBaseUrls,
-    defaultModel: get('DRYDOCK_MODEL') ?? 'gpt-4.1',
-    temporalUiUrl: temporalUiUrl.replace(/\/+$/, ''),
+    defaultModel: readDefaultModel(get),
+    temporalUiUrl,
     github,
     security,
     poolSize: poolSize ?? 0,
@@ -153,36 +141,12 @@ function integerIn(value: string, min: number, max: number): number | undefined 
   return n >= min && n <= max ? n : undefined;
 }
 
-function loadGitHubConfig(get: (name: string) => string | undefined, problems: string[]): GitHubConfig {
-  const apiUrl = (get('GITHUB_API_URL') ?? 'https://api.github.com').replace(/\/+$/, '');
-  if (!isHttpUrl(apiUrl)) problems.push(`GITHUB_API_URL must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
-  const webUrl = (get('DRYDOCK_GITHUB_WEB_URL') ?? webUrlOf(apiUrl)).replace(/\/+$/, '');
-  if (!isHttpUrl(webUrl)) problems.push(`DRYDOCK_GITHUB_WEB_URL must be an http(s) URL, got ${JSON.stringify(webUrl)}`);
-  const gitUrl = (get('DRYDOCK_GITHUB_GIT_URL') ?? webUrl).replace(/\/+$/, '');
-  if (!/^(https?|file):\/\//.test(gitUrl)) problems.push(`DRYDOCK_GITHUB_GIT_URL must be an http(s) or file:// URL, got ${JSON.stringify(gitUrl)}`);
+/** GitHub's URLs and the worker's GitHub credential (a token, or an App's id and private key). */
+function loadGitHubConfig(get: EnvGetter, problems: string[]): GitHubConfig {
+  const urls = readGitHubUrls(get, problems);
   const appId = get('GITHUB_APP_ID');
   const appPrivateKey = get('GITHUB_APP_PRIVATE_KEY');
   if (appId && !/^\d+$/.test(appId)) problems.push(`GITHUB_APP_ID must be the App's numeric id, got ${JSON.stringify(appId)}`);
   if (Boolean(appId) !== Boolean(appPrivateKey)) problems.push('GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY go together: set both or neither');
-  return { token: get('GITHUB_TOKEN'), appId, appPrivateKey, apiUrl, webUrl, gitUrl };
-}
-
-/** The web URL of a GitHub API URL: api.github.com → github.com; `https://host/api/v3` → `https://host`. */
-function webUrlOf(apiUrl: string): string {
-  try {
-    const u = new URL(apiUrl);
-    if (u.hostname === 'api.github.com') return 'https://github.com';
-    return `${u.protocol}//${u.host}${u.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '')}`;
-  } catch {
-    return 'https://github.com';
-  }
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
+  return { token: get('GITHUB_TOKEN'), appId, appPrivateKey, ...urls };
 }

@@ -5,17 +5,18 @@
  */
 import * as path from 'path';
 import Dockerode from 'dockerode';
-import { ApplicationFailure } from '@temporalio/activity';
+import { failure } from '../workflows/failures';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
 import { CHANGE_LIMIT_DEFAULTS } from '../activities/host';
 import { createCodeHostSelector, createGitAccessResolver } from '../activities/codehost/select-code-host';
 import type { CodeHost } from '../activities/codehost/code-host';
+import { PullRequestRecords } from '../activities/codehost/pr-record';
 import type { ModelClient } from '../activities/model/model-client';
 import { OpenAIModelClient } from '../activities/model/openai-client';
 import { modelBaseUrlFor } from '../activities/model/endpoints';
-import { DockerSandbox, SANDBOX_DEFAULTS, type SandboxLimits } from '../activities/sandbox/docker-sandbox';
+import { DockerSandbox } from '../activities/sandbox/docker-sandbox';
 import { SandboxPool } from '../activities/sandbox/sandbox-pool';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
 import type { Sandbox } from '../activities/sandbox/sandbox';
@@ -29,8 +30,10 @@ import { redactingStore, securityWorkerOptions, workerSecretValues } from './wor
 import { DockerNetworks } from '../activities/sandbox/docker-networks';
 import { SandboxServices } from '../activities/sandbox/services';
 import { SandboxReaper } from '../activities/sandbox/reaper';
-import { loadSeccompProfile, seccompProfilePath } from '../activities/sandbox/seccomp-profile';
-import { DEFAULT_IMAGE_ROOT, probeSandboxDisks, SandboxDisks } from '../activities/sandbox/sandbox-disk';
+import { dockerClientFor } from '../activities/sandbox/docker-engine';
+import { sandboxPolicyFor } from './sandbox-policy-setup';
+
+export { isLocalEngine, sandboxDisksFor, sandboxDisksRoot } from './sandbox-policy-setup';
 
 /** Parts a test or an embedding program may replace. */
 export interface WorkerOverrides {
@@ -65,6 +68,7 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
     store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
     // GitHub repositories go to GitHub when the worker has a GitHub credential; the rest stay local.
     codeHostFor: overrides.codeHost ? () => overrides.codeHost as CodeHost : createCodeHostSelector(config),
+    pullRequestRecords: new PullRequestRecords(path.join(config.dataDir, 'prs')),
     defaultModel: config.defaultModel,
     knownSecrets: () => workerSecretValues(config),
     temporalUiUrl: config.temporalUiUrl,
@@ -73,10 +77,7 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
       // Endpoints are the operator's: a goal's own base URL is refused unless DRYDOCK_MODEL_BASE_URLS lists it.
       const baseUrl = modelBaseUrlFor(model, { defaultBaseUrl: config.openaiBaseUrl, allowedBaseUrls: config.modelBaseUrls });
       if (!baseUrl && !config.openaiApiKey) {
-        throw ApplicationFailure.nonRetryable(
-          'no model endpoint configured on the agent worker: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint)',
-          'ModelNotConfigured',
-        );
+        throw failure('ModelNotConfigured', 'no model endpoint configured on the agent worker: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint)');
       }
       const key = baseUrl ?? 'openai';
       let client = clients.get(key);
@@ -102,16 +103,14 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
 export async function createSandboxWorkers(connection: NativeConnection, config: DrydockConfig, overrides: WorkerOverrides = {}): Promise<Worker[]> {
   const image = config.sandboxImage ?? (await resolveSandboxImage());
   const docker = dockerFor(config);
-  // The warm pool serves only drydock's own DockerSandbox; a replaced sandbox has none.
-  const limits = await sandboxLimitsFor(config, docker);
-  // Without drydock's seccomp profile no sandbox starts: the worker refuses here, in one line.
-  const seccompProfile = overrides.sandbox ? undefined : loadSeccompProfile(config.security.seccompProfilePath ?? seccompProfilePath());
-  const disks = overrides.sandbox ? undefined : await sandboxDisksFor(config);
+  // The operator's sandbox policy, resolved once: sandboxes, the warm pool and services all run under it.
+  // The pool and services serve only drydock's own DockerSandbox; a replaced sandbox has none.
+  const { policy, disks } = overrides.sandbox ? { policy: undefined, disks: undefined } : await sandboxPolicyFor(config, docker);
   const networks = new DockerNetworks(docker);
-  const pool = overrides.sandbox
-    ? undefined
-    : new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds, limits, seccompProfile, disks });
-  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, limits, commandRunner: config.commandRunner, seccompProfile, disks });
+  const pool = policy
+    ? new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds, policy, disks })
+    : undefined;
+  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, policy, disks });
   const activities = createSandboxActivities({
     sandbox,
     store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
@@ -120,7 +119,7 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
     mirrorsDir: path.join(config.dataDir, 'mirrors-sandbox'),
     gitAccessFor: createGitAccessResolver(config),
     networks: overrides.sandbox ? undefined : networks,
-    services: overrides.sandbox ? undefined : new SandboxServices(docker, networks, { limits, seccompProfile, allowedImages: config.security.serviceImages }),
+    services: policy ? new SandboxServices(docker, networks, { policy }) : undefined,
     setupSecrets: config.security.setupSecrets,
     changeLimits: {
       ...CHANGE_LIMIT_DEFAULTS,
@@ -171,62 +170,9 @@ async function startPoolWith(pool: SandboxPool, workers: Worker[]): Promise<void
   stopWhenAllStop(workers, () => pool.close());
 }
 
-/**
- * The operator's sandbox limits (DRYDOCK_SANDBOX_MEMORY, _CPUS, _PIDS, _RUNTIME)
- * over the defaults; a runtime the engine does not list stops the worker.
- */
-export async function sandboxLimitsFor(config: DrydockConfig, docker: Dockerode): Promise<SandboxLimits> {
-  const s = config.security;
-  const runtime = s.sandboxRuntime;
-  if (runtime) {
-    const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
-    if (!info.Runtimes || !(runtime in info.Runtimes)) {
-      throw new Error(`DRYDOCK_SANDBOX_RUNTIME=${runtime}, but the Docker engine lists only: ${Object.keys(info.Runtimes ?? {}).join(', ') || 'none'}`);
-    }
-  }
-  return {
-    memoryBytes: s.sandboxMemoryBytes ?? SANDBOX_DEFAULTS.memoryBytes,
-    cpus: s.sandboxCpus ?? SANDBOX_DEFAULTS.cpus,
-    pidsLimit: s.sandboxPidsLimit ?? SANDBOX_DEFAULTS.pidsLimit,
-    runtime,
-  };
-}
-
-/**
- * This host's fixed-size sandbox disks (DRYDOCK_SANDBOX_DISK, under /var/lib/drydock/sandbox-disks),
- * or undefined, said once in the log, where they cannot work: the workspace is then not size-limited.
- */
-export async function sandboxDisksFor(config: DrydockConfig, warn: (message: string) => void = (m) => console.warn(m)): Promise<SandboxDisks | undefined> {
-  const sizeBytes = config.security.sandboxDiskBytes;
-  if (sizeBytes === null) {
-    warn('drydock: sandbox workspaces are not size-limited (DRYDOCK_SANDBOX_DISK=off)');
-    return undefined;
-  }
-  const root = sandboxDisksRoot(config);
-  const support = await probeSandboxDisks(root, { local: isLocalEngine(config) });
-  if (!support.ok) {
-    warn(`drydock: sandbox workspaces are not size-limited: ${support.reason}`);
-    return undefined;
-  }
-  return new SandboxDisks({ root, sizeBytes });
-}
-
-/** Where this host's sandbox disk images live: host state shared by its sandbox workers, not in DRYDOCK_DATA_DIR. */
-export function sandboxDisksRoot(_config: DrydockConfig): string {
-  return DEFAULT_IMAGE_ROOT;
-}
-
-/** True when the engine runs on this machine (its local socket), so that it sees what this process mounts. */
-export function isLocalEngine(config: DrydockConfig): boolean {
-  return !config.dockerHost || config.dockerHost.startsWith('unix://');
-}
-
 /** A dockerode client for DOCKER_HOST (or the local socket). */
 export function dockerFor(config: DrydockConfig): Dockerode {
-  if (!config.dockerHost) return new Dockerode();
-  const url = new URL(config.dockerHost);
-  if (url.protocol === 'unix:') return new Dockerode({ socketPath: url.pathname });
-  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+  return dockerClientFor(config.dockerHost);
 }
 
 /** Drydock's workers running in this process, until stop() (tests, the bench). */

@@ -7,13 +7,14 @@
  * goal-handlers.ts. The conversation lives in the ArtifactStore; history
  * carries its length.
  */
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, CancellationScope, isCancellation, patched, workflowInfo, log } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, CancellationScope, isCancellation, patched, workflowInfo, log } from '@temporalio/workflow';
 import { AgentLoop, type LoopStop } from './agent-loop';
 import { SandboxLease, type SandboxLeaseState } from './sandbox-lease';
 import { GoalState, type GoalStateSnapshot } from './goal-state';
 import { registerGoalHandlers } from './goal-handlers';
 import { agentActivities, prepareGoal, readGoalSource, surfaceHopelessFailure, type GoalSource, type PreparedGoal } from './goal-start';
 import { CLEAN_ROOM_VERIFICATION, GoalPublisher, PublishRefused } from './publish';
+import { failure } from './failures';
 import { compilePolicy, validateGoalInput } from './policy';
 import type { GoalInput, GoalResult, Policy, SandboxRef } from './types';
 
@@ -35,7 +36,7 @@ export interface GoalResume {
 export async function codingAgent(input: GoalInput, resume?: GoalResume): Promise<GoalResult> {
   const errors = validateGoalInput(input);
   if (errors.length > 0) {
-    throw ApplicationFailure.nonRetryable(`invalid goal input: ${errors.join('; ')}`, 'InvalidGoalInput');
+    throw failure('InvalidGoalInput', `invalid goal input: ${errors.join('; ')}`);
   }
   const policy = compilePolicy(input.policy);
   const goalId = workflowInfo().workflowId;

@@ -3,8 +3,9 @@
  * a concurrency cap; what a Schedule starts for a recurring refactor. Reports
  * one line per repository: its PR, or why it has none.
  */
-import { ApplicationFailure, ChildWorkflowFailure, executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
+import { ChildWorkflowFailure, executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import type { codingAgent } from './coding-agent';
+import { failure } from './failures';
 import { validateGoalInput } from './policy';
 import { AGENT_QUEUE } from './queues';
 import type { GoalInput, GoalResult, GoalStatus } from './types';
@@ -43,7 +44,7 @@ export async function maintenance(input: MaintenanceInput): Promise<MaintenanceR
   for (const repository of Array.isArray(repositories) ? repositories : []) {
     problems.push(...validateGoalInput({ ...goal, repository }).map((p) => `${repository}: ${p}`));
   }
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid maintenance input: ${problems.join('; ')}`, 'InvalidGoalInput');
+  if (problems.length > 0) throw failure('InvalidGoalInput', `invalid maintenance input: ${problems.join('; ')}`);
 
   const runId = workflowInfo().workflowId;
   const lines: MaintenanceLine[] = new Array(repositories.length);

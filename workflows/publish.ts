@@ -123,6 +123,7 @@ export class GoalPublisher {
       costUsd: o.state.costUsd,
       model: o.input.model?.name,
       iterations: o.state.iteration,
+      sandboxPolicy: o.state.sandbox?.policy,
     });
     return { kind: 'published', pr };
   }

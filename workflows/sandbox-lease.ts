@@ -145,9 +145,10 @@ export class SandboxLease {
   private async call<K extends LeasedActivityName>(name: K, input: Parameters<SandboxActivities[K]>[0]): Promise<Awaited<ReturnType<SandboxActivities[K]>>> {
     const result = await this.withLoss<unknown>(async (ref) => {
       const activity = hostActivities(ref, this.o.policy)[name] as (i: unknown) => Promise<unknown>;
-      if (name !== 'runTool') return activity({ ...input, sandbox: ref });
+      const sandbox = addressOf(ref);
+      if (name !== 'runTool') return activity({ ...input, sandbox });
       const baseCommit = this.state().baseCommit;
-      const summary = (await activity({ ...input, sandbox: ref, checkpoint: baseCommit ? { baseCommit } : undefined })) as { checkpointRef?: string };
+      const summary = (await activity({ ...input, sandbox, checkpoint: baseCommit ? { baseCommit } : undefined })) as { checkpointRef?: string };
       if (summary.checkpointRef && this.s) this.s.lastCheckpoint = summary.checkpointRef;
       return summary;
     });
@@ -174,10 +175,11 @@ export class SandboxLease {
   private async prepareOn(ref: SandboxRef): Promise<void> {
     const s = this.state();
     const acts = hostActivities(ref, this.o.policy);
-    const repo = await acts.copyRepository({ sandbox: ref, goalId: this.o.goalId, repository: this.o.repository, baseBranch: s.baseBranch, baseCommit: s.baseCommit });
-    const setup = await acts.runSetup({ sandbox: ref, goalId: this.o.goalId, setup: this.o.setup });
-    if (setup.ran) await acts.isolateSandbox({ sandbox: ref });
-    if (s.lastCheckpoint) await acts.restoreWorkspace({ sandbox: ref, baseCommit: repo.baseCommit, checkpointRef: s.lastCheckpoint });
+    const sandbox = addressOf(ref);
+    const repo = await acts.copyRepository({ sandbox, goalId: this.o.goalId, repository: this.o.repository, baseBranch: s.baseBranch, baseCommit: s.baseCommit });
+    const setup = await acts.runSetup({ sandbox, goalId: this.o.goalId, setup: this.o.setup });
+    if (setup.ran) await acts.isolateSandbox({ sandbox });
+    if (s.lastCheckpoint) await acts.restoreWorkspace({ sandbox, baseCommit: repo.baseCommit, checkpointRef: s.lastCheckpoint });
     if (this.s) Object.assign(this.s, { baseBranch: repo.baseBranch, baseCommit: repo.baseCommit, setupRan: setup.ran, preparedFor: ref.containerName });
   }
 
@@ -205,6 +207,15 @@ export class SandboxLease {
         }),
     );
   }
+}
+
+/**
+ * A sandbox as activity inputs carry it: where it is, without the policy and
+ * limits it was made with (the goal's state keeps those), so that every tool
+ * call's history event stays small.
+ */
+export function addressOf(ref: SandboxRef): SandboxRef {
+  return { containerId: ref.containerId, containerName: ref.containerName, taskQueue: ref.taskQueue, host: ref.host };
 }
 
 /**

@@ -3,8 +3,8 @@
  * request; readIssue and readReviewFeedback turn GitHub text into a goal.
  */
 import { createHash } from 'crypto';
-import { ApplicationFailure } from '@temporalio/activity';
-import type { CheckResult, IssueRef, PullRequestRef, PullRequestTarget, Usage } from '../../workflows/types';
+import { failure } from '../../workflows/failures';
+import type { CheckResult, IssueRef, PullRequestRef, PullRequestTarget, SandboxPolicyView, Usage } from '../../workflows/types';
 import { MAX_GOAL_CHARS } from '../../workflows/policy';
 import type { ArtifactStore } from '../store/artifact-store';
 import { readMessage } from '../store/conversation';
@@ -14,6 +14,7 @@ import { toActivityFailure } from '../codehost/github-errors';
 import { commitMessage, pullRequestBody, pullRequestTitle } from '../codehost/pr-body';
 import type { CodeHostSelector } from '../codehost/select-code-host';
 import { checkPublishable } from '../security/publish-gate';
+import { readFinishCall } from '../tools/finish';
 import { redactSecrets as redactTokenShapes } from '../security/redact';
 
 /** What the code-host activities need. */
@@ -62,6 +63,8 @@ export interface PublishChangeInput {
   pullRequest?: PullRequestTarget;
   /** Protected-path globs the goal's policy allows (the publish gate refuses the others). */
   allowProtectedPaths?: string[];
+  /** The sandbox policy the goal ran under (its SandboxRef's policy): the PR body names it. */
+  sandboxPolicy?: SandboxPolicyView;
 }
 
 /** Input of checkChange. */
@@ -102,7 +105,7 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
       const patch = await deps.store.get(input.patchRef);
       const files = await allFiles(deps.store, input);
       const verdict = await gate(deps, { ...input, files });
-      if (!verdict.allowed) throw ApplicationFailure.nonRetryable(`the publish gate refused the change: ${verdict.reasons.join('; ')}`, 'PublishRefused');
+      if (!verdict.allowed) throw failure('PublishRefused', `the publish gate refused the change: ${verdict.reasons.join('; ')}`);
       const finish =
         input.finishIndex === undefined
           ? { summary: input.summary ?? '', rationale: '' }
@@ -123,6 +126,7 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
           ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(input.goalId)}`
           : undefined,
         closes: input.issue ? closesReference(input.repository, input.issue) : undefined,
+        sandboxPolicy: input.sandboxPolicy,
       };
       const headBranch = input.pullRequest?.headBranch;
       try {
@@ -147,7 +151,7 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
         });
       } catch (err) {
         if (err instanceof Error && /does not apply|patch failed|corrupt patch/.test(err.message)) {
-          throw ApplicationFailure.nonRetryable(`the change no longer applies to ${input.baseBranch}: ${err.message}`, 'PatchDoesNotApply');
+          throw failure('PatchDoesNotApply', `the change no longer applies to ${input.baseBranch}: ${err.message}`);
         }
         throw toActivityFailure(err);
       }
@@ -207,16 +211,8 @@ function closesReference(repository: string, issue: IssueRef): string {
   return same ? `#${issue.number}` : `${issue.owner}/${issue.repo}#${issue.number}`;
 }
 
+/** The summary and rationale of the finish call at conversation index `index` ('' for what it lacks). */
 async function finishArguments(store: ArtifactStore, goalId: string, index: number): Promise<{ summary: string; rationale: string }> {
-  const message = await readMessage(store, goalId, index);
-  const call = message.role === 'assistant' ? message.tool_calls?.find((c) => c.function.name === 'finish') : undefined;
-  try {
-    const args = JSON.parse(call?.function.arguments ?? '{}') as { summary?: unknown; rationale?: unknown };
-    return {
-      summary: typeof args.summary === 'string' ? args.summary : '',
-      rationale: typeof args.rationale === 'string' ? args.rationale : '',
-    };
-  } catch {
-    return { summary: '', rationale: '' };
-  }
+  const finish = readFinishCall(await readMessage(store, goalId, index));
+  return { summary: finish?.summary ?? '', rationale: finish?.rationale ?? '' };
 }

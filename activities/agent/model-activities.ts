@@ -3,13 +3,15 @@
  * call the model for one turn. The conversation stays in the ArtifactStore;
  * inputs and results carry indexes and short previews.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { type ApplicationFailure, Context } from '@temporalio/activity';
 import { createHash } from 'crypto';
+import { failure } from '../../workflows/failures';
 import type { ModelPrice, ModelSpec, ToolCallRef, Usage } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
 import { readConversation, writeMessage } from '../store/conversation';
+import { readFinishCall } from '../tools/finish';
 import { toolDefinitions } from '../tools/registry';
-import { ModelCallError, classifyModelError } from '../model/errors';
+import { MODEL_FAILURE_TYPES, ModelCallError, classifyModelError } from '../model/errors';
 import type { ModelClient } from '../model/model-client';
 import { fitPrompt } from '../model/context';
 import { goalPrompt, systemPrompt } from '../model/prompts';
@@ -167,7 +169,6 @@ export function createModelActivities(deps: ModelActivityDeps) {
       }
       await writeMessage(deps.store, input.goalId, input.length, completion.message);
       const calls = completion.message.tool_calls ?? [];
-      const finish = calls.find((c) => c.function.name === 'finish');
       return {
         estimatedPromptTokens: fitted.estimatedTokens,
         assistantIndex: input.length,
@@ -178,7 +179,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
           signature: createHash('sha256').update(`${c.function.name}\n${c.function.arguments}`).digest('hex').slice(0, 16),
         })),
         textPreview: (completion.message.content ?? '').slice(0, input.toolChoice === 'none' ? 4000 : 300),
-        finishSummary: finish ? finishSummaryOf(finish.function.arguments) : undefined,
+        finishSummary: readFinishCall(completion.message)?.summary?.slice(0, 1000),
         usage: completion.usage,
         finishReason: completion.finishReason,
       };
@@ -186,21 +187,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
   };
 }
 
-/** Turns a classified model error into the failure Temporal retries (or not). */
+/** Turns a classified model error into the failure Temporal retries (or not: a spent quota answers 429 too). */
 function toFailure(err: ModelCallError): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: `Model${err.kind.replace(/(^|_)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
-    message: err.message,
-    nonRetryable: !err.retryable,
-    nextRetryDelay: err.retryAfterMs,
-  });
-}
-
-function finishSummaryOf(raw: string): string | undefined {
-  try {
-    const args = JSON.parse(raw) as { summary?: unknown };
-    return typeof args.summary === 'string' ? args.summary.slice(0, 1000) : undefined;
-  } catch {
-    return undefined;
-  }
+  return failure(MODEL_FAILURE_TYPES[err.kind], err.message, { nonRetryable: !err.retryable, nextRetryDelay: err.retryAfterMs });
 }

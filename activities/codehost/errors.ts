@@ -1,3 +1,5 @@
+import { FAILURES, type FailureType } from '../../workflows/failures';
+
 /** Thrown when a git command fails; the message is git's own error output. */
 export class GitCommandError extends Error {
   constructor(
@@ -9,30 +11,34 @@ export class GitCommandError extends Error {
   }
 }
 
-/** Thrown when a repository path or URL cannot be cloned, or its branch does not exist. */
-export class RepositoryUnavailableError extends Error {
-  constructor(
-    readonly repository: string,
-    detail: string,
-  ) {
-    super(`repository ${repository} cannot be used: ${detail}`);
-    this.name = 'RepositoryUnavailableError';
-  }
+/** What a GitHubApiError carries besides its message and type. */
+export interface GitHubApiErrorDetails {
+  /** When the request may be tried again (rate limits); undefined for the activity's own backoff. */
+  retryAfterMs?: number;
+  /** The HTTP status GitHub answered. */
+  status?: number;
 }
 
-/** Thrown when a GitHub API call or a git transfer to GitHub fails; `retryable` and `retryAfterMs` say what Temporal should do. */
+/** Thrown when a GitHub API call or a git transfer to GitHub fails; its type (retryable or not, per the failure catalogue) and `retryAfterMs` say what Temporal should do. */
 export class GitHubApiError extends Error {
+  readonly retryAfterMs?: number;
+  readonly status?: number;
+
   constructor(
     message: string,
-    /** A failure type for Temporal, e.g. `GitHubRateLimited`, `GitHubForbidden`. */
-    readonly type: string,
-    readonly retryable: boolean,
-    /** When the request may be tried again (rate limits); undefined for the activity's own backoff. */
-    readonly retryAfterMs?: number,
-    readonly status?: number,
+    /** The failure type for Temporal, e.g. `GitHubRateLimited`, `GitHubForbidden`. */
+    readonly type: FailureType,
+    details: GitHubApiErrorDetails = {},
   ) {
     super(message);
     this.name = 'GitHubApiError';
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.status !== undefined) this.status = details.status;
+  }
+
+  /** Whether Temporal retries it, as the failure catalogue says of its type. */
+  get retryable(): boolean {
+    return FAILURES[this.type].retryable;
   }
 }
 

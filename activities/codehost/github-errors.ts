@@ -4,7 +4,8 @@
  * permissions, unknown repositories and invalid requests fail at once with a
  * message that says what to fix. No message carries a token.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../workflows/failures';
+import { redactSecrets } from '../security/redact';
 import { GitHubApiError, GitHubNotConfiguredError } from './errors';
 
 /** What a GitHub call was doing, for the message a person reads. */
@@ -38,11 +39,11 @@ export function gitHubErrorOf(err: unknown, context: GitHubCallContext, secrets:
     const v = headers[name];
     return v === undefined ? undefined : String(v);
   };
-  const detail = redactSecrets(apiMessage(e), secrets);
+  const detail = redactGitHubText(apiMessage(e), secrets);
   const where = `${context.action} on ${context.repository}`;
 
   if (status === undefined || status === 0) {
-    return new GitHubApiError(`GitHub could not be reached while ${where}: ${detail}`, 'GitHubUnavailable', true);
+    return new GitHubApiError(`GitHub could not be reached while ${where}: ${detail}`, 'GitHubUnavailable');
   }
   const retryAfter = header('retry-after');
   const remaining = header('x-ratelimit-remaining');
@@ -57,44 +58,36 @@ export function gitHubErrorOf(err: unknown, context: GitHubCallContext, secrets:
     return new GitHubApiError(
       `GitHub rate limit hit while ${where} (${status}: ${detail}); retrying in ${Math.round(waitMs / 1000)} s`,
       'GitHubRateLimited',
-      true,
-      waitMs,
-      status,
+      { retryAfterMs: waitMs, status },
     );
   }
   if (status >= 500) {
     const waitMs = retryAfter !== undefined && Number.isFinite(Number(retryAfter)) ? Math.max(1000, Number(retryAfter) * 1000) : undefined;
-    return new GitHubApiError(`GitHub failed while ${where} (${status}: ${detail}); retrying`, 'GitHubUnavailable', true, waitMs, status);
+    return new GitHubApiError(`GitHub failed while ${where} (${status}: ${detail}); retrying`, 'GitHubUnavailable', { retryAfterMs: waitMs, status });
   }
   switch (status) {
     case 401:
       return new GitHubApiError(
         `GitHub rejected the credential while ${where} (401: ${detail}): the token is invalid, expired or revoked — set a valid GITHUB_TOKEN, or check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, on the worker`,
         'GitHubUnauthorized',
-        false,
-        undefined,
-        status,
+        { status },
       );
     case 403:
       return new GitHubApiError(
         `GitHub refused ${where} (403: ${detail}): the credential lacks the "${context.permission}" permission on ${context.repository} — grant it to the fine-grained token (Repository permissions) or to the GitHub App and its installation`,
         'GitHubForbidden',
-        false,
-        undefined,
-        status,
+        { status },
       );
     case 404:
       return new GitHubApiError(
         `GitHub found nothing while ${where} (404: ${detail}): ${context.repository} (or the issue or pull request) does not exist, or the credential cannot see it — a fine-grained token must list the repository, a GitHub App must be installed on it`,
         'GitHubNotFound',
-        false,
-        undefined,
-        status,
+        { status },
       );
     case 422:
-      return new GitHubApiError(`GitHub refused ${where} as invalid (422: ${detail})`, 'GitHubValidationFailed', false, undefined, status);
+      return new GitHubApiError(`GitHub refused ${where} as invalid (422: ${detail})`, 'GitHubValidationFailed', { status });
     default:
-      return new GitHubApiError(`GitHub refused ${where} (${status}: ${detail})`, 'GitHubRequestFailed', false, undefined, status);
+      return new GitHubApiError(`GitHub refused ${where} (${status}: ${detail})`, 'GitHubRequestFailed', { status });
   }
 }
 
@@ -104,26 +97,15 @@ export function gitHubErrorOf(err: unknown, context: GitHubCallContext, secrets:
  * Other errors are returned unchanged.
  */
 export function toActivityFailure(err: unknown): unknown {
-  if (err instanceof GitHubApiError) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: err.type,
-      nonRetryable: !err.retryable,
-      nextRetryDelay: err.retryAfterMs,
-    });
-  }
-  if (err instanceof GitHubNotConfiguredError) return ApplicationFailure.nonRetryable(err.message, 'GitHubNotConfigured');
+  if (err instanceof GitHubApiError) return failure(err.type, err.message, { nextRetryDelay: err.retryAfterMs });
+  if (err instanceof GitHubNotConfiguredError) return failure('GitHubNotConfigured', err.message);
   return err;
 }
 
-/** Replaces every secret (and its base64 forms used in git's Authorization header) in a text. */
-export function redactSecrets(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret) continue;
-    for (const form of [secret, Buffer.from(`x-access-token:${secret}`).toString('base64')]) out = out.split(form).join('[REDACTED]');
-  }
-  return out;
+/** Replaces every secret (also as git's `x-access-token:<secret>` Authorization header) and every token shape in a text with `[REDACTED]`. */
+export function redactGitHubText(text: string, secrets: readonly string[]): string {
+  const headers = secrets.filter((s) => s !== '').map((s) => Buffer.from(`x-access-token:${s}`).toString('base64'));
+  return redactSecrets(text, { secrets: [...secrets, ...headers], marker: '[REDACTED]' });
 }
 
 function apiMessage(e: OctokitLikeError): string {

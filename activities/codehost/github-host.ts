@@ -14,7 +14,7 @@ import { MAX_GOAL_CHARS } from '../../workflows/policy';
 import type { ChangeProposal, CodeHost, IssueText, ReviewFeedback } from './code-host';
 import { GitCommandError, GitHubApiError } from './errors';
 import { createOctokit, gitAuthEnv, type GitHubAuth } from './github-auth';
-import { gitHubErrorOf, redactSecrets, type GitHubCallContext } from './github-errors';
+import { gitHubErrorOf, redactGitHubText, type GitHubCallContext } from './github-errors';
 import { gitRemoteOf, parseGitHubRepository, type GitHubRepository } from './github-repository';
 import { commitPatch, git } from './git';
 
@@ -82,7 +82,7 @@ export class GitHubHost implements CodeHost {
       o.issues.get({ ...target, issue_number: issue.number }),
     );
     if (data.pull_request) {
-      throw new GitHubApiError(`${issue.owner}/${issue.repo}#${issue.number} is a pull request, not an issue: use \`drydock revise\``, 'InvalidGoalInput', false);
+      throw new GitHubApiError(`${issue.owner}/${issue.repo}#${issue.number} is a pull request, not an issue: use \`drydock revise\``, 'InvalidGoalInput');
     }
     return { title: data.title, body: data.body ?? '', url: data.html_url };
   }
@@ -100,9 +100,9 @@ export class GitHubHost implements CodeHost {
     const session = await this.session(target);
     const read = { action: `reading pull request #${number}`, permission: PERMISSIONS.pulls.replace('read and write', 'read') };
     const { data: pr } = await session.call(read, (o) => o.pulls.get({ ...target, pull_number: number }));
-    if (pr.state !== 'open') throw new GitHubApiError(`pull request #${number} of ${target.owner}/${target.repo} is ${pr.state}; only open pull requests can be revised`, 'InvalidGoalInput', false);
+    if (pr.state !== 'open') throw new GitHubApiError(`pull request #${number} of ${target.owner}/${target.repo} is ${pr.state}; only open pull requests can be revised`, 'InvalidGoalInput');
     if (pr.head.repo?.full_name?.toLowerCase() !== `${target.owner}/${target.repo}`.toLowerCase()) {
-      throw new GitHubApiError(`pull request #${number} comes from the fork ${pr.head.repo?.full_name ?? '(deleted)'}; drydock revises branches of ${target.owner}/${target.repo} only`, 'InvalidGoalInput', false);
+      throw new GitHubApiError(`pull request #${number} comes from the fork ${pr.head.repo?.full_name ?? '(deleted)'}; drydock revises branches of ${target.owner}/${target.repo} only`, 'InvalidGoalInput');
     }
     const comments = await session.call(read, (o) => o.paginate(o.pulls.listReviewComments, { ...target, pull_number: number, per_page: 100 }));
     const reviews = await session.call(read, (o) => o.paginate(o.pulls.listReviews, { ...target, pull_number: number, per_page: 100 }));
@@ -116,7 +116,6 @@ export class GitHubHost implements CodeHost {
       throw new GitHubApiError(
         `pull request #${number} of ${target.owner}/${target.repo} has no unresolved review feedback (no review comment on the current diff, no review with a body on the head commit ${pr.head.sha.slice(0, 12)})`,
         'NoReviewFeedback',
-        false,
       );
     }
     const lines = [
@@ -143,7 +142,7 @@ export class GitHubHost implements CodeHost {
 
   private repositoryOf(repository: string): GitHubRepository {
     const r = parseGitHubRepository(repository, this.options.webUrl);
-    if (!r) throw new GitHubApiError(`${repository} is not a repository on ${this.options.webUrl} (expected ${this.options.webUrl}/<owner>/<repo>)`, 'InvalidRepository', false);
+    if (!r) throw new GitHubApiError(`${repository} is not a repository on ${this.options.webUrl} (expected ${this.options.webUrl}/<owner>/<repo>)`, 'InvalidRepository');
     return r;
   }
 
@@ -188,7 +187,6 @@ export class GitHubHost implements CodeHost {
           throw new GitHubApiError(
             `${proposal.branch} moved while drydock worked on it (now ${observed.slice(0, 12)}, expected ${proposal.baseCommit.slice(0, 12)}); run \`drydock revise\` again to start from the new head`,
             'BranchMoved',
-            false,
           );
         }
       }
@@ -206,22 +204,22 @@ export class GitHubHost implements CodeHost {
       return await git(args, { cwd, env });
     } catch (err) {
       if (!(err instanceof GitCommandError)) throw err;
-      const message = redactSecrets(err.message, [token, ...this.options.auth.secrets()]);
+      const message = redactGitHubText(err.message, [token, ...this.options.auth.secrets()]);
       const where = `while ${context.action} on ${context.repository}`;
       if (/\b401\b|Authentication failed|could not read Username|invalid credentials/i.test(message)) {
-        throw new GitHubApiError(`git was refused the credential ${where}: the token is invalid or expired (${message})`, 'GitHubUnauthorized', false);
+        throw new GitHubApiError(`git was refused the credential ${where}: the token is invalid or expired (${message})`, 'GitHubUnauthorized');
       }
       if (/\b403\b|denied|not allowed|Write access/i.test(message)) {
-        throw new GitHubApiError(`git was refused ${where}: the credential lacks "${context.permission}" (${message})`, 'GitHubForbidden', false);
+        throw new GitHubApiError(`git was refused ${where}: the credential lacks "${context.permission}" (${message})`, 'GitHubForbidden');
       }
       if (/Remote branch .* not found|couldn't find remote ref|not found in upstream/i.test(message)) {
-        throw new GitHubApiError(`git found no such branch ${where} (${message})`, 'InvalidRepository', false);
+        throw new GitHubApiError(`git found no such branch ${where} (${message})`, 'InvalidRepository');
       }
       if (/stale info|rejected|fetch first|non-fast-forward/i.test(message)) {
         // Someone pushed between ls-remote and push: retry from a fresh look at the branch.
-        throw new GitHubApiError(`git push was rejected ${where}; retrying (${message})`, 'GitPushRejected', true);
+        throw new GitHubApiError(`git push was rejected ${where}; retrying (${message})`, 'GitPushRejected');
       }
-      throw new GitHubApiError(`git failed ${where}: ${message}`, 'GitHubUnavailable', true);
+      throw new GitHubApiError(`git failed ${where}: ${message}`, 'GitHubUnavailable');
     }
   }
 
@@ -247,7 +245,7 @@ export class GitHubHost implements CodeHost {
     const existing = await findOpen();
     if (existing) return update(existing.number);
     if (proposal.pullRequestNumber !== undefined) {
-      throw new GitHubApiError(`pull request #${proposal.pullRequestNumber} is no longer open on ${proposal.branch}; nothing to revise`, 'GitHubNotFound', false);
+      throw new GitHubApiError(`pull request #${proposal.pullRequestNumber} is no longer open on ${proposal.branch}; nothing to revise`, 'GitHubNotFound');
     }
     const create = (draft: boolean) =>
       session.call({ action: 'opening the pull request', permission: PERMISSIONS.pulls }, (o) =>

@@ -2,7 +2,8 @@
  * The text of a pull request: title, Markdown body and commit message, made
  * the same way for every code host.
  */
-import type { CheckResult, Usage } from '../../workflows/types';
+import type { CheckResult, SandboxPolicyView, Usage } from '../../workflows/types';
+import { describeSandboxPolicy } from '../shared/sandbox-policy-text';
 import type { ChangedFile } from './code-host';
 
 /** What a PR text is made from. */
@@ -23,6 +24,8 @@ export interface PullRequestTextOptions {
   workflowUrl?: string;
   /** An issue the PR closes: `#123` or `owner/repo#123`. */
   closes?: string;
+  /** The sandbox policy the goal ran under; the body names it in one line. */
+  sandboxPolicy?: SandboxPolicyView;
 }
 
 /** The PR title: `drydock: <first line of the goal>`. */
@@ -31,7 +34,7 @@ export function pullRequestTitle(goal: string): string {
   return `drydock: ${first.length > 72 ? `${first.slice(0, 71)}…` : first}`;
 }
 
-/** The PR body: summary, rationale, files changed, verification, model and tokens. */
+/** The PR body: summary, rationale, files changed, verification, model and tokens, and the sandbox policy. */
 export function pullRequestBody(o: PullRequestTextOptions): string {
   const added = o.files.reduce((n, f) => n + (f.additions ?? 0), 0);
   const deleted = o.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
@@ -81,6 +84,7 @@ export function pullRequestBody(o: PullRequestTextOptions): string {
     `- tokens: ${o.usage.totalTokens} (prompt ${o.usage.promptTokens}, completion ${o.usage.completionTokens})`,
     `- cost: ${o.costUsd === undefined ? 'not priced' : `$${o.costUsd.toFixed(4)}`}`,
     `- workflow: ${o.workflowUrl ?? o.goalId}`,
+    ...(o.sandboxPolicy ? [`- sandbox: ${describeSandboxPolicy(o.sandboxPolicy)}`] : []),
     '',
   ];
   return lines.join('\n');

@@ -2,7 +2,8 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
+import { failure } from '../../workflows/failures';
 import type { CheckResult, SandboxRef } from '../../workflows/types';
 import { goalPrefix, writeMessage } from '../store/conversation';
 import type { ChangedFile } from '../shared/changed-file';
@@ -74,7 +75,7 @@ export function createChangeActivities(ctx: HostContext) {
      * sandbox) and stores the patch, its text form and the file list.
      */
     async collectChange(input: CollectChangeInput): Promise<CollectedChange> {
-      if (!input.repository) throw ApplicationFailure.nonRetryable('collectChange needs the repository to compare the workspace with', 'InvalidInput');
+      if (!input.repository) throw failure('InvalidInput', 'collectChange needs the repository to compare the workspace with');
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-change-'));
       try {
         const repoDir = path.join(dir, 'repo');
@@ -97,8 +98,8 @@ export function createChangeActivities(ctx: HostContext) {
           maxWorkspaceBytes: limits.maxWorkspaceBytes,
           excludes: LOCAL_EXCLUDES,
         }).catch((err: unknown) => {
-          if (err instanceof ChangeTooLargeError) throw ApplicationFailure.nonRetryable(err.message, 'ChangeTooLarge');
-          if (err instanceof WorkspaceUnreadableError) throw ApplicationFailure.nonRetryable(err.message, 'WorkspaceUnreadable');
+          if (err instanceof ChangeTooLargeError) throw failure('ChangeTooLarge', err.message);
+          if (err instanceof WorkspaceUnreadableError) throw failure('WorkspaceUnreadable', err.message);
           throw err;
         });
         // The setup secrets are known here (the agent worker's gate knows its own): a change holding one, in any encoding, is refused.
@@ -108,7 +109,7 @@ export function createChangeActivities(ctx: HostContext) {
             (f) => f.kind === 'known-secret',
           );
           if (leaks.length > 0) {
-            throw ApplicationFailure.nonRetryable(`the publish gate refused the change: ${leaks.slice(0, 5).map((f) => f.message).join('; ')}`, 'PublishRefused');
+            throw failure('PublishRefused', `the publish gate refused the change: ${leaks.slice(0, 5).map((f) => f.message).join('; ')}`);
           }
         }
         const prefix = goalPrefix(input.goalId);

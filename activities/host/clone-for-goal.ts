@@ -8,10 +8,11 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { ApplicationFailure } from '@temporalio/activity';
+import type { ApplicationFailure } from '@temporalio/activity';
+import { failure } from '../../workflows/failures';
 import { checkoutExact, cloneRepository, git, gitBuffer, RepositoryTooLargeError, type ClonedRepository } from '../codehost/git';
 import { cloneThroughMirror, isRemoteRepository } from '../codehost/repository-mirror';
-import { redactSecrets, toActivityFailure } from '../codehost/github-errors';
+import { redactGitHubText, toActivityFailure } from '../codehost/github-errors';
 import type { GitAccessResolver } from '../codehost/select-code-host';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
@@ -64,9 +65,9 @@ export async function cloneForGoal(dir: string, o: CloneForGoalOptions): Promise
 
 /** A clone problem as the goal's failure: too large, or an unusable repository (never retried). */
 function cloneFailure(err: unknown, what: string, secrets: string[]): ApplicationFailure {
-  if (err instanceof RepositoryTooLargeError) return ApplicationFailure.nonRetryable(`${what}: ${err.message}`, 'RepositoryTooLarge');
-  const detail = redactSecrets(err instanceof Error ? err.message : String(err), secrets);
-  return ApplicationFailure.nonRetryable(`${what}: ${detail}`, 'InvalidRepository');
+  if (err instanceof RepositoryTooLargeError) return failure('RepositoryTooLarge', `${what}: ${err.message}`);
+  const detail = redactGitHubText(err instanceof Error ? err.message : String(err), secrets);
+  return failure('InvalidRepository', `${what}: ${detail}`);
 }
 
 /** Makes sure the clone has a commit (fetched from origin when the single-branch clone lacks it). */
@@ -98,15 +99,15 @@ export async function recordEnvironmentFile(store: ArtifactStore, goalId: string
   const folder = entries.find((e) => e.path === '.drydock');
   const file = entries.find((e) => e.path === ENVIRONMENT_FILE);
   if (folder && folder.type !== 'tree') {
-    throw ApplicationFailure.nonRetryable(`.drydock must be a folder in the repository, not a ${folder.mode === '120000' ? 'symlink' : 'file'}`, 'InvalidEnvironment');
+    throw failure('InvalidEnvironment', `.drydock must be a folder in the repository, not a ${folder.mode === '120000' ? 'symlink' : 'file'}`);
   }
   if (file && (file.type !== 'blob' || file.mode === '120000')) {
-    throw ApplicationFailure.nonRetryable(`${ENVIRONMENT_FILE} must be a regular file, not a ${file.mode === '120000' ? 'symlink' : file.type}`, 'InvalidEnvironment');
+    throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} must be a regular file, not a ${file.mode === '120000' ? 'symlink' : file.type}`);
   }
   let text: string | null = null;
   if (file) {
     const bytes = await gitBuffer(['cat-file', 'blob', `${commit}:${ENVIRONMENT_FILE}`], { cwd: dir, isolated: true });
-    if (bytes.length > MAX_ENVIRONMENT_BYTES) throw ApplicationFailure.nonRetryable(`${ENVIRONMENT_FILE} is larger than ${MAX_ENVIRONMENT_BYTES} bytes`, 'InvalidEnvironment');
+    if (bytes.length > MAX_ENVIRONMENT_BYTES) throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} is larger than ${MAX_ENVIRONMENT_BYTES} bytes`);
     text = bytes.toString('utf8');
   }
   const record: EnvironmentRecord = { text };

@@ -3,14 +3,14 @@
  * dependencies, the size limits, the excludes, and the wrapper that turns a
  * lost container into a SandboxLost failure and heartbeats while it runs.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { GitAccessResolver } from '../codehost/select-code-host';
 import { setupNetworkName, type DockerNetworks } from '../sandbox/docker-networks';
 import type { SandboxServices } from '../sandbox/services';
 import type { Sandbox } from '../sandbox/sandbox';
 import { SandboxNotFoundError, SandboxNotRunningError } from '../sandbox/errors';
-import { SANDBOX_LOST } from '../sandbox/names';
+import { SANDBOX_LOST, failure } from '../../workflows/failures';
 
 /** What the sandbox activities need. */
 export interface SandboxActivityDeps {
@@ -70,7 +70,7 @@ export function onContainer<I, R>(run: (input: I) => Promise<R>): (input: I) => 
       return await run(input);
     } catch (err) {
       if (err instanceof SandboxNotFoundError || err instanceof SandboxNotRunningError) {
-        throw ApplicationFailure.create({ message: err.message, type: SANDBOX_LOST, nonRetryable: true, cause: err });
+        throw failure(SANDBOX_LOST, err.message, { cause: err });
       }
       throw err;
     } finally {

@@ -21,12 +21,20 @@ export function createProvisionActivities(ctx: HostContext) {
       const name = containerNameFor(input.goalId, input.generation);
       // Written first, so that the reaper can tell whose container this is even if the worker dies next.
       await deps.store.put(sandboxRecordKey(name), JSON.stringify({ goalId: input.goalId, host: deps.host }));
-      const { id, limits } = await deps.sandbox.create({
+      const { id, limits, policy } = await deps.sandbox.create({
         name,
         image: deps.image,
         labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host },
       });
-      return { containerId: id, containerName: name, taskQueue: sandboxHostQueue(deps.host), host: deps.host, ...(limits ? { limits } : {}) };
+      return {
+        containerId: id,
+        containerName: name,
+        taskQueue: sandboxHostQueue(deps.host),
+        host: deps.host,
+        ...(limits ? { limits } : {}),
+        // The sandbox policy it was created under, for `drydock status` and the PR body.
+        ...(policy ? { policy } : {}),
+      };
     },
     /** Runs one command (used by sandboxSmoke). */
     async runCommand(input: { sandbox: SandboxRef; argv: string[]; timeoutSeconds: number }): Promise<ExecResult> {

@@ -1,5 +1,5 @@
 /** Running the model's tool calls in a sandbox, with a checkpoint of the workspace after each mutating one, and restoring a checkpoint. */
-import { ApplicationFailure } from '@temporalio/activity';
+import { failure } from '../../workflows/failures';
 import type { SandboxRef } from '../../workflows/types';
 import { readMessage, writeMessage } from '../store/conversation';
 import { findTool, runToolCall } from '../tools/registry';
@@ -48,7 +48,7 @@ export function createRunToolActivities(ctx: HostContext) {
     async runTool(input: RunToolInput): Promise<ToolRunSummary> {
       const message = await readMessage(deps.store, input.goalId, input.assistantIndex);
       const call = message.role === 'assistant' ? message.tool_calls?.find((c) => c.id === input.callId) : undefined;
-      if (!call) throw ApplicationFailure.nonRetryable(`tool call ${input.callId} not found at message ${input.assistantIndex}`, 'ToolCallNotFound');
+      if (!call) throw failure('ToolCallNotFound', `tool call ${input.callId} not found at message ${input.assistantIndex}`);
       // A mutating tool checkpoints in the same exec as its command (one engine round trip, not two).
       const key = checkpointKey(input.goalId, input.resultIndex);
       const checkpointing =

@@ -7,7 +7,7 @@
  * their content or their name) are removed. The patterns go to the sandbox's
  * grep on stdin, never on a command line; the log names removed files by path.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { failure } from '../../workflows/failures';
 import Dockerode from 'dockerode';
 import { secretEncodings } from '../security/secret-encodings';
 import { Demultiplexer, type ByteSink } from '../sandbox/demultiplexer';
@@ -155,10 +155,7 @@ export async function endSetupProcesses(docker: Dockerode, containerId: string):
     const left = leftoverProcesses(await container.top());
     if (left === 0) return Number(ended[1]);
     if (Date.now() > deadline) {
-      throw ApplicationFailure.retryable(
-        `${left} process${left === 1 ? '' : 'es'} of the setup phase still run${left === 1 ? 's' : ''} after every one was killed; the agent phase does not start beside them`,
-        'SetupProcessesLeft',
-      );
+      throw failure('SetupProcessesLeft', `${left} process${left === 1 ? '' : 'es'} of the setup phase still run${left === 1 ? 's' : ''} after every one was killed; the agent phase does not start beside them`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

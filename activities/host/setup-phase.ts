@@ -5,7 +5,7 @@
  * that one command's environment; then isolateSandbox disconnects every
  * network, so the agent phase has only loopback.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { failure } from '../../workflows/failures';
 import type { GoalSetup, SandboxRef } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
@@ -72,7 +72,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       // Services first, so that a setup script can use them (a database migration, say).
       let services: string[] | undefined;
       if (environment.services.length > 0) {
-        if (!deps.services) throw ApplicationFailure.nonRetryable('this sandbox worker cannot run service sidecars', 'ServicesNotSupported');
+        if (!deps.services) throw failure('ServicesNotSupported', 'this sandbox worker cannot run service sidecars');
         services = await deps.services.start({
           containerId: input.sandbox.containerId,
           containerName: input.sandbox.containerName,
@@ -86,11 +86,11 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       for (const name of input.setup?.secrets ?? []) {
         const value = deps.setupSecrets?.[name];
         if (value === undefined) {
-          throw ApplicationFailure.nonRetryable(`setup secret ${name} is not configured on the sandbox worker (set DRYDOCK_SETUP_SECRET_${name})`, 'SetupSecretMissing');
+          throw failure('SetupSecretMissing', `setup secret ${name} is not configured on the sandbox worker (set DRYDOCK_SETUP_SECRET_${name})`);
         }
         env[name] = value;
       }
-      if (!deps.networks) throw ApplicationFailure.nonRetryable('this sandbox worker cannot give a setup phase network access', 'SetupNotSupported');
+      if (!deps.networks) throw failure('SetupNotSupported', 'this sandbox worker cannot give a setup phase network access');
       const network = setupNetworkName(input.sandbox.containerName);
       await deps.networks.ensureSetupNetwork(input.sandbox.containerName, { 'drydock.goal': input.goalId });
       await deps.networks.connect(input.sandbox.containerId, network);
@@ -114,7 +114,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       await deps.store.put(logRef, log);
       const logTail = trimOutput(Buffer.from(log), SETUP_LOG_TAIL_BYTES);
       if (result.exitCode !== 0 || result.timedOut) {
-        throw ApplicationFailure.nonRetryable(`the setup script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`, 'SetupFailed');
+        throw failure('SetupFailed', `the setup script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`);
       }
       return { ran: true, exitCode: result.exitCode, durationMs: result.durationMs, logTail, logRef, services };
     },
@@ -148,11 +148,11 @@ export function parseEnvironmentFile(record: EnvironmentRecord): EnvironmentFile
   try {
     parsed = JSON.parse(record.text);
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`${ENVIRONMENT_FILE} is not valid JSON: ${(err as Error).message}`, 'InvalidEnvironment');
+    throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} is not valid JSON: ${(err as Error).message}`);
   }
   const setup = (parsed as { setup?: unknown } | null)?.setup;
   if (setup !== undefined && typeof setup !== 'string' && !(Array.isArray(setup) && setup.every((s) => typeof s === 'string'))) {
-    throw ApplicationFailure.nonRetryable(`${ENVIRONMENT_FILE}: setup must be a string or a list of command strings`, 'InvalidEnvironment');
+    throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE}: setup must be a string or a list of command strings`);
   }
   return { setup: Array.isArray(setup) ? setup.join('\n') : setup, services: parseServices((parsed as { services?: unknown }).services, ENVIRONMENT_FILE) };
 }

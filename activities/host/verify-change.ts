@@ -9,7 +9,8 @@ import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
+import { failure } from '../../workflows/failures';
 import type { CheckResult, GoalSetup } from '../../workflows/types';
 import { ChangeMismatchError, git, NEUTRAL_ATTRIBUTES } from '../codehost/git';
 import type { GitAccessResolver } from '../codehost/select-code-host';
@@ -57,10 +58,14 @@ export interface VerifyChangeDeps {
   removeSandbox(containerId: string, containerName: string): Promise<void>;
 }
 
-/** Name of the clean sandbox of a goal's step: deterministic, so a retry finds (and replaces) it. */
-export function verifyContainerName(goalId: string, step: number): string {
+/**
+ * Name of the clean sandbox of one verifyChange: deterministic (a retry of the
+ * same activity finds, and replaces, it) and its own for every verification of
+ * a goal, even two at the same step (the one still being removed is another).
+ */
+export function verifyContainerName(goalId: string, step: number, activityId: string): string {
   const hash = createHash('sha256').update(goalId).digest('hex').slice(0, 10);
-  return `drydock-${safeSegment(goalId).replace(/^[^A-Za-z0-9]+/, '').slice(0, 34)}-${hash}-v${step}`;
+  return `drydock-${safeSegment(goalId).replace(/^[^A-Za-z0-9]+/, '').slice(0, 34)}-${hash}-v${step}-${safeSegment(activityId).slice(0, 16)}`;
 }
 
 /** Milliseconds between heartbeats. */
@@ -73,7 +78,7 @@ export function createVerifyActivities(deps: VerifyChangeDeps) {
     async verifyChange(input: VerifyChangeInput): Promise<CheckResult[]> {
       const ctx = Context.current();
       const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
-      const name = verifyContainerName(input.goalId, input.step);
+      const name = verifyContainerName(input.goalId, input.step, ctx.info.activityId);
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-verify-'));
       let containerId: string | undefined;
       try {
@@ -147,7 +152,7 @@ async function prepareWorkspace(repo: string, input: VerifyChangeInput, deps: Ve
   const tree = (await git(['write-tree'], options)).trim();
   if (tree !== input.tree) {
     const err = new ChangeMismatchError(input.tree, tree);
-    throw ApplicationFailure.nonRetryable(err.message, 'ChangeMismatch');
+    throw failure('ChangeMismatch', err.message);
   }
   await git(['read-tree', input.baseCommit], options);
   await excludeInClone(repo, deps.excludes);

@@ -4,14 +4,11 @@
  * configuration lists it (DRYDOCK_MODEL_BASE_URLS, or OPENAI_BASE_URL itself),
  * and the request then goes to the operator's own spelling of that URL.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../workflows/failures';
 import type { ModelSpec } from '../../workflows/types';
 
 /** The worker-side variable that lists the base URLs goals may name. */
 export const MODEL_BASE_URLS_VARIABLE = 'DRYDOCK_MODEL_BASE_URLS';
-
-/** Failure type of a goal whose model.baseUrl the operator did not allow. */
-export const MODEL_ENDPOINT_NOT_ALLOWED = 'ModelEndpointNotAllowed';
 
 /** The operator's model endpoints, as the agent worker's configuration gives them. */
 export interface ModelEndpointOptions {
@@ -60,8 +57,5 @@ export function modelBaseUrlFor(model: ModelSpec | undefined, options: ModelEndp
   const operator = [options.defaultBaseUrl, ...options.allowedBaseUrls].filter((u): u is string => u !== undefined);
   const match = wanted === undefined ? undefined : operator.find((u) => canonicalBaseUrl(u) === wanted);
   if (match !== undefined) return match;
-  throw ApplicationFailure.nonRetryable(
-    `model endpoint ${displayUrl(asked)} is not allowed: a goal's model.baseUrl must be listed in ${MODEL_BASE_URLS_VARIABLE} on the agent worker`,
-    MODEL_ENDPOINT_NOT_ALLOWED,
-  );
+  throw failure('ModelEndpointNotAllowed', `model endpoint ${displayUrl(asked)} is not allowed: a goal's model.baseUrl must be listed in ${MODEL_BASE_URLS_VARIABLE} on the agent worker`);
 }

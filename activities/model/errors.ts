@@ -1,5 +1,7 @@
-/** ModelCallError, its classification from openai SDK errors, and the helpers it needs (Retry-After, redaction). */
+/** ModelCallError, its classification from openai SDK errors, its failure type, and Retry-After. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type { FailureType } from '../../workflows/failures';
+import { redactSecrets } from '../security/redact';
 
 /** Why a model call failed; decides whether Temporal should retry it. */
 export type ModelErrorKind =
@@ -31,7 +33,7 @@ export class ModelCallError extends Error {
   readonly retryAfterMs?: number;
 
   constructor(message: string, details: ModelCallErrorDetails) {
-    super(oneLine(redactSecrets(message)));
+    super(oneLine(redactModelText(message)));
     this.name = 'ModelCallError';
     this.kind = details.kind;
     this.retryable = details.retryable;
@@ -40,16 +42,26 @@ export class ModelCallError extends Error {
   }
 }
 
+/** The failure type of each kind of model error (see workflows/failures.ts). */
+export const MODEL_FAILURE_TYPES: Readonly<Record<ModelErrorKind, FailureType>> = {
+  rate_limited: 'ModelRateLimited',
+  server_error: 'ModelServerError',
+  timeout: 'ModelTimeout',
+  connection: 'ModelConnection',
+  bad_request: 'ModelBadRequest',
+  context_too_long: 'ModelContextTooLong',
+  unauthorized: 'ModelUnauthorized',
+  forbidden: 'ModelForbidden',
+  not_found: 'ModelNotFound',
+  malformed_response: 'ModelMalformedResponse',
+  aborted: 'ModelAborted',
+};
+
 const MAX_MESSAGE_CHARS = 500;
 
-/** Replaces API keys (`sk-…`), Bearer tokens and the given secrets with `[redacted]`. */
-export function redactSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  // Short strings would redact ordinary words; real keys are long.
-  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('[redacted]');
-  return out
-    .replace(/\bBearer\s+[^\s"',;]+/gi, 'Bearer [redacted]')
-    .replace(/\bsk-[A-Za-z0-9_\-]{4,}/g, '[redacted]');
+/** Replaces the given secrets, token shapes and short keys (LiteLLM's `sk-1234`, any Bearer credential) with `[redacted]`. */
+function redactModelText(text: string, secrets: readonly string[] = []): string {
+  return redactSecrets(text, { secrets, shortKeys: true, marker: '[redacted]' });
 }
 
 function oneLine(text: string): string {
@@ -86,7 +98,7 @@ export function classifyModelError(err: unknown, secrets: readonly string[] = []
     const status = extra.status !== undefined ? ` (HTTP ${extra.status})` : '';
     const retry = extra.retryAfterMs !== undefined ? `; retry after ${extra.retryAfterMs} ms` : '';
     const message = `model call failed: ${kind}${status}: ${detail}${retry}`;
-    return new ModelCallError(redactSecrets(message, secrets), { kind, retryable, ...extra });
+    return new ModelCallError(redactModelText(message, secrets), { kind, retryable, ...extra });
   };
   // APIConnectionTimeoutError extends APIConnectionError, so it is tested first.
   if (err instanceof APIUserAbortError) return make('aborted', false, 'the request was aborted');

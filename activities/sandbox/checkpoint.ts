@@ -143,7 +143,7 @@ export class CheckpointingSandbox implements Sandbox {
     private readonly key: string,
   ) {}
 
-  create(spec: SandboxSpec): Promise<{ id: string; created: boolean }> {
+  create(spec: SandboxSpec): ReturnType<Sandbox['create']> {
     return this.inner.create(spec);
   }
 

@@ -6,7 +6,7 @@
  * container, labelled as drydock's, and removed with the sandbox.
  */
 import { createHash } from 'crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { failure } from '../../workflows/failures';
 import Dockerode from 'dockerode';
 import { MANAGED_LABEL } from './docker-sandbox';
 import { blockHostFrom, unblockHostFrom } from './host-firewall';
@@ -97,7 +97,7 @@ export class DockerNetworks {
     try {
       await blockHostFrom(bridge);
     } catch (err) {
-      throw ApplicationFailure.nonRetryable(`${(err as Error).message}; a setup phase needs the sandbox worker to run as root with iptables`, 'SetupNotSupported');
+      throw failure('SetupNotSupported', `${(err as Error).message}; a setup phase needs the sandbox worker to run as root with iptables`);
     }
     await this.ensureNetwork(name, { labels, bridge, blockHost: true });
     return name;

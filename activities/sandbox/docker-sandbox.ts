@@ -12,15 +12,27 @@ import { SandboxImageNotFoundError, SandboxNotFoundError, SandboxNotRunningError
 import { OutputCollector } from './trim-output';
 import { Demultiplexer } from './demultiplexer';
 import { CommandRunner } from './command-runner';
-import { ensureRunnerBinary, mountableRunnerBinary, refuseRunnerMountIf, RUNNER_PATH_IN_SANDBOX, type RunnerBinary } from './runner-binary';
-import { loadSeccompProfile, seccompSecurityOpt } from './seccomp-profile';
-import { DISK_BYTES_LABEL, DISK_LABEL, type SandboxDisk, type SandboxDisks } from './sandbox-disk';
-import type { SandboxLimitsView } from '../../workflows/types';
+import { ensureRunnerBinary, mountableRunnerBinary, refuseRunnerMountIf, type RunnerBinary } from './runner-binary';
+import { DISK_BYTES_LABEL, DISK_LABEL, type SandboxDisks } from './sandbox-disk';
+import { assertDisksFit, defaultSandboxPolicy, type SandboxPolicy } from './sandbox-policy';
+import { policyOfContainer, SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, sandboxContainerOptions } from './container-options';
+import type { SandboxLimitsView, SandboxPolicyView } from '../../workflows/types';
+
+export { MANAGED_LABEL, SANDBOX_USER, sandboxContainerOptions } from './container-options';
 
 /** Warm containers a DockerSandbox takes before creating one (SandboxPool, sandbox-pool.ts). */
 export interface WarmContainers {
-  /** A started container renamed and labelled for the spec, or undefined when none fits. */
-  take(spec: SandboxSpec): Promise<string | undefined>;
+  /** A started container made under this policy (or one that makes the same containers), renamed and labelled for the spec; undefined when none fits. */
+  take(spec: SandboxSpec, policy: SandboxPolicy): Promise<string | undefined>;
+}
+
+/** What DockerSandbox.create says of the container: its id, whether it is new, its applied limits and its policy. */
+export interface CreatedSandbox {
+  id: string;
+  created: boolean;
+  limits: SandboxLimitsView;
+  /** The policy the container was created under (absent on a container made before policies). */
+  policy?: SandboxPolicyView;
 }
 
 /** What callers pass to DockerSandbox. */
@@ -29,49 +41,25 @@ export interface DockerSandboxOptions {
   docker?: Dockerode;
   /** Warm containers to take before creating one (see sandbox-pool.ts). */
   pool?: WarmContainers;
-  /** The operator's limits (DRYDOCK_SANDBOX_*); SANDBOX_DEFAULTS when absent. */
-  limits?: SandboxLimits;
   /**
-   * Run commands through a runner kept alive in each container (command-runner.ts)
-   * instead of one engine exec per command; default true. Without a runner binary to
-   * mount (not built, a remote engine) every container falls back to engine execs.
+   * The operator's sandbox policy, resolved once when the worker starts (sandbox-policy.ts);
+   * when absent, drydock's defaults with `commandRunner` and the size of `disks`.
+   */
+  policy?: SandboxPolicy;
+  /**
+   * Without a policy: run commands through a runner kept alive in each container
+   * (command-runner.ts) instead of one engine exec per command; default true. Without a
+   * runner binary to mount (not built, a remote engine) every container falls back to engine execs.
    */
   commandRunner?: boolean;
   /** Where the one note about falling back to engine execs goes; console.warn when absent. */
   warn?: (message: string) => void;
-  /** drydock's seccomp profile (JSON text); loadSeccompProfile() when absent, which throws when setup made none. */
-  seccompProfile?: string;
-  /** Fixed-size workspace disks (sandbox-disk.ts); without them the workspace is an anonymous volume of no fixed size. */
+  /** Fixed-size workspace disks (sandbox-disk.ts), of the policy's disk size; without them the workspace is an anonymous volume of no fixed size. */
   disks?: SandboxDisks;
 }
 
-/** The uid:gid every sandbox process runs as (the image's `drydock` user). */
-export const SANDBOX_USER = '1000:1000';
-const SANDBOX_UID = 1000;
-const SANDBOX_GID = 1000;
-
-/** Limits used when the spec leaves them out. */
-export const SANDBOX_DEFAULTS = {
-  memoryBytes: 2 * 1024 ** 3,
-  cpus: 2,
-  pidsLimit: 512,
-  maxOutputBytes: 1024 * 1024,
-} as const;
-
-/** The limits every sandbox gets unless its spec sets its own: the operator's, never a goal's. */
-export interface SandboxLimits {
-  memoryBytes: number;
-  cpus: number;
-  pidsLimit: number;
-  /** An OCI runtime the engine lists (e.g. runsc); the engine's default when absent. */
-  runtime?: string;
-}
-
-/** The sandbox user's home folder. */
-const SANDBOX_HOME = '/home/drydock';
-
-/** Label set on every container drydock creates; the reaper looks for it. */
-export const MANAGED_LABEL = 'drydock.managed';
+/** Bytes of a command's output kept when the caller sets no maximum. */
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
 /** Seconds `timeout` waits after SIGTERM before SIGKILL. */
 const KILL_GRACE_SECONDS = 2;
@@ -88,12 +76,11 @@ function statusOf(err: unknown): number | undefined {
 export class DockerSandbox implements Sandbox {
   private readonly docker: Dockerode;
   private readonly pool?: WarmContainers;
-  private readonly limits: SandboxLimits;
+  private readonly policy: SandboxPolicy;
   private readonly useRunner: boolean;
   /** Command runners by the container reference exec was given; undefined: the container cannot run one. */
   private readonly runners = new Map<string, Promise<CommandRunner | undefined>>();
   private readonly warn: (message: string) => void;
-  private readonly seccompProfile: string;
   private readonly disks?: SandboxDisks;
   /** The runner binary sandboxes mount, looked up (or built) once. */
   private runnerBinary?: Promise<RunnerBinary>;
@@ -102,24 +89,24 @@ export class DockerSandbox implements Sandbox {
   constructor(options: DockerSandboxOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.pool = options.pool;
-    this.limits = options.limits ?? SANDBOX_DEFAULTS;
-    this.useRunner = options.commandRunner ?? true;
+    this.policy = options.policy ?? defaultSandboxPolicy({ commandRunner: options.commandRunner, diskBytes: options.disks?.sizeBytes ?? null });
+    assertDisksFit(this.policy, options.disks);
+    this.useRunner = this.policy.commandRunner;
     this.warn = options.warn ?? ((message) => console.warn(message));
-    this.seccompProfile = options.seccompProfile ?? loadSeccompProfile();
     this.disks = options.disks;
   }
 
-  async create(spec: SandboxSpec): Promise<{ id: string; created: boolean; limits: SandboxLimitsView }> {
+  async create(spec: SandboxSpec): Promise<CreatedSandbox> {
     const existing = await this.startExisting(spec.name);
-    if (existing) return { id: existing.Id, created: false, limits: sandboxLimitsOf(existing) };
-    const warm = await this.pool?.take(spec);
-    if (warm) return { id: warm, created: true, limits: sandboxLimitsOf(await this.docker.getContainer(warm).inspect()) };
+    if (existing) return { id: existing.Id, created: false, ...appliedTo(existing) };
+    const warm = await this.pool?.take(spec, this.policy);
+    if (warm) return { id: warm, created: true, ...appliedTo(await this.docker.getContainer(warm).inspect()) };
     // A runner binary built on demand must exist before the container that mounts it.
     if (this.useRunner) await this.availableRunner();
     const disk = await this.disks?.create();
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(sandboxContainerOptions(spec, this.limits, { seccompProfile: this.seccompProfile, disk }));
+      container = await this.docker.createContainer(sandboxContainerOptions(spec, this.policy, disk));
     } catch (err) {
       if (disk) await this.disks?.release(disk.id).catch(() => undefined);
       // The engine cannot find the runner binary (the worker is not on its host): no runner from now on.
@@ -133,7 +120,7 @@ export class DockerSandbox implements Sandbox {
       if (statusOf(err) === 409) {
         for (let attempt = 1; attempt <= 20; attempt++) {
           const raced = await this.startExisting(spec.name);
-          if (raced) return { id: raced.Id, created: false, limits: sandboxLimitsOf(raced) };
+          if (raced) return { id: raced.Id, created: false, ...appliedTo(raced) };
           await sleep(50 * attempt);
         }
       }
@@ -141,12 +128,12 @@ export class DockerSandbox implements Sandbox {
       throw err;
     }
     await startTolerant(container);
-    return { id: container.id, created: true, limits: sandboxLimitsOf(await container.inspect()) };
+    return { id: container.id, created: true, ...appliedTo(await container.inspect()) };
   }
 
   async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new Error('exec needs a command');
-    const maxOutputBytes = options.maxOutputBytes ?? SANDBOX_DEFAULTS.maxOutputBytes;
+    const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     const timeoutMs = options.timeoutMs;
     const cmd =
       timeoutMs === undefined
@@ -424,62 +411,6 @@ export class DockerSandbox implements Sandbox {
   }
 }
 
-/** What hardens a sandbox beyond its limits: the seccomp profile and its disk. */
-export interface SandboxHardening {
-  /** drydock's seccomp profile (JSON text); loadSeccompProfile() when absent. */
-  seccompProfile?: string;
-  /** The fixed-size disk holding /workspace and /home/drydock; none: an anonymous volume and a tmpfs home. */
-  disk?: SandboxDisk;
-}
-
-/**
- * The container a spec describes: hardened, limited, and with nothing from the host but the
- * runner binary (read-only) and its own fixed-size disk.
- */
-export function sandboxContainerOptions(spec: SandboxSpec, limits: SandboxLimits = SANDBOX_DEFAULTS, hardening: SandboxHardening = {}): Dockerode.ContainerCreateOptions {
-  const tmpfsOptions = `rw,exec,nosuid,nodev,uid=${SANDBOX_UID},gid=${SANDBOX_GID}`;
-  const disk = hardening.disk;
-  return {
-    name: spec.name,
-    Image: spec.image,
-    Cmd: ['sleep', 'infinity'],
-    User: SANDBOX_USER,
-    WorkingDir: WORKSPACE,
-    Env: [`HOME=${SANDBOX_HOME}`],
-    Labels: { ...spec.labels, [MANAGED_LABEL]: 'true', ...(disk ? { [DISK_LABEL]: disk.id, [DISK_BYTES_LABEL]: String(disk.sizeBytes) } : {}) },
-    HostConfig: {
-      NetworkMode: spec.network ? 'bridge' : 'none',
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges', seccompSecurityOpt(hardening.seccompProfile ?? loadSeccompProfile())],
-      ReadonlyRootfs: true,
-      Mounts: [...workspaceMounts(disk), ...runnerMount()],
-      Tmpfs: {
-        '/tmp': `${tmpfsOptions},mode=1777,size=1g`,
-        ...(disk ? {} : { '/home/drydock': `${tmpfsOptions},mode=0755,size=256m` }),
-      },
-      PidsLimit: spec.pidsLimit ?? limits.pidsLimit,
-      Memory: spec.memoryBytes ?? limits.memoryBytes,
-      MemorySwap: spec.memoryBytes ?? limits.memoryBytes,
-      NanoCpus: Math.round((spec.cpus ?? limits.cpus) * 1e9),
-      ...(limits.runtime ? { Runtime: limits.runtime } : {}),
-      // An init as PID 1 reaps the zombies that exec'd commands leave behind.
-      Init: true,
-    },
-  };
-}
-
-/** /workspace and /home/drydock on the sandbox's disk; without one, an anonymous volume for /workspace. */
-function workspaceMounts(disk: SandboxDisk | undefined): Dockerode.MountSettings[] {
-  if (!disk) {
-    // Without a Source the volume is anonymous, so `remove({ v: true })` deletes it.
-    return [{ Type: 'volume', Source: '', Target: WORKSPACE }];
-  }
-  return [
-    { Type: 'bind', Source: disk.workspace, Target: WORKSPACE },
-    { Type: 'bind', Source: disk.home, Target: SANDBOX_HOME },
-  ];
-}
-
 /** The limits a container runs under, from what the engine says of it (or what it was created with). */
 export function sandboxLimitsOf(container: { HostConfig: Dockerode.HostConfig; Config?: { Labels?: Record<string, string> } | Dockerode.ContainerInspectInfo['Config'] }): SandboxLimitsView {
   const h = container.HostConfig;
@@ -507,10 +438,10 @@ export async function removeSandboxContainer(docker: Dockerode, id: string, disk
   if (diskId) await disks?.release(diskId);
 }
 
-/** The host's runner binary, read-only where CommandRunner starts it; none when this host has none to mount. */
-function runnerMount(): Dockerode.MountSettings[] {
-  const binary = mountableRunnerBinary();
-  return binary.path ? [{ Type: 'bind', Source: binary.path, Target: RUNNER_PATH_IN_SANDBOX, ReadOnly: true }] : [];
+/** The limits and the policy a container runs under, from what the engine says of it. */
+function appliedTo(info: Dockerode.ContainerInspectInfo): { limits: SandboxLimitsView; policy?: SandboxPolicyView } {
+  const policy = policyOfContainer(info.Config?.Labels);
+  return { limits: sandboxLimitsOf(info), ...(policy ? { policy } : {}) };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -16,6 +16,3 @@ export function containerNameFor(goalId: string, generation = 0): string {
 export function sandboxRecordKey(containerName: string): string {
   return `sandboxes/${safeSegment(containerName)}.json`;
 }
-
-/** Type of the failure a host activity throws when its container is gone or stopped; the workflow re-provisions. */
-export const SANDBOX_LOST = 'SandboxLost';

@@ -6,9 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
-import { MANAGED_LABEL, removeSandboxContainer, sandboxContainerOptions, type SandboxLimits } from './docker-sandbox';
+import { removeSandboxContainer } from './docker-sandbox';
+import { MANAGED_LABEL, sandboxContainerOptions } from './container-options';
 import type { SandboxDisks } from './sandbox-disk';
 import type { SandboxSpec } from './sandbox';
+import { assertDisksFit, defaultSandboxPolicy, sameContainerPolicy, type SandboxPolicy } from './sandbox-policy';
 
 /** Label of a pooled container: the host whose pool made it. */
 export const POOL_LABEL = 'drydock.pool';
@@ -29,11 +31,9 @@ export interface SandboxPoolOptions {
   idleSeconds: number;
   /** Milliseconds between a take and the refill, so the refill does not compete with the goal's copy. */
   refillDelayMs?: number;
-  /** The operator's limits, the same as cold sandboxes get. */
-  limits?: SandboxLimits;
-  /** drydock's seccomp profile (JSON text), the same as cold sandboxes get; loadSeccompProfile() when absent. */
-  seccompProfile?: string;
-  /** Fixed-size workspace disks, the same as cold sandboxes get: each pooled container gets its own when created. */
+  /** The operator's sandbox policy, the one cold sandboxes get; drydock's defaults (with the size of `disks`) when absent. */
+  policy?: SandboxPolicy;
+  /** Fixed-size workspace disks of the policy's size, the same as cold sandboxes get: each pooled container gets its own when created. */
   disks?: SandboxDisks;
 }
 
@@ -54,8 +54,12 @@ export class SandboxPool {
   private refillTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly policy: SandboxPolicy;
 
-  constructor(private readonly options: SandboxPoolOptions) {}
+  constructor(private readonly options: SandboxPoolOptions) {
+    this.policy = options.policy ?? defaultSandboxPolicy({ diskBytes: options.disks?.sizeBytes ?? null });
+    assertDisksFit(this.policy, options.disks);
+  }
 
   /** Containers ready to be taken. */
   get size(): number {
@@ -75,11 +79,11 @@ export class SandboxPool {
 
   /**
    * Takes a ready container for this spec and renames it to spec.name. Undefined when
-   * the pool is empty, the spec asks for something a pooled container does not have,
+   * the pool is empty, the spec or policy asks for a container other than the pool makes,
    * or the name is taken already (the caller then finds the container that holds it).
    */
-  async take(spec: SandboxSpec): Promise<string | undefined> {
-    if (!this.fits(spec)) return undefined;
+  async take(spec: SandboxSpec, policy: SandboxPolicy): Promise<string | undefined> {
+    if (!this.fits(spec, policy)) return undefined;
     for (;;) {
       const pooled = this.ready.shift();
       if (!pooled) {
@@ -112,16 +116,9 @@ export class SandboxPool {
     await Promise.allSettled(this.ready.splice(0).map((p) => this.remove(p.id)));
   }
 
-  /** A pooled container is a cold one from the pool's image with the default limits and no network. */
-  private fits(spec: SandboxSpec): boolean {
-    return (
-      this.options.size > 0 &&
-      spec.image === this.options.image &&
-      !spec.network &&
-      spec.memoryBytes === undefined &&
-      spec.cpus === undefined &&
-      spec.pidsLimit === undefined
-    );
+  /** A pooled container is a cold one of the pool's image under the pool's policy. */
+  private fits(spec: SandboxSpec, policy: SandboxPolicy): boolean {
+    return this.options.size > 0 && spec.image === this.options.image && sameContainerPolicy(policy, this.policy);
   }
 
   private scheduleRefill(): void {
@@ -161,11 +158,15 @@ export class SandboxPool {
     let container: Dockerode.Container;
     try {
       container = await this.options.docker.createContainer(
-        sandboxContainerOptions({
-          name,
-          image: this.options.image,
-          labels: { [POOL_LABEL]: this.options.host, [POOL_EXPIRES_LABEL]: String(expires), 'drydock.host': this.options.host },
-        }, this.options.limits, { seccompProfile: this.options.seccompProfile, disk }),
+        sandboxContainerOptions(
+          {
+            name,
+            image: this.options.image,
+            labels: { [POOL_LABEL]: this.options.host, [POOL_EXPIRES_LABEL]: String(expires), 'drydock.host': this.options.host },
+          },
+          this.policy,
+          disk,
+        ),
       );
     } catch (err) {
       if (disk) await this.options.disks?.release(disk.id).catch(() => undefined);

@@ -3,7 +3,7 @@
  * holds one goal's workspace. activities/sandbox/docker-sandbox.ts implements it
  * with dockerode; the contract tests in test/integration run against every backend.
  */
-import type { SandboxLimitsView } from '../../workflows/types';
+import type { SandboxLimitsView, SandboxPolicyView } from '../../workflows/types';
 
 /** What a sandbox is created from. */
 export interface SandboxSpec {
@@ -12,11 +12,6 @@ export interface SandboxSpec {
   image: string;
   /** Labels stored on the container (goal id, owner), used by the reaper. */
   labels?: Record<string, string>;
-  /** Network access; false (the default) means no network at all. */
-  network?: boolean;
-  memoryBytes?: number;
-  cpus?: number;
-  pidsLimit?: number;
 }
 
 /** Options of one command. */
@@ -48,8 +43,12 @@ export interface ExecResult {
 
 /** An isolated place to run a goal's commands. */
 export interface Sandbox {
-  /** Creates and starts the sandbox, or returns the running one with that name (and, when known, the limits it runs under). */
-  create(spec: SandboxSpec): Promise<{ id: string; created: boolean; limits?: SandboxLimitsView }>;
+  /**
+   * Creates and starts the sandbox under the backend's sandbox policy (network, limits, writable
+   * paths: never the spec's), or returns the running one with that name; with, when known, the
+   * limits it runs under and the policy it was created under.
+   */
+  create(spec: SandboxSpec): Promise<{ id: string; created: boolean; limits?: SandboxLimitsView; policy?: SandboxPolicyView }>;
   /** Runs argv in the sandbox. A failing command is a result, not an exception. */
   exec(id: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Copies a tar stream into a directory of the sandbox. */

@@ -3,15 +3,16 @@
  * (`.drydock/environment.json` → `services`: a database, a cache, an HTTP
  * stub), on a per-goal internal Docker network with no route out, reachable
  * from the sandbox by name in the agent phase, and removed with the sandbox.
- * A service is as hardened and limited as the sandbox (read-only root, drydock's
- * seccomp profile, the operator's limits and runtime), and runs only an image
- * the operator allows (DRYDOCK_SERVICE_IMAGES; the sandbox image always).
+ * A service is as hardened and limited as the sandbox (the same sandbox policy:
+ * read-only root, drydock's seccomp profile, the operator's limits and runtime),
+ * and runs only an image the policy allows (DRYDOCK_SERVICE_IMAGES; the sandbox
+ * image always).
  */
 import { createHash } from 'crypto';
 import Dockerode from 'dockerode';
-import { ApplicationFailure } from '@temporalio/activity';
-import { MANAGED_LABEL, SANDBOX_DEFAULTS, SANDBOX_USER, type SandboxLimits } from './docker-sandbox';
-import { loadSeccompProfile, seccompSecurityOpt } from './seccomp-profile';
+import { failure } from '../../workflows/failures';
+import { hostConfigFor, MANAGED_LABEL, SANDBOX_USER } from './container-options';
+import { defaultSandboxPolicy, IMAGE_NAME, SANDBOX_HOME, type SandboxPolicy } from './sandbox-policy';
 import type { DockerNetworks } from './docker-networks';
 import { blockHostFrom, unblockHostFrom } from './host-firewall';
 
@@ -43,7 +44,7 @@ export function servicesBridgeName(containerName: string): string {
 /** Checks the `services` value of an environment file; throws a hopeless failure naming the problem. */
 export function parseServices(value: unknown, file: string): ServiceSpec[] {
   if (value === undefined) return [];
-  const bad = (why: string) => ApplicationFailure.nonRetryable(`${file}: services ${why}`, 'InvalidEnvironment');
+  const bad = (why: string) => failure('InvalidEnvironment', `${file}: services ${why}`);
   if (!Array.isArray(value) || value.length > 8) throw bad('must be a list of at most 8 { name, command, image?, ready? }');
   const names = new Set<string>();
   return value.map((s: unknown, i) => {
@@ -53,7 +54,7 @@ export function parseServices(value: unknown, file: string): ServiceSpec[] {
     if (names.has(o.name)) throw bad(`[${i}].name ${o.name} is declared twice`);
     names.add(o.name);
     if (typeof o.command !== 'string' || o.command.trim() === '') throw bad(`[${i}].command must be a non-empty string`);
-    if (o.image !== undefined && (typeof o.image !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/.test(o.image))) throw bad(`[${i}].image is not an image name`);
+    if (o.image !== undefined && (typeof o.image !== 'string' || !IMAGE_NAME.test(o.image))) throw bad(`[${i}].image is not an image name`);
     if (o.ready !== undefined && typeof o.ready !== 'string') throw bad(`[${i}].ready must be a command string`);
     return { name: o.name, command: o.command, image: o.image as string | undefined, ready: o.ready as string | undefined };
   });
@@ -61,12 +62,8 @@ export function parseServices(value: unknown, file: string): ServiceSpec[] {
 
 /** What callers pass to SandboxServices. */
 export interface SandboxServicesOptions {
-  /** The operator's limits and runtime, the sandbox's; SANDBOX_DEFAULTS when absent. */
-  limits?: SandboxLimits;
-  /** drydock's seccomp profile (JSON text); loadSeccompProfile() when absent. */
-  seccompProfile?: string;
-  /** DRYDOCK_SERVICE_IMAGES: images services may run besides the sandbox image. */
-  allowedImages?: string[];
+  /** The operator's sandbox policy (limits, runtime, seccomp profile, allowed images); drydock's defaults when absent. */
+  policy?: SandboxPolicy;
 }
 
 /** `postgres` → `postgres:latest`; a tag or digest stays as written. */
@@ -82,81 +79,56 @@ export function assertServiceImagesAllowed(services: ServiceSpec[], sandboxImage
   for (const service of services) {
     const image = service.image ?? sandboxImage;
     if (allowed.has(normalizeImageName(image))) continue;
-    throw ApplicationFailure.nonRetryable(
-      `service ${service.name}: image ${image} is not allowed on this sandbox host; its operator allows ${[...allowed].join(', ')} (add more with DRYDOCK_SERVICE_IMAGES)`,
-      'ServiceImageNotAllowed',
-    );
+    throw failure('ServiceImageNotAllowed', `service ${service.name}: image ${image} is not allowed on this sandbox host; its operator allows ${[...allowed].join(', ')} (add more with DRYDOCK_SERVICE_IMAGES)`);
   }
 }
 
-/** The container of one service: the sandbox's hardening and limits, on the services network only. */
+/** The container of one service: its own command and network, the sandbox policy's hardening and limits (container-options.ts). */
 export function serviceContainerOptions(o: {
   name: string;
   image: string;
   service: ServiceSpec;
   network: string;
   labels: Record<string, string>;
-  limits: SandboxLimits;
-  seccompProfile: string;
+  policy: SandboxPolicy;
 }): Dockerode.ContainerCreateOptions {
-  const tmpfsOptions = `rw,exec,nosuid,nodev,uid=1000,gid=1000`;
   return {
     name: o.name,
     Image: o.image,
     Cmd: ['bash', '-lc', o.service.command],
     User: SANDBOX_USER,
     WorkingDir: '/tmp',
-    Env: ['HOME=/home/drydock'],
+    Env: [`HOME=${SANDBOX_HOME}`],
     Labels: { ...o.labels, [MANAGED_LABEL]: 'true' },
-    HostConfig: {
-      NetworkMode: o.network,
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges', seccompSecurityOpt(o.seccompProfile)],
-      ReadonlyRootfs: true,
-      // The service's writable space is memory, and counts against its memory limit.
-      Tmpfs: {
-        '/tmp': `${tmpfsOptions},mode=1777,size=1g`,
-        '/home/drydock': `${tmpfsOptions},mode=0755,size=256m`,
-      },
-      PidsLimit: o.limits.pidsLimit,
-      Memory: o.limits.memoryBytes,
-      MemorySwap: o.limits.memoryBytes,
-      NanoCpus: Math.round(o.limits.cpus * 1e9),
-      ...(o.limits.runtime ? { Runtime: o.limits.runtime } : {}),
-      Init: true,
-    },
+    HostConfig: hostConfigFor(o.policy, { kind: 'service', network: o.network }),
     NetworkingConfig: { EndpointsConfig: { [o.network]: { Aliases: [o.service.name] } } },
   };
 }
 
 /** Starts and removes a sandbox's services. */
 export class SandboxServices {
-  private readonly limits: SandboxLimits;
-  private readonly seccompProfile: string;
-  private readonly allowedImages: string[];
+  private readonly policy: SandboxPolicy;
 
   constructor(
     private readonly docker: Dockerode,
     private readonly networks: DockerNetworks,
     options: SandboxServicesOptions = {},
   ) {
-    this.limits = options.limits ?? SANDBOX_DEFAULTS;
-    this.seccompProfile = options.seccompProfile ?? loadSeccompProfile();
-    this.allowedImages = options.allowedImages ?? [];
+    this.policy = options.policy ?? defaultSandboxPolicy();
   }
 
   /** Starts every service (or finds it running), waits until each is ready, and attaches the sandbox. */
   async start(o: { containerId: string; containerName: string; goalId: string; image: string; services: ServiceSpec[] }): Promise<string[]> {
     if (o.services.length === 0) return [];
     // Before anything is created: a refused image leaves nothing behind.
-    assertServiceImagesAllowed(o.services, o.image, this.allowedImages);
+    assertServiceImagesAllowed(o.services, o.image, this.policy.services.images);
     const network = servicesNetworkName(o.containerName);
-    await this.networks.ensureNetwork(network, { internal: true, labels: { 'drydock.goal': o.goalId }, bridge: servicesBridgeName(o.containerName) });
+    await this.networks.ensureNetwork(network, { internal: this.policy.network.services === 'internal', labels: { 'drydock.goal': o.goalId }, bridge: servicesBridgeName(o.containerName) });
     try {
       await blockHostFrom(servicesBridgeName(o.containerName));
     } catch (err) {
       await this.networks.remove(network);
-      throw ApplicationFailure.nonRetryable(`${(err as Error).message}; services need the sandbox worker to run as root with iptables`, 'ServicesNotSupported');
+      throw failure('ServicesNotSupported', `${(err as Error).message}; services need the sandbox worker to run as root with iptables`);
     }
     for (const service of o.services) {
       const name = `${o.containerName}-svc-${service.name}`;
@@ -171,8 +143,7 @@ export class SandboxServices {
             service,
             network,
             labels: { [SIDECAR_OF_LABEL]: o.containerName, 'drydock.goal': o.goalId },
-            limits: this.limits,
-            seccompProfile: this.seccompProfile,
+            policy: this.policy,
           }),
         );
       }
@@ -206,7 +177,7 @@ export class SandboxServices {
       const { ExitCode } = await exec.inspect();
       if (ExitCode === 0) return;
       if (Date.now() > deadline) {
-        throw ApplicationFailure.nonRetryable(`service ${service.name} was not ready within 60 s (its ready command exits ${ExitCode})`, 'ServiceNotReady');
+        throw failure('ServiceNotReady', `service ${service.name} was not ready within 60 s (its ready command exits ${ExitCode})`);
       }
       await new Promise((r) => setTimeout(r, 250));
     }

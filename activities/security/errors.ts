@@ -5,11 +5,3 @@ export class PayloadCodecError extends Error {
     this.name = 'PayloadCodecError';
   }
 }
-
-/** Thrown when the publish gate refuses a change; the message lists the reasons. */
-export class PublishRefusedError extends Error {
-  constructor(readonly reasons: string[]) {
-    super(`the publish gate refused the change: ${reasons.join('; ')}`);
-    this.name = 'PublishRefusedError';
-  }
-}

@@ -2,7 +2,8 @@
  * Redaction of secrets in text drydock writes: known token shapes (GitHub,
  * OpenAI, AWS, Slack, private key blocks, Bearer headers, credentials in URLs)
  * and the values of the secrets a worker holds, raw or encoded (base64, hex,
- * URL-encoded).
+ * URL-encoded). The one implementation: model and GitHub error messages use it
+ * through its options.
  */
 import { secretFormsOf } from './secret-encodings';
 
@@ -38,6 +39,26 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   { kind: 'bearer-token', label: 'Bearer credential', regex: /(\bBearer\s+)[A-Za-z0-9._~+/-]{8,}=*/gi },
   { kind: 'url-credentials', label: 'password in a URL', regex: /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"'\\]+:)[^@\s/"'\\]{3,}(?=@)/gi },
 ];
+
+/**
+ * Short API keys (`sk-1234`, LiteLLM's) and Bearer credentials of any length:
+ * masked only in messages about a model call (`shortKeys`). The shared shapes
+ * must not match them, or the publish gate would refuse code that mentions `sk-test`.
+ */
+const SHORT_KEY_PATTERNS: readonly SecretPattern[] = [
+  { kind: 'bearer-token', label: 'Bearer credential', regex: /(\bBearer\s+)[^\s"',;]+/gi },
+  { kind: 'api-key', label: 'API key', regex: /\bsk-[A-Za-z0-9_-]{4,}/g },
+];
+
+/** What redactSecrets removes besides the known token shapes, and what it writes instead. */
+export interface RedactOptions {
+  /** Secret values, removed in every form they can be written in (raw, base64, hex, URL-encoded); values under 8 characters are ignored. */
+  secrets?: Iterable<string>;
+  /** Also masks short API keys (`sk-1234`) and Bearer credentials of any length: for messages about a model call only. */
+  shortKeys?: boolean;
+  /** Written in place of every secret; `[REDACTED:<kind>]` when absent. */
+  marker?: string;
+}
 
 /** Where a secret was found in a text. */
 export interface SecretFinding {
@@ -77,11 +98,7 @@ export class Redactor {
 
   /** The text with every secret replaced by `[REDACTED:<kind>]`. */
   redact(text: string): string {
-    let out = text;
-    for (const value of this.known) {
-      if (out.includes(value)) out = out.split(value).join(redactionMarker('secret'));
-    }
-    return redactSecrets(out);
+    return replaceShapes(replaceValues(text, this.known, redactionMarker('secret')), SECRET_PATTERNS);
   }
 
   /** Redacts a buffer that holds text; binary data (with NUL bytes) is returned as it is. */
@@ -93,11 +110,28 @@ export class Redactor {
   }
 }
 
-/** The text with every known token shape replaced by `[REDACTED:<kind>]`. */
-export function redactSecrets(text: string): string {
+/** The text with every known token shape (and the given secrets' values) replaced by `[REDACTED:<kind>]` or the given marker. */
+export function redactSecrets(text: string, options: RedactOptions = {}): string {
+  const known = options.secrets === undefined ? [] : secretFormsOf(options.secrets).map((f) => f.value);
+  const withoutValues = replaceValues(text, known, options.marker ?? redactionMarker('secret'));
+  const patterns = options.shortKeys ? [...SHORT_KEY_PATTERNS, ...SECRET_PATTERNS] : SECRET_PATTERNS;
+  return replaceShapes(withoutValues, patterns, options.marker);
+}
+
+/** Replaces each literal (longest first, as secretFormsOf orders them) with the marker. */
+function replaceValues(text: string, literals: readonly string[], marker: string): string {
   let out = text;
-  for (const { kind, regex } of SECRET_PATTERNS) {
-    out = out.replace(regex, (...match: unknown[]) => `${typeof match[1] === 'string' ? match[1] : ''}${redactionMarker(kind)}`);
+  for (const value of literals) {
+    if (out.includes(value)) out = out.split(value).join(marker);
+  }
+  return out;
+}
+
+/** Replaces each match of the patterns, keeping a pattern's prefix (capture group 1). */
+function replaceShapes(text: string, patterns: readonly SecretPattern[], marker?: string): string {
+  let out = text;
+  for (const { kind, regex } of patterns) {
+    out = out.replace(regex, (...match: unknown[]) => `${typeof match[1] === 'string' ? match[1] : ''}${marker ?? redactionMarker(kind)}`);
   }
   return out;
 }
@@ -126,20 +160,6 @@ export function findSecrets(text: string): SecretFinding[] {
 /** The first 4 characters of a secret and an ellipsis. */
 export function previewOf(secret: string): string {
   return `${secret.slice(0, 4)}…`;
-}
-
-/**
- * The secret values a worker holds, by name, from its environment: model and
- * code-host credentials, the payload key, and the setup secrets it resolves.
- */
-export function secretValuesFromEnv(env: NodeJS.ProcessEnv): string[] {
-  const names = ['OPENAI_API_KEY', 'GITHUB_TOKEN', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'DRYDOCK_PAYLOAD_KEY'];
-  const values: string[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (!value || value.trim() === '') continue;
-    if (names.includes(name) || name.startsWith(SETUP_SECRET_PREFIX)) values.push(value.trim());
-  }
-  return values;
 }
 
 /** Prefix of the environment variables that hold setup secrets: `DRYDOCK_SETUP_SECRET_<NAME>`. */

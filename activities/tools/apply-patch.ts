@@ -1,13 +1,24 @@
 /** apply_patch: applies a unified diff to the workspace with git apply. */
-import { argumentObject, requiredString } from './arguments';
-import { ToolArgumentError } from './errors';
+import { z } from 'zod';
+import { text } from './arguments';
+import { defineTool } from './define-tool';
 import { MAX_FILE_BYTES, oneLine } from './sandbox-helper';
-import type { Tool } from './tool';
+
+/** The arguments of apply_patch: a unified diff of at most 1 MB; it comes out ending in a newline. */
+export const applyPatchArguments = z.object({
+  patch: text('The unified diff, with ---/+++ file headers and @@ hunks.')
+    .superRefine((patch, ctx) => {
+      if (Buffer.byteLength(patch) > MAX_FILE_BYTES) {
+        ctx.addIssue({ code: 'custom', message: `is larger than ${MAX_FILE_BYTES} bytes; split it` });
+      } else if (!/^(---|\+\+\+|diff --git) /m.test(patch)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a unified diff with ---/+++ file headers' });
+      }
+    })
+    .transform((patch) => (patch.endsWith('\n') ? patch : `${patch}\n`)),
+});
 
 /** Arguments of apply_patch. */
-export interface ApplyPatchArgs {
-  patch: string;
-}
+export type ApplyPatchArgs = z.output<typeof applyPatchArguments>;
 
 /**
  * Checks the patch at strip level $1, then $2, and applies it at the first that
@@ -30,31 +41,14 @@ apply --check --verbose -p"$1"
 `;
 
 /** Applies a unified diff (git or plain diff -u format) at the workspace root. */
-export const applyPatch: Tool<ApplyPatchArgs> = {
+export const applyPatch = defineTool({
   name: 'apply_patch',
   description:
     'Apply a unified diff to the workspace (git apply, run at the workspace root; hunk line counts are ' +
     'recounted). Paths as in `git diff` (a/ and b/ prefixes) or relative to the root. Either the whole ' +
     'patch applies or nothing changes.',
-  parameters: {
-    type: 'object',
-    properties: {
-      patch: { type: 'string', description: 'The unified diff, with ---/+++ file headers and @@ hunks.' },
-    },
-    required: ['patch'],
-  },
+  schema: applyPatchArguments,
   isMutating: true,
-  parse(raw) {
-    const args = argumentObject(raw);
-    const patch = requiredString(args, 'patch');
-    if (Buffer.byteLength(patch) > MAX_FILE_BYTES) {
-      throw new ToolArgumentError(`patch is larger than ${MAX_FILE_BYTES} bytes; split it`);
-    }
-    if (!/^(---|\+\+\+|diff --git) /m.test(patch)) {
-      throw new ToolArgumentError('patch must be a unified diff with ---/+++ file headers');
-    }
-    return { patch: patch.endsWith('\n') ? patch : `${patch}\n` };
-  },
   async run(ctx, args) {
     const [first, second] = hasPrefixes(args.patch) ? ['1', '0'] : ['0', '1'];
     const result = await ctx.sandbox.exec(ctx.containerId, ['bash', '-c', APPLY_SCRIPT, 'apply_patch', first, second], {
@@ -88,7 +82,7 @@ export const applyPatch: Tool<ApplyPatchArgs> = {
       exitCode: 0,
     };
   },
-};
+});
 
 /** True when every file header path carries git's a/ or b/ prefix (or is /dev/null). */
 function hasPrefixes(patch: string): boolean {

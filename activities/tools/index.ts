@@ -1,24 +1,21 @@
 export type { Tool, ToolContext, ToolOutcome } from './tool';
 export { ToolArgumentError } from './errors';
-export {
-  TOOLS,
-  FINISH_TOOL_NAME,
-  finishToolDefinition,
-  parseFinishArgs,
-  toolDefinitions,
-  findTool,
-  runToolCall,
-} from './registry';
-export type { FinishArgs } from './registry';
-export { shell } from './shell';
+export { defineTool } from './define-tool';
+export type { ToolOptions } from './define-tool';
+export { compileArguments } from './arguments';
+export type { CompiledArguments } from './arguments';
+export { TOOLS, toolDefinitions, findTool, runToolCall } from './registry';
+export { FINISH_TOOL_NAME, finishArguments, finishToolDefinition, parseFinishArgs, readFinishCall } from './finish';
+export type { FinishArgs } from './finish';
+export { shell, shellArguments } from './shell';
 export type { ShellArgs } from './shell';
-export { readFile } from './read-file';
+export { readFile, readFileArguments } from './read-file';
 export type { ReadFileArgs } from './read-file';
-export { writeFile } from './write-file';
+export { writeFile, writeFileArguments } from './write-file';
 export type { WriteFileArgs } from './write-file';
-export { applyPatch } from './apply-patch';
+export { applyPatch, applyPatchArguments } from './apply-patch';
 export type { ApplyPatchArgs } from './apply-patch';
-export { search } from './search';
+export { search, searchArguments } from './search';
 export type { SearchArgs } from './search';
-export { listFiles } from './list-files';
+export { listFiles, listFilesArguments } from './list-files';
 export type { ListFilesArgs } from './list-files';

@@ -2,8 +2,8 @@
 import type { ToolDefinition } from '../shared/chat';
 import { stripHiddenUnicode, stripHiddenUnicodeWithNote } from '../security/hidden-unicode';
 import { applyPatch } from './apply-patch';
-import { argumentObject, requiredString } from './arguments';
 import { ToolArgumentError } from './errors';
+import { FINISH_TOOL_NAME, finishToolDefinition } from './finish';
 import { listFiles } from './list-files';
 import { readFile } from './read-file';
 import { search } from './search';
@@ -14,37 +14,6 @@ import type { Tool, ToolContext, ToolOutcome } from './tool';
 
 /** Every tool that runs in the sandbox. */
 export const TOOLS: readonly Tool[] = [shell, readFile, writeFile, applyPatch, search, listFiles];
-
-/** Name of the tool that ends the goal; the workflow handles it, the sandbox never runs it. */
-export const FINISH_TOOL_NAME = 'finish';
-
-/** Arguments of finish. */
-export interface FinishArgs {
-  summary: string;
-  rationale: string;
-}
-
-/** The finish tool's definition for the model. */
-export const finishToolDefinition: ToolDefinition = {
-  name: FINISH_TOOL_NAME,
-  description:
-    'Call when the goal is done (or cannot be done): the workspace changes become the pull request. ' +
-    'summary is the PR title-like one-liner; rationale explains what changed and why, and how it was checked.',
-  parameters: {
-    type: 'object',
-    properties: {
-      summary: { type: 'string', description: 'One line: what was done.' },
-      rationale: { type: 'string', description: 'What changed and why, and how it was verified.' },
-    },
-    required: ['summary', 'rationale'],
-  },
-};
-
-/** Checks finish's arguments; throws ToolArgumentError with a message for the model. */
-export function parseFinishArgs(raw: unknown): FinishArgs {
-  const args = argumentObject(raw);
-  return { summary: requiredString(args, 'summary'), rationale: requiredString(args, 'rationale') };
-}
 
 /** The definitions sent to the model: every tool plus finish. */
 export function toolDefinitions(): ToolDefinition[] {

@@ -1,39 +1,27 @@
 /** search: ripgrep over the workspace. */
-import { argumentObject, optionalString, requiredString } from './arguments';
+import { z } from 'zod';
+import { anyText, text } from './arguments';
+import { defineTool } from './define-tool';
 import { helperOutcome, HELPER_REFUSED, oneLine, runHelper } from './sandbox-helper';
-import type { Tool } from './tool';
+
+/** The arguments of search: a regular expression, and optionally where and in which files. */
+export const searchArguments = z.object({
+  pattern: anyText('Regular expression to look for.'),
+  path: text('File or directory to search, relative to the workspace root (default: all).').optional(),
+  glob: text("Only search files matching this glob, e.g. '*.ts' or '!*.test.ts'.").optional(),
+});
 
 /** Arguments of search. */
-export interface SearchArgs {
-  pattern: string;
-  path?: string;
-  glob?: string;
-}
+export type SearchArgs = z.output<typeof searchArguments>;
 
 /** Searches file contents with ripgrep (a regular expression), printing path:line:text. */
-export const search: Tool<SearchArgs> = {
+export const search = defineTool({
   name: 'search',
   description:
     'Search file contents in the workspace with ripgrep (Rust regular expressions). Prints path:line:text; ' +
     'respects .gitignore and skips hidden files.',
-  parameters: {
-    type: 'object',
-    properties: {
-      pattern: { type: 'string', description: 'Regular expression to look for.' },
-      path: { type: 'string', description: 'File or directory to search, relative to the workspace root (default: all).' },
-      glob: { type: 'string', description: "Only search files matching this glob, e.g. '*.ts' or '!*.test.ts'." },
-    },
-    required: ['pattern'],
-  },
+  schema: searchArguments,
   isMutating: false,
-  parse(raw) {
-    const args = argumentObject(raw);
-    return {
-      pattern: requiredString(args, 'pattern', false),
-      path: optionalString(args, 'path'),
-      glob: optionalString(args, 'glob'),
-    };
-  },
   async run(ctx, args) {
     const result = await runHelper(ctx, 'search', { ...args });
     const what = oneLine(`search ${JSON.stringify(args.pattern)}${args.path ? ` in ${args.path}` : ''}`);
@@ -52,4 +40,4 @@ export const search: Tool<SearchArgs> = {
     }
     return helperOutcome('search', result, what);
   },
-};
+});

@@ -1,52 +1,37 @@
 /** shell: runs a bash command in the workspace. */
 import * as path from 'node:path';
+import { z } from 'zod';
 import { WORKSPACE } from '../sandbox/sandbox';
-import { argumentObject, optionalNumber, optionalString, requiredString } from './arguments';
-import { ToolArgumentError } from './errors';
+import { text } from './arguments';
+import { defineTool } from './define-tool';
 import { oneLine } from './sandbox-helper';
-import type { Tool } from './tool';
 
 /** Longest timeout the model may ask for, in seconds. */
 const MAX_TIMEOUT_SECONDS = 3600;
 
+/** The arguments of shell; `cwd` comes out relative to the workspace root. */
+export const shellArguments = z.object({
+  command: text('The command, run with bash -lc.'),
+  cwd: text('Directory relative to the workspace root (default: the root).').transform(workspaceDirectory).optional(),
+  timeout_seconds: z
+    .number()
+    .min(1)
+    .max(MAX_TIMEOUT_SECONDS)
+    .describe('Kill the command after this many seconds (default: the policy timeout).')
+    .optional(),
+});
+
 /** Arguments of shell. */
-export interface ShellArgs {
-  command: string;
-  /** Directory relative to the workspace root. */
-  cwd?: string;
-  timeout_seconds?: number;
-}
+export type ShellArgs = z.output<typeof shellArguments>;
 
 /** Runs `bash -lc command` in the workspace (or a subdirectory) with a timeout; output is capped. */
-export const shell: Tool<ShellArgs> = {
+export const shell = defineTool({
   name: 'shell',
   description:
     'Run a bash command in the workspace (no network). Output shows the exit code, stdout and stderr, ' +
     'each trimmed to its head and tail when long. Long-running commands are killed at the timeout.',
-  parameters: {
-    type: 'object',
-    properties: {
-      command: { type: 'string', description: 'The command, run with bash -lc.' },
-      cwd: { type: 'string', description: 'Directory relative to the workspace root (default: the root).' },
-      timeout_seconds: {
-        type: 'number',
-        minimum: 1,
-        maximum: MAX_TIMEOUT_SECONDS,
-        description: 'Kill the command after this many seconds (default: the policy timeout).',
-      },
-    },
-    required: ['command'],
-  },
+  schema: shellArguments,
   isMutating: true,
-  parse(raw) {
-    const args = argumentObject(raw);
-    const cwd = optionalString(args, 'cwd');
-    return {
-      command: requiredString(args, 'command'),
-      cwd: cwd === undefined ? undefined : workspaceDirectory(cwd),
-      timeout_seconds: optionalNumber(args, 'timeout_seconds', { min: 1, max: MAX_TIMEOUT_SECONDS }),
-    };
-  },
   async run(ctx, args) {
     const timeoutMs = args.timeout_seconds === undefined ? ctx.commandTimeoutMs : args.timeout_seconds * 1000;
     const directory = path.posix.join(WORKSPACE, args.cwd ?? '.');
@@ -70,13 +55,14 @@ export const shell: Tool<ShellArgs> = {
       exitCode: result.exitCode,
     };
   },
-};
+});
 
 /** A cwd as a path relative to the workspace root; refuses one that leaves it. */
-function workspaceDirectory(cwd: string): string {
+function workspaceDirectory(cwd: string, ctx: z.RefinementCtx): string {
   const resolved = path.posix.resolve(WORKSPACE, cwd);
   if (resolved !== WORKSPACE && !resolved.startsWith(`${WORKSPACE}/`)) {
-    throw new ToolArgumentError(`cwd must be inside the workspace, got ${JSON.stringify(cwd)}`);
+    ctx.addIssue({ code: 'custom', message: `must be inside the workspace, got ${JSON.stringify(cwd)}` });
+    return z.NEVER;
   }
   return path.posix.relative(WORKSPACE, resolved) || '.';
 }

@@ -1,9 +1,10 @@
 /**
- * A tool the model can call: a handler with a name, a JSON schema, whether it
+ * A tool the model can call: a handler with a name, a schema, whether it
  * changes the workspace, and `run`. What goes wrong that the model should see
  * (a bad argument, a failing command, a path outside the workspace) comes back
  * as a ToolOutcome with ok=false; only infrastructure failures throw.
  */
+import type { z } from 'zod';
 import type { Sandbox } from '../sandbox/sandbox';
 
 /** What a tool runs with. */
@@ -29,11 +30,17 @@ export interface ToolOutcome {
   invalid?: boolean;
 }
 
-/** One tool. `parse` throws ToolArgumentError with a message for the model. */
+/**
+ * One tool. `schema` is its one definition of the arguments: `parameters` (the
+ * JSON schema sent to the model), `parse` (which throws ToolArgumentError with a
+ * message for the model) and the type `A` all come from it (see defineTool).
+ */
 export interface Tool<A = unknown> {
   name: string;
   description: string;
-  /** JSON schema of the arguments, sent to the model. */
+  /** The zod schema of the arguments; `A` is its output type. */
+  schema: z.ZodObject;
+  /** JSON schema of the arguments, sent to the model (made from `schema`). */
   parameters: Record<string, unknown>;
   /** True when the tool can change the workspace (checkpoints follow such calls). */
   isMutating: boolean;

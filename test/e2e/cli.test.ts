@@ -3,7 +3,7 @@
  * process) against a real dev server, real workers, Docker and git.
  */
 import { useAgentStack } from '../support/agent-stack';
-import { loadScript } from '../support/scripted-model-server';
+import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 import { runCli } from '../support/cli';
 
@@ -13,7 +13,7 @@ const RUN = Math.random().toString(36).slice(2, 8);
 const stack = useAgentStack();
 
 beforeAll(() => {
-  cliEnv = { TEMPORAL_ADDRESS: stack.env.address, DRYDOCK_DATA_DIR: stack.workers.config.dataDir, OPENAI_BASE_URL: stack.model.url };
+  cliEnv = { TEMPORAL_ADDRESS: stack.env.address, OPENAI_BASE_URL: stack.model.url };
 });
 
 test('--help lists the commands', async () => {
@@ -62,7 +62,7 @@ test.each([
   [['start', '--repo', '/nonexistent/repo', '--goal', 'x'], /--repo: no such directory \/nonexistent\/repo/],
   [['start', '--repo', '.', '--goal', '  '], /goal is required/],
   [['start', '--repo', '.', '--goal', 'x', '--max-iterations=-3'], /maxIterations must be between 1 and 1000, got -3/],
-  [['start', '--bogus'], /Unknown option '--bogus'/],
+  [['start', '--bogus'], /unknown option '--bogus'/],
   [['status', `no-such-goal-${RUN}`], /no goal with id no-such-goal/],
   [['frobnicate'], /unknown command "frobnicate"/],
 ])('bad input %j exits 1 with one clear line', async (args, message) => {
@@ -98,6 +98,10 @@ test('start --wait runs the goal to a PR; status, result and pr show read it', a
   // The limits the goal's sandbox ran under, in one line (its disk: 10 GiB, the default).
   const plain = await runCli(['status', id], cliEnv);
   expect(plain.stdout).toMatch(/^sandbox limits +memory 2 GiB \(no swap\), 2 CPUs, 512 processes, disk 10 GiB, runtime runc$/m);
+  // And the rest of the sandbox policy it ran under: network per phase, writable paths, seccomp profile, services, runner.
+  expect(plain.stdout).toMatch(
+    /^sandbox policy +network none \(setup: bridge without host; services: internal\), writable \/workspace \+ \/home\/drydock \(disk 10 GiB\), \/tmp \(tmpfs 1 GiB\), seccomp seccomp-moby-[\w.-]+@sha256:[0-9a-f]{12}, service images: the sandbox image only, command runner on$/m,
+  );
 
   const result = await runCli(['result', id, '--json'], cliEnv);
   const parsed = JSON.parse(result.stdout) as { status: string; pr: { id: string; branch: string } };

@@ -10,7 +10,7 @@ import type { GoalInput, GoalResult } from '../../workflows/types';
 import type { PullRequestRecord } from '../../activities/codehost/pr-record';
 import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal } from '../support/docker';
-import { loadScript } from '../support/scripted-model-server';
+import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 
 

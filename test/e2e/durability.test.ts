@@ -19,7 +19,7 @@ import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { startTestEnvironment } from '../support/test-env';
 import { buildWorkers, removeBuild, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { containersOfGoal, docker } from '../support/docker';
-import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../support/scripted-model-server';
+import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../../scripted-model';
 import { gitIn, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 
 const RUN = Math.random().toString(36).slice(2, 8);

@@ -17,7 +17,7 @@ import type { GoalInput, GoalResult } from '../../workflows/types';
 import { startTestEnvironment } from '../support/test-env';
 import { startWorkers, type RunningWorkers } from '../support/workers';
 import { containersOfGoal } from '../support/docker';
-import { startScriptedModelServer, loadScript, type ScriptedModelServer } from '../support/scripted-model-server';
+import { startScriptedModelServer, loadScript, type ScriptedModelServer } from '../../scripted-model';
 import { fixturePath, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github-server';
 

@@ -6,7 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalResult } from '../../workflows/types';
 import { useAgentStack } from '../support/agent-stack';
-import { loadScript, type ScriptedTurn } from '../support/scripted-model-server';
+import { loadScript, type ScriptedTurn } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 
 const TURNS = 30;

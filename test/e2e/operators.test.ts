@@ -10,7 +10,7 @@ import { approvePlanUpdate, approvePublishUpdate, feedbackSignal, statusQuery } 
 import type { GoalInput, GoalResult } from '../../workflows/types';
 import type { MaintenanceResult } from '../../workflows/maintenance';
 import { useAgentStack } from '../support/agent-stack';
-import { loadScript, type ScriptedTurn } from '../support/scripted-model-server';
+import { loadScript, type ScriptedTurn } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 import { temporalBinary } from '../support/temporal-binary';
 import { runCli } from '../support/cli';

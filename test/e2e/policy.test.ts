@@ -12,7 +12,7 @@ import type { GoalInput, GoalResult } from '../../workflows/types';
 import type { PullRequestRecord } from '../../activities/codehost/pr-record';
 import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal } from '../support/docker';
-import { loadScript, type ScriptedTurn } from '../support/scripted-model-server';
+import { loadScript, type ScriptedTurn } from '../../scripted-model';
 import { fixturePath, makeGitRepo } from '../support/git-fixtures';
 
 const RUN = Math.random().toString(36).slice(2, 8);

@@ -12,7 +12,7 @@ import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalInput, GoalResult } from '../../workflows/types';
 import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal, docker } from '../support/docker';
-import { loadScript } from '../support/scripted-model-server';
+import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 import { exportedHistory } from '../support/exported-history';
 

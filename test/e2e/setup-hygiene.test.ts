@@ -12,7 +12,7 @@ import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalResult } from '../../workflows/types';
 import { secretEncodings } from '../../activities/security/secret-encodings';
 import { useAgentStack } from '../support/agent-stack';
-import { loadScript } from '../support/scripted-model-server';
+import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 
 const RUN = randomBytes(3).toString('hex');

@@ -4,7 +4,7 @@
  * `result` and `pr show` print it without a single escape byte.
  */
 import { useAgentStack } from '../support/agent-stack';
-import { loadScript } from '../support/scripted-model-server';
+import { loadScript } from '../../scripted-model';
 import { fixturePath, makeGitRepo } from '../support/git-fixtures';
 import { runCli } from '../support/cli';
 

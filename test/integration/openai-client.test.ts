@@ -5,7 +5,7 @@ import {
   type ScriptedModelServer,
   type ScriptedTurn,
   startScriptedModelServer,
-} from '../support/scripted-model-server';
+} from '../../scripted-model';
 
 const API_KEY = 'sk-test-0123456789abcdefghijklmnop';
 

@@ -7,17 +7,20 @@ import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { DockerSandbox } from '../../activities/sandbox/docker-sandbox';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
+import { defaultSandboxPolicy } from '../../activities/sandbox/sandbox-policy';
 
 const docker = new Dockerode();
-const sandbox = new DockerSandbox({ docker });
-const name = `drydock-test-limits-${process.pid}-${randomBytes(4).toString('hex')}`;
 const PIDS_LIMIT = 64;
 const MEMORY_BYTES = 256 * 1024 ** 2;
+// The limits come from the sandbox policy (the operator's DRYDOCK_SANDBOX_PIDS and _MEMORY), never from a spec.
+const sandbox = new DockerSandbox({ docker, policy: defaultSandboxPolicy({ pidsLimit: PIDS_LIMIT, memoryBytes: MEMORY_BYTES }) });
+const memoryOnly = new DockerSandbox({ docker, policy: defaultSandboxPolicy({ memoryBytes: MEMORY_BYTES }) });
+const name = `drydock-test-limits-${process.pid}-${randomBytes(4).toString('hex')}`;
 let id: string;
 
 beforeAll(async () => {
   const image = await resolveSandboxImage();
-  ({ id } = await sandbox.create({ name, image, pidsLimit: PIDS_LIMIT, memoryBytes: MEMORY_BYTES, labels: { 'drydock.test': 'limits' } }));
+  ({ id } = await sandbox.create({ name, image, labels: { 'drydock.test': 'limits' } }));
 });
 
 afterAll(async () => {
@@ -74,15 +77,15 @@ for pid in children:
 test('a memory hog is OOM-killed; the container and the caller live on', async () => {
   // A container of its own: what is left of the fork bombs above must not decide this test.
   const image = await resolveSandboxImage();
-  const { id: memId } = await sandbox.create({ name: `${name}-mem`, image, memoryBytes: MEMORY_BYTES, labels: { 'drydock.test': 'limits' } });
+  const { id: memId } = await memoryOnly.create({ name: `${name}-mem`, image, labels: { 'drydock.test': 'limits' } });
   try {
-    const hog = await sandbox.exec(memId, ['python3', '-c', 'b = bytearray(1024 * 1024 * 1024); print("allocated")'], { timeoutMs: 60_000 });
+    const hog = await memoryOnly.exec(memId, ['python3', '-c', 'b = bytearray(1024 * 1024 * 1024); print("allocated")'], { timeoutMs: 60_000 });
     expect(hog.exitCode).toBe(137);
     expect(hog.timedOut).toBe(false);
     expect(hog.stdout).not.toContain('allocated');
-    expect(await sandbox.isRunning(memId)).toBe(true);
-    expect((await sandbox.exec(memId, ['echo', 'alive'])).stdout).toBe('alive\n');
+    expect(await memoryOnly.isRunning(memId)).toBe(true);
+    expect((await memoryOnly.exec(memId, ['echo', 'alive'])).stdout).toBe('alive\n');
   } finally {
-    await sandbox.destroy(memId);
+    await memoryOnly.destroy(memId);
   }
 }, 90_000);

@@ -8,6 +8,7 @@ import Dockerode from 'dockerode';
 import { DockerSandbox } from '../../activities/sandbox/docker-sandbox';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { POOL_LABEL, SandboxPool } from '../../activities/sandbox/sandbox-pool';
+import { defaultSandboxPolicy } from '../../activities/sandbox/sandbox-policy';
 
 const docker = new Dockerode();
 const RUN = randomBytes(3).toString('hex');
@@ -108,13 +109,18 @@ test('provisioning takes a warm container under the goal name, once, and the poo
   expect(after.some((id) => before.has(id))).toBe(false);
 });
 
-test('a spec the pool cannot serve (network on) gets a cold container', async () => {
-  const { pool, host, sandbox } = await startPool(1);
+test('a sandbox under another policy (fewer processes) gets a cold container, not one the pool made under its own', async () => {
+  const { pool, host } = await startPool(1);
   await until(() => pool.size === 1);
   const [warm] = await poolContainers(host);
-  const created = await sandbox.create({ name: goalName(), image, network: true });
+  const other = new DockerSandbox({ docker, pool, policy: defaultSandboxPolicy({ pidsLimit: 128 }) });
+  const created = await other.create({ name: goalName(), image });
   expect(created.id).not.toBe(warm!.Id);
+  expect(created.limits.pidsLimit).toBe(128);
   expect(pool.size).toBe(1);
+  // Only how commands reach the container differs: the pool serves it.
+  const engineExecs = new DockerSandbox({ docker, pool, policy: defaultSandboxPolicy({ commandRunner: false }) });
+  expect((await engineExecs.create({ name: goalName(), image })).id).toBe(warm!.Id);
 });
 
 test('idle containers are replaced after the idle lifetime and close removes the rest', async () => {

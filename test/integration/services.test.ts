@@ -18,6 +18,7 @@ import { createPhaseActivities } from '../../activities/host/setup-phase';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { assertServiceImagesAllowed, SandboxServices, servicesNetworkName, SIDECAR_OF_LABEL } from '../../activities/sandbox/services';
 import { checkSeccompProfile } from '../../activities/sandbox/seccomp-profile';
+import { defaultSandboxPolicy } from '../../activities/sandbox/sandbox-policy';
 import { FsArtifactStore } from '../../activities/store/fs-store';
 import type { SandboxRef } from '../../workflows/types';
 
@@ -135,7 +136,7 @@ test('a service whose image the operator does not allow is refused in one clear 
 
 test("a service runs as hardened and limited as the sandbox: read-only root, drydock's seccomp profile, the operator's limits and runtime, no extra swap", async () => {
   const limits = { memoryBytes: 512 * 1024 ** 2, cpus: 0.5, pidsLimit: 100, runtime: 'runc' };
-  const limited = new SandboxServices(docker, networks, { limits });
+  const limited = new SandboxServices(docker, networks, { policy: defaultSandboxPolicy(limits) });
   const image = await resolveSandboxImage();
   try {
     await limited.start({ containerId: ref.containerId, containerName: name, goalId: `services-${name}`, image, services: [{ name: 'idle', command: 'exec sleep infinity' }] });

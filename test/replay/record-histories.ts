@@ -16,7 +16,7 @@ import { startTestEnvironment } from '../support/test-env';
 import { temporalBinary } from '../support/temporal-binary';
 import { startWorkers, type RunningWorkers } from '../support/workers';
 import { docker } from '../support/docker';
-import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../support/scripted-model-server';
+import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../../scripted-model';
 import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 
 const RUN = Math.random().toString(36).slice(2, 8);

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { removeGitRepos } from './git-fixtures';
-import { startScriptedModelServer, type ScriptedModelServer } from './scripted-model-server';
+import { startScriptedModelServer, type ScriptedModelServer } from '../../scripted-model';
 import { startTestEnvironment } from './test-env';
 import { startWorkers, type RunningWorkers } from './workers';
 

@@ -4,7 +4,8 @@ import {
   APIError,
   APIUserAbortError,
 } from 'openai';
-import { ModelCallError, classifyModelError, parseRetryAfterMs, redactSecrets } from '../../activities/model/errors';
+import { MODEL_FAILURE_TYPES, ModelCallError, classifyModelError, parseRetryAfterMs, type ModelErrorKind } from '../../activities/model/errors';
+import { FAILURES } from '../../workflows/failures';
 
 function apiError(status: number, message: string, headers: Record<string, string> = {}, code?: string): APIError {
   return APIError.generate(status, { error: { message, type: 'x', code: code ?? null } }, undefined, new Headers(headers));
@@ -83,10 +84,32 @@ describe('classifyModelError', () => {
   });
 });
 
-describe('redactSecrets', () => {
-  it('redacts sk- keys and Bearer tokens but keeps ordinary text', () => {
-    expect(redactSecrets('key sk-abc123def456 and Bearer eyJhbGciOi.x.y here')).toBe('key [redacted] and Bearer [redacted] here');
-    expect(redactSecrets('task-list is fine')).toBe('task-list is fine');
+describe('model failure types', () => {
+  it('redacts short sk- keys (LiteLLM) and any Bearer token in the message but keeps ordinary text', () => {
+    expect(new ModelCallError('key sk-abc123def456 and Bearer eyJhbGciOi.x.y here', { kind: 'bad_request', retryable: false }).message).toBe(
+      'key [redacted] and Bearer [redacted] here',
+    );
+    expect(new ModelCallError('task-list is fine', { kind: 'bad_request', retryable: false }).message).toBe('task-list is fine');
+  });
+
+  it('every kind has a catalogued failure type whose retryability is what the classifier says (but a spent quota)', () => {
+    const kinds = Object.keys(MODEL_FAILURE_TYPES) as ModelErrorKind[];
+    expect(kinds).toHaveLength(11);
+    const retryable: Record<string, boolean> = {
+      rate_limited: classifyModelError(apiError(429, 'slow down')).retryable,
+      server_error: classifyModelError(apiError(500, 'x')).retryable,
+      timeout: classifyModelError(new APIConnectionTimeoutError()).retryable,
+      connection: classifyModelError(new APIConnectionError({ message: 'x' })).retryable,
+      bad_request: classifyModelError(apiError(400, 'x')).retryable,
+      context_too_long: classifyModelError(apiError(413, 'x')).retryable,
+      unauthorized: classifyModelError(apiError(401, 'x')).retryable,
+      forbidden: classifyModelError(apiError(403, 'x')).retryable,
+      not_found: classifyModelError(apiError(404, 'x')).retryable,
+      malformed_response: classifyModelError(new SyntaxError('x')).retryable,
+      aborted: classifyModelError(new APIUserAbortError()).retryable,
+    };
+    for (const kind of kinds) expect([kind, FAILURES[MODEL_FAILURE_TYPES[kind]].retryable]).toEqual([kind, retryable[kind]]);
+    expect(MODEL_FAILURE_TYPES.unauthorized).toBe('ModelUnauthorized');
   });
 });
 

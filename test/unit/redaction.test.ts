@@ -4,6 +4,7 @@ import { RedactingArtifactStore } from '../../activities/security/redacting-stor
 import { redactError, redactValue } from '../../activities/security/redacting-interceptor';
 import type { ArtifactStore } from '../../activities/store/artifact-store';
 import { describeHiddenUnicode, stripHiddenUnicode } from '../../activities/security/hidden-unicode';
+import { redactGitHubText } from '../../activities/codehost/github-errors';
 
 const SAMPLES: Record<string, string> = {
   'github-token': 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8',
@@ -45,6 +46,31 @@ describe('token shapes', () => {
     const text = 'task-force sk-short ghp_short AKIA123 the bearer of news, https://github.com/o/r and a sha256 0123abcd';
     expect(redactSecrets(text)).toBe(text);
     expect(findSecrets(text)).toEqual([]);
+  });
+});
+
+describe('redactSecrets options', () => {
+  test('shortKeys masks short sk- keys (LiteLLM) and Bearer tokens of any length, with the given marker; the shared shapes do not', () => {
+    const text = 'key sk-abc123def456 and Bearer eyJhbGciOi.x.y here, auth Bearer abc';
+    expect(redactSecrets(text, { shortKeys: true, marker: '[redacted]' })).toBe('key [redacted] and Bearer [redacted] here, auth Bearer [redacted]');
+    expect(redactSecrets(text)).toBe('key sk-abc123def456 and Bearer [REDACTED:bearer-token] here, auth Bearer abc');
+    expect(redactSecrets('task-list is fine', { shortKeys: true })).toBe('task-list is fine');
+  });
+
+  test('secrets are removed raw and encoded, token shapes too, in one pass', () => {
+    const secret = 'canary-4f8a2b9c';
+    const text = `raw ${secret} base64 ${Buffer.from(secret).toString('base64')} token ${SAMPLES['github-token']}`;
+    expect(redactSecrets(text, { secrets: [secret] })).toBe('raw [REDACTED:secret] base64 [REDACTED:secret] token [REDACTED:github-token]');
+    expect(redactSecrets(text, { secrets: [secret], marker: '[REDACTED]' })).toBe('raw [REDACTED] base64 [REDACTED] token [REDACTED]');
+  });
+});
+
+describe('GitHub and model messages use the one redaction', () => {
+  test("a GitHub token is removed raw and inside git's Basic Authorization header, with GitHub's marker", () => {
+    const token = 'ghs_' + 'T0k3n'.repeat(8);
+    const header = Buffer.from(`x-access-token:${token}`).toString('base64');
+    const text = `fatal: auth ${token} failed; header: Authorization: Basic ${header}`;
+    expect(redactGitHubText(text, [token])).toBe('fatal: auth [REDACTED] failed; header: Authorization: Basic [REDACTED]');
   });
 });
 

@@ -5,6 +5,7 @@ import {
   listFiles,
   parseFinishArgs,
   readFile,
+  readFinishCall,
   runToolCall,
   search,
   shell,
@@ -14,6 +15,7 @@ import {
   writeFile,
 } from '../../activities/tools';
 import type { ToolContext } from '../../activities/tools';
+import type { ChatMessage } from '../../activities/shared/chat';
 
 /** A sandbox that records commands and answers each with `result`. */
 class FakeSandbox implements Sandbox {
@@ -88,7 +90,7 @@ describe('tool argument validation', () => {
 
   test('read_file needs a path and a sensible line range', () => {
     expect(parseError(() => readFile.parse({}))).toBe('path is required');
-    expect(parseError(() => readFile.parse({ path: 'a', start_line: 0 }))).toContain('start_line must be between 1');
+    expect(parseError(() => readFile.parse({ path: 'a', start_line: 0 }))).toBe('start_line must be at least 1, got 0');
     expect(parseError(() => readFile.parse({ path: 'a', start_line: 1.5 }))).toBe('start_line must be a whole number');
     expect(parseError(() => readFile.parse({ path: 'a', start_line: 5, end_line: 2 }))).toContain('end_line (2) must not be before');
     expect(readFile.parse({ path: 'a', start_line: 2, end_line: 2 })).toEqual({ path: 'a', start_line: 2, end_line: 2 });
@@ -109,13 +111,41 @@ describe('tool argument validation', () => {
   test('search needs a pattern; list_files a whole positive depth', () => {
     expect(parseError(() => search.parse({ path: 'src' }))).toBe('pattern is required');
     expect(search.parse({ pattern: 'foo', glob: '*.ts' })).toEqual({ pattern: 'foo', glob: '*.ts', path: undefined });
-    expect(parseError(() => listFiles.parse({ depth: -1 }))).toContain('depth must be between 1');
+    expect(parseError(() => listFiles.parse({ depth: -1 }))).toBe('depth must be between 1 and 1000, got -1');
+    expect(parseError(() => listFiles.parse({ depth: 1001 }))).toBe('depth must be between 1 and 1000, got 1001');
     expect(listFiles.parse({})).toEqual({ path: undefined, depth: undefined });
+  });
+
+  test('a null field counts as not given; unknown fields are ignored', () => {
+    expect(listFiles.parse({ path: null, depth: null })).toEqual({});
+    expect(parseError(() => shell.parse({ command: null }))).toBe('command is required');
+    expect(shell.parse({ command: 'ls', verbose: true })).toEqual({ command: 'ls' });
   });
 
   test('finish needs a summary and a rationale', () => {
     expect(parseError(() => parseFinishArgs({ summary: 'done' }))).toBe('rationale is required');
+    expect(parseError(() => parseFinishArgs({ summary: ' ', rationale: 'r' }))).toBe('summary must not be empty');
     expect(parseFinishArgs({ summary: 's', rationale: 'r' })).toEqual({ summary: 's', rationale: 'r' });
+  });
+
+  test('a finish call is read leniently: what is missing or not a string reads as absent', () => {
+    const assistant = (args: string): ChatMessage => ({
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: '1', type: 'function', function: { name: 'shell', arguments: '{"command": "ls"}' } },
+        { id: '2', type: 'function', function: { name: 'finish', arguments: args } },
+      ],
+    });
+    expect(readFinishCall(assistant('{"summary": "Fix sum", "rationale": "off by one"}'))).toEqual({
+      summary: 'Fix sum',
+      rationale: 'off by one',
+    });
+    expect(readFinishCall(assistant('{"summary": "Fix sum", "rationale": 7}'))).toEqual({ summary: 'Fix sum' });
+    expect(readFinishCall(assistant('{"summary": '))).toEqual({});
+    expect(readFinishCall(assistant('["Fix sum"]'))).toEqual({});
+    expect(readFinishCall({ role: 'assistant', content: 'done', tool_calls: [] })).toBeUndefined();
+    expect(readFinishCall({ role: 'user', content: 'finish' })).toBeUndefined();
   });
 });
 

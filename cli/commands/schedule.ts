@@ -1,0 +1,104 @@
+/** `drydock schedule …`: the command lines of Temporal Schedules that start the maintenance workflow. */
+import type { Command } from 'commander';
+import { loadClientConfig } from '../config';
+import { UsageError } from '../errors';
+import { schedule, type ScheduleOptions } from '../schedule';
+import { collect, type Run } from './command-kit';
+
+const USAGE = 'usage: drydock schedule create|list|show|pause|unpause|trigger|backfill|delete …';
+
+/** Options the schedule subcommands parse (each takes its own subset). */
+interface ScheduleFlags {
+  id?: string;
+  cron?: string;
+  repo?: string[];
+  goal?: string;
+  check?: string[];
+  maxConcurrent?: string;
+  from?: string;
+  to?: string;
+  note?: string;
+  paused?: boolean;
+  json?: boolean;
+}
+
+/** Adds `schedule create|list|show|pause|unpause|trigger|backfill|delete`. */
+export function addScheduleCommands(program: Command, run: Run): void {
+  const group = program
+    .command('schedule')
+    .description('Temporal Schedules that run a maintenance goal over repositories')
+    .usage('create|list|show|pause|unpause|trigger|backfill|delete [options]')
+    .argument('[command...]')
+    // A missing or unknown subcommand says the usage in one line.
+    .action(() => run(() => Promise.reject(new UsageError(USAGE))));
+  const runSchedule = (action: string, id: string | undefined, o: ScheduleFlags) => run(() => schedule(loadClientConfig(), action, id, toOptions(o)));
+
+  group
+    .command('create')
+    .description('a schedule that starts the maintenance workflow on a cron')
+    .option('--cron <expression>', 'five-field cron, e.g. "0 3 * * 1" (minute hour day month weekday)')
+    .option('--repo <path|url>', 'a repository (repeatable)', collect)
+    .option('--goal <text>', 'what to do in each repository')
+    .option('--check <command>', 'a check the verify gate runs (repeatable)', collect)
+    .option('--id <name>', 'the schedule id (default: drydock-<goal words>)')
+    .option('--max-concurrent <n>', 'goals at once (default 2)')
+    .option('--note <text>', "the schedule's note")
+    .option('--paused', 'create it paused')
+    .option('--json', 'print JSON')
+    .action((o: ScheduleFlags) => runSchedule('create', undefined, o));
+  group
+    .command('list')
+    .description('every schedule')
+    .option('--json', 'print JSON')
+    .action((o: ScheduleFlags) => runSchedule('list', undefined, o));
+  group
+    .command('show')
+    .description("a schedule's state, next runs and recent runs")
+    .argument('[id]', 'the schedule id')
+    .option('--json', 'print JSON')
+    .action((id: string | undefined, o: ScheduleFlags) => runSchedule('show', id, o));
+  for (const [action, description] of [
+    ['pause', 'pause a schedule'],
+    ['unpause', 'unpause a schedule'],
+  ] as const) {
+    group
+      .command(action)
+      .description(description)
+      .argument('[id]', 'the schedule id')
+      .option('--note <text>', 'why')
+      .action((id: string | undefined, o: ScheduleFlags) => runSchedule(action, id, o));
+  }
+  group
+    .command('trigger')
+    .description('run a schedule now (skipped if a run is in progress)')
+    .argument('[id]', 'the schedule id')
+    .action((id: string | undefined, o: ScheduleFlags) => runSchedule('trigger', id, o));
+  group
+    .command('backfill')
+    .description('run the actions a schedule would have taken in a past window')
+    .argument('[id]', 'the schedule id')
+    .option('--from <ISO time>', 'start of the window')
+    .option('--to <ISO time>', 'end of the window')
+    .action((id: string | undefined, o: ScheduleFlags) => runSchedule('backfill', id, o));
+  group
+    .command('delete')
+    .description('delete a schedule')
+    .argument('[id]', 'the schedule id')
+    .action((id: string | undefined, o: ScheduleFlags) => runSchedule('delete', id, o));
+}
+
+function toOptions(o: ScheduleFlags): ScheduleOptions {
+  return {
+    id: o.id,
+    cron: o.cron,
+    repo: o.repo,
+    goal: o.goal,
+    check: o.check,
+    maxConcurrent: o.maxConcurrent,
+    from: o.from,
+    to: o.to,
+    note: o.note,
+    paused: o.paused,
+    json: o.json ?? false,
+  };
+}

@@ -1,0 +1,55 @@
+/** `drydock start`: the command line of starting a goal. */
+import type { Command } from 'commander';
+import { loadClientConfig } from '../config';
+import { start } from '../start';
+import { collect, singleRepo, type Run } from './command-kit';
+
+/** Options `start` parses. */
+interface StartFlags {
+  repo?: string[];
+  branch?: string;
+  goal?: string;
+  goalFile?: string;
+  check?: string[];
+  model?: string;
+  maxIterations?: string;
+  id?: string;
+  wait?: boolean;
+  json?: boolean;
+  issue?: string;
+}
+
+/** Adds `start --repo <path|url> --goal "<text>" [options]`. */
+export function addStartCommand(program: Command, run: Run): void {
+  program
+    .command('start')
+    .description('start a goal: one durable workflow that ends in a pull request')
+    .option('--repo <path|url>', 'the repository (a local path or a git URL)', collect)
+    .option('--goal <text>', 'what to do, in plain words')
+    .option('--goal-file <file>', 'read the goal from a file')
+    .option('--branch <name>', "base branch (default: the repository's default branch)")
+    .option('--check <command>', 'a check the verify gate runs (repeatable; default: detected)', collect)
+    .option('--model <name>', 'model name (default: DRYDOCK_MODEL)')
+    .option('--max-iterations <n>', 'model turns at most (default 30)')
+    .option('--id <workflow id>', 'instead of the business key goal-<repo>-<hash>')
+    .option('--wait', 'wait for the result and print it')
+    .option('--issue <owner/repo#n>', 'the goal is this GitHub issue (title + body); the PR closes it')
+    .option('--json', 'print JSON')
+    .action((o: StartFlags) =>
+      run(() =>
+        start(loadClientConfig(), {
+          repo: singleRepo(o.repo),
+          branch: o.branch,
+          goal: o.goal,
+          goalFile: o.goalFile,
+          check: o.check,
+          model: o.model,
+          maxIterations: o.maxIterations,
+          id: o.id,
+          wait: o.wait,
+          json: o.json ?? false,
+          issue: o.issue,
+        }),
+      ),
+    );
+}
