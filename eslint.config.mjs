@@ -25,9 +25,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ['activities/**/*.ts', 'workers/**/*.ts', 'cli/**/*.ts', 'workflows/**/*.ts', 'scripted-model/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    files: [
+      'activities/**/*.ts',
+      'workers/**/*.ts',
+      'cli/**/*.ts',
+      'workflows/**/*.ts',
+      'scripted-model/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+      'test/**/*.ts',
+    ],
     plugins: { import: importPlugin },
-    settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } }, 'import/parsers': { '@typescript-eslint/parser': ['.ts'] } },
+    settings: {
+      'import/resolver': { node: { extensions: ['.ts', '.js'] } },
+      'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
     rules: {
       'import/no-cycle': ['error', { ignoreExternal: true }],
       'import/no-restricted-paths': [
@@ -36,8 +48,16 @@ export default tseslint.config(
           zones: [
             ...ADAPTERS.map((a) => ({
               target: `./activities/${a}`,
-              from: ['./activities/host', './activities/agent', './activities/index.ts', './activities/activity-types.ts', './workers', './cli'],
-              message: 'adapters import no activity module, worker or client: move the shared piece down (activities/shared) or the caller up',
+              from: [
+                './activities/host',
+                './activities/agent',
+                './activities/index.ts',
+                './activities/activity-types.ts',
+                './workers',
+                './cli',
+              ],
+              message:
+                'adapters import no activity module, worker or client: move the shared piece down (activities/shared) or the caller up',
             })),
             {
               target: './activities/shared',
@@ -45,8 +65,16 @@ export default tseslint.config(
               except: ['./shared'],
               message: 'activities/shared holds plain types only: it imports nothing above it',
             },
-            { target: './activities', from: ['./workers', './cli', './bench', './test'], message: 'activities import no worker, client, bench or test code' },
-            { target: './workers', from: ['./cli', './bench', './test'], message: 'workers import no client, bench or test code' },
+            {
+              target: './activities',
+              from: ['./workers', './cli', './bench', './test'],
+              message: 'activities import no worker, client, bench or test code',
+            },
+            {
+              target: './workers',
+              from: ['./cli', './bench', './test'],
+              message: 'workers import no client, bench or test code',
+            },
             {
               target: './scripted-model',
               from: ['./activities', './workflows', './workers', './cli', './bench', './test', './scripts'],
@@ -54,7 +82,13 @@ export default tseslint.config(
             },
             {
               target: './cli',
-              from: ['./workers', './activities/host', './activities/agent', './activities/index.ts', './activities/store'],
+              from: [
+                './workers',
+                './activities/host',
+                './activities/agent',
+                './activities/index.ts',
+                './activities/store',
+              ],
               message: 'the CLI is a client: it reaches workers and their data through Temporal',
             },
           ],
@@ -73,16 +107,39 @@ export default tseslint.config(
             { name: `node:${m}`, message: 'workflows are deterministic: no Node builtins (do it in an activity)' },
           ]),
           patterns: [
-            { group: ['dockerode', 'openai', 'openai/*', '@octokit/*', '@temporalio/worker', '@temporalio/client', '@temporalio/activity', 'tar-stream'], message: 'workflows may not import side-effecting packages; call an activity' },
-            { group: ['../activities/*', '!../activities/activity-types'], message: 'workflows import activities only as types, through activities/activity-types' },
+            {
+              group: [
+                'dockerode',
+                'openai',
+                'openai/*',
+                '@octokit/*',
+                '@temporalio/worker',
+                '@temporalio/client',
+                '@temporalio/activity',
+                'tar-stream',
+              ],
+              message: 'workflows may not import side-effecting packages; call an activity',
+            },
+            {
+              group: ['../activities/*', '!../activities/activity-types'],
+              message: 'workflows import activities only as types, through activities/activity-types',
+            },
           ],
         },
       ],
       '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
-      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' }, { name: 'setInterval', message: 'not deterministic' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' },
+        { name: 'setInterval', message: 'not deterministic' },
+      ],
       'no-restricted-properties': [
         'error',
-        { object: 'Math', property: 'random', message: 'use the SDK-seeded Math.random only through @temporalio/workflow uuid4() or avoid randomness' },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'use the SDK-seeded Math.random only through @temporalio/workflow uuid4() or avoid randomness',
+        },
       ],
     },
   },

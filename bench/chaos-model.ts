@@ -53,7 +53,11 @@ export async function startChaosModel(steps: (goalKey: string) => ChaosCall[][])
             message: {
               role: 'assistant',
               content: null,
-              tool_calls: calls.map((c, i) => ({ id: `call_${step}_${i}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+              tool_calls: calls.map((c, i) => ({
+                id: `call_${step}_${i}`,
+                type: 'function',
+                function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+              })),
             },
           },
         ],

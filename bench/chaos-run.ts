@@ -58,12 +58,18 @@ export interface ChaosFigures {
 
 /** The repository root (it runs from source and from a build folder). */
 const ROOT = projectRoot();
-const FIX = '--- a/src/math.js\n+++ b/src/math.js\n@@ -2,5 +2,5 @@\n \n /** Adds two numbers. */\n function add(a, b) {\n-  return a - b;\n+  return a + b;\n }\n';
+const FIX =
+  '--- a/src/math.js\n+++ b/src/math.js\n@@ -2,5 +2,5 @@\n \n /** Adds two numbers. */\n function add(a, b) {\n-  return a - b;\n+  return a + b;\n }\n';
 
 /** The steps of every goal: a slow edit, the fix, a slow test run, finish. */
 function stepsOf(goalKey: string): ChaosCall[][] {
   return [
-    [{ name: 'shell', arguments: { command: `sleep 1; printf 'goal ${goalKey}\\n' > notes.txt; printf '\\000\\001bin' > data.bin` } }],
+    [
+      {
+        name: 'shell',
+        arguments: { command: `sleep 1; printf 'goal ${goalKey}\\n' > notes.txt; printf '\\000\\001bin' > data.bin` },
+      },
+    ],
     [{ name: 'apply_patch', arguments: { patch: FIX } }],
     [{ name: 'shell', arguments: { command: 'sleep 2; npm test 2>&1 | tail -3' } }],
     [{ name: 'shell', arguments: { command: 'rm README.md; sleep 1; ls' } }],
@@ -75,7 +81,7 @@ function stepsOf(goalKey: string): ChaosCall[][] {
 export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   const log = o.log ?? (() => undefined);
   let seed = o.seed ?? 1;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const tag = Math.random().toString(36).slice(2, 8);
   const work = mkdtempSync(path.join(os.tmpdir(), 'drydock-chaos-'));
   const dataDir = path.join(work, 'data');
@@ -94,8 +100,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     // Each goal names its own path on the chaos model; the agent worker takes only base URLs it lists.
     DRYDOCK_MODEL_BASE_URLS: Array.from({ length: o.goals }, (_, i) => model.urlFor(`g${i}`)).join(','),
   };
-  const startAgent = async () => (workers.agent = await startWorkerProcess(o.workersDir, 'agent-worker', 'agent', vars));
-  const startSandbox = async () => (workers.sandbox = await startWorkerProcess(o.workersDir, 'sandbox-worker', 'sandbox', vars));
+  const startAgent = async () =>
+    (workers.agent = await startWorkerProcess(o.workersDir, 'agent-worker', 'agent', vars));
+  const startSandbox = async () =>
+    (workers.sandbox = await startWorkerProcess(o.workersDir, 'sandbox-worker', 'sandbox', vars));
   const goalIds: string[] = [];
   try {
     await server.start();
@@ -103,7 +111,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
     const client = new Client({ connection });
 
-    const runGoals = async (phase: string): Promise<{ id: string; repo: string; result?: GoalResult; error?: string }[]> => {
+    const runGoals = async (
+      phase: string,
+    ): Promise<{ id: string; repo: string; result?: GoalResult; error?: string }[]> => {
       const goals = Array.from({ length: o.goals }, (_, i) => {
         const key = `${phase}-${i}`;
         const repo = makeRepo(work, key);
@@ -124,7 +134,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
           await client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: g.id, args: [g.input] });
           try {
             // The handle's long poll survives the server restart: it is retried until the goal closes.
-            const result = await retryUntil(() => client.workflow.getHandle(g.id).result() as Promise<GoalResult>, 240_000);
+            const result = await retryUntil(
+              () => client.workflow.getHandle(g.id).result() as Promise<GoalResult>,
+              240_000,
+            );
             return { id: g.id, repo: g.repo, result };
           } catch (err) {
             return { id: g.id, repo: g.repo, error: err instanceof Error ? err.message : String(err) };
@@ -136,8 +149,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     let t0 = Date.now();
     const baseline = await runGoals('base');
     const baselineSeconds = (Date.now() - t0) / 1000;
-    const baselineDiffs = baseline.map((g) => (g.result?.pr ? diffOf(g.repo, g.result.pr.branch) : `no PR: ${g.error ?? g.result?.status}`));
-    log(`baseline: ${baseline.filter((g) => g.result?.status === 'succeeded').length}/${o.goals} succeeded in ${baselineSeconds.toFixed(1)} s`);
+    const baselineDiffs = baseline.map((g) =>
+      g.result?.pr ? diffOf(g.repo, g.result.pr.branch) : `no PR: ${g.error ?? g.result?.status}`,
+    );
+    log(
+      `baseline: ${baseline.filter((g) => g.result?.status === 'succeeded').length}/${o.goals} succeeded in ${baselineSeconds.toFixed(1)} s`,
+    );
 
     // The faults, at seeded random moments over the first ~20 s of the faulty run.
     let kills = 0;
@@ -162,7 +179,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       run: async () => {
         const name = containerNameFor(`chaos-${tag}-chaos-0`);
         log(`removing container ${name}`);
-        await docker.getContainer(name).remove({ force: true, v: true }).then(() => containerLosses++, () => undefined);
+        await docker
+          .getContainer(name)
+          .remove({ force: true, v: true })
+          .then(
+            () => containerLosses++,
+            () => undefined,
+          );
       },
     });
     faults.push({
@@ -190,12 +213,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     const counts = [...model.counts.values()];
     const extraModelCalls = counts.flat().reduce((sum, n) => sum + Math.max(0, (n ?? 0) - 1), 0);
     const maxCallsPerStep = Math.max(0, ...counts.flat().map((n) => n ?? 0));
-    const chaosDiffs = chaos.map((g) => (g.result?.pr ? diffOf(g.repo, g.result.pr.branch) : `no PR: ${g.error ?? g.result?.status}`));
-    for (const g of chaos) if (g.error || g.result?.status !== 'succeeded') log(`goal ${g.id}: ${g.error ?? g.result?.status} ${g.result?.reason ?? ''}`);
+    const chaosDiffs = chaos.map((g) =>
+      g.result?.pr ? diffOf(g.repo, g.result.pr.branch) : `no PR: ${g.error ?? g.result?.status}`,
+    );
+    for (const g of chaos)
+      if (g.error || g.result?.status !== 'succeeded')
+        log(`goal ${g.id}: ${g.error ?? g.result?.status} ${g.result?.reason ?? ''}`);
 
     // Lost sandboxes are removed by the workflow (best-effort) or by the reaper; give them a moment.
     let containersLeft: string[] = [];
-    for (const until = Date.now() + 30_000; ; ) {
+    for (const until = Date.now() + 30_000; ;) {
       containersLeft = await leftContainers(docker, goalIds);
       if (containersLeft.length === 0 || Date.now() > until) break;
       await new Promise((r) => setTimeout(r, 1000));
@@ -208,7 +235,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       serverRestarts,
       completed: chaos.filter((g) => g.result).length,
       succeeded: chaos.filter((g) => g.result?.status === 'succeeded').length,
-      duplicatePrs: [...baseline, ...chaos].reduce((sum, g) => sum + Math.max(0, prCount(dataDir, g.id) + agentBranches(g.repo) - 2), 0),
+      duplicatePrs: [...baseline, ...chaos].reduce(
+        (sum, g) => sum + Math.max(0, prCount(dataDir, g.id) + agentBranches(g.repo) - 2),
+        0,
+      ),
       diffsEqual: chaosDiffs.filter((d, i) => !d.startsWith('no PR') && d === baselineDiffs[i]).length,
       containersLeft,
       extraModelCalls,
@@ -221,7 +251,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     await workers.sandbox?.kill('SIGTERM');
     await server.stop();
     await model.close();
-    for (const name of await leftContainers(docker, goalIds)) await docker.getContainer(name).remove({ force: true, v: true }).catch(() => undefined);
+    for (const name of await leftContainers(docker, goalIds))
+      await docker
+        .getContainer(name)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -237,10 +271,28 @@ class DevServer {
   ) {}
 
   async start(): Promise<void> {
-    const args = ['server', 'start-dev', '--db-filename', this.dbFile, '--port', String(this.port), '--ui-port', String(this.uiPort), '--headless', '--log-level', 'error', '--ip', '127.0.0.1'];
-    for (const a of DRYDOCK_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${a.name}=${a.type === 'KEYWORD' ? 'Keyword' : a.type === 'INT' ? 'Int' : a.type === 'DOUBLE' ? 'Double' : 'Text'}`);
+    const args = [
+      'server',
+      'start-dev',
+      '--db-filename',
+      this.dbFile,
+      '--port',
+      String(this.port),
+      '--ui-port',
+      String(this.uiPort),
+      '--headless',
+      '--log-level',
+      'error',
+      '--ip',
+      '127.0.0.1',
+    ];
+    for (const a of DRYDOCK_SEARCH_ATTRIBUTES)
+      args.push(
+        '--search-attribute',
+        `${a.name}=${a.type === 'KEYWORD' ? 'Keyword' : a.type === 'INT' ? 'Int' : a.type === 'DOUBLE' ? 'Double' : 'Text'}`,
+      );
     this.child = spawn(temporalBinary(), args, { stdio: 'ignore' });
-    for (const until = Date.now() + 30_000; ; ) {
+    for (const until = Date.now() + 30_000; ;) {
       if (await canConnect(this.port)) {
         // The frontend listens a moment before the namespace answers.
         await new Promise((r) => setTimeout(r, 1000));
@@ -269,8 +321,21 @@ class DevServer {
 function makeRepo(work: string, key: string): string {
   const dir = path.join(work, `repo-${key}`);
   cpSync(path.join(ROOT, 'test', 'fixtures', 'demo-repo'), dir, { recursive: true });
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t', GIT_AUTHOR_DATE: '2020-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z' };
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']]) execFileSync('git', args, { cwd: dir, env });
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@t',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@t',
+    GIT_AUTHOR_DATE: '2020-01-01T00:00:00Z',
+    GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z',
+  };
+  for (const args of [
+    ['init', '-q', '-b', 'main'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'initial'],
+  ])
+    execFileSync('git', args, { cwd: dir, env });
   return dir;
 }
 
@@ -286,18 +351,26 @@ function prCount(dataDir: string, goalId: string): number {
   } catch {
     return 0;
   }
-  return files.filter((f) => (JSON.parse(readFileSync(path.join(dataDir, 'prs', f), 'utf8')) as { goalId?: string }).goalId === goalId).length;
+  return files.filter(
+    (f) => (JSON.parse(readFileSync(path.join(dataDir, 'prs', f), 'utf8')) as { goalId?: string }).goalId === goalId,
+  ).length;
 }
 
 function agentBranches(repo: string): number {
-  return execFileSync('git', ['branch', '--list', 'drydock/*'], { cwd: repo, encoding: 'utf8' }).split('\n').filter((l) => l.trim()).length;
+  return execFileSync('git', ['branch', '--list', 'drydock/*'], { cwd: repo, encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.trim()).length;
 }
 
 async function leftContainers(docker: Dockerode, goalIds: string[]): Promise<string[]> {
   if (goalIds.length === 0) return [];
   const list = await docker.listContainers({ all: true, filters: { label: ['drydock.managed=true'] } });
   return list
-    .filter((c) => goalIds.includes(c.Labels['drydock.goal'] ?? '') || goalIds.some((id) => (c.Names[0] ?? '').startsWith(`/${containerNameFor(id)}`)))
+    .filter(
+      (c) =>
+        goalIds.includes(c.Labels['drydock.goal'] ?? '') ||
+        goalIds.some((id) => (c.Names[0] ?? '').startsWith(`/${containerNameFor(id)}`)),
+    )
     .map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ''));
 }
 

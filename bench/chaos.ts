@@ -16,13 +16,18 @@ void (async () => {
       log: (line) => console.log(`chaos: ${line}`),
     });
     console.log(JSON.stringify(figures, null, 2));
-    const ok = figures.succeeded === figures.goals && figures.duplicatePrs === 0 && figures.diffsEqual === figures.goals && figures.containersLeft.length === 0 && figures.maxCallsPerStep <= figures.kills + 1;
+    const ok =
+      figures.succeeded === figures.goals &&
+      figures.duplicatePrs === 0 &&
+      figures.diffsEqual === figures.goals &&
+      figures.containersLeft.length === 0 &&
+      figures.maxCallsPerStep <= figures.kills + 1;
     console.log(
       `goals ${figures.goals} · kills ${figures.kills} · container losses ${figures.containerLosses} · server restarts ${figures.serverRestarts} · completed ${figures.completed} · succeeded ${figures.succeeded} · duplicate PRs ${figures.duplicatePrs} · diffs equal ${figures.diffsEqual}/${figures.goals} · containers left ${figures.containersLeft.length} · extra model calls ${figures.extraModelCalls} (max ${figures.maxCallsPerStep} per step)`,
     );
     process.exitCode = ok ? 0 : 1;
   } catch (err) {
-    console.error(`bench:chaos failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    console.error(`bench:chaos failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exitCode = 1;
   }
 })();

@@ -17,7 +17,12 @@ import { startBenchWorkers, startTemporal } from './harness';
 
 /** The trajectory: reads, searches and test runs with outputs far above the cap, then finish. */
 function trajectory(turns: number): ScriptedTurn[] {
-  const commands = ['seq 1 20000', 'find / -xdev -maxdepth 3 2>/dev/null | head -3000', 'ls -laR /usr/lib/python3 | head -4000', 'cat /usr/share/common-licenses/GPL-3'];
+  const commands = [
+    'seq 1 20000',
+    'find / -xdev -maxdepth 3 2>/dev/null | head -3000',
+    'ls -laR /usr/lib/python3 | head -4000',
+    'cat /usr/share/common-licenses/GPL-3',
+  ];
   const script: ScriptedTurn[] = [];
   for (let i = 0; i < turns - 1; i++) {
     script.push(
@@ -26,14 +31,30 @@ function trajectory(turns: number): ScriptedTurn[] {
         : { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: commands[i % commands.length]! } }] },
     );
   }
-  script.push({ type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'explored', rationale: 'bench' } }] });
+  script.push({
+    type: 'tool_calls',
+    calls: [{ name: 'finish', arguments: { summary: 'explored', rationale: 'bench' } }],
+  });
   return script;
 }
 
 function repository(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-context-'));
-  writeFileSync(path.join(dir, 'big.txt'), Array.from({ length: 3000 }, (_, i) => `line ${i}: ${'lorem ipsum '.repeat(4)}`).join('\n'));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } });
+  writeFileSync(
+    path.join(dir, 'big.txt'),
+    Array.from({ length: 3000 }, (_, i) => `line ${i}: ${'lorem ipsum '.repeat(4)}`).join('\n'),
+  );
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: dir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'b',
+        GIT_AUTHOR_EMAIL: 'b@b',
+        GIT_COMMITTER_NAME: 'b',
+        GIT_COMMITTER_EMAIL: 'b@b',
+      },
+    });
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-q', '-m', 'bench');
@@ -45,9 +66,20 @@ async function main(): Promise<void> {
   const turns = turnsArg > 0 ? Number(process.argv[turnsArg + 1]) : 40;
   const temporal = await startTemporal();
   const model = await startScriptedModelServer({ script: [] });
-  const workers = await startBenchWorkers(temporal, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', DRYDOCK_POOL_SIZE: '0' });
+  const workers = await startBenchWorkers(temporal, {
+    OPENAI_BASE_URL: model.url,
+    OPENAI_API_KEY: 'bench',
+    DRYDOCK_POOL_SIZE: '0',
+  });
   const repo = repository();
-  const rows: { masking: string; window: number; promptTokens: number; totalTokens: number; largestPrompt: number; turns: number }[] = [];
+  const rows: {
+    masking: string;
+    window: number;
+    promptTokens: number;
+    totalTokens: number;
+    largestPrompt: number;
+    turns: number;
+  }[] = [];
   try {
     for (const window of [0, DEFAULT_POLICY.observationWindow]) {
       model.push(...trajectory(turns));
@@ -55,7 +87,14 @@ async function main(): Promise<void> {
       const result: GoalResult = await temporal.client.workflow.execute('codingAgent', {
         taskQueue: AGENT_QUEUE,
         workflowId: `bench-context-${window}-${Date.now()}`,
-        args: [{ repository: repo, goal: 'Explore the repository', checks: ['true'], policy: { maxIterations: turns, observationWindow: window } }],
+        args: [
+          {
+            repository: repo,
+            goal: 'Explore the repository',
+            checks: ['true'],
+            policy: { maxIterations: turns, observationWindow: window },
+          },
+        ],
       });
       const prompts = model.requests.slice(before).map((r) => JSON.stringify(r.body).length);
       rows.push({
@@ -74,13 +113,24 @@ async function main(): Promise<void> {
     rmSync(repo, { recursive: true, force: true });
   }
   const [off, on] = rows;
-  console.log(`\nbench:context — one ${turns}-turn trajectory, tool outputs capped at ${DEFAULT_POLICY.maxToolOutputBytes} bytes each\n`);
+  console.log(
+    `\nbench:context — one ${turns}-turn trajectory, tool outputs capped at ${DEFAULT_POLICY.maxToolOutputBytes} bytes each\n`,
+  );
   console.log('masking            turns  prompt tokens  total tokens  largest request (bytes)');
-  for (const r of rows) console.log(`${r.masking.padEnd(18)} ${String(r.turns).padStart(5)}  ${String(r.promptTokens).padStart(13)}  ${String(r.totalTokens).padStart(12)}  ${String(r.largestPrompt).padStart(23)}`);
-  if (off && on) console.log(`\nmasked / unmasked prompt tokens: ${(on.promptTokens / off.promptTokens).toFixed(3)} (goal: at most 0.5)`);
+  for (const r of rows)
+    console.log(
+      `${r.masking.padEnd(18)} ${String(r.turns).padStart(5)}  ${String(r.promptTokens).padStart(13)}  ${String(r.totalTokens).padStart(12)}  ${String(r.largestPrompt).padStart(23)}`,
+    );
+  if (off && on)
+    console.log(
+      `\nmasked / unmasked prompt tokens: ${(on.promptTokens / off.promptTokens).toFixed(3)} (goal: at most 0.5)`,
+    );
   const out = path.join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'context.json'), JSON.stringify({ turns, rows, ratio: off && on ? on.promptTokens / off.promptTokens : undefined }, null, 2));
+  writeFileSync(
+    path.join(out, 'context.json'),
+    JSON.stringify({ turns, rows, ratio: off && on ? on.promptTokens / off.promptTokens : undefined }, null, 2),
+  );
   console.log(`written: bench/results/context.json`);
 }
 

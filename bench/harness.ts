@@ -9,7 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { loadConfig, type DrydockConfig } from '../workers/config';
 import { runWorkersInProcess, WORKFLOWS_PATH } from '../workers/create-workers';
 import { prebuiltWorkflowBundle } from '../workers/workflow-bundle';
@@ -58,10 +64,20 @@ export async function startTemporal(): Promise<BenchTemporal> {
       executable: { type: 'existing-path', path: temporalBinary() },
       searchAttributes: DRYDOCK_SEARCH_ATTRIBUTES,
       // As scripts/dev-server runs it (DRYDOCK_BENCH_DEFAULT_SERVER=1: the dev server's own defaults, for comparison).
-      extraArgs: ['--log-level', 'error', ...(process.env.DRYDOCK_BENCH_DEFAULT_SERVER === '1' ? [] : devServerDynamicConfigArgs())],
+      extraArgs: [
+        '--log-level',
+        'error',
+        ...(process.env.DRYDOCK_BENCH_DEFAULT_SERVER === '1' ? [] : devServerDynamicConfigArgs()),
+      ],
     },
   });
-  return { client: env.client, connection: env.nativeConnection, namespace: env.namespace ?? 'default', address: env.address, close: () => env.teardown() };
+  return {
+    client: env.client,
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    address: env.address,
+    close: () => env.teardown(),
+  };
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap | { codePath: string }> | undefined;
@@ -74,10 +90,19 @@ export interface BenchWorkers {
 
 /** Starts the agent and sandbox workers with these environment values (one workflow bundle for every start). */
 export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<string, string>): Promise<BenchWorkers> {
-  bundle ??= Promise.resolve(prebuiltWorkflowBundle() ?? bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }));
+  bundle ??= Promise.resolve(
+    prebuiltWorkflowBundle() ??
+      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+  );
   const workflowBundle = await bundle;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-'));
-  const config = loadConfig({ ...process.env, DRYDOCK_DATA_DIR: dataDir, DRYDOCK_HOST_ID: 'bench', TEMPORAL_NAMESPACE: temporal.namespace, ...vars });
+  const config = loadConfig({
+    ...process.env,
+    DRYDOCK_DATA_DIR: dataDir,
+    DRYDOCK_HOST_ID: 'bench',
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    ...vars,
+  });
   const workers = await runWorkersInProcess(temporal.connection, config, {}, { workflowBundle });
   return {
     config,
@@ -92,13 +117,26 @@ export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<st
 export function makeDemoRepo(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-repo-'));
   cpSync(path.join(ROOT, 'test', 'fixtures', 'demo-repo'), dir, { recursive: true });
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']]) execFileSync('git', args, { cwd: dir, env });
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'b',
+    GIT_AUTHOR_EMAIL: 'b@b',
+    GIT_COMMITTER_NAME: 'b',
+    GIT_COMMITTER_EMAIL: 'b@b',
+  };
+  for (const args of [
+    ['init', '-q', '-b', 'main'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'initial'],
+  ])
+    execFileSync('git', args, { cwd: dir, env });
   return dir;
 }
 
 /** The demo goal's scripted turns (test/fixtures/scripts/demo.json) as bench calls. */
 export function demoScript(): BenchCall[][] {
-  const turns = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'scripts', 'demo.json'), 'utf8')) as { calls: BenchCall[] }[];
+  const turns = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'scripts', 'demo.json'), 'utf8')) as {
+    calls: BenchCall[];
+  }[];
   return turns.map((t) => t.calls);
 }

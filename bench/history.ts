@@ -37,13 +37,21 @@ export function timingsOf(events: HistoryEvent[]): GoalTimings {
       if (s) s.startedAt = at;
     }
     const closed =
-      e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes ??
+      e.activityTaskCanceledEventAttributes;
     if (closed) {
       const s = scheduled.get(String(closed.scheduledEventId));
       if (s) activities.push({ name: s.name, scheduledMs: s.at, startedMs: s.startedAt ?? s.at, closedMs: at });
     }
   }
-  return { startedMs: tsToMs(events[0]?.eventTime), closedMs: tsToMs(events[events.length - 1]?.eventTime), events: events.length, activities };
+  return {
+    startedMs: tsToMs(events[0]?.eventTime),
+    closedMs: tsToMs(events[events.length - 1]?.eventTime),
+    events: events.length,
+    activities,
+  };
 }
 
 /** Provision requested → repository copied: when the first command can run. */
@@ -62,7 +70,8 @@ export function stepDurationsMs(t: GoalTimings): number[] {
   const out: number[] = [];
   for (let i = 0; i + 2 < ordered.length; i++) {
     const [a, b, c] = [ordered[i]!, ordered[i + 1]!, ordered[i + 2]!];
-    if (a.name === 'callModel' && b.name === 'runTool' && c.name === 'callModel') out.push(c.scheduledMs - a.scheduledMs);
+    if (a.name === 'callModel' && b.name === 'runTool' && c.name === 'callModel')
+      out.push(c.scheduledMs - a.scheduledMs);
   }
   return out;
 }

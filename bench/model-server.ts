@@ -36,7 +36,10 @@ export async function startBenchModelServer(scriptFor: (goal: string) => BenchCa
         send(404, { error: { message: 'no route', type: 'invalid_request_error' } });
         return;
       }
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messages: { role: string; content?: unknown }[]; model?: string };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        messages: { role: string; content?: unknown }[];
+        model?: string;
+      };
       const goal = String(body.messages[1]?.content ?? '');
       const turn = body.messages.filter((m) => m.role === 'assistant').length;
       const script = scriptFor(goal);
@@ -54,7 +57,11 @@ export async function startBenchModelServer(scriptFor: (goal: string) => BenchCa
               role: 'assistant',
               refusal: null,
               content: null,
-              tool_calls: calls.map((c) => ({ id: `call_${++callNumber}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+              tool_calls: calls.map((c) => ({
+                id: `call_${++callNumber}`,
+                type: 'function',
+                function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+              })),
             },
             finish_reason: 'tool_calls',
             logprobs: null,

@@ -15,7 +15,15 @@ import { resolveSandboxImage } from '../activities/sandbox/image-tag';
 import { projectRoot } from '../activities/find-above';
 import { AGENT_QUEUE } from '../workflows/queues';
 import type { GoalInput, GoalResult } from '../workflows/types';
-import { phasesOf, sandboxReadyMs, stepDurationsMs, stepPartsMs, timingsOf, type GoalTimings, type StepParts } from './history';
+import {
+  phasesOf,
+  sandboxReadyMs,
+  stepDurationsMs,
+  stepPartsMs,
+  timingsOf,
+  type GoalTimings,
+  type StepParts,
+} from './history';
 import { demoScript, makeDemoRepo, startBenchWorkers, startTemporal, type BenchTemporal } from './harness';
 import { startBenchModelServer, type BenchCall } from './model-server';
 import { rawCreateStartCopy, rawExec, rawRunner, rawRunnerExec } from './raw-docker';
@@ -58,10 +66,18 @@ function parseFlags(argv: string[]): Flags {
       },
     }));
   } catch (err) {
-    throw new Error(`${(err as Error).message.split('\n')[0]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --runner on|off --label NAME --out FILE`);
+    throw new Error(
+      `${(err as Error).message.split('\n')[0]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --runner on|off --label NAME --out FILE`,
+    );
   }
-  const scale = values.scale === undefined ? [10, 50, 100] : values.scale === '' || values.scale === 'none' ? [] : values.scale.split(',').map(Number);
-  if (scale.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--scale takes positive integers, e.g. 10,50,100');
+  const scale =
+    values.scale === undefined
+      ? [10, 50, 100]
+      : values.scale === '' || values.scale === 'none'
+        ? []
+        : values.scale.split(',').map(Number);
+  if (scale.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error('--scale takes positive integers, e.g. 10,50,100');
   const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
   const runner = values.runner ?? 'on';
   if (runner !== 'on' && runner !== 'off') throw new Error('--runner takes on or off');
@@ -95,7 +111,12 @@ async function historyOf(client: Client, workflowId: string): Promise<GoalTiming
 }
 
 function runGoal(client: Client, workflowId: string, input: GoalInput): Promise<GoalResult> {
-  return client.workflow.execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input], workflowExecutionTimeout: '15m' });
+  return client.workflow.execute('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId,
+    args: [input],
+    workflowExecutionTimeout: '15m',
+  });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -114,7 +135,13 @@ function sampleRss(): () => number {
 
 /** The workers' environment: the bench model server, this pool size, the runner flag. */
 function benchWorkerVars(modelUrl: string, pool: number, flags: Flags): Record<string, string> {
-  return { OPENAI_BASE_URL: modelUrl, OPENAI_API_KEY: 'bench', DRYDOCK_MODEL: 'bench', DRYDOCK_POOL_SIZE: String(pool), DRYDOCK_SANDBOX_RUNNER: flags.runner };
+  return {
+    OPENAI_BASE_URL: modelUrl,
+    OPENAI_API_KEY: 'bench',
+    DRYDOCK_MODEL: 'bench',
+    DRYDOCK_POOL_SIZE: String(pool),
+    DRYDOCK_SANDBOX_RUNNER: flags.runner,
+  };
 }
 
 interface SequentialOutcome {
@@ -144,7 +171,11 @@ async function sequentialGoals(
     // One goal first to warm the code paths; it is not counted.
     for (let i = 0; i <= flags.goals; i++) {
       const id = `bench-${tag}-${RUN}-${i}`;
-      const result = await runGoal(temporal.client, id, { repository: repo, goal: `bench steps: ${flags.steps} shell calls, then finish`, checks: ['true'] });
+      const result = await runGoal(temporal.client, id, {
+        repository: repo,
+        goal: `bench steps: ${flags.steps} shell calls, then finish`,
+        checks: ['true'],
+      });
       if (result.status !== 'succeeded') throw new Error(`${id}: ${result.status}: ${result.reason ?? result.summary}`);
       if (i === 0) continue;
       // The raw machine's samples are taken between goals, so both see the same machine.
@@ -182,7 +213,12 @@ class RawMachine {
 
   /** One create+start+copy, then `execs` execs of the step command in that container, and as many through a runner; removes it. */
   async sample(execs: number, record = true): Promise<void> {
-    const { container, ms } = await rawCreateStartCopy(this.docker, this.image, `drydock-bench-raw-${RUN}-${this.count++}`, this.repo);
+    const { container, ms } = await rawCreateStartCopy(
+      this.docker,
+      this.image,
+      `drydock-bench-raw-${RUN}-${this.count++}`,
+      this.repo,
+    );
     try {
       if (record) this.ready.push(ms);
       for (let j = 0; j < execs; j++) {
@@ -215,7 +251,13 @@ interface ScaleRow {
   historyEventsPerGoal: number;
 }
 
-async function scale(temporal: BenchTemporal, modelUrl: string, repo: string, n: number, flags: Flags): Promise<ScaleRow> {
+async function scale(
+  temporal: BenchTemporal,
+  modelUrl: string,
+  repo: string,
+  n: number,
+  flags: Flags,
+): Promise<ScaleRow> {
   const pool = flags.pool;
   const workers = await startBenchWorkers(temporal, benchWorkerVars(modelUrl, pool, flags));
   try {
@@ -223,7 +265,9 @@ async function scale(temporal: BenchTemporal, modelUrl: string, repo: string, n:
     const stopRss = sampleRss();
     const started = Date.now();
     const ids = Array.from({ length: n }, (_, i) => `bench-scale${n}-${RUN}-${i}`);
-    const results = await Promise.allSettled(ids.map((id) => runGoal(temporal.client, id, { repository: repo, goal: DEMO_GOAL })));
+    const results = await Promise.allSettled(
+      ids.map((id) => runGoal(temporal.client, id, { repository: repo, goal: DEMO_GOAL })),
+    );
     const wallSeconds = (Date.now() - started) / 1000;
     const peakRssMb = stopRss();
     const completed = results.filter((r) => r.status === 'fulfilled' && r.value.status === 'succeeded').length;
@@ -247,7 +291,9 @@ async function scale(temporal: BenchTemporal, modelUrl: string, repo: string, n:
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
+    .join('\n');
 }
 
 async function main(): Promise<void> {
@@ -262,7 +308,14 @@ async function main(): Promise<void> {
   });
   log('starting Temporal');
   const temporal = await startTemporal();
-  const report: Record<string, unknown> = { label: flags.label, at: new Date().toISOString(), cpus: os.cpus().length, flags, temporal: temporal.address, image };
+  const report: Record<string, unknown> = {
+    label: flags.label,
+    at: new Date().toISOString(),
+    cpus: os.cpus().length,
+    flags,
+    temporal: temporal.address,
+    image,
+  };
   try {
     const raw = new RawMachine(docker, image, repo);
     await raw.sample(3, false);
@@ -288,16 +341,50 @@ async function main(): Promise<void> {
     out.push(
       table([
         ['measure', 'n', 'p50 ms', 'p95 ms', 'raw p50 ms', 'ratio p50'],
-        ['agent step (model + tool via Temporal)', String(steps.n), String(steps.p50), String(steps.p95), String(round(rawExecP50, 1)), `${round(steps.p50 / rawExecP50, 2)}x`],
-        ['sandbox ready, cold', String(coldReady.n), String(coldReady.p50), String(coldReady.p95), String(round(rawReadyP50, 1)), `${round(coldReady.p50 / rawReadyP50, 2)}x`],
-        [`sandbox ready, warm (pool ${flags.pool})`, String(warmReady.n), String(warmReady.p50), String(warmReady.p95), String(round(rawReadyP50, 1)), `${round(warmReady.p50 / rawReadyP50, 2)}x`],
+        [
+          'agent step (model + tool via Temporal)',
+          String(steps.n),
+          String(steps.p50),
+          String(steps.p95),
+          String(round(rawExecP50, 1)),
+          `${round(steps.p50 / rawExecP50, 2)}x`,
+        ],
+        [
+          'sandbox ready, cold',
+          String(coldReady.n),
+          String(coldReady.p50),
+          String(coldReady.p95),
+          String(round(rawReadyP50, 1)),
+          `${round(coldReady.p50 / rawReadyP50, 2)}x`,
+        ],
+        [
+          `sandbox ready, warm (pool ${flags.pool})`,
+          String(warmReady.n),
+          String(warmReady.p50),
+          String(warmReady.p95),
+          String(round(rawReadyP50, 1)),
+          `${round(warmReady.p50 / rawReadyP50, 2)}x`,
+        ],
       ]),
     );
     const allParts = [...cold.parts, ...warm.parts];
-    const partP50 = (k: keyof StepParts) => round(percentile(allParts.map((p) => p[k]), 50), 1);
-    out.push(`agent step p50 parts: callModel activity ${partP50('model')} ms, runTool activity ${partP50('tool')} ms (of these two, waiting for a worker ${partP50('dispatch')} ms), workflow tasks ${partP50('between')} ms`);
-    out.push(`raw samples are taken between drydock's goals (${raw.ready.length} create+start+copy, ${raw.exec.length} execs)`);
-    out.push(`raw: dockerode exec of \`${STEP_COMMAND}\` (the shell tool's argv) p50 ${round(rawExecP50, 1)} ms; dockerode create+start+copy of the repository p50 ${round(rawReadyP50, 1)} ms`);
+    const partP50 = (k: keyof StepParts) =>
+      round(
+        percentile(
+          allParts.map((p) => p[k]),
+          50,
+        ),
+        1,
+      );
+    out.push(
+      `agent step p50 parts: callModel activity ${partP50('model')} ms, runTool activity ${partP50('tool')} ms (of these two, waiting for a worker ${partP50('dispatch')} ms), workflow tasks ${partP50('between')} ms`,
+    );
+    out.push(
+      `raw samples are taken between drydock's goals (${raw.ready.length} create+start+copy, ${raw.exec.length} execs)`,
+    );
+    out.push(
+      `raw: dockerode exec of \`${STEP_COMMAND}\` (the shell tool's argv) p50 ${round(rawExecP50, 1)} ms; dockerode create+start+copy of the repository p50 ${round(rawReadyP50, 1)} ms`,
+    );
     out.push(
       `raw: the same command through drydock's command runner (no Temporal) p50 ${round(rawRunnerP50, 1)} ms; ` +
         `the workers ran commands ${flags.runner === 'on' ? 'through the runner' : 'as engine execs'} (DRYDOCK_SANDBOX_RUNNER=${flags.runner}), ` +
@@ -306,14 +393,30 @@ async function main(): Promise<void> {
     out.push('');
     out.push('demo goal, wall time by phase (ms):');
     const phaseNames = [...new Set([...Object.keys(cold.demoPhases), ...Object.keys(warm.demoPhases)])];
-    out.push(table([['phase', 'cold', 'warm'], ...phaseNames.map((p) => [p, String(cold.demoPhases[p] ?? 0), String(warm.demoPhases[p] ?? 0)])]));
+    out.push(
+      table([
+        ['phase', 'cold', 'warm'],
+        ...phaseNames.map((p) => [p, String(cold.demoPhases[p] ?? 0), String(warm.demoPhases[p] ?? 0)]),
+      ]),
+    );
     if (scaleRows.length > 0) {
       out.push('');
       out.push(`concurrent demo goals (pool ${flags.pool}; RSS is the bench process, which runs every worker):`);
       const first = scaleRows[0]!;
       out.push(
         table([
-          ['N', 'completed', 'wall s', 'goals/min', 'p50 goal s', 'p95 goal s', 'peak RSS MB', 'events/goal', 'p95 growth', 'RSS growth'],
+          [
+            'N',
+            'completed',
+            'wall s',
+            'goals/min',
+            'p50 goal s',
+            'p95 goal s',
+            'peak RSS MB',
+            'events/goal',
+            'p95 growth',
+            'RSS growth',
+          ],
           ...scaleRows.map((r) => [
             String(r.n),
             `${r.completed}/${r.n}`,
@@ -331,8 +434,25 @@ async function main(): Promise<void> {
     }
     const text = out.join('\n');
     process.stdout.write(`${text}\n`);
-    Object.assign(report, { raw, cold, warm, steps, coldReady, warmReady, rawExecP50, rawRunnerP50, rawReadyP50, scale: scaleRows, table: text });
-    const file = flags.out ?? path.join(process.env.DRYDOCK_BENCH_DIR ?? path.join(ROOT, 'bench', 'results'), `bench-${flags.label}-${Date.now()}.json`);
+    Object.assign(report, {
+      raw,
+      cold,
+      warm,
+      steps,
+      coldReady,
+      warmReady,
+      rawExecP50,
+      rawRunnerP50,
+      rawReadyP50,
+      scale: scaleRows,
+      table: text,
+    });
+    const file =
+      flags.out ??
+      path.join(
+        process.env.DRYDOCK_BENCH_DIR ?? path.join(ROOT, 'bench', 'results'),
+        `bench-${flags.label}-${Date.now()}.json`,
+      );
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     log(`wrote ${file}`);

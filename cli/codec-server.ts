@@ -14,7 +14,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
-import { deserializePayload, payloadCodecsFor, serializePayload, type SerializedPayload } from '../activities/security/payload-codec';
+import {
+  deserializePayload,
+  payloadCodecsFor,
+  serializePayload,
+  type SerializedPayload,
+} from '../activities/security/payload-codec';
 import type { ClientConfig } from './config';
 import { UsageError } from './errors';
 import { printText } from './output';
@@ -44,15 +49,21 @@ export function generateCodecToken(): string {
 }
 
 /** Starts the codec server; resolves when it listens. */
-export async function startCodecServer(options: CodecServerOptions): Promise<{ url: string; close: () => Promise<void> }> {
-  if (!TOKEN_SHAPE.test(options.token)) throw new UsageError('the codec server token must be at least 16 characters of A-Z a-z 0-9 . _ ~ -');
+export async function startCodecServer(
+  options: CodecServerOptions,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  if (!TOKEN_SHAPE.test(options.token))
+    throw new UsageError('the codec server token must be at least 16 characters of A-Z a-z 0-9 . _ ~ -');
   const listenHost = options.host ?? '127.0.0.1';
   let hosts = new Set<string>();
   const server = http.createServer((req, res) => {
-    const refuse = (code: number, why: string) => void res.writeHead(code, { 'content-type': 'text/plain' }).end(`${why}\n`);
-    if (!hosts.has((req.headers.host ?? '').toLowerCase())) return refuse(403, 'the Host header does not name this codec server');
+    const refuse = (code: number, why: string) =>
+      void res.writeHead(code, { 'content-type': 'text/plain' }).end(`${why}\n`);
+    if (!hosts.has((req.headers.host ?? '').toLowerCase()))
+      return refuse(403, 'the Host header does not name this codec server');
     const origin = req.headers.origin;
-    if (origin !== undefined && !options.origins.includes(origin)) return refuse(403, 'this origin may not use the codec server');
+    if (origin !== undefined && !options.origins.includes(origin))
+      return refuse(403, 'this origin may not use the codec server');
     if (origin !== undefined) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Credentials', 'true');
@@ -64,10 +75,12 @@ export async function startCodecServer(options: CodecServerOptions): Promise<{ u
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const segments = (req.url ?? '').split('?')[0]?.split('/').filter(Boolean) ?? [];
     const route = segments[segments.length - 1];
-    if (req.method !== 'POST' || (route !== 'encode' && route !== 'decode') || segments.length > 2) return refuse(404, 'POST /encode or /decode');
+    if (req.method !== 'POST' || (route !== 'encode' && route !== 'decode') || segments.length > 2)
+      return refuse(404, 'POST /encode or /decode');
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const inPath = segments.length === 2 ? segments[0] : undefined;
-    if (![bearer, inPath].some((t) => t !== undefined && sameSecret(t, options.token))) return refuse(401, 'a codec server token is required');
+    if (![bearer, inPath].some((t) => t !== undefined && sameSecret(t, options.token)))
+      return refuse(401, 'a codec server token is required');
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -81,7 +94,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<{ u
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads?: SerializedPayload[] };
           const payloads = (body.payloads ?? []).map(deserializePayload);
           const out = route === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payloads: out.map(serializePayload) }));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ payloads: out.map(serializePayload) }));
         } catch (err) {
           res.writeHead(400, { 'content-type': 'text/plain' }).end(err instanceof Error ? err.message : String(err));
         }
@@ -121,9 +136,13 @@ export interface CodecServerCommandOptions {
 /** The `codec-server` command: runs until interrupted. */
 export async function codecServer(config: ClientConfig, o: CodecServerCommandOptions): Promise<number> {
   const [codec] = payloadCodecsFor(config.payloadKey);
-  if (!codec) throw new UsageError('codec-server needs DRYDOCK_PAYLOAD_KEY (the base64 of 32 bytes; make one with: openssl rand -base64 32)');
+  if (!codec)
+    throw new UsageError(
+      'codec-server needs DRYDOCK_PAYLOAD_KEY (the base64 of 32 bytes; make one with: openssl rand -base64 32)',
+    );
   const n = o.port === undefined ? 8888 : Number(o.port);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port must be 1-65535, got ${JSON.stringify(o.port)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UsageError(`--port must be 1-65535, got ${JSON.stringify(o.port)}`);
   const origin = originOf(o.uiOrigin ?? config.temporalUiUrl);
   const configured = process.env.DRYDOCK_CODEC_TOKEN?.trim();
   if (configured !== undefined && configured !== '' && !TOKEN_SHAPE.test(configured)) {

@@ -15,5 +15,8 @@ export async function connectClient(config: ClientConfig): Promise<{ client: Cli
   }
   // With DRYDOCK_PAYLOAD_KEY set, payloads are AES-GCM encrypted (activities/security/payload-codec.ts).
   const dataConverter = { payloadCodecs: payloadCodecsFor(config.payloadKey) };
-  return { client: new Client({ connection, namespace: config.namespace, dataConverter }), close: () => connection.close() };
+  return {
+    client: new Client({ connection, namespace: config.namespace, dataConverter }),
+    close: () => connection.close(),
+  };
 }

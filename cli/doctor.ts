@@ -20,13 +20,9 @@ export interface DoctorCheck {
 
 /** Runs every check; returns the exit code (1 when a required check fails). */
 export async function doctor(config: DoctorConfig, json: boolean): Promise<number> {
-  const checks = await Promise.all([checkTemporal(config), checkDockerAndImage(config), checkSandboxDisk(config)]).then(([t, d, disk]) => [
-    t,
-    ...d,
-    checkSeccomp(config),
-    disk,
-    checkModel(config),
-  ]);
+  const checks = await Promise.all([checkTemporal(config), checkDockerAndImage(config), checkSandboxDisk(config)]).then(
+    ([t, d, disk]) => [t, ...d, checkSeccomp(config), disk, checkModel(config)],
+  );
   if (json) printJson({ ok: checks.every((c) => c.ok || !c.required), checks });
   else for (const c of checks) printText(`${c.ok ? '✔' : c.required ? '✘' : '•'} ${c.name.padEnd(14)} ${c.detail}\n`);
   return checks.every((c) => c.ok || !c.required) ? 0 : 1;
@@ -37,7 +33,12 @@ async function checkTemporal(config: DoctorConfig): Promise<DoctorCheck> {
     const { client, close } = await connectClient(config);
     try {
       await client.workflowService.getSystemInfo({});
-      return { name: 'Temporal', ok: true, detail: `answers at ${config.temporalAddress} (namespace ${config.namespace}); UI ${config.temporalUiUrl}`, required: true };
+      return {
+        name: 'Temporal',
+        ok: true,
+        detail: `answers at ${config.temporalAddress} (namespace ${config.namespace}); UI ${config.temporalUiUrl}`,
+        required: true,
+      };
     } finally {
       await close();
     }
@@ -73,7 +74,15 @@ async function checkDockerAndImage(config: DoctorConfig): Promise<DoctorCheck[]>
     await docker.getImage(image).inspect();
     return [dockerCheck, { name: 'sandbox image', ok: true, detail: `${image} present`, required: true }];
   } catch {
-    return [dockerCheck, { name: 'sandbox image', ok: false, detail: `${image} is missing; build it with \`npm run setup\` (or bash scripts/sandbox-image/build)`, required: true }];
+    return [
+      dockerCheck,
+      {
+        name: 'sandbox image',
+        ok: false,
+        detail: `${image} is missing; build it with \`npm run setup\` (or bash scripts/sandbox-image/build)`,
+        required: true,
+      },
+    ];
   }
 }
 
@@ -91,24 +100,52 @@ function checkSeccomp(config: DoctorConfig): DoctorCheck {
 /** Whether sandbox workspaces get a fixed-size disk here, as a sandbox worker started from this shell would find. */
 async function checkSandboxDisk(config: DoctorConfig): Promise<DoctorCheck> {
   const size = config.sandboxDiskBytes;
-  if (size === null) return { name: 'workspace disk', ok: false, detail: 'not size-limited (DRYDOCK_SANDBOX_DISK=off)', required: false };
+  if (size === null)
+    return {
+      name: 'workspace disk',
+      ok: false,
+      detail: 'not size-limited (DRYDOCK_SANDBOX_DISK=off)',
+      required: false,
+    };
   // The folder a sandbox worker keeps its disk images in (host state, not DRYDOCK_DATA_DIR).
   const support = await probeSandboxDisks(DEFAULT_IMAGE_ROOT, { local: isLocalDockerEngine(config.dockerHost) });
-  if (!support.ok) return { name: 'workspace disk', ok: false, detail: `not size-limited: ${support.reason}`, required: false };
-  return { name: 'workspace disk', ok: true, detail: `${Math.round((size / 1024 ** 3) * 10) / 10} GiB per sandbox (DRYDOCK_SANDBOX_DISK), ext4 on a loop device`, required: false };
+  if (!support.ok)
+    return { name: 'workspace disk', ok: false, detail: `not size-limited: ${support.reason}`, required: false };
+  return {
+    name: 'workspace disk',
+    ok: true,
+    detail: `${Math.round((size / 1024 ** 3) * 10) / 10} GiB per sandbox (DRYDOCK_SANDBOX_DISK), ext4 on a loop device`,
+    required: false,
+  };
 }
 
 function checkModel(config: DoctorConfig): DoctorCheck {
-  if (config.openaiBaseUrl) return { name: 'model', ok: true, detail: `endpoint ${config.openaiBaseUrl}, default model ${config.defaultModel}`, required: false };
-  if (config.hasOpenAiApiKey) return { name: 'model', ok: true, detail: `OpenAI API (OPENAI_API_KEY set), default model ${config.defaultModel}`, required: false };
+  if (config.openaiBaseUrl)
+    return {
+      name: 'model',
+      ok: true,
+      detail: `endpoint ${config.openaiBaseUrl}, default model ${config.defaultModel}`,
+      required: false,
+    };
+  if (config.hasOpenAiApiKey)
+    return {
+      name: 'model',
+      ok: true,
+      detail: `OpenAI API (OPENAI_API_KEY set), default model ${config.defaultModel}`,
+      required: false,
+    };
   return {
     name: 'model',
     ok: false,
-    detail: 'no OPENAI_API_KEY or OPENAI_BASE_URL: `npm run demo` uses the scripted model; set one of them to run goals on a real model',
+    detail:
+      'no OPENAI_API_KEY or OPENAI_BASE_URL: `npm run demo` uses the scripted model; set one of them to run goals on a real model',
     required: false,
   };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref()),
+  ]);
 }

@@ -11,7 +11,9 @@ export interface GitHubRef {
 /** Parses `owner/repo#123` or `https://<host>/owner/repo/(issues|pull)/123`; throws UsageError naming the option. */
 export function parseGitHubRef(text: string | undefined, option: string): GitHubRef {
   const value = (text ?? '').trim();
-  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)#(\d+)$/.exec(value) ?? /^https?:\/\/[^/]+(?:\/.*)?\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(?:issues|pull)\/(\d+)\/?$/.exec(value);
+  const m =
+    /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)#(\d+)$/.exec(value) ??
+    /^https?:\/\/[^/]+(?:\/.*)?\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(?:issues|pull)\/(\d+)\/?$/.exec(value);
   if (!m || !m[1] || !m[2] || !m[3] || Number(m[3]) < 1) {
     throw new UsageError(`${option}: expected owner/repo#number (e.g. acme/app#123), got ${JSON.stringify(value)}`);
   }

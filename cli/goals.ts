@@ -21,13 +21,24 @@ export async function status(config: ClientConfig, id: string, json: boolean): P
       ['repository', view.repository],
       ['phase', view.phase],
       ['iteration', `${view.iteration} / ${view.maxIterations}`],
-      ['tokens', `${view.usage.totalTokens} (prompt ${view.usage.promptTokens}, completion ${view.usage.completionTokens})`],
-      ['last tool', view.lastTool ? `${view.lastTool.name} ${view.lastTool.argumentsPreview.slice(0, 80)} → ${view.lastTool.summary}` : undefined],
+      [
+        'tokens',
+        `${view.usage.totalTokens} (prompt ${view.usage.promptTokens}, completion ${view.usage.completionTokens})`,
+      ],
+      [
+        'last tool',
+        view.lastTool
+          ? `${view.lastTool.name} ${view.lastTool.argumentsPreview.slice(0, 80)} → ${view.lastTool.summary}`
+          : undefined,
+      ],
       ['checks', `${view.checks.state}${view.checks.results.map((c) => `  ${c.command} → ${c.exitCode}`).join('')}`],
       ['sandbox host', view.sandboxHost],
       ['sandbox limits', view.sandboxLimits ? describeSandboxLimits(view.sandboxLimits) : undefined],
       ['sandbox policy', view.sandboxPolicy ? describeSandboxIsolation(view.sandboxPolicy) : undefined],
-      ['result', view.result ? `${view.result.status}${view.result.reason ? `: ${view.result.reason}` : ''}` : undefined],
+      [
+        'result',
+        view.result ? `${view.result.status}${view.result.reason ? `: ${view.result.reason}` : ''}` : undefined,
+      ],
     ]);
     return 0;
   });
@@ -82,14 +93,17 @@ export function printResult(id: string, r: GoalResult): void {
 async function withGoal(
   config: ClientConfig,
   id: string | undefined,
-  run: (handle: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<number>,
+  run: (
+    handle: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>,
+  ) => Promise<number>,
 ): Promise<number> {
   if (!id) throw new UsageError('give the goal id (the workflow id `drydock start` printed)');
   const { client, close } = await connectClient(config);
   try {
     return await run(client.workflow.getHandle(id));
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new UsageError(`no goal with id ${id} in namespace ${config.namespace}`);
+    if (err instanceof WorkflowNotFoundError)
+      throw new UsageError(`no goal with id ${id} in namespace ${config.namespace}`);
     throw err;
   } finally {
     await close();

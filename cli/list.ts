@@ -53,7 +53,10 @@ export async function list(config: ClientConfig, o: ListOptions): Promise<number
     }
     if (rows.length === 0) printText('no goals match\n');
     for (const r of rows) {
-      const status = r.executionStatus === 'RUNNING' ? `running (${r.phase ?? '?'})` : (r.outcome ?? r.executionStatus.toLowerCase());
+      const status =
+        r.executionStatus === 'RUNNING'
+          ? `running (${r.phase ?? '?'})`
+          : (r.outcome ?? r.executionStatus.toLowerCase());
       printText(`${r.workflowId}  ${status}  ${r.tokens ?? 0} tokens  ${r.repository ?? ''}  ${r.goal ?? ''}\n`);
     }
     return 0;

@@ -39,7 +39,10 @@ export async function prShow(config: ClientConfig, id: string | undefined, json:
   const r = answer.action === 'show' ? answer.record : undefined;
   if (!r) throw new UsageError(`no pull request ${id} (see \`drydock pr list\`)`);
   if (json) printJson(r);
-  else printText(`# ${r.title}\n\n${r.head} → ${r.base} · ${r.repository} · commit ${r.commit.slice(0, 12)}\n\n${r.body}\n`);
+  else
+    printText(
+      `# ${r.title}\n\n${r.head} → ${r.base} · ${r.repository} · commit ${r.commit.slice(0, 12)}\n\n${r.body}\n`,
+    );
   return 0;
 }
 

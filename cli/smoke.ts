@@ -18,7 +18,10 @@ export async function smoke(config: ClientConfig, command: string[], json: boole
       workflowExecutionTimeout: '5m',
     });
     if (json) printJson({ workflowId, ...result });
-    else printText(`${workflowId} on ${result.host} (via ${SANDBOX_QUEUE}): exit ${result.exitCode}\n${result.stdout}${result.stderr}`);
+    else
+      printText(
+        `${workflowId} on ${result.host} (via ${SANDBOX_QUEUE}): exit ${result.exitCode}\n${result.stdout}${result.stderr}`,
+      );
     return result.exitCode === 0 ? 0 : 1;
   } finally {
     await close();

@@ -59,7 +59,8 @@ export async function goalInputFrom(o: StartOptions, githubWebUrl = 'https://git
     ...(pr ? { pullRequest: { number: pr.number } } : {}),
   };
   const errors = validateGoalInput(input);
-  if (errors.length > 0) throw new UsageError(errors.join('; ').replace(/^repository is required.*?(;|$)/, '--repo is required$1'));
+  if (errors.length > 0)
+    throw new UsageError(errors.join('; ').replace(/^repository is required.*?(;|$)/, '--repo is required$1'));
   // A private GitHub repository is readable only with the workers' credential, so the client does not probe it.
   if (!named) await checkRepository(input.repository, input.baseBranch);
   return input;
@@ -82,7 +83,9 @@ export async function start(config: ClientConfig, o: StartOptions): Promise<numb
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new UsageError(`a goal with id ${workflowId} is already running; follow it with \`drydock status ${workflowId}\` or start another with --id`);
+        throw new UsageError(
+          `a goal with id ${workflowId} is already running; follow it with \`drydock status ${workflowId}\` or start another with --id`,
+        );
       }
       throw err;
     }
@@ -108,9 +111,24 @@ async function checkRepository(repository: string, branch: string | undefined): 
   const refs = await new Promise<string>((resolve, reject) => {
     execFile(
       'git',
-      ['-c', 'protocol.ext.allow=never', 'ls-remote', '--symref', '--', repository, ...(branch ? [`refs/heads/${branch}`] : ['HEAD'])],
+      [
+        '-c',
+        'protocol.ext.allow=never',
+        'ls-remote',
+        '--symref',
+        '--',
+        repository,
+        ...(branch ? [`refs/heads/${branch}`] : ['HEAD']),
+      ],
       { timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
-      (err, stdout, stderr) => (err ? reject(new UsageError(`--repo: ${repository} is not a readable git repository: ${(stderr || err.message).trim().split('\n').pop()}`)) : resolve(stdout)),
+      (err, stdout, stderr) =>
+        err
+          ? reject(
+              new UsageError(
+                `--repo: ${repository} is not a readable git repository: ${(stderr || err.message).trim().split('\n').pop()}`,
+              ),
+            )
+          : resolve(stdout),
     );
   });
   if (branch && refs.trim() === '') throw new UsageError(`--branch: ${repository} has no branch ${branch}`);

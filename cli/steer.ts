@@ -1,13 +1,23 @@
 /** `drydock feedback`, `approve`, `extend` and `finish-now`: steer a running goal. */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { approvePlanUpdate, approvePublishUpdate, extendBudgetUpdate, feedbackSignal, finishNowSignal } from '../workflows/messages';
+import {
+  approvePlanUpdate,
+  approvePublishUpdate,
+  extendBudgetUpdate,
+  feedbackSignal,
+  finishNowSignal,
+} from '../workflows/messages';
 import type { BudgetExtension } from '../workflows/types';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printJson, printText } from './output';
 
-async function withHandle<T>(config: ClientConfig, id: string | undefined, run: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+async function withHandle<T>(
+  config: ClientConfig,
+  id: string | undefined,
+  run: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<T>,
+): Promise<T> {
   if (!id) throw new UsageError('give the goal id');
   const { client, close } = await connectClient(config);
   try {
@@ -15,7 +25,8 @@ async function withHandle<T>(config: ClientConfig, id: string | undefined, run: 
   } catch (err) {
     // An update the workflow refused (a validator) says why in its cause.
     if (err instanceof WorkflowUpdateFailedError) throw new UsageError(err.cause?.message ?? err.message);
-    if (err instanceof Error && err.name === 'WorkflowNotFoundError') throw new UsageError(`no running goal with id ${id}`);
+    if (err instanceof Error && err.name === 'WorkflowNotFoundError')
+      throw new UsageError(`no running goal with id ${id}`);
     throw err;
   } finally {
     await close();
@@ -23,7 +34,11 @@ async function withHandle<T>(config: ClientConfig, id: string | undefined, run: 
 }
 
 /** Sends a person's message; the goal reads it before its next model turn. */
-export async function feedback(config: ClientConfig, id: string | undefined, message: string | undefined): Promise<number> {
+export async function feedback(
+  config: ClientConfig,
+  id: string | undefined,
+  message: string | undefined,
+): Promise<number> {
   if (!message?.trim()) throw new UsageError('usage: drydock feedback <id> "<message>"');
   await withHandle(config, id, (h) => h.signal(feedbackSignal, message));
   printText(`feedback sent to ${id}\n`);
@@ -37,17 +52,25 @@ export async function approve(
   id: string | undefined,
   o: { reject?: boolean; comment?: string; json?: boolean },
 ): Promise<number> {
-  if (gate !== 'plan' && gate !== 'publish') throw new UsageError('usage: drydock approve plan|publish <id> [--reject] [--comment "…"]');
+  if (gate !== 'plan' && gate !== 'publish')
+    throw new UsageError('usage: drydock approve plan|publish <id> [--reject] [--comment "…"]');
   const update = gate === 'plan' ? approvePlanUpdate : approvePublishUpdate;
   const by = process.env.USER ?? 'cli';
-  const answer = await withHandle(config, id, (h) => h.executeUpdate(update, { args: [{ approved: !o.reject, comment: o.comment, by }] }));
+  const answer = await withHandle(config, id, (h) =>
+    h.executeUpdate(update, { args: [{ approved: !o.reject, comment: o.comment, by }] }),
+  );
   if (o.json) printJson({ workflowId: id, gate, answer });
   else printText(`${id}: ${answer}\n`);
   return 0;
 }
 
 /** Raises a goal's budget (a goal waiting with onExhausted "ask" goes on). */
-export async function extend(config: ClientConfig, id: string | undefined, e: BudgetExtension, json: boolean): Promise<number> {
+export async function extend(
+  config: ClientConfig,
+  id: string | undefined,
+  e: BudgetExtension,
+  json: boolean,
+): Promise<number> {
   const limits = await withHandle(config, id, (h) => h.executeUpdate(extendBudgetUpdate, { args: [e] }));
   if (json) printJson(limits);
   else

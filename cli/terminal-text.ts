@@ -20,7 +20,12 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /** The text with escape sequences, control characters (but \n and \t) and hidden Unicode removed. */
 export function terminalSafe(text: string): string {
-  const plain = text.replace(OSC, '').replace(STRING_SEQUENCE, '').replace(CSI, '').replace(OTHER_ESCAPE, '').replace(CONTROL, '');
+  const plain = text
+    .replace(OSC, '')
+    .replace(STRING_SEQUENCE, '')
+    .replace(CSI, '')
+    .replace(OTHER_ESCAPE, '')
+    .replace(CONTROL, '');
   return stripHiddenUnicode(plain).text;
 }
 

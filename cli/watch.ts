@@ -19,18 +19,36 @@ export function renderWatch(v: GoalStatusView, now: number): string {
     `phase      ${v.phase}${v.waitingFor ? `  ⏸ waiting for ${v.waitingFor}` : ''}`,
     `turns      ${bar(v.iteration / l.maxIterations)} ${v.iteration}/${l.maxIterations}`,
     `tokens     ${bar(v.usage.totalTokens / l.maxTotalTokens)} ${v.usage.totalTokens}/${l.maxTotalTokens}`,
-    ...(l.maxCostUsd !== undefined ? [`cost       ${bar((v.costUsd ?? 0) / l.maxCostUsd)} $${(v.costUsd ?? 0).toFixed(4)}/$${l.maxCostUsd}`] : v.costUsd !== undefined ? [`cost       $${v.costUsd.toFixed(4)}`] : []),
+    ...(l.maxCostUsd !== undefined
+      ? [`cost       ${bar((v.costUsd ?? 0) / l.maxCostUsd)} $${(v.costUsd ?? 0).toFixed(4)}/$${l.maxCostUsd}`]
+      : v.costUsd !== undefined
+        ? [`cost       $${v.costUsd.toFixed(4)}`]
+        : []),
     ...(v.result ? [] : [`deadline   ${Math.max(0, Math.round((l.deadlineAt - now) / 1000))} s left`]),
     `last tool  ${v.lastTool ? `${v.lastTool.name} ${v.lastTool.argumentsPreview.slice(0, 60)} → ${v.lastTool.summary.slice(0, 80)}` : '—'}`,
     `checks     ${v.checks.state}${v.checks.results.map((c) => `  ${c.command} → ${c.exitCode}`).join('')}`,
   ];
-  if (v.plan) lines.push('plan:', ...v.plan.split('\n').slice(0, 15).map((p) => `  ${p}`));
-  if (v.result) lines.push(`result     ${v.result.status}${v.result.reason ? `: ${v.result.reason}` : ''}${v.result.pr ? `  PR ${v.result.pr.branch} (${v.result.pr.location})` : ''}`);
+  if (v.plan)
+    lines.push(
+      'plan:',
+      ...v.plan
+        .split('\n')
+        .slice(0, 15)
+        .map((p) => `  ${p}`),
+    );
+  if (v.result)
+    lines.push(
+      `result     ${v.result.status}${v.result.reason ? `: ${v.result.reason}` : ''}${v.result.pr ? `  PR ${v.result.pr.branch} (${v.result.pr.location})` : ''}`,
+    );
   return lines.join('\n');
 }
 
 /** Refreshes the view every interval until the goal closes; --json prints one status object per line. */
-export async function watch(config: ClientConfig, id: string | undefined, o: { json?: boolean; intervalMs?: number }): Promise<number> {
+export async function watch(
+  config: ClientConfig,
+  id: string | undefined,
+  o: { json?: boolean; intervalMs?: number },
+): Promise<number> {
   if (!id) throw new UsageError('usage: drydock watch <id> [--json]');
   const { client, close } = await connectClient(config);
   const tty = process.stdout.isTTY && !o.json;

@@ -30,7 +30,11 @@ export function answerTurn(res: http.ServerResponse, turn: ScriptedTurn, context
           arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
         },
       }));
-      sendJson(res, 200, completion(turnNumber, model, { content: turn.content ?? null, tool_calls: toolCalls }, 'tool_calls', usage));
+      sendJson(
+        res,
+        200,
+        completion(turnNumber, model, { content: turn.content ?? null, tool_calls: toolCalls }, 'tool_calls', usage),
+      );
       return;
     }
     case 'text':

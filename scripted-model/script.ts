@@ -45,7 +45,9 @@ export function loadScript(file: string): ScriptedTurn[] {
   parsed.forEach((turn: unknown, index) => {
     const type = (turn as { type?: unknown } | null)?.type;
     if (typeof type !== 'string' || !TURN_TYPES.has(type)) {
-      throw new Error(`${file}: turn ${index + 1} has type ${JSON.stringify(type)}; expected one of ${[...TURN_TYPES].join(', ')}`);
+      throw new Error(
+        `${file}: turn ${index + 1} has type ${JSON.stringify(type)}; expected one of ${[...TURN_TYPES].join(', ')}`,
+      );
     }
   });
   return parsed as ScriptedTurn[];

@@ -16,7 +16,11 @@ async function main(argv: string[]): Promise<void> {
   const scriptFile = argValue(argv, '--script');
   if (!scriptFile) throw new Error('usage: scripted-model-server --script file.json [--port 0] [--host 127.0.0.1]');
   const port = Number(argValue(argv, '--port') ?? '0');
-  const server = await startScriptedModelServer({ script: loadScript(scriptFile), port, host: argValue(argv, '--host') });
+  const server = await startScriptedModelServer({
+    script: loadScript(scriptFile),
+    port,
+    host: argValue(argv, '--host'),
+  });
   const stop = (): void => {
     for (const failure of server.failures) process.stderr.write(`scripted-model-server: ${failure}\n`);
     void server.close().then(() => process.exit(0));

@@ -59,7 +59,14 @@ interface ServerState {
 
 /** Starts a scripted OpenAI-compatible server on host (127.0.0.1) and port (any free one). */
 export async function startScriptedModelServer(options: ScriptedModelServerOptions): Promise<ScriptedModelServer> {
-  const state: ServerState = { script: [...options.script], requests: [], failures: [], hangTimers: new Set(), turnNumber: 0, callNumber: 0 };
+  const state: ServerState = {
+    script: [...options.script],
+    requests: [],
+    failures: [],
+    hangTimers: new Set(),
+    turnNumber: 0,
+    callNumber: 0,
+  };
   const server = http.createServer((req, res) => route(state, req, res));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -153,7 +160,9 @@ function handleChat(state: ServerState, req: http.IncomingMessage, res: http.Ser
 function parseObject(raw: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(raw);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -36,9 +36,14 @@ async function downloadMobyModule(): Promise<string> {
     return info.Dir;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('Go is needed to fetch the Docker engine\'s default seccomp profile (https://go.dev/dl), or set DRYDOCK_SECCOMP_PROFILE to a profile of your own');
+    if (e.code === 'ENOENT')
+      throw new Error(
+        "Go is needed to fetch the Docker engine's default seccomp profile (https://go.dev/dl), or set DRYDOCK_SECCOMP_PROFILE to a profile of your own",
+      );
     const detail = (e.stdout && (JSON.parse(e.stdout) as { Error?: string }).Error) || e.stderr || e.message;
-    throw new Error(`go mod download ${MOBY_MODULE}@${MOBY_VERSION} failed (is the Go module proxy reachable?): ${String(detail).trim().split('\n')[0]}`);
+    throw new Error(
+      `go mod download ${MOBY_MODULE}@${MOBY_VERSION} failed (is the Go module proxy reachable?): ${String(detail).trim().split('\n')[0]}`,
+    );
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true });
   }
@@ -65,7 +70,10 @@ export async function writeSeccompProfile(): Promise<{ file: string; written: bo
 
 if (require.main === module) {
   writeSeccompProfile().then(
-    ({ file, written }) => process.stderr.write(`drydock: seccomp profile: ${file}${written ? ` (made from ${MOBY_MODULE}@${MOBY_VERSION})` : ''}\n`),
+    ({ file, written }) =>
+      process.stderr.write(
+        `drydock: seccomp profile: ${file}${written ? ` (made from ${MOBY_MODULE}@${MOBY_VERSION})` : ''}\n`,
+      ),
     (err: unknown) => {
       process.stderr.write(`drydock: seccomp profile: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;

@@ -67,10 +67,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
 
   const rawDataDir = get('DRYDOCK_DATA_DIR') ?? path.join(os.homedir(), '.drydock');
   const dataDir = rawDataDir.startsWith('~/') ? path.join(os.homedir(), rawDataDir.slice(2)) : rawDataDir;
-  if (!path.isAbsolute(dataDir)) problems.push(`DRYDOCK_DATA_DIR must be an absolute path, got ${JSON.stringify(rawDataDir)}`);
+  if (!path.isAbsolute(dataDir))
+    problems.push(`DRYDOCK_DATA_DIR must be an absolute path, got ${JSON.stringify(rawDataDir)}`);
 
-  const hostId = get('DRYDOCK_HOST_ID') ?? os.hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(hostId)) problems.push(`DRYDOCK_HOST_ID must be lowercase letters, digits and dashes, got ${JSON.stringify(hostId)}`);
+  const hostId =
+    get('DRYDOCK_HOST_ID') ??
+    os
+      .hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 40);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(hostId))
+    problems.push(`DRYDOCK_HOST_ID must be lowercase letters, digits and dashes, got ${JSON.stringify(hostId)}`);
 
   const dockerHost = readDockerHost(get, problems);
   const openaiBaseUrl = readOpenAiBaseUrl(get, problems);
@@ -81,12 +89,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   const security = loadSecurityConfig(env, problems);
 
   const poolSize = integerIn(get('DRYDOCK_POOL_SIZE') ?? '2', 0, 64);
-  if (poolSize === undefined) problems.push(`DRYDOCK_POOL_SIZE must be an integer from 0 to 64, got ${JSON.stringify(get('DRYDOCK_POOL_SIZE'))}`);
+  if (poolSize === undefined)
+    problems.push(`DRYDOCK_POOL_SIZE must be an integer from 0 to 64, got ${JSON.stringify(get('DRYDOCK_POOL_SIZE'))}`);
   const commandRunner = get('DRYDOCK_SANDBOX_RUNNER') ?? 'on';
-  if (commandRunner !== 'on' && commandRunner !== 'off') problems.push(`DRYDOCK_SANDBOX_RUNNER must be on or off, got ${JSON.stringify(commandRunner)}`);
+  if (commandRunner !== 'on' && commandRunner !== 'off')
+    problems.push(`DRYDOCK_SANDBOX_RUNNER must be on or off, got ${JSON.stringify(commandRunner)}`);
   const poolIdleSeconds = integerIn(get('DRYDOCK_POOL_IDLE_SECONDS') ?? '600', 10, 86_400);
   if (poolIdleSeconds === undefined) {
-    problems.push(`DRYDOCK_POOL_IDLE_SECONDS must be an integer from 10 to 86400, got ${JSON.stringify(get('DRYDOCK_POOL_IDLE_SECONDS'))}`);
+    problems.push(
+      `DRYDOCK_POOL_IDLE_SECONDS must be an integer from 10 to 86400, got ${JSON.stringify(get('DRYDOCK_POOL_IDLE_SECONDS'))}`,
+    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -113,7 +125,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
 /** The comma-separated base URLs of DRYDOCK_MODEL_BASE_URLS; one problem per entry that is not a plain http(s) URL. */
 function parseModelBaseUrls(value: string | undefined, problems: string[]): string[] {
   const urls: string[] = [];
-  for (const entry of (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     let url: URL | undefined;
     try {
       url = new URL(entry);
@@ -124,7 +139,9 @@ function parseModelBaseUrls(value: string | undefined, problems: string[]): stri
       problems.push(`${MODEL_BASE_URLS_VARIABLE}: ${displayUrl(entry)} is not an http(s) URL`);
     } else if (url.username || url.password) {
       // The entry itself is not printed: it holds a credential.
-      problems.push(`${MODEL_BASE_URLS_VARIABLE}: an entry for ${url.host} carries credentials (user:password@); the key comes from OPENAI_API_KEY`);
+      problems.push(
+        `${MODEL_BASE_URLS_VARIABLE}: an entry for ${url.host} carries credentials (user:password@); the key comes from OPENAI_API_KEY`,
+      );
     } else if (url.search || url.hash) {
       problems.push(`${MODEL_BASE_URLS_VARIABLE}: ${displayUrl(entry)} must not have a query or fragment`);
     } else if (canonicalBaseUrl(entry) !== undefined) {
@@ -146,7 +163,9 @@ function loadGitHubConfig(get: EnvGetter, problems: string[]): GitHubConfig {
   const urls = readGitHubUrls(get, problems);
   const appId = get('GITHUB_APP_ID');
   const appPrivateKey = get('GITHUB_APP_PRIVATE_KEY');
-  if (appId && !/^\d+$/.test(appId)) problems.push(`GITHUB_APP_ID must be the App's numeric id, got ${JSON.stringify(appId)}`);
-  if (Boolean(appId) !== Boolean(appPrivateKey)) problems.push('GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY go together: set both or neither');
+  if (appId && !/^\d+$/.test(appId))
+    problems.push(`GITHUB_APP_ID must be the App's numeric id, got ${JSON.stringify(appId)}`);
+  if (Boolean(appId) !== Boolean(appPrivateKey))
+    problems.push('GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY go together: set both or neither');
   return { token: get('GITHUB_TOKEN'), appId, appPrivateKey, ...urls };
 }

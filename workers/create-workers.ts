@@ -62,7 +62,11 @@ export function artifactStoreFor(config: DrydockConfig): ArtifactStore {
 }
 
 /** Creates the agent worker on `drydock-agent`. */
-export async function createAgentWorker(connection: NativeConnection, config: DrydockConfig, overrides: WorkerOverrides = {}): Promise<Worker> {
+export async function createAgentWorker(
+  connection: NativeConnection,
+  config: DrydockConfig,
+  overrides: WorkerOverrides = {},
+): Promise<Worker> {
   const clients = new Map<string, ModelClient>();
   const activities = createAgentActivities({
     store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
@@ -75,9 +79,15 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
     namespace: config.namespace,
     modelClientFor(model: ModelSpec | undefined): ModelClient {
       // Endpoints are the operator's: a goal's own base URL is refused unless DRYDOCK_MODEL_BASE_URLS lists it.
-      const baseUrl = modelBaseUrlFor(model, { defaultBaseUrl: config.openaiBaseUrl, allowedBaseUrls: config.modelBaseUrls });
+      const baseUrl = modelBaseUrlFor(model, {
+        defaultBaseUrl: config.openaiBaseUrl,
+        allowedBaseUrls: config.modelBaseUrls,
+      });
       if (!baseUrl && !config.openaiApiKey) {
-        throw failure('ModelNotConfigured', 'no model endpoint configured on the agent worker: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint)');
+        throw failure(
+          'ModelNotConfigured',
+          'no model endpoint configured on the agent worker: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint)',
+        );
       }
       const key = baseUrl ?? 'openai';
       let client = clients.get(key);
@@ -100,15 +110,29 @@ export async function createAgentWorker(connection: NativeConnection, config: Dr
 }
 
 /** Creates the sandbox workers of this host: the shared provisioning queue and `drydock-sandbox-<host>`. */
-export async function createSandboxWorkers(connection: NativeConnection, config: DrydockConfig, overrides: WorkerOverrides = {}): Promise<Worker[]> {
+export async function createSandboxWorkers(
+  connection: NativeConnection,
+  config: DrydockConfig,
+  overrides: WorkerOverrides = {},
+): Promise<Worker[]> {
   const image = config.sandboxImage ?? (await resolveSandboxImage());
   const docker = dockerFor(config);
   // The operator's sandbox policy, resolved once: sandboxes, the warm pool and services all run under it.
   // The pool and services serve only drydock's own DockerSandbox; a replaced sandbox has none.
-  const { policy, disks } = overrides.sandbox ? { policy: undefined, disks: undefined } : await sandboxPolicyFor(config, docker);
+  const { policy, disks } = overrides.sandbox
+    ? { policy: undefined, disks: undefined }
+    : await sandboxPolicyFor(config, docker);
   const networks = new DockerNetworks(docker);
   const pool = policy
-    ? new SandboxPool({ docker, image, host: config.hostId, size: config.poolSize, idleSeconds: config.poolIdleSeconds, policy, disks })
+    ? new SandboxPool({
+        docker,
+        image,
+        host: config.hostId,
+        size: config.poolSize,
+        idleSeconds: config.poolIdleSeconds,
+        policy,
+        disks,
+      })
     : undefined;
   const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, policy, disks });
   const activities = createSandboxActivities({
@@ -129,7 +153,14 @@ export async function createSandboxWorkers(connection: NativeConnection, config:
   });
   const workers = await Promise.all(
     [SANDBOX_QUEUE, sandboxHostQueue(config.hostId)].map((taskQueue) =>
-      Worker.create({ connection, namespace: config.namespace, taskQueue, activities, ...securityWorkerOptions(config), ...overrides.workerOptions }),
+      Worker.create({
+        connection,
+        namespace: config.namespace,
+        taskQueue,
+        activities,
+        ...securityWorkerOptions(config),
+        ...overrides.workerOptions,
+      }),
     ),
   );
   if (pool) await startPoolWith(pool, workers);
@@ -192,7 +223,10 @@ export async function runWorkersInProcess(
   agentWorkerOptions: Partial<WorkerOptions> = {},
 ): Promise<InProcessWorkers> {
   const workers: Worker[] = [
-    await createAgentWorker(connection, config, { ...overrides, workerOptions: { ...overrides.workerOptions, ...agentWorkerOptions } }),
+    await createAgentWorker(connection, config, {
+      ...overrides,
+      workerOptions: { ...overrides.workerOptions, ...agentWorkerOptions },
+    }),
     ...(await createSandboxWorkers(connection, config, overrides)),
   ];
   const running = Promise.all(workers.map((w) => w.run()));

@@ -4,14 +4,19 @@ import { loadConfig, type DrydockConfig } from './config';
 import { runUntilSignal } from './create-workers';
 
 /** Connects to Temporal, creates the workers `make` returns, and runs them until a signal. */
-export function runWorkers(name: string, make: (connection: NativeConnection, config: DrydockConfig) => Promise<Worker[]>): void {
+export function runWorkers(
+  name: string,
+  make: (connection: NativeConnection, config: DrydockConfig) => Promise<Worker[]>,
+): void {
   void (async () => {
     let connection: NativeConnection | undefined;
     try {
       const config = loadConfig();
       connection = await NativeConnection.connect({ address: config.temporalAddress });
       const workers = await make(connection, config);
-      console.log(`drydock ${name} worker: ${workers.map((w) => w.options.taskQueue).join(', ')} on ${config.temporalAddress} (${config.namespace})`);
+      console.log(
+        `drydock ${name} worker: ${workers.map((w) => w.options.taskQueue).join(', ')} on ${config.temporalAddress} (${config.namespace})`,
+      );
       await runUntilSignal(workers);
     } catch (err) {
       console.error(`drydock ${name} worker failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -29,7 +29,11 @@ export interface ResolvedSandboxPolicy {
  * list, or no seccomp profile stops the worker with one line per problem; disks that cannot
  * work here are said once in the log, and the policy then has none.
  */
-export async function sandboxPolicyFor(config: DrydockConfig, docker: Dockerode, warn: (message: string) => void = (m) => console.warn(m)): Promise<ResolvedSandboxPolicy> {
+export async function sandboxPolicyFor(
+  config: DrydockConfig,
+  docker: Dockerode,
+  warn: (message: string) => void = (m) => console.warn(m),
+): Promise<ResolvedSandboxPolicy> {
   const options = sandboxPolicyOptions(config.security, config.commandRunner);
   const facts = await sandboxHostFacts(config, docker);
   // Every setting is checked before the disk probe (which makes a trial disk): a bad one stops the worker at once.
@@ -55,7 +59,10 @@ async function sandboxHostFacts(config: DrydockConfig, docker: Dockerode): Promi
  * This host's fixed-size sandbox disks (DRYDOCK_SANDBOX_DISK, under /var/lib/drydock/sandbox-disks),
  * or undefined, said once in the log, where they cannot work: the workspace is then not size-limited.
  */
-export async function sandboxDisksFor(config: DrydockConfig, warn: (message: string) => void = (m) => console.warn(m)): Promise<SandboxDisks | undefined> {
+export async function sandboxDisksFor(
+  config: DrydockConfig,
+  warn: (message: string) => void = (m) => console.warn(m),
+): Promise<SandboxDisks | undefined> {
   const sizeBytes = config.security.sandboxDiskBytes;
   if (sizeBytes === null) {
     warn('drydock: sandbox workspaces are not size-limited (DRYDOCK_SANDBOX_DISK=off)');

@@ -4,8 +4,20 @@
  * resolves by name, and the payload encryption key.
  */
 import { SETUP_SECRET_PREFIX } from '../activities/security/redact';
-import { DEFAULT_SANDBOX_DISK_BYTES, envGetter, parseBytes, readPayloadKey, readSandboxDisk, readSeccompProfilePath } from '../activities/shared/env-settings';
-import { IMAGE_NAME, RUNTIME_NAME, SANDBOX_POLICY_BOUNDS as BOUNDS, type SandboxPolicyOptions } from '../activities/sandbox/sandbox-policy';
+import {
+  DEFAULT_SANDBOX_DISK_BYTES,
+  envGetter,
+  parseBytes,
+  readPayloadKey,
+  readSandboxDisk,
+  readSeccompProfilePath,
+} from '../activities/shared/env-settings';
+import {
+  IMAGE_NAME,
+  RUNTIME_NAME,
+  SANDBOX_POLICY_BOUNDS as BOUNDS,
+  type SandboxPolicyOptions,
+} from '../activities/sandbox/sandbox-policy';
 
 /** What the operator sets for every sandbox and payload (the sandbox settings become a SandboxPolicy: sandboxPolicyOptions). */
 export interface SecurityConfig {
@@ -41,37 +53,47 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv, problems: string[]): 
   const memory = get('DRYDOCK_SANDBOX_MEMORY');
   if (memory !== undefined) {
     const bytes = parseBytes(memory);
-    if (bytes === undefined || bytes < BOUNDS.minMemoryBytes) problems.push(`DRYDOCK_SANDBOX_MEMORY must be a size of at least 64m (e.g. 2g, 512m), got ${JSON.stringify(memory)}`);
+    if (bytes === undefined || bytes < BOUNDS.minMemoryBytes)
+      problems.push(
+        `DRYDOCK_SANDBOX_MEMORY must be a size of at least 64m (e.g. 2g, 512m), got ${JSON.stringify(memory)}`,
+      );
     else config.sandboxMemoryBytes = bytes;
   }
   const cpus = get('DRYDOCK_SANDBOX_CPUS');
   if (cpus !== undefined) {
     const n = Number(cpus);
-    if (!Number.isFinite(n) || n < BOUNDS.minCpus || n > BOUNDS.maxCpus) problems.push(`DRYDOCK_SANDBOX_CPUS must be a number between 0.1 and 256, got ${JSON.stringify(cpus)}`);
+    if (!Number.isFinite(n) || n < BOUNDS.minCpus || n > BOUNDS.maxCpus)
+      problems.push(`DRYDOCK_SANDBOX_CPUS must be a number between 0.1 and 256, got ${JSON.stringify(cpus)}`);
     else config.sandboxCpus = n;
   }
   const pids = get('DRYDOCK_SANDBOX_PIDS');
   if (pids !== undefined) {
     const n = Number(pids);
-    if (!Number.isInteger(n) || n < BOUNDS.minPidsLimit || n > BOUNDS.maxPidsLimit) problems.push(`DRYDOCK_SANDBOX_PIDS must be a whole number between 16 and 1000000, got ${JSON.stringify(pids)}`);
+    if (!Number.isInteger(n) || n < BOUNDS.minPidsLimit || n > BOUNDS.maxPidsLimit)
+      problems.push(`DRYDOCK_SANDBOX_PIDS must be a whole number between 16 and 1000000, got ${JSON.stringify(pids)}`);
     else config.sandboxPidsLimit = n;
   }
   const runtime = get('DRYDOCK_SANDBOX_RUNTIME');
   if (runtime !== undefined) {
-    if (!RUNTIME_NAME.test(runtime)) problems.push(`DRYDOCK_SANDBOX_RUNTIME must be a runtime name such as runsc, got ${JSON.stringify(runtime)}`);
+    if (!RUNTIME_NAME.test(runtime))
+      problems.push(`DRYDOCK_SANDBOX_RUNTIME must be a runtime name such as runsc, got ${JSON.stringify(runtime)}`);
     else config.sandboxRuntime = runtime;
   }
   config.sandboxDiskBytes = readSandboxDisk(get, problems);
   const seccomp = readSeccompProfilePath(get, problems);
   if (seccomp !== undefined) config.seccompProfilePath = seccomp;
-  for (const image of (get('DRYDOCK_SERVICE_IMAGES') ?? '').split(',').map((i) => i.trim()).filter(Boolean)) {
+  for (const image of (get('DRYDOCK_SERVICE_IMAGES') ?? '')
+    .split(',')
+    .map((i) => i.trim())
+    .filter(Boolean)) {
     if (!IMAGE_NAME.test(image)) problems.push(`DRYDOCK_SERVICE_IMAGES: ${JSON.stringify(image)} is not an image name`);
     else config.serviceImages.push(image);
   }
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(SETUP_SECRET_PREFIX) || value === undefined || value === '') continue;
     const secretName = name.slice(SETUP_SECRET_PREFIX.length);
-    if (!/^[A-Z][A-Z0-9_]{0,63}$/.test(secretName)) problems.push(`${name}: a setup secret's name must be upper-case letters, digits and _`);
+    if (!/^[A-Z][A-Z0-9_]{0,63}$/.test(secretName))
+      problems.push(`${name}: a setup secret's name must be upper-case letters, digits and _`);
     else config.setupSecrets[secretName] = value;
   }
   const payloadKey = readPayloadKey(get, problems);
@@ -83,7 +105,8 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv, problems: string[]): 
     const value = get(name);
     if (value === undefined) continue;
     const bytes = parseBytes(value);
-    if (bytes === undefined || bytes < min) problems.push(`${name} must be a size of at least ${min / 1024}k (e.g. 64m, 2g), got ${JSON.stringify(value)}`);
+    if (bytes === undefined || bytes < min)
+      problems.push(`${name} must be a size of at least ${min / 1024}k (e.g. 64m, 2g), got ${JSON.stringify(value)}`);
     else config[key] = bytes;
   }
   return config;

@@ -22,8 +22,14 @@ const SOURCES = path.join(ROOT, 'workflows');
 /** A hash of every workflow source file and the workflow SDK's version. */
 export function workflowSourcesHash(sources: string = SOURCES): string {
   const hash = createHash('sha256');
-  for (const name of readdirSync(sources).filter((n) => n.endsWith('.ts')).sort()) {
-    hash.update(name).update('\0').update(readFileSync(path.join(sources, name))).update('\0');
+  for (const name of readdirSync(sources)
+    .filter((n) => n.endsWith('.ts'))
+    .sort()) {
+    hash
+      .update(name)
+      .update('\0')
+      .update(readFileSync(path.join(sources, name)))
+      .update('\0');
   }
   for (const pkg of ['@temporalio/workflow', '@temporalio/common']) {
     hash.update(pkg).update(JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')).version as string);
@@ -38,7 +44,8 @@ export interface WorkflowBundleOptions {
 }
 
 /** The prebuilt bundle when it matches the sources, else undefined. */
-export function prebuiltWorkflowBundle({ sources = SOURCES, dist = DIST }: WorkflowBundleOptions = {}): { codePath: string } | undefined {
+export function prebuiltWorkflowBundle({ sources = SOURCES, dist = DIST }: WorkflowBundleOptions = {}):
+  { codePath: string } | undefined {
   try {
     const built = JSON.parse(readFileSync(path.join(dist, HASH_FILE), 'utf8')) as { hash?: string };
     const codePath = path.join(dist, BUNDLE_FILE);
@@ -50,9 +57,15 @@ export function prebuiltWorkflowBundle({ sources = SOURCES, dist = DIST }: Workf
 }
 
 /** Bundles the workflow sources and writes the bundle with its hash; returns the bundle's path. */
-export async function buildWorkflowBundle({ sources = SOURCES, dist = DIST }: WorkflowBundleOptions = {}): Promise<string> {
+export async function buildWorkflowBundle({
+  sources = SOURCES,
+  dist = DIST,
+}: WorkflowBundleOptions = {}): Promise<string> {
   const hash = workflowSourcesHash(sources);
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(sources, 'index.ts'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(sources, 'index.ts'),
+    logger: new DefaultLogger('WARN'),
+  });
   await mkdir(dist, { recursive: true });
   const codePath = path.join(dist, BUNDLE_FILE);
   await writeFile(codePath, code);

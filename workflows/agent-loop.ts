@@ -74,7 +74,8 @@ export class AgentLoop {
     try {
       return await CancellationScope.withTimeout(remainingMs, () => this.turns());
     } catch (err) {
-      if (isCancellation(err) && !CancellationScope.current().consideredCancelled) return { kind: 'exhausted', reason: deadlineReason };
+      if (isCancellation(err) && !CancellationScope.current().consideredCancelled)
+        return { kind: 'exhausted', reason: deadlineReason };
       throw err;
     }
   }
@@ -83,14 +84,26 @@ export class AgentLoop {
     const { state, agent, o } = this;
     for (;;) {
       for (const { callId, index } of this.unanswered.splice(0)) {
-        const content = 'Interrupted: the goal reached its deadline while this call was pending; its effect, if any, is unknown.';
-        await agent.appendMessage({ goalId: o.goalId, index: index ?? this.length++, role: 'tool', toolCallId: callId, content });
+        const content =
+          'Interrupted: the goal reached its deadline while this call was pending; its effect, if any, is unknown.';
+        await agent.appendMessage({
+          goalId: o.goalId,
+          index: index ?? this.length++,
+          role: 'tool',
+          toolCallId: callId,
+          content,
+        });
       }
       const limit = state.exhaustedLimit();
       if (limit) return { kind: 'exhausted', reason: limit };
       if (o.shouldContinueAsNew?.()) return { kind: 'continue' };
       for (const feedback of state.pendingFeedback.splice(0)) {
-        await agent.appendMessage({ goalId: o.goalId, index: this.length++, role: 'user', content: `Feedback from a person: ${feedback}` });
+        await agent.appendMessage({
+          goalId: o.goalId,
+          index: this.length++,
+          role: 'user',
+          content: `Feedback from a person: ${feedback}`,
+        });
       }
       const turn = await agent.callModel({
         goalId: o.goalId,
@@ -121,12 +134,17 @@ export class AgentLoop {
         if (pending) pending.index = resultIndex;
         if (call.name === 'finish') {
           valid++;
-          if (await this.verifyFinish(call.id, resultIndex)) finished = { kind: 'finished', summary: turn.finishSummary ?? '', finishIndex: turn.assistantIndex };
+          if (await this.verifyFinish(call.id, resultIndex))
+            finished = { kind: 'finished', summary: turn.finishSummary ?? '', finishIndex: turn.assistantIndex };
           continue;
         }
         const outcome = await this.runTool(call, turn.assistantIndex, resultIndex);
         if (!outcome.invalid) valid++;
-        const loop = this.repeatedFailure(call.signature, outcome.ok, `${call.name} ${call.argumentsPreview.slice(0, 80)}`);
+        const loop = this.repeatedFailure(
+          call.signature,
+          outcome.ok,
+          `${call.name} ${call.argumentsPreview.slice(0, 80)}`,
+        );
         if (loop) return loop;
       }
       if (finished) return finished;
@@ -162,7 +180,11 @@ export class AgentLoop {
   }
 
   /** Runs one tool call in the sandbox; its result is in the conversation, its summary in the goal's state. */
-  private async runTool(call: TurnCall, assistantIndex: number, resultIndex: number): Promise<{ ok: boolean; invalid?: boolean }> {
+  private async runTool(
+    call: TurnCall,
+    assistantIndex: number,
+    resultIndex: number,
+  ): Promise<{ ok: boolean; invalid?: boolean }> {
     const { state, o } = this;
     const outcome = await this.onHost.runTool({
       sandbox: o.sandbox,
@@ -195,7 +217,10 @@ export class AgentLoop {
       this.lastFailure = { signature: '', count: 0 };
       return undefined;
     }
-    this.lastFailure = signature === this.lastFailure.signature ? { signature, count: this.lastFailure.count + 1 } : { signature, count: 1 };
+    this.lastFailure =
+      signature === this.lastFailure.signature
+        ? { signature, count: this.lastFailure.count + 1 }
+        : { signature, count: 1 };
     if (this.lastFailure.count < this.state.policy.maxRepeatedFailures) return undefined;
     return {
       kind: 'failed',

@@ -7,7 +7,8 @@ import type { AgentActivities } from '../activities/activity-types';
 import type { GoalState } from './goal-state';
 
 /** How a gate ended: go on, send back with a comment, or stop with a reason. */
-export type GateOutcome = { kind: 'approved' } | { kind: 'sent_back'; comment: string } | { kind: 'stopped'; reason: string };
+export type GateOutcome =
+  { kind: 'approved' } | { kind: 'sent_back'; comment: string } | { kind: 'stopped'; reason: string };
 
 type Agent = Pick<AgentActivities, 'callModel' | 'appendMessage'>;
 
@@ -44,13 +45,23 @@ export async function agreeOnPlan(
     length = turn.assistantIndex + 1;
     state.plan = turn.textPreview || '(the model gave an empty plan)';
     const decision = await state.waitForApproval('plan', `${state.plan.split('\n')[0]?.slice(0, 120) ?? ''}…`);
-    if (!decision) return { stop: `no decision on the plan within ${state.policy.approvalTimeoutSeconds} s (approval timed out)`, status: 'failed' };
+    if (!decision)
+      return {
+        stop: `no decision on the plan within ${state.policy.approvalTimeoutSeconds} s (approval timed out)`,
+        status: 'failed',
+      };
     if (decision.approved) {
       const note = decision.comment ? ` Note from ${decision.by ?? 'the reviewer'}: ${decision.comment}` : '';
-      await agent.appendMessage({ goalId: o.goalId, index: length++, role: 'user', content: `The plan is approved. Go ahead.${note}` });
+      await agent.appendMessage({
+        goalId: o.goalId,
+        index: length++,
+        role: 'user',
+        content: `The plan is approved. Go ahead.${note}`,
+      });
       return { length };
     }
-    if (!decision.comment) return { stop: `the plan was rejected${decision.by ? ` by ${decision.by}` : ''}`, status: 'failed' };
+    if (!decision.comment)
+      return { stop: `the plan was rejected${decision.by ? ` by ${decision.by}` : ''}`, status: 'failed' };
     request = `The plan was not approved: ${decision.comment}\nReply with a revised plan in plain text.`;
   }
 }
@@ -58,8 +69,13 @@ export async function agreeOnPlan(
 /** Waits for approvePublish on a change; a change sent back with a comment goes back to the model. */
 export async function approvePublish(state: GoalState, what: string): Promise<GateOutcome> {
   const decision = await state.waitForApproval('publish', what);
-  if (!decision) return { kind: 'stopped', reason: `no decision on publishing within ${state.policy.approvalTimeoutSeconds} s (approval timed out)` };
+  if (!decision)
+    return {
+      kind: 'stopped',
+      reason: `no decision on publishing within ${state.policy.approvalTimeoutSeconds} s (approval timed out)`,
+    };
   if (decision.approved) return { kind: 'approved' };
-  if (!decision.comment) return { kind: 'stopped', reason: `publishing was rejected${decision.by ? ` by ${decision.by}` : ''}` };
+  if (!decision.comment)
+    return { kind: 'stopped', reason: `publishing was rejected${decision.by ? ` by ${decision.by}` : ''}` };
   return { kind: 'sent_back', comment: decision.comment };
 }

@@ -7,12 +7,28 @@
  * goal-handlers.ts. The conversation lives in the ArtifactStore; history
  * carries its length.
  */
-import { allHandlersFinished, condition, continueAsNew, CancellationScope, isCancellation, patched, workflowInfo, log } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  CancellationScope,
+  isCancellation,
+  patched,
+  workflowInfo,
+  log,
+} from '@temporalio/workflow';
 import { AgentLoop, type LoopStop } from './agent-loop';
 import { SandboxLease, type SandboxLeaseState } from './sandbox-lease';
 import { GoalState, type GoalStateSnapshot } from './goal-state';
 import { registerGoalHandlers } from './goal-handlers';
-import { agentActivities, prepareGoal, readGoalSource, surfaceHopelessFailure, type GoalSource, type PreparedGoal } from './goal-start';
+import {
+  agentActivities,
+  prepareGoal,
+  readGoalSource,
+  surfaceHopelessFailure,
+  type GoalSource,
+  type PreparedGoal,
+} from './goal-start';
 import { CLEAN_ROOM_VERIFICATION, GoalPublisher, PublishRefused } from './publish';
 import { failure } from './failures';
 import { compilePolicy, validateGoalInput } from './policy';
@@ -53,7 +69,14 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
   state.phase = resume ? 'working' : 'provisioning';
   // The lease (sandbox-lease.ts) re-provisions a lost sandbox and restores the last workspace checkpoint.
   const lease = new SandboxLease(
-    { goalId, policy, repository: input.repository, baseBranch: source.pullRequest?.headBranch ?? input.baseBranch, setup: input.setup, onChange: (ref) => (state.sandbox = ref) },
+    {
+      goalId,
+      policy,
+      repository: input.repository,
+      baseBranch: source.pullRequest?.headBranch ?? input.baseBranch,
+      setup: input.setup,
+      onChange: (ref) => (state.sandbox = ref),
+    },
     resume?.lease,
   );
   const sandbox = resume ? lease.current : await lease.provision();
@@ -61,11 +84,26 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
   let continuing = false;
   try {
     const prepared: PreparedGoal | { result: GoalResult } = resume
-      ? { repo: { baseBranch: resume.baseBranch, baseCommit: resume.baseCommit }, checks: resume.checks, length: resume.length }
+      ? {
+          repo: { baseBranch: resume.baseBranch, baseCommit: resume.baseCommit },
+          checks: resume.checks,
+          length: resume.length,
+        }
       : await prepareGoal({ goalId, input, policy, state, lease, source, agent });
     if ('result' in prepared) return prepared.result;
     const { repo, checks } = prepared;
-    const publisher = new GoalPublisher({ goalId, input, policy, state, agent, onHost: lease.onHost, sandbox, repo, checks, source });
+    const publisher = new GoalPublisher({
+      goalId,
+      input,
+      policy,
+      state,
+      agent,
+      onHost: lease.onHost,
+      sandbox,
+      repo,
+      checks,
+      source,
+    });
     const runStart = state.iteration;
     const loop = new AgentLoop(state, agent, lease.onHost, {
       goalId,
@@ -74,7 +112,8 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       model: input.model,
       length: prepared.length,
       verifyFinish: (reply) => publisher.verify(reply),
-      shouldContinueAsNew: () => workflowInfo().continueAsNewSuggested || state.iteration - runStart >= policy.turnsPerRun,
+      shouldContinueAsNew: () =>
+        workflowInfo().continueAsNewSuggested || state.iteration - runStart >= policy.turnsPerRun,
     });
     for (;;) {
       state.phase = 'working';
@@ -83,7 +122,15 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
         // History stays small: the next run carries references and counters only, and keeps the sandbox.
         await condition(allHandlersFinished);
         continuing = true;
-        const next: GoalResume = { run: (resume?.run ?? 0) + 1, lease: lease.state(), ...source, ...repo, checks, length: loop.conversationLength, state: state.snapshot() };
+        const next: GoalResume = {
+          run: (resume?.run ?? 0) + 1,
+          lease: lease.state(),
+          ...source,
+          ...repo,
+          checks,
+          length: loop.conversationLength,
+          state: state.snapshot(),
+        };
         return await continueAsNew<typeof codingAgent>(input, next);
       }
       const settled = await settle(stop, { state, policy, publisher, onHost: lease.onHost, sandbox, goalId, checks });
@@ -91,7 +138,11 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
     }
   } catch (err) {
     if (err instanceof PublishRefused) {
-      return state.finish({ status: 'failed', summary: 'The publish gate refused the change.', reason: `publish gate: ${err.reasons.join('; ')}` });
+      return state.finish({
+        status: 'failed',
+        summary: 'The publish gate refused the change.',
+        reason: `publish gate: ${err.reasons.join('; ')}`,
+      });
     }
     if (isCancellation(err)) {
       state.result = { ...state.baseResult(), status: 'cancelled', summary: 'The goal was cancelled.' };
@@ -151,7 +202,9 @@ async function settle(stop: Exclude<LoopStop, { kind: 'continue' }>, o: SettleOp
   if (policy.onExhausted === 'stop') return state.finish({ status: 'budget_exhausted', summary, reason: stop.reason });
   if (!patched(CLEAN_ROOM_VERIFICATION)) {
     state.phase = 'verifying';
-    state.recordChecks(await o.onHost.runChecks({ sandbox: o.sandbox, goalId: o.goalId, checks: o.checks, step: state.iteration }));
+    state.recordChecks(
+      await o.onHost.runChecks({ sandbox: o.sandbox, goalId: o.goalId, checks: o.checks, step: state.iteration }),
+    );
   }
   const published = await o.publisher.publish({ summary, exhaustedReason: stop.reason });
   const pr = published.kind === 'published' ? published.pr : undefined;

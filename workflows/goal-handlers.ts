@@ -5,7 +5,14 @@
  */
 import { setHandler } from '@temporalio/workflow';
 import type { GoalState } from './goal-state';
-import { approvePlanUpdate, approvePublishUpdate, extendBudgetUpdate, feedbackSignal, finishNowSignal, statusQuery } from './messages';
+import {
+  approvePlanUpdate,
+  approvePublishUpdate,
+  extendBudgetUpdate,
+  feedbackSignal,
+  finishNowSignal,
+  statusQuery,
+} from './messages';
 import { validateBudgetExtension } from './policy';
 
 /** Longest feedback message kept, in characters. */
@@ -35,6 +42,7 @@ export function registerGoalHandlers(state: GoalState): void {
     });
   }
   setHandler(feedbackSignal, (message: string) => {
-    if (typeof message === 'string' && message.trim() !== '') state.pendingFeedback.push(message.slice(0, MAX_FEEDBACK_CHARS));
+    if (typeof message === 'string' && message.trim() !== '')
+      state.pendingFeedback.push(message.slice(0, MAX_FEEDBACK_CHARS));
   });
 }

@@ -42,11 +42,20 @@ export function agentActivities(policy: Policy) {
  * and body when the input names an issue and has no goal text; a pull
  * request's unresolved review feedback when it names a pull request.
  */
-export async function readGoalSource(input: GoalInput, agent: Pick<AgentActivities, 'readIssue' | 'readReviewFeedback'>): Promise<GoalSource> {
+export async function readGoalSource(
+  input: GoalInput,
+  agent: Pick<AgentActivities, 'readIssue' | 'readReviewFeedback'>,
+): Promise<GoalSource> {
   if (input.pullRequest) {
     const feedback = await agent.readReviewFeedback({ repository: input.repository, number: input.pullRequest.number });
     const goal = input.goal?.trim() ? `${input.goal.trim()}\n\n${feedback.text}` : feedback.text;
-    return { goal, pullRequest: { number: input.pullRequest.number, headBranch: input.pullRequest.headBranch ?? feedback.headBranch } };
+    return {
+      goal,
+      pullRequest: {
+        number: input.pullRequest.number,
+        headBranch: input.pullRequest.headBranch ?? feedback.headBranch,
+      },
+    };
   }
   if (input.issue && !input.goal?.trim()) {
     return { goal: (await agent.readIssue({ repository: input.repository, issue: input.issue })).goal };
@@ -82,7 +91,8 @@ export async function prepareGoal(o: PrepareGoalOptions): Promise<PreparedGoal |
       result: state.finish({
         status: 'failed',
         summary: 'No checks to verify a change with.',
-        reason: 'no checks were given and none were found (AGENTS.md checks, package.json test script, pytest, go test, cargo test, make test); pass --check "<command>"',
+        reason:
+          'no checks were given and none were found (AGENTS.md checks, package.json test script, pytest, go test, cargo test, make test); pass --check "<command>"',
       }),
     };
   }
@@ -97,7 +107,10 @@ export async function prepareGoal(o: PrepareGoalOptions): Promise<PreparedGoal |
   if (policy.requirePlanApproval) {
     state.phase = 'planning';
     const agreed = await agreeOnPlan(state, o.agent, { goalId: o.goalId, length });
-    if ('stop' in agreed) return { result: state.finish({ status: agreed.status, summary: 'The plan was not approved.', reason: agreed.stop }) };
+    if ('stop' in agreed)
+      return {
+        result: state.finish({ status: agreed.status, summary: 'The plan was not approved.', reason: agreed.stop }),
+      };
     length = agreed.length;
   }
   return { repo: { baseBranch: repo.baseBranch, baseCommit: repo.baseCommit }, checks, length };
@@ -110,7 +123,12 @@ export async function prepareGoal(o: PrepareGoalOptions): Promise<PreparedGoal |
  */
 export function surfaceHopelessFailure(err: unknown): unknown {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
-    return ApplicationFailure.create({ type: err.cause.type ?? undefined, message: err.cause.message, nonRetryable: true, cause: err });
+    return ApplicationFailure.create({
+      type: err.cause.type ?? undefined,
+      message: err.cause.message,
+      nonRetryable: true,
+      cause: err,
+    });
   }
   return err;
 }

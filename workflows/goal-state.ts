@@ -5,7 +5,13 @@
 import { condition, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CallBudget } from '../activities/activity-types';
 import { addUsage, costOf, NO_USAGE, priceOf } from './policy';
-import { COST_ATTRIBUTE, OUTCOME_ATTRIBUTE, PHASE_ATTRIBUTE, REPOSITORY_ATTRIBUTE, TOKENS_ATTRIBUTE } from './search-attributes';
+import {
+  COST_ATTRIBUTE,
+  OUTCOME_ATTRIBUTE,
+  PHASE_ATTRIBUTE,
+  REPOSITORY_ATTRIBUTE,
+  TOKENS_ATTRIBUTE,
+} from './search-attributes';
 import type {
   ApprovalDecision,
   BudgetExtension,
@@ -133,15 +139,23 @@ export class GoalState {
   /** Throws unless the goal waits at this gate (an update validator: refused updates leave no trace in history). */
   assertWaitingFor(kind: 'plan' | 'publish'): void {
     if (this.gate?.kind !== kind || this.gate.decision) {
-      throw new Error(`the goal is not waiting for ${kind} approval (${this.waitingFor ? `it waits for ${this.waitingFor}` : `phase ${this.phase}`})`);
+      throw new Error(
+        `the goal is not waiting for ${kind} approval (${this.waitingFor ? `it waits for ${this.waitingFor}` : `phase ${this.phase}`})`,
+      );
     }
   }
 
   /** Records a person's decision at the gate the goal waits at. */
   decide(kind: 'plan' | 'publish', decision: ApprovalDecision): string {
     this.assertWaitingFor(kind);
-    this.gate!.decision = { approved: decision.approved, comment: decision.comment?.slice(0, 8000), by: decision.by?.slice(0, 200) };
-    return decision.approved ? `${kind} approved` : `${kind} sent back${decision.comment ? `: ${decision.comment}` : ''}`;
+    this.gate!.decision = {
+      approved: decision.approved,
+      comment: decision.comment?.slice(0, 8000),
+      by: decision.by?.slice(0, 200),
+    };
+    return decision.approved
+      ? `${kind} approved`
+      : `${kind} sent back${decision.comment ? `: ${decision.comment}` : ''}`;
   }
 
   /** The budget the next model call must fit in. */
@@ -162,7 +176,8 @@ export class GoalState {
     const l = this.limits;
     if (this.iteration >= l.maxIterations) return `max iterations (${l.maxIterations}) reached`;
     if (this.usage.totalTokens >= l.maxTotalTokens) return `token budget (${l.maxTotalTokens}) used up`;
-    if (l.maxCostUsd !== undefined && (this.costUsd ?? 0) >= l.maxCostUsd) return `cost budget ($${l.maxCostUsd}) used up`;
+    if (l.maxCostUsd !== undefined && (this.costUsd ?? 0) >= l.maxCostUsd)
+      return `cost budget ($${l.maxCostUsd}) used up`;
     return undefined;
   }
 
@@ -196,7 +211,14 @@ export class GoalState {
   }
 
   baseResult(): GoalResult {
-    return { status: 'failed', summary: '', usage: this.usage, costUsd: this.costUsd, iterations: this.iteration, checks: this.checks };
+    return {
+      status: 'failed',
+      summary: '',
+      usage: this.usage,
+      costUsd: this.costUsd,
+      iterations: this.iteration,
+      checks: this.checks,
+    };
   }
 
   finish(outcome: Pick<GoalResult, 'status' | 'summary'> & Partial<GoalResult>): GoalResult {

@@ -40,7 +40,8 @@ export async function maintenance(input: MaintenanceInput): Promise<MaintenanceR
   const { repositories, maxConcurrent = 2, ...goal } = input;
   const problems: string[] = [];
   if (!Array.isArray(repositories) || repositories.length === 0) problems.push('repositories must be a non-empty list');
-  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1 || maxConcurrent > 100) problems.push('maxConcurrent must be a whole number from 1 to 100');
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1 || maxConcurrent > 100)
+    problems.push('maxConcurrent must be a whole number from 1 to 100');
   for (const repository of Array.isArray(repositories) ? repositories : []) {
     problems.push(...validateGoalInput({ ...goal, repository }).map((p) => `${repository}: ${p}`));
   }
@@ -52,7 +53,13 @@ export async function maintenance(input: MaintenanceInput): Promise<MaintenanceR
   const worker = async () => {
     for (let i = next++; i < repositories.length; i = next++) {
       const repository = repositories[i]!;
-      const workflowId = `${runId}/${i}-${repository.replace(/\.git$/, '').split(/[/:]/).filter(Boolean).pop() ?? 'repo'}`;
+      const workflowId = `${runId}/${i}-${
+        repository
+          .replace(/\.git$/, '')
+          .split(/[/:]/)
+          .filter(Boolean)
+          .pop() ?? 'repo'
+      }`;
       try {
         const result: GoalResult = await executeChild<typeof codingAgent>('codingAgent', {
           workflowId,
@@ -62,11 +69,20 @@ export async function maintenance(input: MaintenanceInput): Promise<MaintenanceR
         });
         lines[i] = { repository, workflowId, status: result.status, pr: result.pr?.location, reason: result.reason };
       } catch (err) {
-        const cause = err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : err instanceof Error ? err.message : String(err);
+        const cause =
+          err instanceof ChildWorkflowFailure
+            ? (err.cause?.message ?? err.message)
+            : err instanceof Error
+              ? err.message
+              : String(err);
         lines[i] = { repository, workflowId, status: 'error', reason: cause };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(maxConcurrent, repositories.length) }, worker));
-  return { lines, succeeded: lines.filter((l) => l.status === 'succeeded').length, failed: lines.filter((l) => l.status !== 'succeeded').length };
+  return {
+    lines,
+    succeeded: lines.filter((l) => l.status === 'succeeded').length,
+    failed: lines.filter((l) => l.status !== 'succeeded').length,
+  };
 }

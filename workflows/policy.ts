@@ -44,7 +44,10 @@ export const DEFAULT_POLICY: Policy = {
 /** The longest goal text accepted, in characters. */
 export const MAX_GOAL_CHARS = 20_000;
 
-type NumericLimit = Exclude<keyof PolicyOptions, 'onExhausted' | 'prices' | 'allowProtectedPaths' | 'requirePlanApproval' | 'requirePublishApproval'>;
+type NumericLimit = Exclude<
+  keyof PolicyOptions,
+  'onExhausted' | 'prices' | 'allowProtectedPaths' | 'requirePlanApproval' | 'requirePublishApproval'
+>;
 
 /** Bounds of each numeric limit: [min, max, whole numbers only]. */
 const POLICY_BOUNDS: Record<NumericLimit, [number, number, boolean]> = {
@@ -83,7 +86,9 @@ export function priceOf(policy: Policy, model: string | undefined): ModelPrice |
 /** What a usage report cost under a price. */
 export function costOf(usage: Usage, price: ModelPrice | undefined): number | undefined {
   if (!price) return undefined;
-  return (usage.promptTokens * price.inputPerMillionUsd + usage.completionTokens * price.outputPerMillionUsd) / 1_000_000;
+  return (
+    (usage.promptTokens * price.inputPerMillionUsd + usage.completionTokens * price.outputPerMillionUsd) / 1_000_000
+  );
 }
 
 /**
@@ -112,14 +117,22 @@ export function validatePolicy(options: unknown, model?: string): string[] {
     }
     if (key === 'allowProtectedPaths') {
       // Globs the publish gate matches; ".." could never name a path inside the repository.
-      if (!Array.isArray(value) || value.length > 100 || value.some((g) => typeof g !== 'string' || g.trim() === '' || g.length > 200 || g.split('/').includes('..'))) {
-        errors.push('policy.allowProtectedPaths must be a list of at most 100 path globs without ".." (e.g. [".github/workflows/**"])');
+      if (
+        !Array.isArray(value) ||
+        value.length > 100 ||
+        value.some((g) => typeof g !== 'string' || g.trim() === '' || g.length > 200 || g.split('/').includes('..'))
+      ) {
+        errors.push(
+          'policy.allowProtectedPaths must be a list of at most 100 path globs without ".." (e.g. [".github/workflows/**"])',
+        );
       }
       continue;
     }
     const bounds = POLICY_BOUNDS[key as NumericLimit];
     if (!bounds) {
-      errors.push(`policy.${key} is not a known limit (known: ${[...Object.keys(POLICY_BOUNDS), 'onExhausted', 'prices', 'allowProtectedPaths', 'requirePlanApproval', 'requirePublishApproval'].join(', ')})`);
+      errors.push(
+        `policy.${key} is not a known limit (known: ${[...Object.keys(POLICY_BOUNDS), 'onExhausted', 'prices', 'allowProtectedPaths', 'requirePlanApproval', 'requirePublishApproval'].join(', ')})`,
+      );
       continue;
     }
     const [min, max, whole] = bounds;
@@ -137,20 +150,26 @@ export function validatePolicy(options: unknown, model?: string): string[] {
     if (model === undefined) {
       errors.push('policy.maxCostUsd needs the goal to name its model (model.name), so that its price is known');
     } else if (!prices[model]) {
-      errors.push(`policy.maxCostUsd: no price for model ${JSON.stringify(model)}; add one with policy.prices (known: ${Object.keys(prices).join(', ')})`);
+      errors.push(
+        `policy.maxCostUsd: no price for model ${JSON.stringify(model)}; add one with policy.prices (known: ${Object.keys(prices).join(', ')})`,
+      );
     }
   }
   return errors;
 }
 
 function validatePrices(prices: unknown): string[] {
-  if (!isPlainObject(prices)) return ['policy.prices must be an object of model name → { inputPerMillionUsd, outputPerMillionUsd, contextTokens? }'];
+  if (!isPlainObject(prices))
+    return [
+      'policy.prices must be an object of model name → { inputPerMillionUsd, outputPerMillionUsd, contextTokens? }',
+    ];
   const errors: string[] = [];
   for (const [model, price] of Object.entries(prices)) {
     const p = price as Record<string, unknown>;
     for (const field of ['inputPerMillionUsd', 'outputPerMillionUsd'] as const) {
       const v = isPlainObject(price) ? p[field] : undefined;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) errors.push(`policy.prices.${model}.${field} must be a number >= 0`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        errors.push(`policy.prices.${model}.${field} must be a number >= 0`);
     }
     const ctx = isPlainObject(price) ? p.contextTokens : undefined;
     if (ctx !== undefined && (typeof ctx !== 'number' || !Number.isInteger(ctx) || ctx < 1000)) {
@@ -194,7 +213,9 @@ export function validateGoalInput(input: unknown): string[] {
   } else if (/^ext::/i.test(repository)) {
     errors.push('repository: the ext:: transport is not allowed');
   } else if (!isGitUrl(repository) && !repository.startsWith('/')) {
-    errors.push(`repository ${JSON.stringify(repository)} must be an absolute path or a git URL (https://, ssh://, git://, file:// or user@host:path)`);
+    errors.push(
+      `repository ${JSON.stringify(repository)} must be an absolute path or a git URL (https://, ssh://, git://, file:// or user@host:path)`,
+    );
   }
   if (baseBranch !== undefined && (typeof baseBranch !== 'string' || !isValidBranchName(baseBranch))) {
     errors.push(`baseBranch ${JSON.stringify(baseBranch)} is not a valid branch name`);
@@ -207,7 +228,9 @@ export function validateGoalInput(input: unknown): string[] {
   if (typeof goalText !== 'string' || (goalText.trim() === '' && !fromGitHub)) {
     errors.push('goal is required: say what to do in plain words');
   } else if (goalText.length > MAX_GOAL_CHARS) {
-    errors.push(`goal is ${goalText.length} characters; the limit is ${MAX_GOAL_CHARS} (put long specifications in the repository and point to them)`);
+    errors.push(
+      `goal is ${goalText.length} characters; the limit is ${MAX_GOAL_CHARS} (put long specifications in the repository and point to them)`,
+    );
   }
   if (checks !== undefined) {
     if (!Array.isArray(checks) || checks.some((c) => typeof c !== 'string' || c.trim() === '')) {
@@ -217,17 +240,31 @@ export function validateGoalInput(input: unknown): string[] {
   if (model !== undefined) {
     if (!isPlainObject(model) || typeof model.name !== 'string' || model.name.trim() === '') {
       errors.push('model must be an object with a non-empty name');
-    } else if (model.baseUrl !== undefined && (typeof model.baseUrl !== 'string' || !/^https?:\/\//.test(model.baseUrl))) {
+    } else if (
+      model.baseUrl !== undefined &&
+      (typeof model.baseUrl !== 'string' || !/^https?:\/\//.test(model.baseUrl))
+    ) {
       errors.push('model.baseUrl must be an http(s) URL');
     }
   }
-  errors.push(...validatePolicy(policy, isPlainObject(model) && typeof model.name === 'string' ? model.name : undefined));
+  errors.push(
+    ...validatePolicy(policy, isPlainObject(model) && typeof model.name === 'string' ? model.name : undefined),
+  );
   const { setup } = input as Record<string, unknown>;
   if (setup !== undefined) {
     // Secrets are named, never passed: a NAME the sandbox worker resolves from DRYDOCK_SETUP_SECRET_<NAME>.
-    if (!isPlainObject(setup) || typeof setup.script !== 'string' || setup.script.trim() === '' || setup.script.length > 100_000) {
+    if (
+      !isPlainObject(setup) ||
+      typeof setup.script !== 'string' ||
+      setup.script.trim() === '' ||
+      setup.script.length > 100_000
+    ) {
       errors.push('setup must be { script, secrets? } with a non-empty script of at most 100000 characters');
-    } else if (setup.secrets !== undefined && (!Array.isArray(setup.secrets) || setup.secrets.some((n) => typeof n !== 'string' || !/^[A-Z][A-Z0-9_]{0,63}$/.test(n)))) {
+    } else if (
+      setup.secrets !== undefined &&
+      (!Array.isArray(setup.secrets) ||
+        setup.secrets.some((n) => typeof n !== 'string' || !/^[A-Z][A-Z0-9_]{0,63}$/.test(n)))
+    ) {
       errors.push('setup.secrets must be a list of secret NAMES (upper-case letters, digits, _), never values');
     }
   }
@@ -240,14 +277,26 @@ function validateGitHubSource(issue: unknown, pullRequest: unknown): string[] {
   const name = /^[A-Za-z0-9_.-]{1,100}$/;
   const isNumber = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0;
   if (issue !== undefined) {
-    if (!isPlainObject(issue) || typeof issue.owner !== 'string' || !name.test(issue.owner) || typeof issue.repo !== 'string' || !name.test(issue.repo) || !isNumber(issue.number)) {
-      errors.push('issue must be { owner, repo, number } naming a GitHub issue, e.g. { "owner": "acme", "repo": "app", "number": 123 }');
+    if (
+      !isPlainObject(issue) ||
+      typeof issue.owner !== 'string' ||
+      !name.test(issue.owner) ||
+      typeof issue.repo !== 'string' ||
+      !name.test(issue.repo) ||
+      !isNumber(issue.number)
+    ) {
+      errors.push(
+        'issue must be { owner, repo, number } naming a GitHub issue, e.g. { "owner": "acme", "repo": "app", "number": 123 }',
+      );
     }
   }
   if (pullRequest !== undefined) {
     if (!isPlainObject(pullRequest) || !isNumber(pullRequest.number)) {
       errors.push('pullRequest must be { number, headBranch? } with a positive whole number');
-    } else if (pullRequest.headBranch !== undefined && (typeof pullRequest.headBranch !== 'string' || !isValidBranchName(pullRequest.headBranch))) {
+    } else if (
+      pullRequest.headBranch !== undefined &&
+      (typeof pullRequest.headBranch !== 'string' || !isValidBranchName(pullRequest.headBranch))
+    ) {
       errors.push(`pullRequest.headBranch ${JSON.stringify(pullRequest.headBranch)} is not a valid branch name`);
     }
   }

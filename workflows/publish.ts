@@ -97,7 +97,10 @@ export class GoalPublisher {
     if (o.policy.requirePublishApproval) {
       const added = change.files.reduce((n, f) => n + (f.additions ?? 0), 0);
       const deleted = change.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
-      const gate = await approvePublish(o.state, `${change.fileCount ?? change.files.length} files changed, +${added} −${deleted} (${change.patchRef})`);
+      const gate = await approvePublish(
+        o.state,
+        `${change.fileCount ?? change.files.length} files changed, +${added} −${deleted} (${change.patchRef})`,
+      );
       if (gate.kind !== 'approved') return gate;
       o.state.phase = 'publishing';
     }
@@ -141,7 +144,11 @@ export class GoalPublisher {
     }
     const change = await this.collect();
     if (change.files.length === 0) return undefined;
-    const verdict = await o.agent.checkChange({ patchRef: change.patchRef, files: change.files, allowProtectedPaths: o.policy.allowProtectedPaths });
+    const verdict = await o.agent.checkChange({
+      patchRef: change.patchRef,
+      files: change.files,
+      allowProtectedPaths: o.policy.allowProtectedPaths,
+    });
     if (!verdict.allowed) throw new PublishRefused(verdict.reasons);
     return change;
   }

@@ -137,18 +137,25 @@ export class SandboxLease {
         .catch((err: unknown) => {
           // A host that is gone cannot remove its container now; its reaper does when it comes back.
           if (sandboxLossOf(err) === undefined) throw err;
-          log.warn('could not remove the sandbox: its host is gone; the reaper will', { container: s.current.containerName });
+          log.warn('could not remove the sandbox: its host is gone; the reaper will', {
+            container: s.current.containerName,
+          });
         });
     });
   }
 
-  private async call<K extends LeasedActivityName>(name: K, input: Parameters<SandboxActivities[K]>[0]): Promise<Awaited<ReturnType<SandboxActivities[K]>>> {
+  private async call<K extends LeasedActivityName>(
+    name: K,
+    input: Parameters<SandboxActivities[K]>[0],
+  ): Promise<Awaited<ReturnType<SandboxActivities[K]>>> {
     const result = await this.withLoss<unknown>(async (ref) => {
       const activity = hostActivities(ref, this.o.policy)[name] as (i: unknown) => Promise<unknown>;
       const sandbox = addressOf(ref);
       if (name !== 'runTool') return activity({ ...input, sandbox });
       const baseCommit = this.state().baseCommit;
-      const summary = (await activity({ ...input, sandbox, checkpoint: baseCommit ? { baseCommit } : undefined })) as { checkpointRef?: string };
+      const summary = (await activity({ ...input, sandbox, checkpoint: baseCommit ? { baseCommit } : undefined })) as {
+        checkpointRef?: string;
+      };
       if (summary.checkpointRef && this.s) this.s.lastCheckpoint = summary.checkpointRef;
       return summary;
     });
@@ -176,11 +183,24 @@ export class SandboxLease {
     const s = this.state();
     const acts = hostActivities(ref, this.o.policy);
     const sandbox = addressOf(ref);
-    const repo = await acts.copyRepository({ sandbox, goalId: this.o.goalId, repository: this.o.repository, baseBranch: s.baseBranch, baseCommit: s.baseCommit });
+    const repo = await acts.copyRepository({
+      sandbox,
+      goalId: this.o.goalId,
+      repository: this.o.repository,
+      baseBranch: s.baseBranch,
+      baseCommit: s.baseCommit,
+    });
     const setup = await acts.runSetup({ sandbox, goalId: this.o.goalId, setup: this.o.setup });
     if (setup.ran) await acts.isolateSandbox({ sandbox });
-    if (s.lastCheckpoint) await acts.restoreWorkspace({ sandbox, baseCommit: repo.baseCommit, checkpointRef: s.lastCheckpoint });
-    if (this.s) Object.assign(this.s, { baseBranch: repo.baseBranch, baseCommit: repo.baseCommit, setupRan: setup.ran, preparedFor: ref.containerName });
+    if (s.lastCheckpoint)
+      await acts.restoreWorkspace({ sandbox, baseCommit: repo.baseCommit, checkpointRef: s.lastCheckpoint });
+    if (this.s)
+      Object.assign(this.s, {
+        baseBranch: repo.baseBranch,
+        baseCommit: repo.baseCommit,
+        setupRan: setup.ran,
+        preparedFor: ref.containerName,
+      });
   }
 
   /** Provisions the next sandbox on the shared queue and starts removing the lost one. */
@@ -203,7 +223,10 @@ export class SandboxLease {
       destroyActivities(lost, this.o.policy, 2)
         .destroySandbox({ sandbox: lost })
         .catch((err: unknown) => {
-          log.warn('could not remove a lost sandbox; the reaper will', { container: lost.containerName, error: String(err) });
+          log.warn('could not remove a lost sandbox; the reaper will', {
+            container: lost.containerName,
+            error: String(err),
+          });
         }),
     );
   }
@@ -227,7 +250,10 @@ export function sandboxLossOf(err: unknown): string | undefined {
   if (!(err instanceof ActivityFailure)) return undefined;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && cause.type === SANDBOX_LOST) return cause.message;
-  if (cause instanceof TimeoutFailure && (cause.timeoutType === 'SCHEDULE_TO_START' || cause.timeoutType === 'HEARTBEAT')) {
+  if (
+    cause instanceof TimeoutFailure &&
+    (cause.timeoutType === 'SCHEDULE_TO_START' || cause.timeoutType === 'HEARTBEAT')
+  ) {
     return `its sandbox worker did not answer (${cause.timeoutType} timeout)`;
   }
   return undefined;

@@ -13,4 +13,10 @@ export const COST_ATTRIBUTE = defineSearchAttributeKey('DrydockCostUsd', 'DOUBLE
 export const OUTCOME_ATTRIBUTE = defineSearchAttributeKey('DrydockOutcome', 'KEYWORD');
 
 /** Every drydock search attribute. */
-export const DRYDOCK_SEARCH_ATTRIBUTES = [REPOSITORY_ATTRIBUTE, PHASE_ATTRIBUTE, TOKENS_ATTRIBUTE, COST_ATTRIBUTE, OUTCOME_ATTRIBUTE];
+export const DRYDOCK_SEARCH_ATTRIBUTES = [
+  REPOSITORY_ATTRIBUTE,
+  PHASE_ATTRIBUTE,
+  TOKENS_ATTRIBUTE,
+  COST_ATTRIBUTE,
+  OUTCOME_ATTRIBUTE,
+];

@@ -4,7 +4,14 @@
  */
 import { createHash } from 'crypto';
 import { failure } from '../../workflows/failures';
-import type { CheckResult, IssueRef, PullRequestRef, PullRequestTarget, SandboxPolicyView, Usage } from '../../workflows/types';
+import type {
+  CheckResult,
+  IssueRef,
+  PullRequestRef,
+  PullRequestTarget,
+  SandboxPolicyView,
+  Usage,
+} from '../../workflows/types';
 import { MAX_GOAL_CHARS } from '../../workflows/policy';
 import type { ArtifactStore } from '../store/artifact-store';
 import { readMessage } from '../store/conversation';
@@ -105,7 +112,8 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
       const patch = await deps.store.get(input.patchRef);
       const files = await allFiles(deps.store, input);
       const verdict = await gate(deps, { ...input, files });
-      if (!verdict.allowed) throw failure('PublishRefused', `the publish gate refused the change: ${verdict.reasons.join('; ')}`);
+      if (!verdict.allowed)
+        throw failure('PublishRefused', `the publish gate refused the change: ${verdict.reasons.join('; ')}`);
       const finish =
         input.finishIndex === undefined
           ? { summary: input.summary ?? '', rationale: '' }
@@ -181,7 +189,8 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
     async readReviewFeedback(input: { repository: string; number: number }): Promise<ReviewFeedback> {
       const host = deps.codeHostFor(input.repository);
       try {
-        if (!host.readReviewFeedback) throw new GitHubNotConfiguredError(`revising pull request #${input.number} of ${input.repository}`);
+        if (!host.readReviewFeedback)
+          throw new GitHubNotConfiguredError(`revising pull request #${input.number} of ${input.repository}`);
         return await host.readReviewFeedback(input.repository, input.number);
       } catch (err) {
         throw toActivityFailure(err);
@@ -191,7 +200,10 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
 }
 
 /** Every changed file: the stored list when there is one, else the ones in the input. */
-async function allFiles(store: ArtifactStore, input: { files: ChangedFile[]; filesRef?: string }): Promise<ChangedFile[]> {
+async function allFiles(
+  store: ArtifactStore,
+  input: { files: ChangedFile[]; filesRef?: string },
+): Promise<ChangedFile[]> {
   if (!input.filesRef) return input.files;
   return JSON.parse((await store.get(input.filesRef)).toString('utf8')) as ChangedFile[];
 }
@@ -202,17 +214,30 @@ async function gate(
   input: { patchRef: string; textPatchRef?: string; files: ChangedFile[]; allowProtectedPaths?: string[] },
 ): Promise<ChangeVerdict> {
   const text = await deps.store.get(input.textPatchRef ?? input.patchRef);
-  return checkPublishable({ patch: text, files: input.files, allowProtectedPaths: input.allowProtectedPaths, knownSecrets: deps.knownSecrets?.() ?? [] });
+  return checkPublishable({
+    patch: text,
+    files: input.files,
+    allowProtectedPaths: input.allowProtectedPaths,
+    knownSecrets: deps.knownSecrets?.() ?? [],
+  });
 }
 
 /** `#N` for an issue of the goal's repository, `owner/repo#N` for another one. */
 function closesReference(repository: string, issue: IssueRef): string {
-  const same = repository.replace(/\.git$/, '').replace(/\/+$/, '').toLowerCase().endsWith(`/${issue.owner}/${issue.repo}`.toLowerCase());
+  const same = repository
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '')
+    .toLowerCase()
+    .endsWith(`/${issue.owner}/${issue.repo}`.toLowerCase());
   return same ? `#${issue.number}` : `${issue.owner}/${issue.repo}#${issue.number}`;
 }
 
 /** The summary and rationale of the finish call at conversation index `index` ('' for what it lacks). */
-async function finishArguments(store: ArtifactStore, goalId: string, index: number): Promise<{ summary: string; rationale: string }> {
+async function finishArguments(
+  store: ArtifactStore,
+  goalId: string,
+  index: number,
+): Promise<{ summary: string; rationale: string }> {
   const finish = readFinishCall(await readMessage(store, goalId, index));
   return { summary: finish?.summary ?? '', rationale: finish?.rationale ?? '' };
 }

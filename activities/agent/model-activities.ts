@@ -96,7 +96,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
   return {
     /** Writes the system prompt and the goal; returns the conversation's length. */
     async openConversation(input: OpenConversationInput): Promise<number> {
-      const instructions = input.instructionsRef ? (await deps.store.get(input.instructionsRef)).toString('utf8') : undefined;
+      const instructions = input.instructionsRef
+        ? (await deps.store.get(input.instructionsRef)).toString('utf8')
+        : undefined;
       await writeMessage(deps.store, input.goalId, 0, { role: 'system', content: systemPrompt() });
       await writeMessage(deps.store, input.goalId, 1, {
         role: 'user',
@@ -111,7 +113,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
         deps.store,
         input.goalId,
         input.index,
-        input.role === 'tool' ? { role: 'tool', tool_call_id: input.toolCallId ?? '', content: input.content } : { role: 'user', content: input.content },
+        input.role === 'tool'
+          ? { role: 'tool', tool_call_id: input.toolCallId ?? '', content: input.content }
+          : { role: 'user', content: input.content },
       );
     },
 
@@ -136,13 +140,19 @@ export function createModelActivities(deps: ModelActivityDeps) {
       const promptLimit = Math.min(budget.maxPromptTokens, contextLimit);
       const fitted = fitPrompt(conversation, tools, budget.observationWindow, promptLimit);
       if (!fitted) {
-        return refuse(`the conversation no longer fits in ${promptLimit} prompt tokens, even with every older tool output masked`, 0);
+        return refuse(
+          `the conversation no longer fits in ${promptLimit} prompt tokens, even with every older tool output masked`,
+          0,
+        );
       }
       // Never start a call the remaining budget cannot cover: cap the completion at what is left.
       let maxCompletion = budget.remainingTokens - fitted.estimatedTokens;
       if (budget.remainingCostUsd !== undefined && budget.price) {
         const left = budget.remainingCostUsd - (fitted.estimatedTokens * budget.price.inputPerMillionUsd) / 1_000_000;
-        const affordable = budget.price.outputPerMillionUsd > 0 ? Math.floor((left * 1_000_000) / budget.price.outputPerMillionUsd) : Infinity;
+        const affordable =
+          budget.price.outputPerMillionUsd > 0
+            ? Math.floor((left * 1_000_000) / budget.price.outputPerMillionUsd)
+            : Infinity;
         maxCompletion = Math.min(maxCompletion, left < 0 ? -1 : affordable);
       }
       if (maxCompletion < MIN_COMPLETION_TOKENS) {
@@ -176,7 +186,10 @@ export function createModelActivities(deps: ModelActivityDeps) {
           id: c.id,
           name: c.function.name,
           argumentsPreview: c.function.arguments.slice(0, 200),
-          signature: createHash('sha256').update(`${c.function.name}\n${c.function.arguments}`).digest('hex').slice(0, 16),
+          signature: createHash('sha256')
+            .update(`${c.function.name}\n${c.function.arguments}`)
+            .digest('hex')
+            .slice(0, 16),
         })),
         textPreview: (completion.message.content ?? '').slice(0, input.toolChoice === 'none' ? 4000 : 300),
         finishSummary: readFinishCall(completion.message)?.summary?.slice(0, 1000),
@@ -189,5 +202,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
 
 /** Turns a classified model error into the failure Temporal retries (or not: a spent quota answers 429 too). */
 function toFailure(err: ModelCallError): ApplicationFailure {
-  return failure(MODEL_FAILURE_TYPES[err.kind], err.message, { nonRetryable: !err.retryable, nextRetryDelay: err.retryAfterMs });
+  return failure(MODEL_FAILURE_TYPES[err.kind], err.message, {
+    nonRetryable: !err.retryable,
+    nextRetryDelay: err.retryAfterMs,
+  });
 }

@@ -18,7 +18,8 @@ export type PullRequestsRequest = { action: 'list' } | { action: 'show'; id: str
 export type PullRequestSummary = Omit<PullRequestRecord, 'body'>;
 
 /** The answer: the records newest first with the folder they live in, or the one record asked for (absent when none matches). */
-export type PullRequestsAnswer = { action: 'list'; directory: string; records: PullRequestSummary[] } | { action: 'show'; record?: PullRequestRecord };
+export type PullRequestsAnswer =
+  { action: 'list'; directory: string; records: PullRequestSummary[] } | { action: 'show'; record?: PullRequestRecord };
 
 /** The agent queue's pull-request activities. */
 export function createPullRequestActivities(deps: PullRequestActivityDeps) {

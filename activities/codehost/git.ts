@@ -37,7 +37,13 @@ function isolatedEnv(): Record<string, string> {
 }
 
 /** Extra `-c` settings of isolated commands: no attributes beyond the repository's info/attributes. */
-const ISOLATED_GIT_CONFIG = ['core.attributesFile=/dev/null', 'core.excludesFile=/dev/null', 'core.autocrlf=false', 'core.safecrlf=false', 'core.symlinks=true'];
+const ISOLATED_GIT_CONFIG = [
+  'core.attributesFile=/dev/null',
+  'core.excludesFile=/dev/null',
+  'core.autocrlf=false',
+  'core.safecrlf=false',
+  'core.symlinks=true',
+];
 
 /**
  * Attributes that switch off every content conversion git could apply on
@@ -89,7 +95,13 @@ export function gitBuffer(args: string[], options: GitOptions & { maxOutputBytes
     const child = execFile(
       'git',
       argv,
-      { cwd: options.cwd, timeout: options.timeoutMs ?? 5 * 60_000, maxBuffer: options.maxOutputBytes ?? 256 * 1024 * 1024, encoding: 'buffer', env },
+      {
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 5 * 60_000,
+        maxBuffer: options.maxOutputBytes ?? 256 * 1024 * 1024,
+        encoding: 'buffer',
+        env,
+      },
       (err, stdout, stderr) => {
         if (err) reject(new GitCommandError(args, stderr.toString('utf8').trim() || err.message));
         else resolve(stdout);
@@ -156,7 +168,9 @@ export class RepositoryTooLargeError extends Error {
     readonly bytes: number,
     readonly limit: number,
   ) {
-    super(`the repository's files at its base commit add up to ${formatBytes(bytes)}, more than the clone limit of ${formatBytes(limit)} (DRYDOCK_MAX_CLONE_BYTES)`);
+    super(
+      `the repository's files at its base commit add up to ${formatBytes(bytes)}, more than the clone limit of ${formatBytes(limit)} (DRYDOCK_MAX_CLONE_BYTES)`,
+    );
     this.name = 'RepositoryTooLargeError';
   }
 }
@@ -206,7 +220,9 @@ export class ChangeMismatchError extends Error {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(`the change applied to its base commit gives tree ${actual.slice(0, 12)}, not the verified tree ${expected.slice(0, 12)}; nothing was published`);
+    super(
+      `the change applied to its base commit gives tree ${actual.slice(0, 12)}, not the verified tree ${expected.slice(0, 12)}; nothing was published`,
+    );
     this.name = 'ChangeMismatchError';
   }
 }
@@ -217,7 +233,13 @@ export class ChangeMismatchError extends Error {
  * checks that the result is the expected tree when one is given, commits it
  * with the message (no hook runs for commit-tree) and moves HEAD to it.
  */
-export async function commitPatch(work: string, baseCommit: string, patch: Buffer, message: string, expectedTree?: string): Promise<string> {
+export async function commitPatch(
+  work: string,
+  baseCommit: string,
+  patch: Buffer,
+  message: string,
+  expectedTree?: string,
+): Promise<string> {
   const patchFile = path.join(work, '.git', 'drydock.patch');
   await fs.mkdir(path.join(work, '.git', 'info'), { recursive: true });
   await fs.writeFile(path.join(work, '.git', 'info', 'attributes'), NEUTRAL_ATTRIBUTES);

@@ -90,7 +90,10 @@ export class AppAuth implements GitHubAuth {
       throw gitHubErrorOf(err, { ...context, action: 'finding the GitHub App installation' });
     }
     try {
-      const { data } = await octokit.apps.createInstallationAccessToken({ installation_id: installationId, repositories: [repo] });
+      const { data } = await octokit.apps.createInstallationAccessToken({
+        installation_id: installationId,
+        repositories: [repo],
+      });
       this.issued.add(data.token);
       return { token: data.token, expiresAt: Date.parse(data.expires_at) };
     } catch (err) {
@@ -101,7 +104,8 @@ export class AppAuth implements GitHubAuth {
 
 /** The credential the configuration names, or undefined when none is set (an App wins over a token). */
 export function createGitHubAuth(config: GitHubConfig): GitHubAuth | undefined {
-  if (config.appId && config.appPrivateKey) return new AppAuth({ appId: config.appId, privateKey: config.appPrivateKey, apiUrl: config.apiUrl });
+  if (config.appId && config.appPrivateKey)
+    return new AppAuth({ appId: config.appId, privateKey: config.appPrivateKey, apiUrl: config.apiUrl });
   if (config.token) return new TokenAuth(config.token);
   return undefined;
 }
@@ -112,7 +116,12 @@ export function createOctokit(apiUrl: string, token: string): Octokit {
     auth: token,
     baseUrl: apiUrl,
     userAgent: 'drydock',
-    log: { debug: () => {}, info: () => {}, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m) },
+    log: {
+      debug: () => {},
+      info: () => {},
+      warn: (m: string) => console.warn(m),
+      error: (m: string) => console.error(m),
+    },
   });
 }
 

@@ -30,7 +30,12 @@ interface OctokitLikeError {
 }
 
 /** Classifies an Octokit (or network) failure; `secrets` are removed from every message. */
-export function gitHubErrorOf(err: unknown, context: GitHubCallContext, secrets: string[] = [], now = Date.now()): GitHubApiError {
+export function gitHubErrorOf(
+  err: unknown,
+  context: GitHubCallContext,
+  secrets: string[] = [],
+  now = Date.now(),
+): GitHubApiError {
   if (err instanceof GitHubApiError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as OctokitLikeError;
   const status = typeof e.status === 'number' ? e.status : undefined;
@@ -48,11 +53,13 @@ export function gitHubErrorOf(err: unknown, context: GitHubCallContext, secrets:
   const retryAfter = header('retry-after');
   const remaining = header('x-ratelimit-remaining');
   const reset = header('x-ratelimit-reset');
-  const rateLimited = status === 429 || (status === 403 && (remaining === '0' || retryAfter !== undefined || /rate limit/i.test(detail)));
+  const rateLimited =
+    status === 429 || (status === 403 && (remaining === '0' || retryAfter !== undefined || /rate limit/i.test(detail)));
   if (rateLimited) {
     let waitMs: number;
     if (retryAfter !== undefined && Number.isFinite(Number(retryAfter))) waitMs = Number(retryAfter) * 1000;
-    else if (remaining === '0' && reset !== undefined && Number.isFinite(Number(reset))) waitMs = Number(reset) * 1000 - now;
+    else if (remaining === '0' && reset !== undefined && Number.isFinite(Number(reset)))
+      waitMs = Number(reset) * 1000 - now;
     else waitMs = SECONDARY_RATE_LIMIT_WAIT_MS;
     waitMs = Math.min(MAX_WAIT_MS, Math.max(1000, Math.ceil(waitMs)));
     return new GitHubApiError(
@@ -62,8 +69,14 @@ export function gitHubErrorOf(err: unknown, context: GitHubCallContext, secrets:
     );
   }
   if (status >= 500) {
-    const waitMs = retryAfter !== undefined && Number.isFinite(Number(retryAfter)) ? Math.max(1000, Number(retryAfter) * 1000) : undefined;
-    return new GitHubApiError(`GitHub failed while ${where} (${status}: ${detail}); retrying`, 'GitHubUnavailable', { retryAfterMs: waitMs, status });
+    const waitMs =
+      retryAfter !== undefined && Number.isFinite(Number(retryAfter))
+        ? Math.max(1000, Number(retryAfter) * 1000)
+        : undefined;
+    return new GitHubApiError(`GitHub failed while ${where} (${status}: ${detail}); retrying`, 'GitHubUnavailable', {
+      retryAfterMs: waitMs,
+      status,
+    });
   }
   switch (status) {
     case 401:
@@ -85,7 +98,9 @@ export function gitHubErrorOf(err: unknown, context: GitHubCallContext, secrets:
         { status },
       );
     case 422:
-      return new GitHubApiError(`GitHub refused ${where} as invalid (422: ${detail})`, 'GitHubValidationFailed', { status });
+      return new GitHubApiError(`GitHub refused ${where} as invalid (422: ${detail})`, 'GitHubValidationFailed', {
+        status,
+      });
     default:
       return new GitHubApiError(`GitHub refused ${where} (${status}: ${detail})`, 'GitHubRequestFailed', { status });
   }

@@ -57,7 +57,13 @@ export class GitHubHost implements CodeHost {
     );
     if (proposal.pullRequestNumber !== undefined) {
       // A revision keeps the PR's title and body; its own report goes into one comment per goal.
-      await this.commentOnce(session, target, pr.number, `drydock:revision:${proposal.goalId}`, `### drydock revision\n\n${proposal.body}`);
+      await this.commentOnce(
+        session,
+        target,
+        pr.number,
+        `drydock:revision:${proposal.goalId}`,
+        `### drydock revision\n\n${proposal.body}`,
+      );
     }
     if (proposal.issue) {
       const issueRepo = { owner: proposal.issue.owner, repo: proposal.issue.repo };
@@ -78,11 +84,15 @@ export class GitHubHost implements CodeHost {
     void repository;
     const target = { owner: issue.owner, repo: issue.repo };
     const session = await this.session(target);
-    const { data } = await session.call({ action: `reading issue #${issue.number}`, permission: PERMISSIONS.issues.replace('read and write', 'read') }, (o) =>
-      o.issues.get({ ...target, issue_number: issue.number }),
+    const { data } = await session.call(
+      { action: `reading issue #${issue.number}`, permission: PERMISSIONS.issues.replace('read and write', 'read') },
+      (o) => o.issues.get({ ...target, issue_number: issue.number }),
     );
     if (data.pull_request) {
-      throw new GitHubApiError(`${issue.owner}/${issue.repo}#${issue.number} is a pull request, not an issue: use \`drydock revise\``, 'InvalidGoalInput');
+      throw new GitHubApiError(
+        `${issue.owner}/${issue.repo}#${issue.number} is a pull request, not an issue: use \`drydock revise\``,
+        'InvalidGoalInput',
+      );
     }
     return { title: data.title, body: data.body ?? '', url: data.html_url };
   }
@@ -98,20 +108,39 @@ export class GitHubHost implements CodeHost {
   async readReviewFeedback(repository: string, number: number): Promise<ReviewFeedback> {
     const target = this.repositoryOf(repository);
     const session = await this.session(target);
-    const read = { action: `reading pull request #${number}`, permission: PERMISSIONS.pulls.replace('read and write', 'read') };
+    const read = {
+      action: `reading pull request #${number}`,
+      permission: PERMISSIONS.pulls.replace('read and write', 'read'),
+    };
     const { data: pr } = await session.call(read, (o) => o.pulls.get({ ...target, pull_number: number }));
-    if (pr.state !== 'open') throw new GitHubApiError(`pull request #${number} of ${target.owner}/${target.repo} is ${pr.state}; only open pull requests can be revised`, 'InvalidGoalInput');
+    if (pr.state !== 'open')
+      throw new GitHubApiError(
+        `pull request #${number} of ${target.owner}/${target.repo} is ${pr.state}; only open pull requests can be revised`,
+        'InvalidGoalInput',
+      );
     if (pr.head.repo?.full_name?.toLowerCase() !== `${target.owner}/${target.repo}`.toLowerCase()) {
-      throw new GitHubApiError(`pull request #${number} comes from the fork ${pr.head.repo?.full_name ?? '(deleted)'}; drydock revises branches of ${target.owner}/${target.repo} only`, 'InvalidGoalInput');
+      throw new GitHubApiError(
+        `pull request #${number} comes from the fork ${pr.head.repo?.full_name ?? '(deleted)'}; drydock revises branches of ${target.owner}/${target.repo} only`,
+        'InvalidGoalInput',
+      );
     }
-    const comments = await session.call(read, (o) => o.paginate(o.pulls.listReviewComments, { ...target, pull_number: number, per_page: 100 }));
-    const reviews = await session.call(read, (o) => o.paginate(o.pulls.listReviews, { ...target, pull_number: number, per_page: 100 }));
+    const comments = await session.call(read, (o) =>
+      o.paginate(o.pulls.listReviewComments, { ...target, pull_number: number, per_page: 100 }),
+    );
+    const reviews = await session.call(read, (o) =>
+      o.paginate(o.pulls.listReviews, { ...target, pull_number: number, per_page: 100 }),
+    );
 
     const threads = comments
       .filter((c) => c.in_reply_to_id === undefined || c.in_reply_to_id === null)
       .filter((c) => (c.line ?? c.position ?? null) !== null)
       .map((root) => ({ root, replies: comments.filter((c) => c.in_reply_to_id === root.id) }));
-    const current = reviews.filter((r) => r.commit_id === pr.head.sha && (r.state === 'CHANGES_REQUESTED' || r.state === 'COMMENTED') && (r.body ?? '').trim() !== '');
+    const current = reviews.filter(
+      (r) =>
+        r.commit_id === pr.head.sha &&
+        (r.state === 'CHANGES_REQUESTED' || r.state === 'COMMENTED') &&
+        (r.body ?? '').trim() !== '',
+    );
     if (threads.length === 0 && current.length === 0) {
       throw new GitHubApiError(
         `pull request #${number} of ${target.owner}/${target.repo} has no unresolved review feedback (no review comment on the current diff, no review with a body on the head commit ${pr.head.sha.slice(0, 12)})`,
@@ -125,11 +154,16 @@ export class GitHubHost implements CodeHost {
     ];
     if (threads.length > 0) lines.push('Review comments:');
     threads.forEach(({ root, replies }, i) => {
-      lines.push(`${i + 1}. ${root.path}${root.line ? ` line ${root.line}` : ''} (@${root.user?.login ?? 'someone'}): ${root.body.trim()}`);
+      lines.push(
+        `${i + 1}. ${root.path}${root.line ? ` line ${root.line}` : ''} (@${root.user?.login ?? 'someone'}): ${root.body.trim()}`,
+      );
       for (const r of replies) lines.push(`   reply (@${r.user?.login ?? 'someone'}): ${r.body.trim()}`);
     });
     if (current.length > 0) lines.push('', 'Reviews:');
-    for (const r of current) lines.push(`- @${r.user?.login ?? 'someone'} (${r.state === 'CHANGES_REQUESTED' ? 'requested changes' : 'commented'}): ${(r.body ?? '').trim()}`);
+    for (const r of current)
+      lines.push(
+        `- @${r.user?.login ?? 'someone'} (${r.state === 'CHANGES_REQUESTED' ? 'requested changes' : 'commented'}): ${(r.body ?? '').trim()}`,
+      );
     const text = lines.join('\n');
     return {
       headBranch: pr.head.ref,
@@ -142,7 +176,11 @@ export class GitHubHost implements CodeHost {
 
   private repositoryOf(repository: string): GitHubRepository {
     const r = parseGitHubRepository(repository, this.options.webUrl);
-    if (!r) throw new GitHubApiError(`${repository} is not a repository on ${this.options.webUrl} (expected ${this.options.webUrl}/<owner>/<repo>)`, 'InvalidRepository');
+    if (!r)
+      throw new GitHubApiError(
+        `${repository} is not a repository on ${this.options.webUrl} (expected ${this.options.webUrl}/<owner>/<repo>)`,
+        'InvalidRepository',
+      );
     return r;
   }
 
@@ -151,7 +189,15 @@ export class GitHubHost implements CodeHost {
     try {
       token = await this.options.auth.tokenFor(target.owner, target.repo);
     } catch (err) {
-      throw gitHubErrorOf(err, { action: 'authenticating', repository: `${target.owner}/${target.repo}`, permission: 'access to the repository' }, this.options.auth.secrets());
+      throw gitHubErrorOf(
+        err,
+        {
+          action: 'authenticating',
+          repository: `${target.owner}/${target.repo}`,
+          permission: 'access to the repository',
+        },
+        this.options.auth.secrets(),
+      );
     }
     const octokit = createOctokit(this.options.apiUrl, token);
     const secrets = () => [token, ...this.options.auth.secrets()];
@@ -172,12 +218,28 @@ export class GitHubHost implements CodeHost {
     const remote = gitRemoteOf(this.options.gitUrl, target);
     const env = gitAuthEnv(token);
     const work = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-github-'));
-    const context = { action: `pushing ${proposal.branch}`, repository: `${target.owner}/${target.repo}`, permission: PERMISSIONS.contents };
+    const context = {
+      action: `pushing ${proposal.branch}`,
+      repository: `${target.owner}/${target.repo}`,
+      permission: PERMISSIONS.contents,
+    };
     try {
-      await this.git(['clone', '--quiet', '--no-checkout', '--single-branch', '--branch', proposal.baseBranch, '--', remote, work], env, token, context);
-      const commit = await commitPatch(work, proposal.baseCommit, proposal.patch, proposal.commitMessage, proposal.tree);
+      await this.git(
+        ['clone', '--quiet', '--no-checkout', '--single-branch', '--branch', proposal.baseBranch, '--', remote, work],
+        env,
+        token,
+        context,
+      );
+      const commit = await commitPatch(
+        work,
+        proposal.baseCommit,
+        proposal.patch,
+        proposal.commitMessage,
+        proposal.tree,
+      );
       const ref = `refs/heads/${proposal.branch}`;
-      const observed = (await this.git(['ls-remote', '--', remote, ref], env, token, context, work)).split(/\s/)[0] ?? '';
+      const observed =
+        (await this.git(['ls-remote', '--', remote, ref], env, token, context, work)).split(/\s/)[0] ?? '';
       if (proposal.pullRequestNumber !== undefined && observed && observed !== proposal.baseCommit) {
         // A revision may replace only its own earlier attempt (a retry), never commits someone pushed meanwhile.
         await this.git(['fetch', '--quiet', '--no-tags', '--', remote, ref], env, token, context, work);
@@ -191,7 +253,13 @@ export class GitHubHost implements CodeHost {
         }
       }
       // The lease makes the push fail instead of overwriting a branch that changed since ls-remote.
-      await this.git(['push', '--quiet', '--no-verify', `--force-with-lease=${ref}:${observed}`, '--', remote, `HEAD:${ref}`], env, token, context, work);
+      await this.git(
+        ['push', '--quiet', '--no-verify', `--force-with-lease=${ref}:${observed}`, '--', remote, `HEAD:${ref}`],
+        env,
+        token,
+        context,
+        work,
+      );
       return commit;
     } finally {
       await fs.rm(work, { recursive: true, force: true });
@@ -199,7 +267,13 @@ export class GitHubHost implements CodeHost {
   }
 
   /** Runs git with the auth header; failures become GitHubApiError without the token. */
-  private async git(args: string[], env: Record<string, string>, token: string, context: GitHubCallContext, cwd?: string): Promise<string> {
+  private async git(
+    args: string[],
+    env: Record<string, string>,
+    token: string,
+    context: GitHubCallContext,
+    cwd?: string,
+  ): Promise<string> {
     try {
       return await git(args, { cwd, env });
     } catch (err) {
@@ -207,10 +281,16 @@ export class GitHubHost implements CodeHost {
       const message = redactGitHubText(err.message, [token, ...this.options.auth.secrets()]);
       const where = `while ${context.action} on ${context.repository}`;
       if (/\b401\b|Authentication failed|could not read Username|invalid credentials/i.test(message)) {
-        throw new GitHubApiError(`git was refused the credential ${where}: the token is invalid or expired (${message})`, 'GitHubUnauthorized');
+        throw new GitHubApiError(
+          `git was refused the credential ${where}: the token is invalid or expired (${message})`,
+          'GitHubUnauthorized',
+        );
       }
       if (/\b403\b|denied|not allowed|Write access/i.test(message)) {
-        throw new GitHubApiError(`git was refused ${where}: the credential lacks "${context.permission}" (${message})`, 'GitHubForbidden');
+        throw new GitHubApiError(
+          `git was refused ${where}: the credential lacks "${context.permission}" (${message})`,
+          'GitHubForbidden',
+        );
       }
       if (/Remote branch .* not found|couldn't find remote ref|not found in upstream/i.test(message)) {
         throw new GitHubApiError(`git found no such branch ${where} (${message})`, 'InvalidRepository');
@@ -224,7 +304,11 @@ export class GitHubHost implements CodeHost {
   }
 
   /** The open PR of the head branch, updated; or a new draft PR. */
-  private async openOrUpdatePullRequest(target: GitHubRepository, proposal: ChangeProposal, session: GitHubSession): Promise<PullRequestData> {
+  private async openOrUpdatePullRequest(
+    target: GitHubRepository,
+    proposal: ChangeProposal,
+    session: GitHubSession,
+  ): Promise<PullRequestData> {
     const findOpen = async (): Promise<PullRequestData | undefined> => {
       const { data } = await session.call({ action: 'listing pull requests', permission: PERMISSIONS.pulls }, (o) =>
         o.pulls.list({ ...target, head: `${target.owner}:${proposal.branch}`, state: 'open', per_page: 10 }),
@@ -233,11 +317,15 @@ export class GitHubHost implements CodeHost {
     };
     const update = async (number: number): Promise<PullRequestData> => {
       if (proposal.pullRequestNumber !== undefined) {
-        const { data } = await session.call({ action: `reading pull request #${number}`, permission: PERMISSIONS.pulls }, (o) => o.pulls.get({ ...target, pull_number: number }));
+        const { data } = await session.call(
+          { action: `reading pull request #${number}`, permission: PERMISSIONS.pulls },
+          (o) => o.pulls.get({ ...target, pull_number: number }),
+        );
         return data as PullRequestData;
       }
-      const { data } = await session.call({ action: `updating pull request #${number}`, permission: PERMISSIONS.pulls }, (o) =>
-        o.pulls.update({ ...target, pull_number: number, title: proposal.title, body: proposal.body }),
+      const { data } = await session.call(
+        { action: `updating pull request #${number}`, permission: PERMISSIONS.pulls },
+        (o) => o.pulls.update({ ...target, pull_number: number, title: proposal.title, body: proposal.body }),
       );
       return data as PullRequestData;
     };
@@ -245,11 +333,21 @@ export class GitHubHost implements CodeHost {
     const existing = await findOpen();
     if (existing) return update(existing.number);
     if (proposal.pullRequestNumber !== undefined) {
-      throw new GitHubApiError(`pull request #${proposal.pullRequestNumber} is no longer open on ${proposal.branch}; nothing to revise`, 'GitHubNotFound');
+      throw new GitHubApiError(
+        `pull request #${proposal.pullRequestNumber} is no longer open on ${proposal.branch}; nothing to revise`,
+        'GitHubNotFound',
+      );
     }
     const create = (draft: boolean) =>
       session.call({ action: 'opening the pull request', permission: PERMISSIONS.pulls }, (o) =>
-        o.pulls.create({ ...target, title: proposal.title, body: proposal.body, head: proposal.branch, base: proposal.baseBranch, draft }),
+        o.pulls.create({
+          ...target,
+          title: proposal.title,
+          body: proposal.body,
+          head: proposal.branch,
+          base: proposal.baseBranch,
+          draft,
+        }),
       );
     try {
       return (await create(true)).data as PullRequestData;
@@ -267,12 +365,22 @@ export class GitHubHost implements CodeHost {
   }
 
   /** Comments on an issue or PR unless a comment with the marker is there already. */
-  private async commentOnce(session: GitHubSession, target: GitHubRepository, number: number, marker: string, text: string): Promise<void> {
+  private async commentOnce(
+    session: GitHubSession,
+    target: GitHubRepository,
+    number: number,
+    marker: string,
+    text: string,
+  ): Promise<void> {
     const tag = `<!-- ${marker} -->`;
     const context = { action: `commenting on #${number}`, permission: PERMISSIONS.issues };
-    const comments = await session.call(context, (o) => o.paginate(o.issues.listComments, { ...target, issue_number: number, per_page: 100 }));
+    const comments = await session.call(context, (o) =>
+      o.paginate(o.issues.listComments, { ...target, issue_number: number, per_page: 100 }),
+    );
     if (comments.some((c) => (c.body ?? '').includes(tag))) return;
-    await session.call(context, (o) => o.issues.createComment({ ...target, issue_number: number, body: `${text}\n\n${tag}` }));
+    await session.call(context, (o) =>
+      o.issues.createComment({ ...target, issue_number: number, body: `${text}\n\n${tag}` }),
+    );
   }
 }
 

@@ -61,13 +61,16 @@ export function pullRequestBody(o: PullRequestTextOptions): string {
     '',
     `## Files changed (${o.files.length} file${o.files.length === 1 ? '' : 's'}, +${added} −${deleted})`,
     '',
-    ...o.files.map((f) => `- \`${f.path}\` ${f.status} ${f.mode === '120000' ? `(symlink → \`${f.symlinkTarget ?? ''}\`)` : f.additions === null ? '(binary)' : `+${f.additions} −${f.deletions ?? 0}`}`),
+    ...o.files.map(
+      (f) =>
+        `- \`${f.path}\` ${f.status} ${f.mode === '120000' ? `(symlink → \`${f.symlinkTarget ?? ''}\`)` : f.additions === null ? '(binary)' : `+${f.additions} −${f.deletions ?? 0}`}`,
+    ),
     '',
     '## Verification',
     '',
     o.checks.length > 0 && o.checks.every((c) => c.cleanRoom)
-      ? 'Run by drydock in a clean sandbox: the base commit, the setup, and exactly this change (nothing from the agent\'s sandbox).'
-      : 'Run in the agent\'s sandbox (not a clean sandbox).',
+      ? "Run by drydock in a clean sandbox: the base commit, the setup, and exactly this change (nothing from the agent's sandbox)."
+      : "Run in the agent's sandbox (not a clean sandbox).",
     '',
     ...o.checks.flatMap((c) => [
       `- \`${c.command}\` → exit ${c.exitCode} ${c.passed ? '✅ passed' : '❌ failed'} (${(c.durationMs / 1000).toFixed(1)} s)`,

@@ -40,7 +40,10 @@ export class PullRequestRecords {
   async write(record: PullRequestRecord): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
     await atomicWrite(path.join(this.dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n');
-    await atomicWrite(this.markdownPath(record.id), `# ${record.title}\n\n\`${record.head}\` → \`${record.base}\` · ${record.repository}\n\n${record.body}\n`);
+    await atomicWrite(
+      this.markdownPath(record.id),
+      `# ${record.title}\n\n\`${record.head}\` → \`${record.base}\` · ${record.repository}\n\n${record.body}\n`,
+    );
   }
 
   /** The record with this id, or undefined. */

@@ -40,7 +40,19 @@ export async function cloneThroughMirror(
   const mirror = mirrorPathFor(mirrorsDir, repository);
   await refreshMirror(mirror, repository, auth);
   const baseBranch = branch ?? (await git(['symbolic-ref', '--short', 'HEAD'], { cwd: mirror })).trim();
-  const args = ['clone', '--quiet', '--no-checkout', '--local', '--no-recurse-submodules', '--single-branch', '--branch', baseBranch, '--', mirror, dir];
+  const args = [
+    'clone',
+    '--quiet',
+    '--no-checkout',
+    '--local',
+    '--no-recurse-submodules',
+    '--single-branch',
+    '--branch',
+    baseBranch,
+    '--',
+    mirror,
+    dir,
+  ];
   await git(args);
   await git(['remote', 'set-url', 'origin', repository], { cwd: dir });
   const baseCommit = (await git(['rev-parse', 'HEAD'], { cwd: dir })).trim();
@@ -80,7 +92,19 @@ async function fetchOrCreate(mirror: string, repository: string, auth: CloneAuth
   const source = auth?.url ?? repository;
   const options = { env: auth?.env };
   if (await exists(path.join(mirror, 'HEAD'))) {
-    await git(['fetch', '--quiet', '--prune', '--no-recurse-submodules', '--', source, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { ...options, cwd: mirror });
+    await git(
+      [
+        'fetch',
+        '--quiet',
+        '--prune',
+        '--no-recurse-submodules',
+        '--',
+        source,
+        '+refs/heads/*:refs/heads/*',
+        '+refs/tags/*:refs/tags/*',
+      ],
+      { ...options, cwd: mirror },
+    );
     return;
   }
   await fs.mkdir(path.dirname(mirror), { recursive: true });

@@ -33,15 +33,26 @@ export interface GitAccess {
 export type GitAccessResolver = (repository: string) => Promise<GitAccess | undefined>;
 
 /** GitHubHost for repositories on the configured GitHub when a credential is set; LocalGitHost for the rest. */
-export function createCodeHostSelector(config: CodeHostConfig, auth: GitHubAuth | undefined = createGitHubAuth(config.github)): CodeHostSelector {
+export function createCodeHostSelector(
+  config: CodeHostConfig,
+  auth: GitHubAuth | undefined = createGitHubAuth(config.github),
+): CodeHostSelector {
   const local = new LocalGitHost({ dataDir: config.dataDir });
   if (!auth) return () => local;
-  const github = new GitHubHost({ auth, apiUrl: config.github.apiUrl, webUrl: config.github.webUrl, gitUrl: config.github.gitUrl });
+  const github = new GitHubHost({
+    auth,
+    apiUrl: config.github.apiUrl,
+    webUrl: config.github.webUrl,
+    gitUrl: config.github.gitUrl,
+  });
   return (repository) => (github.serves(repository) ? github : local);
 }
 
 /** The sandbox worker's side: the credential, resolved by name from its own environment, for cloning GitHub repositories. */
-export function createGitAccessResolver(config: CodeHostConfig, auth: GitHubAuth | undefined = createGitHubAuth(config.github)): GitAccessResolver {
+export function createGitAccessResolver(
+  config: CodeHostConfig,
+  auth: GitHubAuth | undefined = createGitHubAuth(config.github),
+): GitAccessResolver {
   return async (repository) => {
     const target = parseGitHubRepository(repository, config.github.webUrl);
     if (!target) return undefined;

@@ -65,7 +65,11 @@ export function createChangeActivities(ctx: HostContext) {
         onCheck: (i) => Context.current().heartbeat({ check: i }),
       });
       if (input.reply) {
-        await writeMessage(deps.store, input.goalId, input.reply.index, { role: 'tool', tool_call_id: input.reply.callId, content: checksReply(results, false) });
+        await writeMessage(deps.store, input.goalId, input.reply.index, {
+          role: 'tool',
+          tool_call_id: input.reply.callId,
+          content: checksReply(results, false),
+        });
       }
       return results;
     },
@@ -75,7 +79,8 @@ export function createChangeActivities(ctx: HostContext) {
      * sandbox) and stores the patch, its text form and the file list.
      */
     async collectChange(input: CollectChangeInput): Promise<CollectedChange> {
-      if (!input.repository) throw failure('InvalidInput', 'collectChange needs the repository to compare the workspace with');
+      if (!input.repository)
+        throw failure('InvalidInput', 'collectChange needs the repository to compare the workspace with');
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'drydock-change-'));
       try {
         const repoDir = path.join(dir, 'repo');
@@ -105,19 +110,39 @@ export function createChangeActivities(ctx: HostContext) {
         // The setup secrets are known here (the agent worker's gate knows its own): a change holding one, in any encoding, is refused.
         const secrets = Object.values(deps.setupSecrets ?? {});
         if (secrets.length > 0) {
-          const leaks = checkPublishable({ patch: change.textPatch, files: change.files, knownSecrets: secrets, allowProtectedPaths: ['**'] }).findings.filter(
-            (f) => f.kind === 'known-secret',
-          );
+          const leaks = checkPublishable({
+            patch: change.textPatch,
+            files: change.files,
+            knownSecrets: secrets,
+            allowProtectedPaths: ['**'],
+          }).findings.filter((f) => f.kind === 'known-secret');
           if (leaks.length > 0) {
-            throw failure('PublishRefused', `the publish gate refused the change: ${leaks.slice(0, 5).map((f) => f.message).join('; ')}`);
+            throw failure(
+              'PublishRefused',
+              `the publish gate refused the change: ${leaks
+                .slice(0, 5)
+                .map((f) => f.message)
+                .join('; ')}`,
+            );
           }
         }
         const prefix = goalPrefix(input.goalId);
         const patchRef = `${prefix}/change.patch`;
         const textPatchRef = `${prefix}/change.text.patch`;
         const filesRef = `${prefix}/change.files.json`;
-        await Promise.all([deps.store.put(patchRef, change.patch), deps.store.put(textPatchRef, change.textPatch), deps.store.put(filesRef, JSON.stringify(change.files))]);
-        return { patchRef, textPatchRef, tree: change.tree, files: change.files.slice(0, FILES_IN_HISTORY), fileCount: change.files.length, filesRef };
+        await Promise.all([
+          deps.store.put(patchRef, change.patch),
+          deps.store.put(textPatchRef, change.textPatch),
+          deps.store.put(filesRef, JSON.stringify(change.files)),
+        ]);
+        return {
+          patchRef,
+          textPatchRef,
+          tree: change.tree,
+          files: change.files.slice(0, FILES_IN_HISTORY),
+          fileCount: change.files.length,
+          filesRef,
+        };
       } finally {
         void fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
       }

@@ -21,12 +21,20 @@ export interface CheckCommandsOptions {
 }
 
 /** Runs the checks one after another; a failing check is a result, not an exception. */
-export async function runCheckCommands(sandbox: Sandbox, containerId: string, store: ArtifactStore, o: CheckCommandsOptions): Promise<CheckResult[]> {
+export async function runCheckCommands(
+  sandbox: Sandbox,
+  containerId: string,
+  store: ArtifactStore,
+  o: CheckCommandsOptions,
+): Promise<CheckResult[]> {
   const timeoutSeconds = o.timeoutSeconds ?? 600;
   const results: CheckResult[] = [];
   for (const [i, command] of o.checks.entries()) {
     o.onCheck?.(i);
-    const r = await sandbox.exec(containerId, ['bash', '-lc', command], { timeoutMs: timeoutSeconds * 1000, maxOutputBytes: CHECK_OUTPUT_BYTES });
+    const r = await sandbox.exec(containerId, ['bash', '-lc', command], {
+      timeoutMs: timeoutSeconds * 1000,
+      maxOutputBytes: CHECK_OUTPUT_BYTES,
+    });
     const log = `$ ${command}\n${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}${r.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${r.exitCode}]\n`;
     const logRef = `${o.logPrefix}-${i}.log`;
     await store.put(logRef, log);
@@ -45,10 +53,16 @@ export async function runCheckCommands(sandbox: Sandbox, containerId: string, st
 /** The finish call's reply: whether the checks passed, and the failing logs' tails. */
 export function checksReply(results: CheckResult[], cleanRoom: boolean): string {
   const allPassed = results.every((r) => r.passed);
-  const where = cleanRoom ? ' in a clean sandbox (the base commit, the setup, and only your change as drydock publishes it)' : '';
+  const where = cleanRoom
+    ? ' in a clean sandbox (the base commit, the setup, and only your change as drydock publishes it)'
+    : '';
   const text = [
-    allPassed ? `All checks passed${where}.` : `The checks failed${where}, so the goal is not met yet. Fix the problem, then call finish again.`,
-    ...results.map((r) => `\n$ ${r.command} → exit ${r.exitCode} (${r.passed ? 'passed' : 'failed'})\n${r.passed ? '' : r.logTail}`),
+    allPassed
+      ? `All checks passed${where}.`
+      : `The checks failed${where}, so the goal is not met yet. Fix the problem, then call finish again.`,
+    ...results.map(
+      (r) => `\n$ ${r.command} → exit ${r.exitCode} (${r.passed ? 'passed' : 'failed'})\n${r.passed ? '' : r.logTail}`,
+    ),
   ].join('\n');
   // Check output is repository text: what a reviewer cannot see never reaches the model.
   return stripHiddenUnicodeWithNote(text);

@@ -10,7 +10,14 @@ import * as path from 'path';
 import { spawn } from 'child_process';
 import type { ApplicationFailure } from '@temporalio/activity';
 import { failure } from '../../workflows/failures';
-import { checkoutExact, cloneRepository, git, gitBuffer, RepositoryTooLargeError, type ClonedRepository } from '../codehost/git';
+import {
+  checkoutExact,
+  cloneRepository,
+  git,
+  gitBuffer,
+  RepositoryTooLargeError,
+  type ClonedRepository,
+} from '../codehost/git';
 import { cloneThroughMirror, isRemoteRepository } from '../codehost/repository-mirror';
 import { redactGitHubText, toActivityFailure } from '../codehost/github-errors';
 import type { GitAccessResolver } from '../codehost/select-code-host';
@@ -50,7 +57,11 @@ export async function cloneForGoal(dir: string, o: CloneForGoalOptions): Promise
         ? await cloneThroughMirror(o.mirrorsDir, o.repository, o.baseBranch, dir, access, options)
         : await cloneRepository(o.repository, o.baseBranch, dir, access, options);
   } catch (err) {
-    throw cloneFailure(err, `cannot clone ${o.repository}${o.baseBranch ? ` (branch ${o.baseBranch})` : ''}`, access?.secrets ?? []);
+    throw cloneFailure(
+      err,
+      `cannot clone ${o.repository}${o.baseBranch ? ` (branch ${o.baseBranch})` : ''}`,
+      access?.secrets ?? [],
+    );
   }
   if (!pinned) return cloned;
   const commit = o.baseCommit ?? cloned.baseCommit;
@@ -58,7 +69,11 @@ export async function cloneForGoal(dir: string, o: CloneForGoalOptions): Promise
     if (commit !== cloned.baseCommit) await fetchCommit(dir, commit);
     if (o.checkout) await checkoutExact(dir, commit, o.maxCheckoutBytes);
   } catch (err) {
-    throw cloneFailure(err, `cannot check out the goal's base commit ${commit} of ${o.repository}`, access?.secrets ?? []);
+    throw cloneFailure(
+      err,
+      `cannot check out the goal's base commit ${commit} of ${o.repository}`,
+      access?.secrets ?? [],
+    );
   }
   return { ...cloned, baseCommit: commit };
 }
@@ -72,7 +87,9 @@ function cloneFailure(err: unknown, what: string, secrets: string[]): Applicatio
 
 /** Makes sure the clone has a commit (fetched from origin when the single-branch clone lacks it). */
 async function fetchCommit(dir: string, commit: string): Promise<void> {
-  await git(['cat-file', '-e', `${commit}^{commit}`], { cwd: dir }).catch(() => git(['fetch', '--quiet', 'origin', commit], { cwd: dir }));
+  await git(['cat-file', '-e', `${commit}^{commit}`], { cwd: dir }).catch(() =>
+    git(['fetch', '--quiet', 'origin', commit], { cwd: dir }),
+  );
 }
 
 /** The environment file as read from the base commit: its text, or null when the repository has none. */
@@ -90,8 +107,15 @@ export function environmentRecordKey(goalId: string): string {
  * work tree) and stores it for the setup phase. A `.drydock` or environment
  * file that is a symlink or not a file is refused.
  */
-export async function recordEnvironmentFile(store: ArtifactStore, goalId: string, dir: string, commit: string): Promise<void> {
-  const listing = (await gitBuffer(['ls-tree', '-z', commit, '--', '.drydock', ENVIRONMENT_FILE], { cwd: dir, isolated: true })).toString('utf8');
+export async function recordEnvironmentFile(
+  store: ArtifactStore,
+  goalId: string,
+  dir: string,
+  commit: string,
+): Promise<void> {
+  const listing = (
+    await gitBuffer(['ls-tree', '-z', commit, '--', '.drydock', ENVIRONMENT_FILE], { cwd: dir, isolated: true })
+  ).toString('utf8');
   const entries = listing
     .split('\0')
     .filter(Boolean)
@@ -99,15 +123,22 @@ export async function recordEnvironmentFile(store: ArtifactStore, goalId: string
   const folder = entries.find((e) => e.path === '.drydock');
   const file = entries.find((e) => e.path === ENVIRONMENT_FILE);
   if (folder && folder.type !== 'tree') {
-    throw failure('InvalidEnvironment', `.drydock must be a folder in the repository, not a ${folder.mode === '120000' ? 'symlink' : 'file'}`);
+    throw failure(
+      'InvalidEnvironment',
+      `.drydock must be a folder in the repository, not a ${folder.mode === '120000' ? 'symlink' : 'file'}`,
+    );
   }
   if (file && (file.type !== 'blob' || file.mode === '120000')) {
-    throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} must be a regular file, not a ${file.mode === '120000' ? 'symlink' : file.type}`);
+    throw failure(
+      'InvalidEnvironment',
+      `${ENVIRONMENT_FILE} must be a regular file, not a ${file.mode === '120000' ? 'symlink' : file.type}`,
+    );
   }
   let text: string | null = null;
   if (file) {
     const bytes = await gitBuffer(['cat-file', 'blob', `${commit}:${ENVIRONMENT_FILE}`], { cwd: dir, isolated: true });
-    if (bytes.length > MAX_ENVIRONMENT_BYTES) throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} is larger than ${MAX_ENVIRONMENT_BYTES} bytes`);
+    if (bytes.length > MAX_ENVIRONMENT_BYTES)
+      throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} is larger than ${MAX_ENVIRONMENT_BYTES} bytes`);
     text = bytes.toString('utf8');
   }
   const record: EnvironmentRecord = { text };

@@ -45,7 +45,8 @@ const MAX_INSTRUCTIONS_BYTES = 32 * 1024;
 
 /** The goal a sandbox belongs to, from the record provisionSandbox wrote. */
 async function goalOfSandbox(store: ArtifactStore, sandbox: SandboxRef): Promise<string> {
-  return (JSON.parse((await store.get(sandboxRecordKey(sandbox.containerName))).toString('utf8')) as { goalId: string }).goalId;
+  return (JSON.parse((await store.get(sandboxRecordKey(sandbox.containerName))).toString('utf8')) as { goalId: string })
+    .goalId;
 }
 
 /** Creates copyRepository, inspectRepository. */
@@ -66,7 +67,12 @@ export function createCopyActivities(ctx: HostContext) {
           mirrorsDir: deps.mirrorsDir,
         });
         // Setup reads the environment file as the base commit has it, never from the workspace.
-        await recordEnvironmentFile(deps.store, input.goalId ?? (await goalOfSandbox(deps.store, input.sandbox)), cloned.dir, cloned.baseCommit);
+        await recordEnvironmentFile(
+          deps.store,
+          input.goalId ?? (await goalOfSandbox(deps.store, input.sandbox)),
+          cloned.dir,
+          cloned.baseCommit,
+        );
         // Build and test by-products are never part of a change (the host applies the same excludes).
         await excludeInClone(cloned.dir, LOCAL_EXCLUDES);
         await deps.sandbox.putArchive(input.sandbox.containerId, tarOf(cloned.dir), WORKSPACE);
@@ -78,10 +84,14 @@ export function createCopyActivities(ctx: HostContext) {
     },
     /** Reads AGENTS.md and the files that imply checks. */
     async inspectRepository(input: { sandbox: SandboxRef; goalId: string }): Promise<RepositoryInspection> {
-      const result = await deps.sandbox.exec(input.sandbox.containerId, ['python3', '-c', INSPECT_SCRIPT, String(MAX_INSTRUCTIONS_BYTES)], {
-        maxOutputBytes: 4 * MAX_INSTRUCTIONS_BYTES,
-        timeoutMs: 30_000,
-      });
+      const result = await deps.sandbox.exec(
+        input.sandbox.containerId,
+        ['python3', '-c', INSPECT_SCRIPT, String(MAX_INSTRUCTIONS_BYTES)],
+        {
+          maxOutputBytes: 4 * MAX_INSTRUCTIONS_BYTES,
+          timeoutMs: 30_000,
+        },
+      );
       if (result.exitCode !== 0) throw new Error(`inspecting the repository failed: ${result.stderr.slice(0, 500)}`);
       const facts = JSON.parse(result.stdout) as RepositoryFacts & { agents?: string };
       let instructionsRef: string | undefined;

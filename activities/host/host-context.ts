@@ -52,7 +52,16 @@ export const CHANGE_LIMIT_DEFAULTS: ChangeLimits = {
 };
 
 /** Untracked paths left out of every change: caches that checks write. */
-export const LOCAL_EXCLUDES = ['__pycache__/', '*.pyc', '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', 'node_modules/', '.npm/', '.cache/'];
+export const LOCAL_EXCLUDES = [
+  '__pycache__/',
+  '*.pyc',
+  '.pytest_cache/',
+  '.mypy_cache/',
+  '.ruff_cache/',
+  'node_modules/',
+  '.npm/',
+  '.cache/',
+];
 
 /** Milliseconds between heartbeats of a host activity (the SDK throttles what reaches the server). */
 const HEARTBEAT_EVERY_MS = 1000;

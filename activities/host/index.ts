@@ -32,7 +32,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     maxCloneBytes: ctx.limits.maxCloneBytes,
     excludes: LOCAL_EXCLUDES,
     phases: { runSetup: onContainer(phases.runSetup), isolateSandbox: onContainer(phases.isolateSandbox) },
-    recordSandbox: (containerName, goalId) => deps.store.put(sandboxRecordKey(containerName), JSON.stringify({ goalId, host: deps.host })),
+    recordSandbox: (containerName, goalId) =>
+      deps.store.put(sandboxRecordKey(containerName), JSON.stringify({ goalId, host: deps.host })),
     removeSandbox: ctx.removeSandbox,
   });
   return {

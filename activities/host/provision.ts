@@ -38,7 +38,10 @@ export function createProvisionActivities(ctx: HostContext) {
     },
     /** Runs one command (used by sandboxSmoke). */
     async runCommand(input: { sandbox: SandboxRef; argv: string[]; timeoutSeconds: number }): Promise<ExecResult> {
-      return deps.sandbox.exec(input.sandbox.containerId, input.argv, { timeoutMs: input.timeoutSeconds * 1000, maxOutputBytes: 16 * 1024 });
+      return deps.sandbox.exec(input.sandbox.containerId, input.argv, {
+        timeoutMs: input.timeoutSeconds * 1000,
+        maxOutputBytes: 16 * 1024,
+      });
     },
     /** Removes the goal's container and its workspace; one already gone is fine. */
     async destroySandbox(input: { sandbox: SandboxRef }): Promise<void> {

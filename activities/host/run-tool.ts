@@ -3,7 +3,13 @@ import { failure } from '../../workflows/failures';
 import type { SandboxRef } from '../../workflows/types';
 import { readMessage, writeMessage } from '../store/conversation';
 import { findTool, runToolCall } from '../tools/registry';
-import { CheckpointingSandbox, CheckpointTooLargeError, checkpointKey, checkpointWorkspace, restoreWorkspace } from '../sandbox/checkpoint';
+import {
+  CheckpointingSandbox,
+  CheckpointTooLargeError,
+  checkpointKey,
+  checkpointWorkspace,
+  restoreWorkspace,
+} from '../sandbox/checkpoint';
 import type { HostContext } from './host-context';
 
 /** Input of runTool: where the call is in the conversation and where its result goes. */
@@ -48,11 +54,14 @@ export function createRunToolActivities(ctx: HostContext) {
     async runTool(input: RunToolInput): Promise<ToolRunSummary> {
       const message = await readMessage(deps.store, input.goalId, input.assistantIndex);
       const call = message.role === 'assistant' ? message.tool_calls?.find((c) => c.id === input.callId) : undefined;
-      if (!call) throw failure('ToolCallNotFound', `tool call ${input.callId} not found at message ${input.assistantIndex}`);
+      if (!call)
+        throw failure('ToolCallNotFound', `tool call ${input.callId} not found at message ${input.assistantIndex}`);
       // A mutating tool checkpoints in the same exec as its command (one engine round trip, not two).
       const key = checkpointKey(input.goalId, input.resultIndex);
       const checkpointing =
-        input.checkpoint && findTool(call.function.name)?.isMutating ? new CheckpointingSandbox(deps.sandbox, input.checkpoint.baseCommit, key) : undefined;
+        input.checkpoint && findTool(call.function.name)?.isMutating
+          ? new CheckpointingSandbox(deps.sandbox, input.checkpoint.baseCommit, key)
+          : undefined;
       const outcome = await runToolCall(
         {
           sandbox: checkpointing ?? deps.sandbox,
@@ -72,12 +81,22 @@ export function createRunToolActivities(ctx: HostContext) {
         // The stamp lives in the sandbox, where the model could write it: only this goal's own checkpoints count.
         const ownPrefix = checkpointKey(input.goalId, 0).replace(/\d+\.patch$/, '');
         const stillHolds =
-          unchanged !== undefined && unchanged !== key && unchanged.startsWith(ownPrefix) && /^\d+\.patch$/.test(unchanged.slice(ownPrefix.length)) && (await deps.store.has(unchanged));
+          unchanged !== undefined &&
+          unchanged !== key &&
+          unchanged.startsWith(ownPrefix) &&
+          /^\d+\.patch$/.test(unchanged.slice(ownPrefix.length)) &&
+          (await deps.store.has(unchanged));
         if (stillHolds) checkpointRef = unchanged;
         else if (checkpointing?.patch) await deps.store.put(key, checkpointing.patch);
         else if (checkpointing?.tooLarge) checkpointRef = undefined;
         else {
-          checkpointRef = await checkpointWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.checkpoint.baseCommit, key).then(
+          checkpointRef = await checkpointWorkspace(
+            deps.sandbox,
+            input.sandbox.containerId,
+            deps.store,
+            input.checkpoint.baseCommit,
+            key,
+          ).then(
             () => key,
             (err: unknown) => {
               if (err instanceof CheckpointTooLargeError) return undefined;
@@ -87,13 +106,33 @@ export function createRunToolActivities(ctx: HostContext) {
         }
       }
       // The workspace outgrew what a checkpoint (and a change) may hold: say so, keep the last checkpoint.
-      const note = isMutating && input.checkpoint && checkpointRef === undefined ? `\n[drydock: ${new CheckpointTooLargeError().message}; a change this large cannot be published]` : '';
-      await writeMessage(deps.store, input.goalId, input.resultIndex, { role: 'tool', tool_call_id: call.id, content: outcome.output + note });
-      return { ok: outcome.ok, invalid: outcome.invalid, summary: outcome.summary.slice(0, 200), exitCode: outcome.exitCode, isMutating, checkpointRef };
+      const note =
+        isMutating && input.checkpoint && checkpointRef === undefined
+          ? `\n[drydock: ${new CheckpointTooLargeError().message}; a change this large cannot be published]`
+          : '';
+      await writeMessage(deps.store, input.goalId, input.resultIndex, {
+        role: 'tool',
+        tool_call_id: call.id,
+        content: outcome.output + note,
+      });
+      return {
+        ok: outcome.ok,
+        invalid: outcome.invalid,
+        summary: outcome.summary.slice(0, 200),
+        exitCode: outcome.exitCode,
+        isMutating,
+        checkpointRef,
+      };
     },
     /** Resets the workspace of a fresh sandbox to the base commit and applies the last checkpoint. */
     async restoreWorkspace(input: RestoreWorkspaceInput): Promise<{ bytes: number }> {
-      return restoreWorkspace(deps.sandbox, input.sandbox.containerId, deps.store, input.baseCommit, input.checkpointRef);
+      return restoreWorkspace(
+        deps.sandbox,
+        input.sandbox.containerId,
+        deps.store,
+        input.baseCommit,
+        input.checkpointRef,
+      );
     },
   };
 }

@@ -126,21 +126,31 @@ export async function cleanUpAfterSetup(o: SetupHygieneOptions): Promise<SetupHy
   const processesEnded = await endSetupProcesses(o.docker, o.containerId);
   const patterns = [...new Set(o.secrets.flatMap(secretEncodings))];
   const tooShort = o.secrets.filter((s) => secretEncodings(s).length === 0).length;
-  const removed = patterns.length > 0 ? await removeSecretFiles(o.sandbox, o.containerId, patterns, o.searchTimeoutMs ?? 300_000) : [];
+  const removed =
+    patterns.length > 0
+      ? await removeSecretFiles(o.sandbox, o.containerId, patterns, o.searchTimeoutMs ?? 300_000)
+      : [];
   return { processesEnded, removed, tooShort };
 }
 
 /** The setup log's lines for a hygiene report; `forms` are hidden in paths (a file may be named after a secret). */
 export function hygieneLog(report: SetupHygieneReport, secrets: readonly string[]): string {
   const forms = [...new Set(secrets.flatMap(secretEncodings))].sort((a, b) => b.length - a.length);
-  const shown = (p: string) => forms.reduce((text, f) => text.split(f).join('[secret]'), p).replace(/[\x00-\x1f\x7f]/g, '?');
-  const lines = [`[drydock] ended ${report.processesEnded} process${report.processesEnded === 1 ? '' : 'es'} still running after the setup`];
+  const shown = (p: string) =>
+    forms.reduce((text, f) => text.split(f).join('[secret]'), p).replace(/[\x00-\x1f\x7f]/g, '?');
+  const lines = [
+    `[drydock] ended ${report.processesEnded} process${report.processesEnded === 1 ? '' : 'es'} still running after the setup`,
+  ];
   if (secrets.length > 0) {
-    lines.push(`[drydock] removed ${report.removed.length} file${report.removed.length === 1 ? '' : 's'} holding a setup secret`);
+    lines.push(
+      `[drydock] removed ${report.removed.length} file${report.removed.length === 1 ? '' : 's'} holding a setup secret`,
+    );
     for (const p of report.removed.slice(0, LISTED_PATHS)) lines.push(`[drydock]   removed ${shown(p)}`);
-    if (report.removed.length > LISTED_PATHS) lines.push(`[drydock]   … and ${report.removed.length - LISTED_PATHS} more`);
+    if (report.removed.length > LISTED_PATHS)
+      lines.push(`[drydock]   … and ${report.removed.length - LISTED_PATHS} more`);
   }
-  if (report.tooShort > 0) lines.push(`[drydock] ${report.tooShort} setup secret(s) shorter than 8 characters were not searched for`);
+  if (report.tooShort > 0)
+    lines.push(`[drydock] ${report.tooShort} setup secret(s) shorter than 8 characters were not searched for`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -149,13 +159,17 @@ export async function endSetupProcesses(docker: Dockerode, containerId: string):
   const container = docker.getContainer(containerId);
   const r = await engineExec(container, ['/bin/bash', '-c', END_PROCESSES_SCRIPT]);
   const ended = /ended (\d+)/.exec(r.stdout);
-  if (r.exitCode !== 0 || !ended) throw new Error(`ending the setup's processes failed (exit ${r.exitCode}): ${r.stderr.slice(0, 300)}`);
+  if (r.exitCode !== 0 || !ended)
+    throw new Error(`ending the setup's processes failed (exit ${r.exitCode}): ${r.stderr.slice(0, 300)}`);
   const deadline = Date.now() + SETTLE_MS;
   for (;;) {
     const left = leftoverProcesses(await container.top());
     if (left === 0) return Number(ended[1]);
     if (Date.now() > deadline) {
-      throw failure('SetupProcessesLeft', `${left} process${left === 1 ? '' : 'es'} of the setup phase still run${left === 1 ? 's' : ''} after every one was killed; the agent phase does not start beside them`);
+      throw failure(
+        'SetupProcessesLeft',
+        `${left} process${left === 1 ? '' : 'es'} of the setup phase still run${left === 1 ? 's' : ''} after every one was killed; the agent phase does not start beside them`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -171,7 +185,8 @@ export function leftoverProcesses(top: { Titles?: string[]; Processes?: string[]
   const pidAt = titles.indexOf('PID');
   const ppidAt = titles.indexOf('PPID');
   const rows = top.Processes ?? [];
-  if (pidAt < 0 || ppidAt < 0) throw new Error(`the engine's process list has no PID/PPID columns (${titles.join(', ')})`);
+  if (pidAt < 0 || ppidAt < 0)
+    throw new Error(`the engine's process list has no PID/PPID columns (${titles.join(', ')})`);
   const pids = new Set(rows.map((row) => row[pidAt]));
   const roots = rows.filter((row) => !pids.has(row[ppidAt]));
   if (roots.length !== 1) return rows.length - 1;
@@ -180,13 +195,25 @@ export function leftoverProcesses(top: { Titles?: string[]; Processes?: string[]
 }
 
 /** Removes the files under the writable folders whose content or path holds a pattern; returns their paths. */
-async function removeSecretFiles(sandbox: Sandbox, containerId: string, patterns: string[], timeoutMs: number): Promise<string[]> {
-  const r = await sandbox.exec(containerId, ['/bin/bash', '-c', REMOVE_FILES_SCRIPT, 'hygiene', ...SETUP_WRITABLE_DIRS], {
-    stdin: `${patterns.join('\n')}\n`,
-    timeoutMs,
-    maxOutputBytes: 4 * 1024 * 1024,
-  });
-  if (r.exitCode !== 0 || r.timedOut) throw new Error(`removing files that hold a setup secret failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${r.stderr.slice(0, 300)}`);
+async function removeSecretFiles(
+  sandbox: Sandbox,
+  containerId: string,
+  patterns: string[],
+  timeoutMs: number,
+): Promise<string[]> {
+  const r = await sandbox.exec(
+    containerId,
+    ['/bin/bash', '-c', REMOVE_FILES_SCRIPT, 'hygiene', ...SETUP_WRITABLE_DIRS],
+    {
+      stdin: `${patterns.join('\n')}\n`,
+      timeoutMs,
+      maxOutputBytes: 4 * 1024 * 1024,
+    },
+  );
+  if (r.exitCode !== 0 || r.timedOut)
+    throw new Error(
+      `removing files that hold a setup secret failed (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}): ${r.stderr.slice(0, 300)}`,
+    );
   return r.stdout.split('\0').filter((p) => p !== '');
 }
 
@@ -199,7 +226,14 @@ interface EngineExecResult {
 
 /** Runs argv as the sandbox user by one engine exec (not through the command runner, which it may kill). */
 async function engineExec(container: Dockerode.Container, argv: string[]): Promise<EngineExecResult> {
-  const exec = await container.exec({ Cmd: argv, User: SANDBOX_USER, WorkingDir: '/', AttachStdout: true, AttachStderr: true, Tty: false });
+  const exec = await container.exec({
+    Cmd: argv,
+    User: SANDBOX_USER,
+    WorkingDir: '/',
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  });
   const stream = await exec.start({});
   const out = cappedSink();
   const err = cappedSink();

@@ -68,7 +68,9 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
     /** Runs the setup scripts with network and the named secrets; a failing script fails the goal. */
     async runSetup(input: RunSetupInput): Promise<SetupOutcome> {
       const environment = parseEnvironmentFile(await readEnvironmentRecord(deps.store, input.goalId));
-      const scripts = [environment.setup, input.setup?.script].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
+      const scripts = [environment.setup, input.setup?.script].filter(
+        (s): s is string => typeof s === 'string' && s.trim() !== '',
+      );
       // Services first, so that a setup script can use them (a database migration, say).
       let services: string[] | undefined;
       if (environment.services.length > 0) {
@@ -86,11 +88,15 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       for (const name of input.setup?.secrets ?? []) {
         const value = deps.setupSecrets?.[name];
         if (value === undefined) {
-          throw failure('SetupSecretMissing', `setup secret ${name} is not configured on the sandbox worker (set DRYDOCK_SETUP_SECRET_${name})`);
+          throw failure(
+            'SetupSecretMissing',
+            `setup secret ${name} is not configured on the sandbox worker (set DRYDOCK_SETUP_SECRET_${name})`,
+          );
         }
         env[name] = value;
       }
-      if (!deps.networks) throw failure('SetupNotSupported', 'this sandbox worker cannot give a setup phase network access');
+      if (!deps.networks)
+        throw failure('SetupNotSupported', 'this sandbox worker cannot give a setup phase network access');
       const network = setupNetworkName(input.sandbox.containerName);
       await deps.networks.ensureSetupNetwork(input.sandbox.containerName, { 'drydock.goal': input.goalId });
       await deps.networks.connect(input.sandbox.containerId, network);
@@ -102,9 +108,18 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       });
       // Setup leaves nothing behind: no process it started, no file holding a secret (setup-hygiene.ts).
       const secrets = Object.values(env);
-      const hygiene = result.exitCode === 0 && !result.timedOut
-        ? hygieneLog(await cleanUpAfterSetup({ docker: deps.networks.engine, sandbox: deps.sandbox, containerId: input.sandbox.containerId, secrets }), secrets)
-        : '';
+      const hygiene =
+        result.exitCode === 0 && !result.timedOut
+          ? hygieneLog(
+              await cleanUpAfterSetup({
+                docker: deps.networks.engine,
+                sandbox: deps.sandbox,
+                containerId: input.sandbox.containerId,
+                secrets,
+              }),
+              secrets,
+            )
+          : '';
       // The secrets' values are known here whatever the store's redactor knows.
       const redactor = new Redactor(Object.values(env));
       const log = redactor.redact(
@@ -114,7 +129,10 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       await deps.store.put(logRef, log);
       const logTail = trimOutput(Buffer.from(log), SETUP_LOG_TAIL_BYTES);
       if (result.exitCode !== 0 || result.timedOut) {
-        throw failure('SetupFailed', `the setup script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`);
+        throw failure(
+          'SetupFailed',
+          `the setup script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`,
+        );
       }
       return { ran: true, exitCode: result.exitCode, durationMs: result.durationMs, logTail, logRef, services };
     },
@@ -129,13 +147,15 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
         const services = servicesNetworkName(input.sandbox.containerName);
         const left = await deps.networks.isolate(input.sandbox.containerId, [services]);
         if (left.some((n) => n !== services)) throw new Error(`the sandbox is still attached to ${left.join(', ')}`);
-        if (left.length > 0 && !(await deps.networks.isInternal(services))) throw new Error(`${services} is not an internal network`);
+        if (left.length > 0 && !(await deps.networks.isInternal(services)))
+          throw new Error(`${services} is not an internal network`);
         kept = left.length;
         await deps.networks.remove(setupNetworkName(input.sandbox.containerName));
       }
       const net = await deps.sandbox.exec(input.sandbox.containerId, ['ls', '/sys/class/net'], { timeoutMs: 10_000 });
       const interfaces = net.stdout.split('\n').filter(Boolean);
-      if (interfaces.filter((i) => i !== 'lo').length > kept) throw new Error(`the sandbox still has network interfaces: ${interfaces.join(', ')}`);
+      if (interfaces.filter((i) => i !== 'lo').length > kept)
+        throw new Error(`the sandbox still has network interfaces: ${interfaces.join(', ')}`);
       return { interfaces };
     },
   };
@@ -151,8 +171,15 @@ export function parseEnvironmentFile(record: EnvironmentRecord): EnvironmentFile
     throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} is not valid JSON: ${(err as Error).message}`);
   }
   const setup = (parsed as { setup?: unknown } | null)?.setup;
-  if (setup !== undefined && typeof setup !== 'string' && !(Array.isArray(setup) && setup.every((s) => typeof s === 'string'))) {
+  if (
+    setup !== undefined &&
+    typeof setup !== 'string' &&
+    !(Array.isArray(setup) && setup.every((s) => typeof s === 'string'))
+  ) {
     throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE}: setup must be a string or a list of command strings`);
   }
-  return { setup: Array.isArray(setup) ? setup.join('\n') : setup, services: parseServices((parsed as { services?: unknown }).services, ENVIRONMENT_FILE) };
+  return {
+    setup: Array.isArray(setup) ? setup.join('\n') : setup,
+    services: parseServices((parsed as { services?: unknown }).services, ENVIRONMENT_FILE),
+  };
 }

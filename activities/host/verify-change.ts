@@ -65,7 +65,9 @@ export interface VerifyChangeDeps {
  */
 export function verifyContainerName(goalId: string, step: number, activityId: string): string {
   const hash = createHash('sha256').update(goalId).digest('hex').slice(0, 10);
-  return `drydock-${safeSegment(goalId).replace(/^[^A-Za-z0-9]+/, '').slice(0, 34)}-${hash}-v${step}-${safeSegment(activityId).slice(0, 16)}`;
+  return `drydock-${safeSegment(goalId)
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 34)}-${hash}-v${step}-${safeSegment(activityId).slice(0, 16)}`;
 }
 
 /** Milliseconds between heartbeats. */
@@ -90,7 +92,13 @@ export function createVerifyActivities(deps: VerifyChangeDeps) {
           prepareWorkspace(repo, input, deps),
           deps
             .recordSandbox(name, input.goalId)
-            .then(() => deps.sandbox.create({ name, image: deps.image, labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host, 'drydock.role': 'verify' } })),
+            .then(() =>
+              deps.sandbox.create({
+                name,
+                image: deps.image,
+                labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host, 'drydock.role': 'verify' },
+              }),
+            ),
         ]);
         containerId = created.id;
         await deps.sandbox.putArchive(containerId, tarOf(cloned), WORKSPACE);
@@ -111,7 +119,11 @@ export function createVerifyActivities(deps: VerifyChangeDeps) {
         });
         const verified = results.map((r) => ({ ...r, cleanRoom: true }));
         if (input.reply) {
-          await writeMessage(deps.store, input.goalId, input.reply.index, { role: 'tool', tool_call_id: input.reply.callId, content: checksReply(verified, true) });
+          await writeMessage(deps.store, input.goalId, input.reply.index, {
+            role: 'tool',
+            tool_call_id: input.reply.callId,
+            content: checksReply(verified, true),
+          });
         }
         return verified;
       } finally {

@@ -115,7 +115,11 @@ export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise
     const target = workspace.symlinks.get(p);
     if (target !== undefined) {
       const oid = blobId(target);
-      lines.push(oid === entry.oid && entry.mode === '120000' ? { path: p, mode: '120000', oid } : { path: p, mode: '120000', source: { text: target } });
+      lines.push(
+        oid === entry.oid && entry.mode === '120000'
+          ? { path: p, mode: '120000', oid }
+          : { path: p, mode: '120000', source: { text: target } },
+      );
       continue;
     }
     const file = workspace.files.get(p);
@@ -132,16 +136,30 @@ export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise
     const file = workspace.files.get(p);
     if (file) lines.push(fileLine(p, file.executable ? '100755' : '100644', file));
   }
-  const fed = lines.filter((l) => l.source?.file !== undefined).map((l) => ({ path: l.path, size: workspace.files.get(l.path)?.size ?? 0 }));
+  const fed = lines
+    .filter((l) => l.source?.file !== undefined)
+    .map((l) => ({ path: l.path, size: workspace.files.get(l.path)?.size ?? 0 }));
   const fedBytes = fed.reduce((n, f) => n + f.size, 0);
   if (fedBytes > o.maxChangeBytes) {
-    const largest = fed.sort((a, b) => b.size - a.size).slice(0, 3).map((f) => ({ path: displayPath(f.path), size: f.size }));
+    const largest = fed
+      .sort((a, b) => b.size - a.size)
+      .slice(0, 3)
+      .map((f) => ({ path: displayPath(f.path), size: f.size }));
     throw new ChangeTooLargeError(fedBytes, o.maxChangeBytes, largest);
   }
 
   const commit = await fastImport(o, lines);
   const tree = (await gitBuffer(['rev-parse', `${commit}^{tree}`], gitOptions)).toString('utf8').trim();
-  const diffArgs = ['diff-tree', '-r', '--no-renames', '--no-ext-diff', '--no-textconv', '--full-index', '--src-prefix=a/', '--dst-prefix=b/'];
+  const diffArgs = [
+    'diff-tree',
+    '-r',
+    '--no-renames',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--full-index',
+    '--src-prefix=a/',
+    '--dst-prefix=b/',
+  ];
   const maxOutputBytes = o.maxChangeBytes * 3 + 64 * 1024 * 1024;
   const [patch, textPatch, raw, numstat] = await Promise.all([
     gitBuffer([...diffArgs, '-p', '--binary', o.baseCommit, commit], { ...gitOptions, maxOutputBytes }),
@@ -153,7 +171,11 @@ export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise
 }
 
 /** A line feeding a workspace file's content from disk. */
-function fileLine(p: RawPath, mode: string, file: WorkspaceFile): { path: RawPath; mode: string; oid?: string; source?: { file: RawPath } } {
+function fileLine(
+  p: RawPath,
+  mode: string,
+  file: WorkspaceFile,
+): { path: RawPath; mode: string; oid?: string; source?: { file: RawPath } } {
   // A hard link to an unchanged base file carries that file's blob, which the repository has.
   if (!file.onDisk) return { path: p, mode, oid: file.oid };
   return { path: p, mode, source: { file: p } };
@@ -166,7 +188,10 @@ function blobId(content: Buffer): string {
 
 /** Every file of the base commit (blobs, symlinks, gitlinks) by path. */
 async function readBaseTree(repoDir: string, baseCommit: string): Promise<Map<RawPath, BaseEntry>> {
-  const listing = await gitBuffer(['ls-tree', '-r', '-l', '-z', '--full-tree', baseCommit], { cwd: repoDir, isolated: true });
+  const listing = await gitBuffer(['ls-tree', '-r', '-l', '-z', '--full-tree', baseCommit], {
+    cwd: repoDir,
+    isolated: true,
+  });
   const entries = new Map<RawPath, BaseEntry>();
   for (const record of listing.toString('latin1').split('\0')) {
     const tab = record.indexOf('\t');
@@ -190,7 +215,8 @@ async function unpackWorkspace(
     const parent = p.split('/').slice(0, -1);
     for (let i = 1; i <= parent.length; i++) {
       const prefix = parent.slice(0, i).join('/');
-      if (symlinks.has(prefix) || files.has(prefix)) throw new WorkspaceUnreadableError(`the workspace archive has ${displayPath(p)} below a file or symlink`);
+      if (symlinks.has(prefix) || files.has(prefix))
+        throw new WorkspaceUnreadableError(`the workspace archive has ${displayPath(p)} below a file or symlink`);
     }
     const dir = parent.join('/');
     if (dir === '' || madeDirs.has(dir)) return;
@@ -208,7 +234,8 @@ async function unpackWorkspace(
     for await (const entry of extract) {
       const header = entry.header;
       const p = workspacePath(rawName(header.name, header.pax, 'path'));
-      if (++count > MAX_ENTRIES) throw new WorkspaceUnreadableError(`the workspace holds more than ${MAX_ENTRIES} entries`);
+      if (++count > MAX_ENTRIES)
+        throw new WorkspaceUnreadableError(`the workspace holds more than ${MAX_ENTRIES} entries`);
       if (p === undefined || header.type === 'directory') {
         entry.resume();
         continue;
@@ -224,7 +251,8 @@ async function unpackWorkspace(
       if (header.type === 'link') {
         const source = workspacePath(rawName(header.linkname ?? '', header.pax, 'linkpath'));
         const known = source === undefined ? undefined : files.get(source);
-        if (!known || source === undefined) throw new WorkspaceUnreadableError(`the workspace archive links ${displayPath(p)} to an unknown file`);
+        if (!known || source === undefined)
+          throw new WorkspaceUnreadableError(`the workspace archive links ${displayPath(p)} to an unknown file`);
         if (known.onDisk) await fs.copyFile(onDisk(source), onDisk(p));
         files.set(p, { ...known, executable: ((header.mode ?? 0) & 0o111) !== 0 });
         entry.resume();
@@ -236,7 +264,10 @@ async function unpackWorkspace(
       }
       const size = header.size ?? 0;
       total += size;
-      if (total > o.maxWorkspaceBytes) throw new WorkspaceUnreadableError(`the workspace's files add up to more than ${formatBytes(o.maxWorkspaceBytes)}`);
+      if (total > o.maxWorkspaceBytes)
+        throw new WorkspaceUnreadableError(
+          `the workspace's files add up to more than ${formatBytes(o.maxWorkspaceBytes)}`,
+        );
       const baseEntry = base.get(p);
       const keepAlways = p === '.gitignore' || p.endsWith('/.gitignore') || !baseEntry || baseEntry.size !== size;
       const hash = createHash('sha1').update(`blob ${size}\0`);
@@ -287,7 +318,10 @@ function workspacePath(name: string): RawPath | undefined {
   const parts = name.split('/').filter((s) => s !== '' && s !== '.');
   parts.shift();
   if (parts.length === 0) return undefined;
-  if (name.startsWith('/') || parts.includes('..')) throw new WorkspaceUnreadableError(`the workspace archive has an entry outside the workspace: ${displayPath(name)}`);
+  if (name.startsWith('/') || parts.includes('..'))
+    throw new WorkspaceUnreadableError(
+      `the workspace archive has an entry outside the workspace: ${displayPath(name)}`,
+    );
   if (parts.some((s) => s.toLowerCase() === '.git')) return undefined;
   return parts.join('/');
 }
@@ -300,7 +334,11 @@ async function untrackedFiles(o: WorkspaceChangeOptions, symlinks: Map<RawPath, 
   const env = { GIT_INDEX_FILE: index, GIT_DIR: path.join(o.repoDir, '.git'), GIT_WORK_TREE: o.scratchDir };
   try {
     await gitBuffer(['read-tree', o.baseCommit], { cwd: o.scratchDir, isolated: true, env });
-    const out = await gitBuffer(['ls-files', '--others', '--exclude-standard', `--exclude-from=${excludes}`, '-z'], { cwd: o.scratchDir, isolated: true, env });
+    const out = await gitBuffer(['ls-files', '--others', '--exclude-standard', `--exclude-from=${excludes}`, '-z'], {
+      cwd: o.scratchDir,
+      isolated: true,
+      env,
+    });
     const listed = out.toString('latin1').split('\0').filter(Boolean);
     // A symlink placeholder is a file to git; a path git lists as a folder (a nested repository) is left out.
     return listed.filter((p) => !p.endsWith('/') || symlinks.has(p.slice(0, -1)));
@@ -311,7 +349,10 @@ async function untrackedFiles(o: WorkspaceChangeOptions, symlinks: Map<RawPath, 
 }
 
 /** Feeds the new tree to `git fast-import` (no attributes, no filters, no hooks); returns the commit. */
-async function fastImport(o: WorkspaceChangeOptions, lines: { path: RawPath; mode: string; oid?: string; source?: { file?: RawPath; text?: Buffer } }[]): Promise<string> {
+async function fastImport(
+  o: WorkspaceChangeOptions,
+  lines: { path: RawPath; mode: string; oid?: string; source?: { file?: RawPath; text?: Buffer } }[],
+): Promise<string> {
   const ref = 'refs/drydock/change';
   const child = spawnGit(['fast-import', '--quiet', '--done'], { cwd: o.repoDir, isolated: true });
   let stderr = '';
@@ -322,7 +363,9 @@ async function fastImport(o: WorkspaceChangeOptions, lines: { path: RawPath; mod
     if (!stdin.write(data)) await Promise.race([once(stdin, 'drain'), exited]);
   };
   try {
-    await write(`commit ${ref}\ncommitter drydock <drydock@localhost> 0 +0000\ndata 0\nfrom ${o.baseCommit}\ndeleteall\n`);
+    await write(
+      `commit ${ref}\ncommitter drydock <drydock@localhost> 0 +0000\ndata 0\nfrom ${o.baseCommit}\ndeleteall\n`,
+    );
     for (const line of lines) {
       const quoted = quotePath(line.path);
       if (line.oid !== undefined) {
@@ -331,7 +374,15 @@ async function fastImport(o: WorkspaceChangeOptions, lines: { path: RawPath; mod
         continue;
       }
       if (line.source?.text !== undefined) {
-        await write(Buffer.concat([Buffer.from(`M ${line.mode} inline `), quoted, Buffer.from(`\ndata ${line.source.text.length}\n`), line.source.text, Buffer.from('\n')]));
+        await write(
+          Buffer.concat([
+            Buffer.from(`M ${line.mode} inline `),
+            quoted,
+            Buffer.from(`\ndata ${line.source.text.length}\n`),
+            line.source.text,
+            Buffer.from('\n'),
+          ]),
+        );
         continue;
       }
       const file = Buffer.from(path.join(o.scratchDir, ...(line.source?.file ?? '').split('/')), 'latin1');
@@ -374,7 +425,11 @@ function changedFiles(raw: Buffer, numstat: Buffer, symlinks: Map<RawPath, Buffe
   const stats = new Map<RawPath, { additions: number | null; deletions: number | null }>();
   for (const record of numstat.toString('latin1').split('\0')) {
     const m = /^(\d+|-)\t(\d+|-)\t(.*)$/s.exec(record);
-    if (m) stats.set(m[3] ?? '', { additions: m[1] === '-' ? null : Number(m[1]), deletions: m[2] === '-' ? null : Number(m[2]) });
+    if (m)
+      stats.set(m[3] ?? '', {
+        additions: m[1] === '-' ? null : Number(m[1]),
+        deletions: m[2] === '-' ? null : Number(m[2]),
+      });
   }
   const fields = raw.toString('latin1').split('\0');
   const out: ChangedFile[] = [];

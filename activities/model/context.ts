@@ -14,7 +14,8 @@ export function estimatePromptTokens(messages: ChatMessage[], tools: ToolDefinit
   let chars = JSON.stringify(tools).length;
   for (const m of messages) {
     chars += 16 + (m.content?.length ?? 0);
-    if (m.role === 'assistant') for (const c of m.tool_calls ?? []) chars += c.function.name.length + c.function.arguments.length + 16;
+    if (m.role === 'assistant')
+      for (const c of m.tool_calls ?? []) chars += c.function.name.length + c.function.arguments.length + 16;
   }
   return Math.ceil(chars / CHARS_PER_TOKEN);
 }
@@ -29,7 +30,8 @@ export function maskObservations(messages: ChatMessage[], window: number): ChatM
   const masked = new Set(toolIndexes.slice(0, Math.max(0, toolIndexes.length - window)));
   if (masked.size === 0) return messages;
   const toolNames = new Map<string, string>();
-  for (const m of messages) if (m.role === 'assistant') for (const c of m.tool_calls ?? []) toolNames.set(c.id, c.function.name);
+  for (const m of messages)
+    if (m.role === 'assistant') for (const c of m.tool_calls ?? []) toolNames.set(c.id, c.function.name);
   return messages.map((m, i) => {
     if (m.role !== 'tool' || !masked.has(i) || m.content.length <= 200) return m;
     const firstLine = m.content.split('\n', 1)[0]?.slice(0, 120) ?? '';
@@ -52,7 +54,12 @@ export interface FittedPrompt {
  * Masks older observations with the policy's window, then with smaller windows
  * until the estimate fits `limit`; undefined when even masking everything does not.
  */
-export function fitPrompt(messages: ChatMessage[], tools: ToolDefinition[], window: number, limit: number): FittedPrompt | undefined {
+export function fitPrompt(
+  messages: ChatMessage[],
+  tools: ToolDefinition[],
+  window: number,
+  limit: number,
+): FittedPrompt | undefined {
   const candidates = window > 0 ? [window, ...[4, 2, 1].filter((w) => w < window)] : [0, 8, 4, 2, 1];
   for (const w of candidates) {
     const fitted = maskObservations(messages, w);

@@ -57,5 +57,8 @@ export function modelBaseUrlFor(model: ModelSpec | undefined, options: ModelEndp
   const operator = [options.defaultBaseUrl, ...options.allowedBaseUrls].filter((u): u is string => u !== undefined);
   const match = wanted === undefined ? undefined : operator.find((u) => canonicalBaseUrl(u) === wanted);
   if (match !== undefined) return match;
-  throw failure('ModelEndpointNotAllowed', `model endpoint ${displayUrl(asked)} is not allowed: a goal's model.baseUrl must be listed in ${MODEL_BASE_URLS_VARIABLE} on the agent worker`);
+  throw failure(
+    'ModelEndpointNotAllowed',
+    `model endpoint ${displayUrl(asked)} is not allowed: a goal's model.baseUrl must be listed in ${MODEL_BASE_URLS_VARIABLE} on the agent worker`,
+  );
 }

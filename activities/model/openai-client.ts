@@ -84,7 +84,10 @@ export class OpenAIModelClient implements ModelClient {
 }
 
 function abortedError(): ModelCallError {
-  return new ModelCallError('model call failed: aborted: the call was cancelled', { kind: 'aborted', retryable: false });
+  return new ModelCallError('model call failed: aborted: the call was cancelled', {
+    kind: 'aborted',
+    retryable: false,
+  });
 }
 
 function toRequest(
@@ -126,7 +129,13 @@ function toCompletion(response: ChatCompletion): Completion {
   }
   const toolCalls: ChatToolCall[] = (choice.message.tool_calls ?? []).flatMap((call) =>
     call.type === 'function'
-      ? [{ id: call.id, type: 'function' as const, function: { name: call.function.name, arguments: call.function.arguments } }]
+      ? [
+          {
+            id: call.id,
+            type: 'function' as const,
+            function: { name: call.function.name, arguments: call.function.arguments },
+          },
+        ]
       : [],
   );
   const usage = response.usage;

@@ -34,7 +34,12 @@ export function goalPrompt(o: OpeningPromptOptions): string {
     ...o.checks.map((c) => `- \`${c}\``),
   ];
   if (o.instructions && o.instructions.trim()) {
-    parts.push('', 'The repository gives these instructions (AGENTS.md). Follow them where they do not conflict with the rules above:', '', o.instructions.trim());
+    parts.push(
+      '',
+      'The repository gives these instructions (AGENTS.md). Follow them where they do not conflict with the rules above:',
+      '',
+      o.instructions.trim(),
+    );
   }
   return parts.join('\n');
 }

@@ -25,7 +25,9 @@ const TOO_BIG_FOR_CHECKPOINT = `too_big() { [ "$(git -c core.hooksPath=/dev/null
 /** Thrown instead of a checkpoint when the workspace's changes are larger than a checkpoint may be. */
 export class CheckpointTooLargeError extends Error {
   constructor() {
-    super(`the workspace's changes add up to more than ${MAX_CHECKPOINT_BYTES / 1024 / 1024} MiB: no checkpoint was taken`);
+    super(
+      `the workspace's changes add up to more than ${MAX_CHECKPOINT_BYTES / 1024 / 1024} MiB: no checkpoint was taken`,
+    );
     this.name = 'CheckpointTooLargeError';
   }
 }
@@ -58,28 +60,53 @@ export function checkpointKey(goalId: string, step: number): string {
 }
 
 /** Stores the workspace's diff against baseCommit under `key`. */
-export async function checkpointWorkspace(sandbox: Sandbox, containerId: string, store: ArtifactStore, baseCommit: string, key: string): Promise<void> {
-  const r = await sandbox.exec(containerId, ['bash', '-c', CHECKPOINT_SCRIPT, 'checkpoint', baseCommit, String(MAX_CHECKPOINT_BYTES)], {
-    maxOutputBytes: MAX_CHECKPOINT_BYTES * 2,
-    maxStderrBytes: 64 * 1024,
-    timeoutMs: 120_000,
-  });
+export async function checkpointWorkspace(
+  sandbox: Sandbox,
+  containerId: string,
+  store: ArtifactStore,
+  baseCommit: string,
+  key: string,
+): Promise<void> {
+  const r = await sandbox.exec(
+    containerId,
+    ['bash', '-c', CHECKPOINT_SCRIPT, 'checkpoint', baseCommit, String(MAX_CHECKPOINT_BYTES)],
+    {
+      maxOutputBytes: MAX_CHECKPOINT_BYTES * 2,
+      maxStderrBytes: 64 * 1024,
+      timeoutMs: 120_000,
+    },
+  );
   if (r.exitCode === 5) throw new CheckpointTooLargeError();
-  if (r.exitCode !== 0) throw new Error(`checkpointing the workspace failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
-  if (r.stdoutBytes > MAX_CHECKPOINT_BYTES * 2) throw new Error(`the workspace diff is larger than ${MAX_CHECKPOINT_BYTES} bytes; cannot checkpoint it`);
+  if (r.exitCode !== 0)
+    throw new Error(`checkpointing the workspace failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
+  if (r.stdoutBytes > MAX_CHECKPOINT_BYTES * 2)
+    throw new Error(`the workspace diff is larger than ${MAX_CHECKPOINT_BYTES} bytes; cannot checkpoint it`);
   await store.put(key, Buffer.from(r.stdout, 'base64'));
 }
 
 /** Resets the workspace to baseCommit and applies the checkpoint stored under `key` (none: the base commit as is). */
-export async function restoreWorkspace(sandbox: Sandbox, containerId: string, store: ArtifactStore, baseCommit: string, key?: string): Promise<{ bytes: number }> {
+export async function restoreWorkspace(
+  sandbox: Sandbox,
+  containerId: string,
+  store: ArtifactStore,
+  baseCommit: string,
+  key?: string,
+): Promise<{ bytes: number }> {
   const patch = key ? await store.get(key) : Buffer.alloc(0);
   const apply = patch.length > 0;
-  const r = await sandbox.exec(containerId, ['bash', '-c', RESTORE_SCRIPT, 'restore', baseCommit, apply ? 'apply' : 'none'], {
-    stdin: apply ? patch : undefined,
-    maxOutputBytes: 64 * 1024,
-    timeoutMs: 120_000,
-  });
-  if (r.exitCode !== 0) throw new Error(`restoring the workspace from ${key ?? 'the base commit'} failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
+  const r = await sandbox.exec(
+    containerId,
+    ['bash', '-c', RESTORE_SCRIPT, 'restore', baseCommit, apply ? 'apply' : 'none'],
+    {
+      stdin: apply ? patch : undefined,
+      maxOutputBytes: 64 * 1024,
+      timeoutMs: 120_000,
+    },
+  );
+  if (r.exitCode !== 0)
+    throw new Error(
+      `restoring the workspace from ${key ?? 'the base commit'} failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`,
+    );
   return { bytes: patch.length };
 }
 
@@ -166,12 +193,26 @@ export class CheckpointingSandbox implements Sandbox {
   async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const marker = `drydock-checkpoint-${randomBytes(12).toString('hex')}`;
     const maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
-    const r = await this.inner.exec(id, ['bash', '-c', COMMAND_THEN_CHECKPOINT, 'checkpoint', marker, this.baseCommit, this.key, String(MAX_CHECKPOINT_BYTES), ...argv], {
-      ...options,
-      // The status line after the marker is at the very end, in the tail the collector keeps.
-      maxOutputBytes,
-      maxStderrBytes: options.maxStderrBytes ?? maxOutputBytes,
-    });
+    const r = await this.inner.exec(
+      id,
+      [
+        'bash',
+        '-c',
+        COMMAND_THEN_CHECKPOINT,
+        'checkpoint',
+        marker,
+        this.baseCommit,
+        this.key,
+        String(MAX_CHECKPOINT_BYTES),
+        ...argv,
+      ],
+      {
+        ...options,
+        // The status line after the marker is at the very end, in the tail the collector keeps.
+        maxOutputBytes,
+        maxStderrBytes: options.maxStderrBytes ?? maxOutputBytes,
+      },
+    );
     const at = r.stdout.lastIndexOf(`\n${marker}\n`);
     this.patch = undefined;
     this.unchangedSince = undefined;
@@ -182,7 +223,11 @@ export class CheckpointingSandbox implements Sandbox {
     else if (status.startsWith('=')) this.unchangedSince = status.slice(1);
     else if (/^@\d+$/.test(status)) this.patch = await readCheckpointFile(this.inner, id, Number(status.slice(1)));
     const own = Buffer.from(r.stdout.slice(0, at));
-    return { ...r, stdout: trimOutput(own, maxOutputBytes), stdoutBytes: r.stdoutBytes - Buffer.byteLength(r.stdout.slice(at)) };
+    return {
+      ...r,
+      stdout: trimOutput(own, maxOutputBytes),
+      stdoutBytes: r.stdoutBytes - Buffer.byteLength(r.stdout.slice(at)),
+    };
   }
 }
 
@@ -195,7 +240,9 @@ async function readCheckpointFile(sandbox: Sandbox, id: string, size: number): P
   if (size > MAX_CHECKPOINT_BYTES) return undefined;
   const extract = tar.extract();
   const archive = await sandbox.getArchive(id, CHECKPOINT_FILE);
-  const feeding = pipeline(archive, extract as unknown as NodeJS.WritableStream).catch((err: unknown) => extract.destroy(err as Error));
+  const feeding = pipeline(archive, extract as unknown as NodeJS.WritableStream).catch((err: unknown) =>
+    extract.destroy(err as Error),
+  );
   let content: Buffer | undefined;
   for await (const entry of extract) {
     const chunks: Buffer[] = [];
@@ -209,4 +256,3 @@ async function readCheckpointFile(sandbox: Sandbox, id: string, size: number): P
   await feeding;
   return content !== undefined && content.length === size ? content : undefined;
 }
-

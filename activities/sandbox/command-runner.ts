@@ -133,10 +133,16 @@ export class CommandRunner {
           entry.resolve({ exitCode: null, end: 'abandoned' });
         }, command.giveUpAfterMs);
       }
-      const request = { argv: command.argv, cwd: command.cwd, env: command.env ?? {}, stdin: command.stdin !== undefined };
+      const request = {
+        argv: command.argv,
+        cwd: command.cwd,
+        env: command.env ?? {},
+        stdin: command.stdin !== undefined,
+      };
       this.write('R', id, Buffer.from(JSON.stringify(request)));
       if (command.stdin !== undefined) {
-        for (let at = 0; at < command.stdin.length; at += STDIN_CHUNK_BYTES) this.write('I', id, command.stdin.subarray(at, at + STDIN_CHUNK_BYTES));
+        for (let at = 0; at < command.stdin.length; at += STDIN_CHUNK_BYTES)
+          this.write('I', id, command.stdin.subarray(at, at + STDIN_CHUNK_BYTES));
         this.write('C', id);
       }
     });
@@ -197,7 +203,8 @@ export class CommandRunner {
     if (kind === 'S') entry.started = true;
     else if (kind === 'O') entry.command.stdout.push(payload);
     else if (kind === 'E') entry.command.stderr.push(payload);
-    else if (kind === 'X') entry.resolve({ exitCode: (JSON.parse(payload.toString('utf8')) as { code: number }).code, end: 'exited' });
+    else if (kind === 'X')
+      entry.resolve({ exitCode: (JSON.parse(payload.toString('utf8')) as { code: number }).code, end: 'exited' });
     else if (kind === 'F') {
       const failed = JSON.parse(payload.toString('utf8')) as { code: number; message: string };
       entry.command.stderr.push(Buffer.from(`${failed.message}\n`));
@@ -218,7 +225,8 @@ export class CommandRunner {
     if (!this.open) return;
     this.open = false;
     this.hello?.(false);
-    for (const entry of [...this.running.values()]) entry.resolve({ exitCode: null, end: entry.started ? 'lost' : 'not-started' });
+    for (const entry of [...this.running.values()])
+      entry.resolve({ exitCode: null, end: entry.started ? 'lost' : 'not-started' });
     if (this.greeted) this.onClose();
   }
 

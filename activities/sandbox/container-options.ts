@@ -35,7 +35,10 @@ export function hostConfigFor(policy: SandboxPolicy, use: ContainerUse): Dockero
     CapDrop: ['ALL'],
     SecurityOpt: ['no-new-privileges', seccompSecurityOpt(loadSeccompProfile(policy.seccompProfilePath))],
     ReadonlyRootfs: true,
-    Mounts: [...writableMounts(writable, use.kind === 'sandbox' ? use.disk : undefined), ...(use.kind === 'sandbox' ? runnerMount() : [])],
+    Mounts: [
+      ...writableMounts(writable, use.kind === 'sandbox' ? use.disk : undefined),
+      ...(use.kind === 'sandbox' ? runnerMount() : []),
+    ],
     // tmpfs is memory: it counts against the memory limit.
     Tmpfs: Object.fromEntries(writable.filter((w) => w.storage === 'tmpfs').map((w) => [w.path, tmpfsOptions(w)])),
     PidsLimit: policy.pidsLimit,
@@ -52,7 +55,11 @@ export function hostConfigFor(policy: SandboxPolicy, use: ContainerUse): Dockero
  * The container a spec describes under the policy: hardened, limited, and with nothing from
  * the host but the runner binary (read-only) and its own fixed-size disk.
  */
-export function sandboxContainerOptions(spec: SandboxSpec, policy: SandboxPolicy = defaultSandboxPolicy(), disk?: SandboxDisk): Dockerode.ContainerCreateOptions {
+export function sandboxContainerOptions(
+  spec: SandboxSpec,
+  policy: SandboxPolicy = defaultSandboxPolicy(),
+  disk?: SandboxDisk,
+): Dockerode.ContainerCreateOptions {
   return {
     name: spec.name,
     Image: spec.image,
@@ -76,7 +83,12 @@ export function policyOfContainer(labels: Record<string, string> | undefined): S
   if (!text) return undefined;
   try {
     const view = JSON.parse(text) as SandboxPolicyView;
-    return typeof view === 'object' && view !== null && typeof view.memoryBytes === 'number' && Array.isArray(view.writable) ? view : undefined;
+    return typeof view === 'object' &&
+      view !== null &&
+      typeof view.memoryBytes === 'number' &&
+      Array.isArray(view.writable)
+      ? view
+      : undefined;
   } catch {
     return undefined;
   }
@@ -90,7 +102,10 @@ function writableMounts(writable: WritablePathView[], disk: SandboxDisk | undefi
       // Without a Source the volume is anonymous, so `remove({ v: true })` deletes it.
       if (w.storage === 'volume') return { Type: 'volume', Source: '', Target: w.path };
       const source = disk && (w.path === WORKSPACE ? disk.workspace : w.path === SANDBOX_HOME ? disk.home : undefined);
-      if (!source) throw new Error(`the sandbox policy puts ${w.path} on the sandbox's disk, but the container has no disk for it`);
+      if (!source)
+        throw new Error(
+          `the sandbox policy puts ${w.path} on the sandbox's disk, but the container has no disk for it`,
+        );
       return { Type: 'bind', Source: source, Target: w.path };
     });
 }
@@ -103,7 +118,11 @@ function tmpfsOptions(w: WritablePathView): string {
 
 /** 1073741824 → `1g`, 268435456 → `256m`: the tmpfs size option. */
 function sizeOption(bytes: number): string {
-  for (const [unit, factor] of [['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]] as const) {
+  for (const [unit, factor] of [
+    ['g', 1024 ** 3],
+    ['m', 1024 ** 2],
+    ['k', 1024],
+  ] as const) {
     if (bytes % factor === 0) return `${bytes / factor}${unit}`;
   }
   return String(bytes);

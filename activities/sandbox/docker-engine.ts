@@ -6,7 +6,11 @@ export function dockerClientFor(dockerHost: string | undefined): Dockerode {
   if (!dockerHost) return new Dockerode();
   const url = new URL(dockerHost);
   if (url.protocol === 'unix:') return new Dockerode({ socketPath: url.pathname });
-  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+  return new Dockerode({
+    host: url.hostname,
+    port: Number(url.port || 2375),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+  });
 }
 
 /** True when the engine runs on this machine (its local socket), so that it sees what this process mounts. */

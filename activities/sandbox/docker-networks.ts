@@ -76,7 +76,11 @@ export class DockerNetworks {
         Driver: 'bridge',
         Internal: options.internal ?? false,
         CheckDuplicate: true,
-        Labels: { ...options.labels, [MANAGED_LABEL]: 'true', ...(options.blockHost && options.bridge ? { [HOST_BLOCKED_LABEL]: options.bridge } : {}) },
+        Labels: {
+          ...options.labels,
+          [MANAGED_LABEL]: 'true',
+          ...(options.blockHost && options.bridge ? { [HOST_BLOCKED_LABEL]: options.bridge } : {}),
+        },
         ...(options.bridge ? { Options: { [BRIDGE_NAME_OPTION]: options.bridge } } : {}),
       });
       return network.id;
@@ -97,7 +101,10 @@ export class DockerNetworks {
     try {
       await blockHostFrom(bridge);
     } catch (err) {
-      throw failure('SetupNotSupported', `${(err as Error).message}; a setup phase needs the sandbox worker to run as root with iptables`);
+      throw failure(
+        'SetupNotSupported',
+        `${(err as Error).message}; a setup phase needs the sandbox worker to run as root with iptables`,
+      );
     }
     await this.ensureNetwork(name, { labels, bridge, blockHost: true });
     return name;
@@ -108,7 +115,8 @@ export class DockerNetworks {
     const info = await this.docker.getContainer(containerId).inspect();
     const attached = Object.keys(info.NetworkSettings.Networks ?? {});
     if (attached.includes(network)) return;
-    if (attached.includes('none')) await this.docker.getNetwork('none').disconnect({ Container: containerId }).catch(ignoreGone);
+    if (attached.includes('none'))
+      await this.docker.getNetwork('none').disconnect({ Container: containerId }).catch(ignoreGone);
     await this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
   }
 
@@ -136,18 +144,24 @@ export class DockerNetworks {
   /** Removes a network, disconnecting whatever is still on it, then its bridge's host firewall rule; one already gone is fine. */
   async remove(name: string): Promise<void> {
     const network = this.docker.getNetwork(name);
-    let info: { Containers?: Record<string, unknown>; Labels?: Record<string, string>; Options?: Record<string, string> };
+    let info: {
+      Containers?: Record<string, unknown>;
+      Labels?: Record<string, string>;
+      Options?: Record<string, string>;
+    };
     try {
       info = (await network.inspect()) as typeof info;
     } catch (err) {
       if (statusOf(err) === 404) return;
       throw err;
     }
-    for (const id of Object.keys(info.Containers ?? {})) await network.disconnect({ Container: id, Force: true }).catch(ignoreGone);
+    for (const id of Object.keys(info.Containers ?? {}))
+      await network.disconnect({ Container: id, Force: true }).catch(ignoreGone);
     await network.remove().catch(ignoreGone);
     // The rule goes only once the network is gone: nothing can use the bridge any more.
     const blocked = info.Labels?.[HOST_BLOCKED_LABEL];
-    if (blocked && blocked === info.Options?.[BRIDGE_NAME_OPTION] && !(await this.exists(name))) await unblockHostFrom(blocked);
+    if (blocked && blocked === info.Options?.[BRIDGE_NAME_OPTION] && !(await this.exists(name)))
+      await unblockHostFrom(blocked);
   }
 
   /** True when a network of this name exists. */

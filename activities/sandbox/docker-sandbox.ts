@@ -15,7 +15,13 @@ import { CommandRunner } from './command-runner';
 import { ensureRunnerBinary, mountableRunnerBinary, refuseRunnerMountIf, type RunnerBinary } from './runner-binary';
 import { DISK_BYTES_LABEL, DISK_LABEL, type SandboxDisks } from './sandbox-disk';
 import { assertDisksFit, defaultSandboxPolicy, type SandboxPolicy } from './sandbox-policy';
-import { policyOfContainer, SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, sandboxContainerOptions } from './container-options';
+import {
+  policyOfContainer,
+  SANDBOX_GID,
+  SANDBOX_UID,
+  SANDBOX_USER,
+  sandboxContainerOptions,
+} from './container-options';
 import type { SandboxLimitsView, SandboxPolicyView } from '../../workflows/types';
 
 export { MANAGED_LABEL, SANDBOX_USER, sandboxContainerOptions } from './container-options';
@@ -89,7 +95,9 @@ export class DockerSandbox implements Sandbox {
   constructor(options: DockerSandboxOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.pool = options.pool;
-    this.policy = options.policy ?? defaultSandboxPolicy({ commandRunner: options.commandRunner, diskBytes: options.disks?.sizeBytes ?? null });
+    this.policy =
+      options.policy ??
+      defaultSandboxPolicy({ commandRunner: options.commandRunner, diskBytes: options.disks?.sizeBytes ?? null });
     assertDisksFit(this.policy, options.disks);
     this.useRunner = this.policy.commandRunner;
     this.warn = options.warn ?? ((message) => console.warn(message));
@@ -188,7 +196,14 @@ export class DockerSandbox implements Sandbox {
   /** The result of a finished command, by engine exec or runner alike. */
   private async resultOf(
     id: string,
-    r: { exitCode: number | null; abandoned: boolean; stdout: OutputCollector; stderr: OutputCollector; durationMs: number; timeoutMs?: number },
+    r: {
+      exitCode: number | null;
+      abandoned: boolean;
+      stdout: OutputCollector;
+      stderr: OutputCollector;
+      durationMs: number;
+      timeoutMs?: number;
+    },
   ): Promise<ExecResult> {
     // A command killed by a signal (or that took the runner with it) may have died with its
     // container (removed, stopped, out of memory as a whole); then the result is not the command's doing.
@@ -232,9 +247,20 @@ export class DockerSandbox implements Sandbox {
     const durationMs = Date.now() - started;
     if (outcome.end === 'not-started') return outcome.end;
     if (outcome.end === 'lost') {
-      stderr.push(Buffer.from("\n[drydock: the sandbox's command runner stopped while this command ran; the next command starts a new one]\n"));
+      stderr.push(
+        Buffer.from(
+          "\n[drydock: the sandbox's command runner stopped while this command ran; the next command starts a new one]\n",
+        ),
+      );
     }
-    return this.resultOf(id, { exitCode: outcome.exitCode, abandoned: outcome.end === 'abandoned', stdout, stderr, durationMs, timeoutMs });
+    return this.resultOf(id, {
+      exitCode: outcome.exitCode,
+      abandoned: outcome.end === 'abandoned',
+      stdout,
+      stderr,
+      durationMs,
+      timeoutMs,
+    });
   }
 
   /** The container's runner, started on first use; undefined when the container cannot run one. */
@@ -268,7 +294,9 @@ export class DockerSandbox implements Sandbox {
   private warnEngineExecs(binary: RunnerBinary): void {
     if (binary.path !== undefined || this.warnedEngineExecs) return;
     this.warnedEngineExecs = true;
-    this.warn(`drydock: sandbox commands run as engine execs (about 50 ms each), not through the command runner: ${binary.reason}`);
+    this.warn(
+      `drydock: sandbox commands run as engine execs (about 50 ms each), not through the command runner: ${binary.reason}`,
+    );
   }
 
   async putArchive(id: string, archive: NodeJS.ReadableStream | Buffer, path: string): Promise<void> {
@@ -412,7 +440,10 @@ export class DockerSandbox implements Sandbox {
 }
 
 /** The limits a container runs under, from what the engine says of it (or what it was created with). */
-export function sandboxLimitsOf(container: { HostConfig: Dockerode.HostConfig; Config?: { Labels?: Record<string, string> } | Dockerode.ContainerInspectInfo['Config'] }): SandboxLimitsView {
+export function sandboxLimitsOf(container: {
+  HostConfig: Dockerode.HostConfig;
+  Config?: { Labels?: Record<string, string> } | Dockerode.ContainerInspectInfo['Config'];
+}): SandboxLimitsView {
   const h = container.HostConfig;
   const diskBytes = Number(container.Config?.Labels?.[DISK_BYTES_LABEL]);
   return {

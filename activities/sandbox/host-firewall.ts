@@ -9,7 +9,9 @@ import { execFile } from 'child_process';
 
 function iptables(args: string[]): Promise<{ ok: boolean; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('iptables', ['-w', '5', ...args], { timeout: 15_000 }, (err, _stdout, stderr) => resolve({ ok: !err, stderr: String(stderr || (err?.message ?? '')) }));
+    execFile('iptables', ['-w', '5', ...args], { timeout: 15_000 }, (err, _stdout, stderr) =>
+      resolve({ ok: !err, stderr: String(stderr || (err?.message ?? '')) }),
+    );
   });
 }
 
@@ -18,7 +20,10 @@ export async function blockHostFrom(bridge: string): Promise<void> {
   const rule = ['INPUT', '-i', bridge, '-j', 'REJECT'];
   if ((await iptables(['-C', ...rule])).ok) return;
   const added = await iptables(['-I', ...rule]);
-  if (!added.ok) throw new Error(`cannot keep bridge ${bridge} from reaching the host (iptables -I ${rule.join(' ')}: ${added.stderr.trim()})`);
+  if (!added.ok)
+    throw new Error(
+      `cannot keep bridge ${bridge} from reaching the host (iptables -I ${rule.join(' ')}: ${added.stderr.trim()})`,
+    );
 }
 
 /** Removes the rule blockHostFrom set; a missing rule is fine. */

@@ -9,7 +9,9 @@ import { safeSegment } from '../store/conversation';
  */
 export function containerNameFor(goalId: string, generation = 0): string {
   const hash = createHash('sha256').update(goalId).digest('hex').slice(0, 10);
-  return `drydock-${safeSegment(goalId).replace(/^[^A-Za-z0-9]+/, '').slice(0, 40)}-${hash}${generation > 0 ? `-r${generation}` : ''}`;
+  return `drydock-${safeSegment(goalId)
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 40)}-${hash}${generation > 0 ? `-r${generation}` : ''}`;
 }
 
 /** Store key of the record naming the goal a container belongs to (a warm container taken from the pool has no goal label). */

@@ -89,7 +89,8 @@ export class SandboxReaper {
 
   private async recordedGoal(name: string): Promise<string | undefined> {
     try {
-      return (JSON.parse((await this.o.store.get(sandboxRecordKey(name))).toString('utf8')) as { goalId?: string }).goalId;
+      return (JSON.parse((await this.o.store.get(sandboxRecordKey(name))).toString('utf8')) as { goalId?: string })
+        .goalId;
     } catch {
       return undefined;
     }

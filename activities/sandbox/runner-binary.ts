@@ -35,7 +35,14 @@ export function runnerSourceHash(): string {
   const files = readdirSync(dir)
     .filter((name) => name === 'go.mod' || name === 'go.sum' || name.endsWith('.go'))
     .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const lines = files.map((name) => `${createHash('sha256').update(readFileSync(path.join(dir, name))).digest('hex')}  ${name}\n`).join('');
+  const lines = files
+    .map(
+      (name) =>
+        `${createHash('sha256')
+          .update(readFileSync(path.join(dir, name)))
+          .digest('hex')}  ${name}\n`,
+    )
+    .join('');
   sourceHash = createHash('sha256').update(lines).digest('hex').slice(0, 16);
   return sourceHash;
 }
@@ -58,7 +65,9 @@ export function mountableRunnerBinary(env: NodeJS.ProcessEnv = process.env): Run
   if (refused) return { reason: refused.reason };
   const dockerHost = env.DOCKER_HOST;
   if (dockerHost && !dockerHost.startsWith('unix://')) {
-    return { reason: `the Docker engine is not on this host (DOCKER_HOST=${dockerHost}), so the runner binary cannot be mounted into sandboxes` };
+    return {
+      reason: `the Docker engine is not on this host (DOCKER_HOST=${dockerHost}), so the runner binary cannot be mounted into sandboxes`,
+    };
   }
   const binary = runnerBinaryPath(env);
   if (!existsSync(binary)) {
@@ -82,7 +91,10 @@ export function refuseRunnerMountIf(err: unknown, env: NodeJS.ProcessEnv = proce
   if (refused) return message.includes(refused.path);
   const binary = mountableRunnerBinary(env);
   if (!binary.path || !message.includes(binary.path)) return false;
-  refused = { path: binary.path, reason: `the Docker engine cannot find ${binary.path} on its host, so the runner binary cannot be mounted into sandboxes` };
+  refused = {
+    path: binary.path,
+    reason: `the Docker engine cannot find ${binary.path} on its host, so the runner binary cannot be mounted into sandboxes`,
+  };
   return true;
 }
 
@@ -94,10 +106,16 @@ let building: Promise<RunnerBinary> | undefined;
  */
 export function ensureRunnerBinary(env: NodeJS.ProcessEnv = process.env): Promise<RunnerBinary> {
   const found = mountableRunnerBinary(env);
-  if (found.path || env.DRYDOCK_RUNNER_BIN || (env.DOCKER_HOST && !env.DOCKER_HOST.startsWith('unix://'))) return Promise.resolve(found);
-  building ??= promisify(execFile)('bash', [path.join(projectRoot(), 'scripts', 'build-runner')], { env, timeout: 300_000 }).then(
+  if (found.path || env.DRYDOCK_RUNNER_BIN || (env.DOCKER_HOST && !env.DOCKER_HOST.startsWith('unix://')))
+    return Promise.resolve(found);
+  building ??= promisify(execFile)('bash', [path.join(projectRoot(), 'scripts', 'build-runner')], {
+    env,
+    timeout: 300_000,
+  }).then(
     () => mountableRunnerBinary(env),
-    (err: Error & { stderr?: string }) => ({ reason: `the runner binary could not be built: ${(err.stderr || err.message).trim().split('\n').pop()}` }),
+    (err: Error & { stderr?: string }) => ({
+      reason: `the runner binary could not be built: ${(err.stderr || err.message).trim().split('\n').pop()}`,
+    }),
   );
   return building;
 }

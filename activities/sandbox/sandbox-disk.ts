@@ -83,7 +83,15 @@ export class SandboxDisks {
       await file.truncate(this.options.sizeBytes).finally(() => file.close());
       await run(
         'mkfs.ext4',
-        ['-q', '-F', '-m', '0', '-E', `lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=${OWNER.uid}:${OWNER.gid}`, image],
+        [
+          '-q',
+          '-F',
+          '-m',
+          '0',
+          '-E',
+          `lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=${OWNER.uid}:${OWNER.gid}`,
+          image,
+        ],
         { timeout: 60_000 },
       );
       await this.mount(id);
@@ -114,10 +122,13 @@ export class SandboxDisks {
     for (let attempt = 0; isMountPoint(mountPoint) && attempt < 5; attempt++) {
       // A container's mount namespace may let go a moment after its removal; then detach lazily.
       const lazy = attempt >= 3 ? ['-l'] : [];
-      await run('umount', [...lazy, mountPoint], { timeout: 30_000 }).catch(() => new Promise((r) => setTimeout(r, 100 * (attempt + 1))));
+      await run('umount', [...lazy, mountPoint], { timeout: 30_000 }).catch(
+        () => new Promise((r) => setTimeout(r, 100 * (attempt + 1))),
+      );
     }
     // `mount -o loop` sets autoclear; a device left attached (a lazy unmount, an old kernel) is detached here.
-    for (const device of await loopDevicesOf(image)) await run('losetup', ['-d', device], { timeout: 10_000 }).catch(() => undefined);
+    for (const device of await loopDevicesOf(image))
+      await run('losetup', ['-d', device], { timeout: 10_000 }).catch(() => undefined);
     await fs.rm(image, { force: true });
     await fs.rmdir(mountPoint).catch(() => undefined);
   }
@@ -167,7 +178,12 @@ export class SandboxDisks {
 
   private diskOf(id: string): SandboxDisk {
     const mountPoint = this.mountPointOf(id);
-    return { id, sizeBytes: this.options.sizeBytes, workspace: path.join(mountPoint, 'workspace'), home: path.join(mountPoint, 'home') };
+    return {
+      id,
+      sizeBytes: this.options.sizeBytes,
+      workspace: path.join(mountPoint, 'workspace'),
+      home: path.join(mountPoint, 'home'),
+    };
   }
 
   private async mount(id: string): Promise<void> {
@@ -179,7 +195,9 @@ export class SandboxDisks {
       if (err.code !== 'EEXIST') throw err;
     });
     // noinit_itable: the file is fresh and sparse, its inode tables read as zeros; zeroing them would allocate host disk.
-    await run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,noatime,noinit_itable', this.imageOf(id), mountPoint], { timeout: 30_000 });
+    await run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,noatime,noinit_itable', this.imageOf(id), mountPoint], {
+      timeout: 30_000,
+    });
   }
 }
 
@@ -200,7 +218,10 @@ function isMountPoint(dir: string): boolean {
 async function loopDevicesOf(image: string): Promise<string[]> {
   try {
     const { stdout } = await run('losetup', ['-j', image, '-O', 'NAME', '-n'], { timeout: 10_000 });
-    return stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('/dev/'));
+    return stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('/dev/'));
   } catch {
     return [];
   }
@@ -210,11 +231,21 @@ async function loopDevicesOf(image: string): Promise<string[]> {
  * Whether this process can give sandboxes fixed-size disks under `root`:
  * root, a local engine, loop devices, mkfs.ext4, and a trial disk that mounts.
  */
-export async function probeSandboxDisks(root: string, engine: { local: boolean }, mountRoot?: string): Promise<DiskSupport> {
-  if (!engine.local) return { ok: false, reason: 'the Docker engine is not on this machine (DOCKER_HOST), so it cannot mount a disk made here' };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'the sandbox worker does not run as root (loop devices need it)' };
+export async function probeSandboxDisks(
+  root: string,
+  engine: { local: boolean },
+  mountRoot?: string,
+): Promise<DiskSupport> {
+  if (!engine.local)
+    return {
+      ok: false,
+      reason: 'the Docker engine is not on this machine (DOCKER_HOST), so it cannot mount a disk made here',
+    };
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'the sandbox worker does not run as root (loop devices need it)' };
   if (!existsSync('/dev/loop-control')) return { ok: false, reason: 'no loop devices (/dev/loop-control is missing)' };
-  if (!sameMountNamespaceAsEngine()) return { ok: false, reason: 'the Docker engine runs in another mount namespace and would not see the disks' };
+  if (!sameMountNamespaceAsEngine())
+    return { ok: false, reason: 'the Docker engine runs in another mount namespace and would not see the disks' };
   const trial = new SandboxDisks({ root, mountRoot, sizeBytes: MIN_DISK_BYTES });
   let disk: SandboxDisk | undefined;
   try {
@@ -222,7 +253,11 @@ export async function probeSandboxDisks(root: string, engine: { local: boolean }
     return { ok: true };
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') return { ok: false, reason: `${e.path ?? 'a tool'} is missing (mkfs.ext4, mount and losetup are needed: apt-get install e2fsprogs mount)` };
+    if (e.code === 'ENOENT')
+      return {
+        ok: false,
+        reason: `${e.path ?? 'a tool'} is missing (mkfs.ext4, mount and losetup are needed: apt-get install e2fsprogs mount)`,
+      };
     return { ok: false, reason: `a trial disk did not mount: ${(e.stderr || e.message).trim().split('\n')[0]}` };
   } finally {
     if (disk) await trial.release(disk.id).catch(() => undefined);

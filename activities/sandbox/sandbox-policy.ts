@@ -87,7 +87,11 @@ export function resolveSandboxPolicy(options: SandboxPolicyOptions, facts: Sandb
   if (problems.length > 0) throw new SandboxPolicyError(problems);
   const diskBytes = options.diskBytes ?? null;
   const tmp: WritablePathView = { path: '/tmp', storage: 'tmpfs', sizeBytes: SANDBOX_POLICY_DEFAULTS.tmpBytes };
-  const homeTmpfs: WritablePathView = { path: SANDBOX_HOME, storage: 'tmpfs', sizeBytes: SANDBOX_POLICY_DEFAULTS.homeTmpfsBytes };
+  const homeTmpfs: WritablePathView = {
+    path: SANDBOX_HOME,
+    storage: 'tmpfs',
+    sizeBytes: SANDBOX_POLICY_DEFAULTS.homeTmpfsBytes,
+  };
   return {
     network: { agent: 'none', setup: 'bridge-without-host', services: 'internal' },
     memoryBytes: options.memoryBytes ?? SANDBOX_POLICY_DEFAULTS.memoryBytes,
@@ -99,7 +103,11 @@ export function resolveSandboxPolicy(options: SandboxPolicyOptions, facts: Sandb
     writable:
       diskBytes === null
         ? [{ path: WORKSPACE, storage: 'volume', sizeBytes: null }, homeTmpfs, tmp]
-        : [{ path: WORKSPACE, storage: 'disk', sizeBytes: diskBytes }, { path: SANDBOX_HOME, storage: 'disk', sizeBytes: diskBytes }, tmp],
+        : [
+            { path: WORKSPACE, storage: 'disk', sizeBytes: diskBytes },
+            { path: SANDBOX_HOME, storage: 'disk', sizeBytes: diskBytes },
+            tmp,
+          ],
     seccompProfile: seccompProfileId(facts.seccompProfile.path, facts.seccompProfile.text),
     seccompProfilePath: facts.seccompProfile.path,
     services: { images: [...(options.serviceImages ?? [])] },
@@ -114,27 +122,40 @@ export function sandboxPolicyProblems(options: SandboxPolicyOptions, facts: Sand
   const problems: string[] = [];
   const { memoryBytes, cpus, pidsLimit, runtime, diskBytes } = options;
   if (memoryBytes !== undefined && !(Number.isInteger(memoryBytes) && memoryBytes >= b.minMemoryBytes)) {
-    problems.push(`sandbox memory (DRYDOCK_SANDBOX_MEMORY) must be a whole number of bytes of at least 64 MiB, got ${memoryBytes}`);
+    problems.push(
+      `sandbox memory (DRYDOCK_SANDBOX_MEMORY) must be a whole number of bytes of at least 64 MiB, got ${memoryBytes}`,
+    );
   }
   if (cpus !== undefined && !(Number.isFinite(cpus) && cpus >= b.minCpus && cpus <= b.maxCpus)) {
     problems.push(`sandbox CPUs (DRYDOCK_SANDBOX_CPUS) must be between ${b.minCpus} and ${b.maxCpus}, got ${cpus}`);
   }
-  if (pidsLimit !== undefined && !(Number.isInteger(pidsLimit) && pidsLimit >= b.minPidsLimit && pidsLimit <= b.maxPidsLimit)) {
-    problems.push(`sandbox processes (DRYDOCK_SANDBOX_PIDS) must be a whole number between ${b.minPidsLimit} and ${b.maxPidsLimit}, got ${pidsLimit}`);
+  if (
+    pidsLimit !== undefined &&
+    !(Number.isInteger(pidsLimit) && pidsLimit >= b.minPidsLimit && pidsLimit <= b.maxPidsLimit)
+  ) {
+    problems.push(
+      `sandbox processes (DRYDOCK_SANDBOX_PIDS) must be a whole number between ${b.minPidsLimit} and ${b.maxPidsLimit}, got ${pidsLimit}`,
+    );
   }
   if (diskBytes !== undefined && diskBytes !== null && !(Number.isInteger(diskBytes) && diskBytes >= b.minDiskBytes)) {
-    problems.push(`sandbox disk (DRYDOCK_SANDBOX_DISK) must be a whole number of bytes of at least 256 MiB, or none, got ${diskBytes}`);
+    problems.push(
+      `sandbox disk (DRYDOCK_SANDBOX_DISK) must be a whole number of bytes of at least 256 MiB, or none, got ${diskBytes}`,
+    );
   }
   if (runtime !== undefined) {
-    if (!RUNTIME_NAME.test(runtime)) problems.push(`DRYDOCK_SANDBOX_RUNTIME must be a runtime name such as runsc, got ${JSON.stringify(runtime)}`);
+    if (!RUNTIME_NAME.test(runtime))
+      problems.push(`DRYDOCK_SANDBOX_RUNTIME must be a runtime name such as runsc, got ${JSON.stringify(runtime)}`);
     else if (facts.runtimes && !facts.runtimes.includes(runtime)) {
-      problems.push(`DRYDOCK_SANDBOX_RUNTIME=${runtime}, but the Docker engine lists only: ${facts.runtimes.join(', ') || 'none'}`);
+      problems.push(
+        `DRYDOCK_SANDBOX_RUNTIME=${runtime}, but the Docker engine lists only: ${facts.runtimes.join(', ') || 'none'}`,
+      );
     }
   }
   for (const image of options.serviceImages ?? []) {
     if (!IMAGE_NAME.test(image)) problems.push(`DRYDOCK_SERVICE_IMAGES: ${JSON.stringify(image)} is not an image name`);
   }
-  if (facts.seccompProfile.text.trim() === '') problems.push(`the seccomp profile ${facts.seccompProfile.path} is empty`);
+  if (facts.seccompProfile.text.trim() === '')
+    problems.push(`the seccomp profile ${facts.seccompProfile.path} is empty`);
   return problems;
 }
 
@@ -160,7 +181,8 @@ export function sandboxPolicyView(policy: SandboxPolicy): SandboxPolicyView {
  * made under one serves a sandbox under the other.
  */
 export function sameContainerPolicy(a: SandboxPolicy, b: SandboxPolicy): boolean {
-  const key = ({ commandRunner: _r, services: _s, serviceWritable: _w, ...container }: SandboxPolicy) => JSON.stringify(container);
+  const key = ({ commandRunner: _r, services: _s, serviceWritable: _w, ...container }: SandboxPolicy) =>
+    JSON.stringify(container);
   return key(a) === key(b);
 }
 
@@ -173,6 +195,8 @@ export function seccompProfileId(file: string, text: string): string {
 export function assertDisksFit(policy: SandboxPolicy, disks: SandboxDisks | undefined): void {
   const size = disks?.sizeBytes ?? null;
   if (size !== policy.diskBytes) {
-    throw new Error(`the sandbox policy's disk is ${policy.diskBytes ?? 'none'} bytes, but the sandbox disks given are ${size ?? 'none'}`);
+    throw new Error(
+      `the sandbox policy's disk is ${policy.diskBytes ?? 'none'} bytes, but the sandbox disks given are ${size ?? 'none'}`,
+    );
   }
 }

@@ -162,7 +162,11 @@ export class SandboxPool {
           {
             name,
             image: this.options.image,
-            labels: { [POOL_LABEL]: this.options.host, [POOL_EXPIRES_LABEL]: String(expires), 'drydock.host': this.options.host },
+            labels: {
+              [POOL_LABEL]: this.options.host,
+              [POOL_EXPIRES_LABEL]: String(expires),
+              'drydock.host': this.options.host,
+            },
           },
           this.policy,
           disk,

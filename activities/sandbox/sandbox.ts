@@ -48,7 +48,9 @@ export interface Sandbox {
    * paths: never the spec's), or returns the running one with that name; with, when known, the
    * limits it runs under and the policy it was created under.
    */
-  create(spec: SandboxSpec): Promise<{ id: string; created: boolean; limits?: SandboxLimitsView; policy?: SandboxPolicyView }>;
+  create(
+    spec: SandboxSpec,
+  ): Promise<{ id: string; created: boolean; limits?: SandboxLimitsView; policy?: SandboxPolicyView }>;
   /** Runs argv in the sandbox. A failing command is a result, not an exception. */
   exec(id: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Copies a tar stream into a directory of the sandbox. */

@@ -106,7 +106,13 @@ export function transformSeccompProfile(moby: SeccompProfile): SeccompProfile {
     .map((rule) => ({ ...rule, names: (rule.names ?? (rule.name ? [rule.name] : [])).filter((n) => !removed.has(n)) }))
     .filter((rule) => rule.names.length > 0)
     .map(({ name: _name, ...rule }) => rule);
-  return { ...moby, syscalls: [...syscalls, ...SECCOMP_TRANSFORM.added.map((r) => ({ ...r, names: [...r.names], args: r.args.map((a) => ({ ...a })) }))] };
+  return {
+    ...moby,
+    syscalls: [
+      ...syscalls,
+      ...SECCOMP_TRANSFORM.added.map((r) => ({ ...r, names: [...r.names], args: r.args.map((a) => ({ ...a })) })),
+    ],
+  };
 }
 
 /** What `socket(family)` gets under a profile on x86-64 (no capabilities): true when allowed. */
@@ -137,15 +143,20 @@ function matches(arg: { value: number; valueTwo?: number; op: string }, family: 
 /** Problems that make a profile unfit for sandboxes (an empty list: fit). */
 export function checkSeccompProfile(profile: SeccompProfile): string[] {
   const problems: string[] = [];
-  if (typeof profile.defaultAction !== 'string' || !Array.isArray(profile.syscalls)) return ['not a seccomp profile (no defaultAction and syscalls)'];
+  if (typeof profile.defaultAction !== 'string' || !Array.isArray(profile.syscalls))
+    return ['not a seccomp profile (no defaultAction and syscalls)'];
   if (profile.defaultAction === 'SCMP_ACT_ALLOW') problems.push('its default action allows every call');
   if (allowsSocketFamily(profile, AF_VSOCK)) problems.push('socket(AF_VSOCK) is allowed');
   // The high-bits form of AF_VSOCK: the kernel truncates the family to 32 bits.
   const unconditional = profile.syscalls.some(
-    (r) => (r.names ?? [r.name]).includes('socket') && r.action === 'SCMP_ACT_ALLOW' && (r.args ?? []).some((a) => a.index === 0 && a.op === 'SCMP_CMP_NE'),
+    (r) =>
+      (r.names ?? [r.name]).includes('socket') &&
+      r.action === 'SCMP_ACT_ALLOW' &&
+      (r.args ?? []).some((a) => a.index === 0 && a.op === 'SCMP_CMP_NE'),
   );
   if (unconditional) problems.push('socket is allowed by a family != rule, which 0x100000028 passes');
-  for (const family of ALLOWED_SOCKET_FAMILIES) if (!allowsSocketFamily(profile, family)) problems.push(`socket(${family}) is not allowed`);
+  for (const family of ALLOWED_SOCKET_FAMILIES)
+    if (!allowsSocketFamily(profile, family)) problems.push(`socket(${family}) is not allowed`);
   return problems;
 }
 
@@ -174,7 +185,9 @@ export function loadSeccompProfile(file: string = seccompProfilePath()): string 
     problems = ['it is not valid JSON'];
   }
   if (problems.length > 0) {
-    throw new SeccompProfileMissingError(`the seccomp profile ${file} is unfit for sandboxes (${problems.join('; ')}): run scripts/setup to generate drydock's, or fix DRYDOCK_SECCOMP_PROFILE`);
+    throw new SeccompProfileMissingError(
+      `the seccomp profile ${file} is unfit for sandboxes (${problems.join('; ')}): run scripts/setup to generate drydock's, or fix DRYDOCK_SECCOMP_PROFILE`,
+    );
   }
   // Compact: the text travels in every container create request.
   const compact = JSON.stringify(JSON.parse(text));

@@ -45,18 +45,27 @@ export function servicesBridgeName(containerName: string): string {
 export function parseServices(value: unknown, file: string): ServiceSpec[] {
   if (value === undefined) return [];
   const bad = (why: string) => failure('InvalidEnvironment', `${file}: services ${why}`);
-  if (!Array.isArray(value) || value.length > 8) throw bad('must be a list of at most 8 { name, command, image?, ready? }');
+  if (!Array.isArray(value) || value.length > 8)
+    throw bad('must be a list of at most 8 { name, command, image?, ready? }');
   const names = new Set<string>();
   return value.map((s: unknown, i) => {
     const o = s as Record<string, unknown>;
     if (typeof o !== 'object' || o === null) throw bad(`[${i}] must be an object`);
-    if (typeof o.name !== 'string' || !/^[a-z][a-z0-9-]{0,30}$/.test(o.name)) throw bad(`[${i}].name must be a lower-case host name`);
+    if (typeof o.name !== 'string' || !/^[a-z][a-z0-9-]{0,30}$/.test(o.name))
+      throw bad(`[${i}].name must be a lower-case host name`);
     if (names.has(o.name)) throw bad(`[${i}].name ${o.name} is declared twice`);
     names.add(o.name);
-    if (typeof o.command !== 'string' || o.command.trim() === '') throw bad(`[${i}].command must be a non-empty string`);
-    if (o.image !== undefined && (typeof o.image !== 'string' || !IMAGE_NAME.test(o.image))) throw bad(`[${i}].image is not an image name`);
+    if (typeof o.command !== 'string' || o.command.trim() === '')
+      throw bad(`[${i}].command must be a non-empty string`);
+    if (o.image !== undefined && (typeof o.image !== 'string' || !IMAGE_NAME.test(o.image)))
+      throw bad(`[${i}].image is not an image name`);
     if (o.ready !== undefined && typeof o.ready !== 'string') throw bad(`[${i}].ready must be a command string`);
-    return { name: o.name, command: o.command, image: o.image as string | undefined, ready: o.ready as string | undefined };
+    return {
+      name: o.name,
+      command: o.command,
+      image: o.image as string | undefined,
+      ready: o.ready as string | undefined,
+    };
   });
 }
 
@@ -74,12 +83,19 @@ export function normalizeImageName(image: string): string {
 }
 
 /** Throws a hopeless failure naming the first service whose image the operator does not allow. */
-export function assertServiceImagesAllowed(services: ServiceSpec[], sandboxImage: string, allowedImages: string[] = []): void {
+export function assertServiceImagesAllowed(
+  services: ServiceSpec[],
+  sandboxImage: string,
+  allowedImages: string[] = [],
+): void {
   const allowed = new Set([sandboxImage, ...allowedImages].map(normalizeImageName));
   for (const service of services) {
     const image = service.image ?? sandboxImage;
     if (allowed.has(normalizeImageName(image))) continue;
-    throw failure('ServiceImageNotAllowed', `service ${service.name}: image ${image} is not allowed on this sandbox host; its operator allows ${[...allowed].join(', ')} (add more with DRYDOCK_SERVICE_IMAGES)`);
+    throw failure(
+      'ServiceImageNotAllowed',
+      `service ${service.name}: image ${image} is not allowed on this sandbox host; its operator allows ${[...allowed].join(', ')} (add more with DRYDOCK_SERVICE_IMAGES)`,
+    );
   }
 }
 
@@ -118,17 +134,30 @@ export class SandboxServices {
   }
 
   /** Starts every service (or finds it running), waits until each is ready, and attaches the sandbox. */
-  async start(o: { containerId: string; containerName: string; goalId: string; image: string; services: ServiceSpec[] }): Promise<string[]> {
+  async start(o: {
+    containerId: string;
+    containerName: string;
+    goalId: string;
+    image: string;
+    services: ServiceSpec[];
+  }): Promise<string[]> {
     if (o.services.length === 0) return [];
     // Before anything is created: a refused image leaves nothing behind.
     assertServiceImagesAllowed(o.services, o.image, this.policy.services.images);
     const network = servicesNetworkName(o.containerName);
-    await this.networks.ensureNetwork(network, { internal: this.policy.network.services === 'internal', labels: { 'drydock.goal': o.goalId }, bridge: servicesBridgeName(o.containerName) });
+    await this.networks.ensureNetwork(network, {
+      internal: this.policy.network.services === 'internal',
+      labels: { 'drydock.goal': o.goalId },
+      bridge: servicesBridgeName(o.containerName),
+    });
     try {
       await blockHostFrom(servicesBridgeName(o.containerName));
     } catch (err) {
       await this.networks.remove(network);
-      throw failure('ServicesNotSupported', `${(err as Error).message}; services need the sandbox worker to run as root with iptables`);
+      throw failure(
+        'ServicesNotSupported',
+        `${(err as Error).message}; services need the sandbox worker to run as root with iptables`,
+      );
     }
     for (const service of o.services) {
       const name = `${o.containerName}-svc-${service.name}`;
@@ -158,8 +187,18 @@ export class SandboxServices {
 
   /** Removes the services of a sandbox and their network; ones already gone are fine. */
   async remove(containerName: string): Promise<void> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${SIDECAR_OF_LABEL}=${containerName}`] } });
-    await Promise.all(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${SIDECAR_OF_LABEL}=${containerName}`] },
+    });
+    await Promise.all(
+      list.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
     await this.networks.remove(servicesNetworkName(containerName));
     await unblockHostFrom(servicesBridgeName(containerName));
   }
@@ -167,7 +206,12 @@ export class SandboxServices {
   private async waitReady(container: Dockerode.Container, service: ServiceSpec): Promise<void> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const exec = await container.exec({ Cmd: ['bash', '-lc', service.ready!], User: SANDBOX_USER, AttachStdout: true, AttachStderr: true });
+      const exec = await container.exec({
+        Cmd: ['bash', '-lc', service.ready!],
+        User: SANDBOX_USER,
+        AttachStdout: true,
+        AttachStderr: true,
+      });
       const stream = await exec.start({ hijack: true, stdin: false });
       await new Promise<void>((resolve) => {
         stream.on('end', () => resolve());
@@ -177,7 +221,10 @@ export class SandboxServices {
       const { ExitCode } = await exec.inspect();
       if (ExitCode === 0) return;
       if (Date.now() > deadline) {
-        throw failure('ServiceNotReady', `service ${service.name} was not ready within 60 s (its ready command exits ${ExitCode})`);
+        throw failure(
+          'ServiceNotReady',
+          `service ${service.name} was not ready within 60 s (its ready command exits ${ExitCode})`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

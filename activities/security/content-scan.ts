@@ -61,16 +61,22 @@ export function scanAddedLines(lines: readonly ScanLine[], options: ContentScanO
   // A high-entropy preview on a line holding a known secret could show the secret's first characters.
   const knownLines = new Set(known.map((f) => f.line));
   for (const { line, text, utf8 } of lines) {
-    for (const secret of findSecrets(text)) add({ kind: 'secret', line, message: `adds what looks like a ${secret.label} (${secret.preview})` });
+    for (const secret of findSecrets(text))
+      add({ kind: 'secret', line, message: `adds what looks like a ${secret.label} (${secret.preview})` });
     if (options.binary) {
       // One NUL makes a source file binary to git; its text lines are still checked for Trojan Source.
-      if (utf8 !== undefined && hasDeceptiveUnicode(utf8)) add({ kind: 'hidden-unicode', line, message: HIDDEN_UNICODE });
+      if (utf8 !== undefined && hasDeceptiveUnicode(utf8))
+        add({ kind: 'hidden-unicode', line, message: HIDDEN_UNICODE });
       continue;
     }
     if (!options.lockFile && !knownLines.has(line)) {
       for (const token of highEntropyStrings(text)) {
         if (findSecrets(token).length > 0) continue;
-        add({ kind: 'high-entropy', line, message: `adds a high-entropy string that may be a secret (${previewOf(token)}, ${token.length} characters)` });
+        add({
+          kind: 'high-entropy',
+          line,
+          message: `adds a high-entropy string that may be a secret (${previewOf(token)}, ${token.length} characters)`,
+        });
       }
     }
     if (hasDeceptiveUnicode(text)) add({ kind: 'hidden-unicode', line, message: HIDDEN_UNICODE });
@@ -82,23 +88,38 @@ export function scanAddedLines(lines: readonly ScanLine[], options: ContentScanO
 }
 
 /** Known secret values in any form, as written or in pieces. */
-function knownSecretFindings(lines: readonly ScanLine[], squashed: LineView, options: ContentScanOptions): ContentFinding[] {
+function knownSecretFindings(
+  lines: readonly ScanLine[],
+  squashed: LineView,
+  options: ContentScanOptions,
+): ContentFinding[] {
   if (options.knownForms.length === 0) return [];
   const out: ContentFinding[] = [];
   // Consecutive lines joined by \n, so a multi-line secret (a PEM key) is found whole.
   const joined = viewOf(lines, (t) => t, '\n');
   // Percent-encoding has many dialects (which characters are escaped, `+` for a space): decode it instead of listing them.
   const hasPercent = !options.binary && lines.some((l) => /%[0-9A-Fa-f]{2}/.test(l.text));
-  const urlViews = hasPercent ? [viewOf(lines, percentDecoded, '\n'), viewOf(lines, (t) => percentDecoded(t.replace(/\+/g, ' ')), '\n')] : [];
+  const urlViews = hasPercent
+    ? [viewOf(lines, percentDecoded, '\n'), viewOf(lines, (t) => percentDecoded(t.replace(/\+/g, ' ')), '\n')]
+    : [];
   for (const form of options.knownForms) {
     // Binary files are read one character per byte, and so are percent-decoded texts.
     const asBytes = Buffer.from(form.value, 'utf8').toString('latin1');
     const needle = options.binary ? asBytes : form.value;
     const how = form.encoding === 'raw' ? '' : ` (${form.encoding})`;
-    const found = occurrences(joined.text, needle).map((at) => ({ kind: 'known-secret' as const, line: joined.lineAt(at), message: `adds a known secret value${how}` }));
+    const found = occurrences(joined.text, needle).map((at) => ({
+      kind: 'known-secret' as const,
+      line: joined.lineAt(at),
+      message: `adds a known secret value${how}`,
+    }));
     if (found.length === 0 && form.encoding === 'raw') {
       for (const view of urlViews) {
-        for (const at of occurrences(view.text, asBytes)) found.push({ kind: 'known-secret', line: view.lineAt(at), message: 'adds a known secret value (url-encoded)' });
+        for (const at of occurrences(view.text, asBytes))
+          found.push({
+            kind: 'known-secret',
+            line: view.lineAt(at),
+            message: 'adds a known secret value (url-encoded)',
+          });
         if (found.length > 0) break;
       }
     }
@@ -107,7 +128,11 @@ function knownSecretFindings(lines: readonly ScanLine[], squashed: LineView, opt
     const piece = squash(needle);
     if (piece.length < MIN_KNOWN_SECRET_LENGTH) continue;
     for (const at of occurrences(squashed.text, piece)) {
-      out.push({ kind: 'known-secret', line: squashed.lineAt(at), message: `adds a known secret value${how} split into pieces` });
+      out.push({
+        kind: 'known-secret',
+        line: squashed.lineAt(at),
+        message: `adds a known secret value${how} split into pieces`,
+      });
     }
   }
   return out;
@@ -123,7 +148,11 @@ function splitTokenFindings(lines: readonly ScanLine[], squashed: LineView): Con
     if (lines.some((l) => l.text.includes(token))) continue;
     // Joined identifiers (`'sk-' + someVariableName`) are not tokens: a token has digits.
     if (!/[0-9]/.test(token.slice(4))) continue;
-    out.push({ kind: 'secret', line: squashed.lineAt(secret.index), message: `adds what looks like a ${secret.label} split into pieces (${secret.preview})` });
+    out.push({
+      kind: 'secret',
+      line: squashed.lineAt(secret.index),
+      message: `adds what looks like a ${secret.label} split into pieces (${secret.preview})`,
+    });
   }
   return out;
 }
@@ -138,7 +167,11 @@ function encodedTokenFindings(lines: readonly ScanLine[]): ContentFinding[] {
       const decoded = Buffer.from(digits.slice(0, digits.length - (digits.length % 2)), 'hex').toString('latin1');
       for (const secret of findSecrets(decoded)) {
         const at = (run.index ?? 0) + shift + 2 * secret.index;
-        out.push({ kind: 'secret', line: hex.lineAt(at), message: `adds what looks like a hex-encoded ${secret.label} (${previewOf(tokenAt(decoded, secret))})` });
+        out.push({
+          kind: 'secret',
+          line: hex.lineAt(at),
+          message: `adds what looks like a hex-encoded ${secret.label} (${previewOf(tokenAt(decoded, secret))})`,
+        });
       }
     }
   }
@@ -149,7 +182,11 @@ function encodedTokenFindings(lines: readonly ScanLine[]): ContentFinding[] {
       const decoded = Buffer.from(run[0].slice(shift), 'base64').toString('latin1');
       for (const secret of findSecrets(decoded)) {
         const at = (run.index ?? 0) + shift + Math.floor((4 * secret.index) / 3);
-        out.push({ kind: 'secret', line: base64.lineAt(at), message: `adds what looks like a base64-encoded ${secret.label} (${previewOf(tokenAt(decoded, secret))})` });
+        out.push({
+          kind: 'secret',
+          line: base64.lineAt(at),
+          message: `adds what looks like a base64-encoded ${secret.label} (${previewOf(tokenAt(decoded, secret))})`,
+        });
       }
     }
   }
@@ -163,7 +200,8 @@ export function highEntropyStrings(text: string): string[] {
     const token = match[0];
     // Hashes named by their algorithm (lock files, SRI) and plain hex digests are not secrets to refuse.
     const before = text.slice(Math.max(0, (match.index ?? 0) - 8), match.index);
-    if (/(sha1|sha256|sha384|sha512|md5|h1:)-?$/i.test(before) || /^(sha1|sha256|sha384|sha512)-/i.test(token)) continue;
+    if (/(sha1|sha256|sha384|sha512|md5|h1:)-?$/i.test(before) || /^(sha1|sha256|sha384|sha512)-/i.test(token))
+      continue;
     // Inlined content (`data:image/png;base64,…`) is data, not a key; tokens inside it are found by decoding.
     if (/base64,$/i.test(before)) continue;
     if (/^[0-9a-f]+$/i.test(token)) continue;

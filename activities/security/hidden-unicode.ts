@@ -26,7 +26,8 @@ export interface StrippedText {
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 const TAG = /[\u{E0000}-\u{E007F}]/u;
 const ZERO_WIDTH = /[\u180E\u200B-\u200D\u2060-\u2064\uFEFF]/u;
-const ANY_HIDDEN = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u{E0000}-\u{E007F}\u180E\u200B-\u200D\u2060-\u2064\uFEFF]/gu;
+const ANY_HIDDEN =
+  /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u{E0000}-\u{E007F}\u180E\u200B-\u200D\u2060-\u2064\uFEFF]/gu;
 
 /** The kind of a hidden character, or undefined for an ordinary one. */
 export function hiddenKindOf(char: string): HiddenCharacterKind | undefined {

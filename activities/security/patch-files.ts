@@ -107,7 +107,13 @@ export function parsePatchFiles(patch: string | Buffer): PatchFile[] {
 
 /** The lines a unified diff adds, with their file and line number (bytes read as UTF-8). */
 export function addedLines(patch: string | Buffer): AddedLine[] {
-  return parsePatchFiles(patch).flatMap((f) => f.added.map((a) => ({ path: f.path, line: a.line, text: typeof a.raw === 'string' ? a.raw : a.raw.toString('utf8') })));
+  return parsePatchFiles(patch).flatMap((f) =>
+    f.added.map((a) => ({
+      path: f.path,
+      line: a.line,
+      text: typeof a.raw === 'string' ? a.raw : a.raw.toString('utf8'),
+    })),
+  );
 }
 
 /** Every path a patch names: old and new names, renames and copies, binary files and mode changes. */
@@ -168,7 +174,10 @@ function unquote(p: string): string {
       bytes.push(parseInt(body.slice(i, i + 3), 8));
       i += 2;
     } else {
-      bytes.push(({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[next] ?? next.charCodeAt(0));
+      bytes.push(
+        ({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[next] ??
+          next.charCodeAt(0),
+      );
     }
   }
   return Buffer.from(bytes).toString('utf8');

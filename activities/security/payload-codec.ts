@@ -47,15 +47,23 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return payloads.map((payload) => {
       const encoding = payload.metadata?.encoding ? Buffer.from(payload.metadata.encoding).toString() : undefined;
       if (encoding !== ENCRYPTED_ENCODING) return payload;
-      const keyId = payload.metadata?.[KEY_ID_METADATA] ? Buffer.from(payload.metadata[KEY_ID_METADATA]).toString() : '';
-      if (keyId !== this.keyId) throw new PayloadCodecError(`payload was encrypted with key ${keyId || '(unknown)'}, this key is ${this.keyId}`);
+      const keyId = payload.metadata?.[KEY_ID_METADATA]
+        ? Buffer.from(payload.metadata[KEY_ID_METADATA]).toString()
+        : '';
+      if (keyId !== this.keyId)
+        throw new PayloadCodecError(
+          `payload was encrypted with key ${keyId || '(unknown)'}, this key is ${this.keyId}`,
+        );
       const sealed = Buffer.from(payload.data ?? new Uint8Array());
       if (sealed.length < IV_BYTES + TAG_BYTES) throw new PayloadCodecError('encrypted payload is too short');
       const decipher = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, IV_BYTES));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
       let plain: Buffer;
       try {
-        plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+        plain = Buffer.concat([
+          decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
       } catch {
         throw new PayloadCodecError('encrypted payload failed authentication (wrong key or tampered data)');
       }

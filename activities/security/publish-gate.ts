@@ -47,7 +47,8 @@ export const PROTECTED_PATHS: readonly string[] = [
 ];
 
 /** Lock files hold integrity hashes that look random; they are scanned for token shapes only. */
-const LOCK_FILES = /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|go\.sum|poetry\.lock|Pipfile\.lock|composer\.lock|Gemfile\.lock|uv\.lock)$/;
+const LOCK_FILES =
+  /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|go\.sum|poetry\.lock|Pipfile\.lock|composer\.lock|Gemfile\.lock|uv\.lock)$/;
 
 /** Git's mode of a symlink. */
 const SYMLINK_MODE = '120000';
@@ -95,15 +96,27 @@ export function checkPublishable(options: PublishGateOptions): PublishGateVerdic
   const findings: GateFinding[] = [];
   for (const path of [...paths].sort()) {
     const rule = protectedRuleOf(path);
-    if (rule && !isAllowed(path, allow)) findings.push({ kind: 'protected-path', path, message: `${shown(path)} is a protected path (${rule}); ${NOT_ALLOWED}` });
+    if (rule && !isAllowed(path, allow))
+      findings.push({
+        kind: 'protected-path',
+        path,
+        message: `${shown(path)} is a protected path (${rule}); ${NOT_ALLOWED}`,
+      });
     for (const form of knownForms) {
-      if (path.includes(form.value)) findings.push({ kind: 'known-secret', path, message: `a changed path holds a known secret value${form.encoding === 'raw' ? '' : ` (${form.encoding})`}` });
+      if (path.includes(form.value))
+        findings.push({
+          kind: 'known-secret',
+          path,
+          message: `a changed path holds a known secret value${form.encoding === 'raw' ? '' : ` (${form.encoding})`}`,
+        });
     }
   }
   for (const link of symlinksOf(patchFiles, files)) findings.push(...judgeSymlink(link.path, link.target, allow));
   const binaryPaths = new Set(files.filter((f) => f.binary).map((f) => f.path));
   for (const file of patchFiles) findings.push(...scanFile(file, binaryPaths.has(file.path), knownForms));
-  const unique = findings.filter((f, i) => findings.findIndex((g) => g.message === f.message && g.path === f.path && g.line === f.line) === i);
+  const unique = findings.filter(
+    (f, i) => findings.findIndex((g) => g.message === f.message && g.path === f.path && g.line === f.line) === i,
+  );
   const reasons = unique.slice(0, 20).map((f) => f.message);
   if (unique.length > 20) reasons.push(`… and ${unique.length - 20} more`);
   return { allowed: unique.length === 0, findings: unique, reasons };
@@ -166,7 +179,10 @@ function symlinksOf(patchFiles: readonly PatchFile[], files: readonly ChangedFil
   const patchTargets = new Map<string, string>();
   for (const f of patchFiles) {
     if (f.deleted || f.newMode !== SYMLINK_MODE) continue;
-    const target = f.added.length > 0 ? f.added.map((a) => (typeof a.raw === 'string' ? a.raw : a.raw.toString('utf8'))).join('\n') : undefined;
+    const target =
+      f.added.length > 0
+        ? f.added.map((a) => (typeof a.raw === 'string' ? a.raw : a.raw.toString('utf8'))).join('\n')
+        : undefined;
     if (target !== undefined) patchTargets.set(f.path, target);
     push(f.path, target);
   }
@@ -187,15 +203,27 @@ function judgeSymlink(path: string, target: string | undefined, allow: readonly 
   const out: GateFinding[] = [];
   const below = protectedRuleBelow(path);
   if (below && !protectedRuleOf(path) && !isAllowed(path, allow)) {
-    out.push({ kind: 'protected-path', path, message: `${shown(path)} is a symlink where protected paths live (${below}); ${NOT_ALLOWED}` });
+    out.push({
+      kind: 'protected-path',
+      path,
+      message: `${shown(path)} is a symlink where protected paths live (${below}); ${NOT_ALLOWED}`,
+    });
   }
   if (target === undefined) {
-    out.push({ kind: 'symlink-escape', path, message: `${shown(path)} is a symlink whose target is unknown; it cannot be checked` });
+    out.push({
+      kind: 'symlink-escape',
+      path,
+      message: `${shown(path)} is a symlink whose target is unknown; it cannot be checked`,
+    });
     return out;
   }
   const resolved = resolveLinkTarget(path, target);
   if (resolved === undefined) {
-    out.push({ kind: 'symlink-escape', path, message: `${shown(path)} is a symlink that points outside the repository (${shown(target)}); a change may not link out of it` });
+    out.push({
+      kind: 'symlink-escape',
+      path,
+      message: `${shown(path)} is a symlink that points outside the repository (${shown(target)}); a change may not link out of it`,
+    });
     return out;
   }
   const at = protectedRuleOf(resolved);
@@ -224,7 +252,10 @@ export function resolveLinkTarget(linkPath: string, target: string): string | un
 /** The content findings of one file of the patch. */
 function scanFile(file: PatchFile, listedBinary: boolean, knownForms: readonly SecretForm[]): GateFinding[] {
   if (file.added.length === 0) return [];
-  const binary = listedBinary || file.binaryMarker || file.added.some((a) => (typeof a.raw === 'string' ? a.raw.includes('\0') : a.raw.includes(0)));
+  const binary =
+    listedBinary ||
+    file.binaryMarker ||
+    file.added.some((a) => (typeof a.raw === 'string' ? a.raw.includes('\0') : a.raw.includes(0)));
   const lines: ScanLine[] = file.added.map((a) => ({
     line: a.line,
     text: typeof a.raw === 'string' ? a.raw : a.raw.toString(binary ? 'latin1' : 'utf8'),

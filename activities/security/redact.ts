@@ -33,11 +33,23 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   },
   { kind: 'github-token', label: 'GitHub token', regex: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{20,}/g },
   { kind: 'github-token', label: 'GitHub fine-grained token', regex: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,}/g },
-  { kind: 'openai-key', label: 'OpenAI API key', regex: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}/g },
-  { kind: 'aws-access-key', label: 'AWS access key id', regex: /(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}(?![0-9A-Z])/g },
+  {
+    kind: 'openai-key',
+    label: 'OpenAI API key',
+    regex: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}/g,
+  },
+  {
+    kind: 'aws-access-key',
+    label: 'AWS access key id',
+    regex: /(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}(?![0-9A-Z])/g,
+  },
   { kind: 'slack-token', label: 'Slack token', regex: /(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}/g },
   { kind: 'bearer-token', label: 'Bearer credential', regex: /(\bBearer\s+)[A-Za-z0-9._~+/-]{8,}=*/gi },
-  { kind: 'url-credentials', label: 'password in a URL', regex: /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"'\\]+:)[^@\s/"'\\]{3,}(?=@)/gi },
+  {
+    kind: 'url-credentials',
+    label: 'password in a URL',
+    regex: /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"'\\]+:)[^@\s/"'\\]{3,}(?=@)/gi,
+  },
 ];
 
 /**
@@ -131,7 +143,10 @@ function replaceValues(text: string, literals: readonly string[], marker: string
 function replaceShapes(text: string, patterns: readonly SecretPattern[], marker?: string): string {
   let out = text;
   for (const { kind, regex } of patterns) {
-    out = out.replace(regex, (...match: unknown[]) => `${typeof match[1] === 'string' ? match[1] : ''}${marker ?? redactionMarker(kind)}`);
+    out = out.replace(
+      regex,
+      (...match: unknown[]) => `${typeof match[1] === 'string' ? match[1] : ''}${marker ?? redactionMarker(kind)}`,
+    );
   }
   return out;
 }

@@ -3,13 +3,21 @@
  * hand to Temporal: results (they go to history) and failure messages and
  * stacks (they go to history and to the worker's log).
  */
-import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
+import type {
+  ActivityExecuteInput,
+  ActivityInboundCallsInterceptor,
+  ActivityInterceptorsFactory,
+  Next,
+} from '@temporalio/worker';
 import type { Redactor } from './redact';
 
 /** The interceptor factory for WorkerOptions.interceptors.activity. */
 export function redactingActivityInterceptor(redactor: Redactor): ActivityInterceptorsFactory {
   const inbound: ActivityInboundCallsInterceptor = {
-    async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    async execute(
+      input: ActivityExecuteInput,
+      next: Next<ActivityInboundCallsInterceptor, 'execute'>,
+    ): Promise<unknown> {
       try {
         return redactValue(await next(input), redactor);
       } catch (err) {

@@ -22,7 +22,10 @@ export class RedactingArtifactStore implements ArtifactStore {
 
   put(key: string, data: Buffer | string): Promise<void> {
     if (isVerbatimArtifact(key)) return this.inner.put(key, data);
-    return this.inner.put(key, typeof data === 'string' ? this.redactor.redact(data) : this.redactor.redactBuffer(data));
+    return this.inner.put(
+      key,
+      typeof data === 'string' ? this.redactor.redact(data) : this.redactor.redactBuffer(data),
+    );
   }
 
   get(key: string): Promise<Buffer> {

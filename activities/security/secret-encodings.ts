@@ -29,7 +29,9 @@ const PEM_ARMOUR = /^-----(BEGIN|END) [A-Z0-9 ]+-----$/;
  * characters that mix in a neighbour's bits are left off at both ends.
  */
 export function base64Core(bytes: Buffer, offset: 0 | 1 | 2): string {
-  const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64').replace(/=+$/, '');
+  const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+    .toString('base64')
+    .replace(/=+$/, '');
   const first = Math.ceil((offset * 8) / 6);
   const last = Math.floor(((offset + bytes.length) * 8) / 6);
   return encoded.slice(first, last);
@@ -47,13 +49,22 @@ export function secretForms(value: string): SecretForm[] {
   }
   for (const offset of [0, 1, 2] as const) {
     const core = base64Core(bytes, offset);
-    forms.push({ encoding: 'base64', value: core }, { encoding: 'base64url', value: core.replace(/\+/g, '-').replace(/\//g, '_') });
+    forms.push(
+      { encoding: 'base64', value: core },
+      { encoding: 'base64url', value: core.replace(/\+/g, '-').replace(/\//g, '_') },
+    );
   }
   const hex = bytes.toString('hex');
   forms.push({ encoding: 'hex', value: hex }, { encoding: 'hex', value: hex.toUpperCase() });
   const url = encodeURIComponent(value);
   const everyByte = [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
-  for (const encoded of [url, url.replace(/%[0-9A-F]{2}/g, (c) => c.toLowerCase()), url.replace(/%20/g, '+'), everyByte, everyByte.toUpperCase()]) {
+  for (const encoded of [
+    url,
+    url.replace(/%[0-9A-F]{2}/g, (c) => c.toLowerCase()),
+    url.replace(/%20/g, '+'),
+    everyByte,
+    everyByte.toUpperCase(),
+  ]) {
     forms.push({ encoding: 'url-encoded', value: encoded });
   }
   const seen = new Set<string>();

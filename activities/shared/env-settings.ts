@@ -39,14 +39,16 @@ export function readTemporalAddress(get: EnvGetter, problems: string[]): string 
 /** TEMPORAL_NAMESPACE (default `default`). */
 export function readNamespace(get: EnvGetter, problems: string[]): string {
   const namespace = get('TEMPORAL_NAMESPACE') ?? 'default';
-  if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) problems.push(`TEMPORAL_NAMESPACE ${JSON.stringify(namespace)} is not a valid namespace name`);
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace))
+    problems.push(`TEMPORAL_NAMESPACE ${JSON.stringify(namespace)} is not a valid namespace name`);
   return namespace;
 }
 
 /** DRYDOCK_UI_URL (default http://localhost:8233), without trailing slashes: the Temporal UI, for links. */
 export function readTemporalUiUrl(get: EnvGetter, problems: string[]): string {
   const temporalUiUrl = get('DRYDOCK_UI_URL') ?? 'http://localhost:8233';
-  if (!isHttpUrl(temporalUiUrl)) problems.push(`DRYDOCK_UI_URL must be an http(s) URL, got ${JSON.stringify(temporalUiUrl)}`);
+  if (!isHttpUrl(temporalUiUrl))
+    problems.push(`DRYDOCK_UI_URL must be an http(s) URL, got ${JSON.stringify(temporalUiUrl)}`);
   return temporalUiUrl.replace(/\/+$/, '');
 }
 
@@ -54,7 +56,9 @@ export function readTemporalUiUrl(get: EnvGetter, problems: string[]): string {
 export function readDockerHost(get: EnvGetter, problems: string[]): string | undefined {
   const dockerHost = get('DOCKER_HOST');
   if (dockerHost && !/^(unix|tcp|npipe|ssh|http|https):\/\//.test(dockerHost)) {
-    problems.push(`DOCKER_HOST must start with unix://, tcp://, ssh:// or http(s)://, got ${JSON.stringify(dockerHost)}`);
+    problems.push(
+      `DOCKER_HOST must start with unix://, tcp://, ssh:// or http(s)://, got ${JSON.stringify(dockerHost)}`,
+    );
   }
   return dockerHost;
 }
@@ -62,7 +66,8 @@ export function readDockerHost(get: EnvGetter, problems: string[]): string | und
 /** OPENAI_BASE_URL, when set: an OpenAI-compatible endpoint. */
 export function readOpenAiBaseUrl(get: EnvGetter, problems: string[]): string | undefined {
   const openaiBaseUrl = get('OPENAI_BASE_URL');
-  if (openaiBaseUrl && !isHttpUrl(openaiBaseUrl)) problems.push(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(openaiBaseUrl)}`);
+  if (openaiBaseUrl && !isHttpUrl(openaiBaseUrl))
+    problems.push(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(openaiBaseUrl)}`);
   return openaiBaseUrl;
 }
 
@@ -85,7 +90,8 @@ export function readGitHubUrls(get: EnvGetter, problems: string[]): GitHubUrls {
   const webUrl = (get('DRYDOCK_GITHUB_WEB_URL') ?? webUrlOf(apiUrl)).replace(/\/+$/, '');
   if (!isHttpUrl(webUrl)) problems.push(`DRYDOCK_GITHUB_WEB_URL must be an http(s) URL, got ${JSON.stringify(webUrl)}`);
   const gitUrl = (get('DRYDOCK_GITHUB_GIT_URL') ?? webUrl).replace(/\/+$/, '');
-  if (!/^(https?|file):\/\//.test(gitUrl)) problems.push(`DRYDOCK_GITHUB_GIT_URL must be an http(s) or file:// URL, got ${JSON.stringify(gitUrl)}`);
+  if (!/^(https?|file):\/\//.test(gitUrl))
+    problems.push(`DRYDOCK_GITHUB_GIT_URL must be an http(s) or file:// URL, got ${JSON.stringify(gitUrl)}`);
   return { apiUrl, webUrl, gitUrl };
 }
 
@@ -111,7 +117,9 @@ export function readSandboxDisk(get: EnvGetter, problems: string[]): number | nu
   if (disk === undefined) return DEFAULT_SANDBOX_DISK_BYTES;
   const bytes = /^(off|none|0)$/i.test(disk) ? null : parseBytes(disk);
   if (bytes === undefined || (bytes !== null && bytes < MIN_SANDBOX_DISK_BYTES)) {
-    problems.push(`DRYDOCK_SANDBOX_DISK must be a size of at least 256m (e.g. 10g) or off, got ${JSON.stringify(disk)}`);
+    problems.push(
+      `DRYDOCK_SANDBOX_DISK must be a size of at least 256m (e.g. 10g) or off, got ${JSON.stringify(disk)}`,
+    );
     return DEFAULT_SANDBOX_DISK_BYTES;
   }
   return bytes;
@@ -122,7 +130,9 @@ export function readSeccompProfilePath(get: EnvGetter, problems: string[]): stri
   const seccomp = get('DRYDOCK_SECCOMP_PROFILE');
   if (seccomp === undefined) return undefined;
   if (!seccomp.startsWith('/')) {
-    problems.push(`DRYDOCK_SECCOMP_PROFILE must be an absolute path to a seccomp profile file, got ${JSON.stringify(seccomp)}`);
+    problems.push(
+      `DRYDOCK_SECCOMP_PROFILE must be an absolute path to a seccomp profile file, got ${JSON.stringify(seccomp)}`,
+    );
     return undefined;
   }
   return seccomp;

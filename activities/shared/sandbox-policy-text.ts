@@ -15,7 +15,10 @@ export function describeSandboxLimits(limits: SandboxLimitsView): string {
  * seccomp profile, service images, command runner.
  */
 export function describeSandboxIsolation(policy: SandboxPolicyView): string {
-  const images = policy.services.images.length === 0 ? 'the sandbox image only' : ['the sandbox image', ...policy.services.images].join(', ');
+  const images =
+    policy.services.images.length === 0
+      ? 'the sandbox image only'
+      : ['the sandbox image', ...policy.services.images].join(', ');
   return [
     `network ${policy.network.agent} (setup: ${policy.network.setup.replace(/-/g, ' ')}; services: ${policy.network.services})`,
     `writable ${writableText(policy.writable)}`,
@@ -30,7 +33,14 @@ export function describeSandboxPolicy(policy: SandboxPolicyView): string {
   return `${limitsText({ ...policy, runtime: policy.runtime ?? 'engine default' })}; ${describeSandboxIsolation(policy)}`;
 }
 
-function limitsText(l: { memoryBytes: number; swapBytes: number; cpus: number; pidsLimit: number; diskBytes: number | null; runtime: string }): string {
+function limitsText(l: {
+  memoryBytes: number;
+  swapBytes: number;
+  cpus: number;
+  pidsLimit: number;
+  diskBytes: number | null;
+  runtime: string;
+}): string {
   const swap = l.swapBytes === 0 ? 'no swap' : `swap ${formatBytes(l.swapBytes)}`;
   const cpus = `${Number(l.cpus.toFixed(2))} CPU${l.cpus === 1 ? '' : 's'}`;
   const disk = l.diskBytes === null ? 'disk not size-limited' : `disk ${formatBytes(l.diskBytes)}`;
@@ -41,7 +51,10 @@ function limitsText(l: { memoryBytes: number; swapBytes: number; cpus: number; p
 function writableText(paths: WritablePathView[]): string {
   const groups: { paths: string[]; storage: string }[] = [];
   for (const w of paths) {
-    const storage = w.storage === 'volume' ? 'volume, not size-limited' : `${w.storage} ${w.sizeBytes === null ? 'not size-limited' : formatBytes(w.sizeBytes)}`;
+    const storage =
+      w.storage === 'volume'
+        ? 'volume, not size-limited'
+        : `${w.storage} ${w.sizeBytes === null ? 'not size-limited' : formatBytes(w.sizeBytes)}`;
     const last = groups[groups.length - 1];
     if (last && last.storage === storage) last.paths.push(w.path);
     else groups.push({ paths: [w.path], storage });

@@ -17,7 +17,12 @@ export function messageKey(goalId: string, index: number): string {
 }
 
 /** Writes message `index` of a goal's conversation. */
-export async function writeMessage(store: ArtifactStore, goalId: string, index: number, message: ChatMessage): Promise<void> {
+export async function writeMessage(
+  store: ArtifactStore,
+  goalId: string,
+  index: number,
+  message: ChatMessage,
+): Promise<void> {
   await store.put(messageKey(goalId, index), JSON.stringify(message));
 }
 

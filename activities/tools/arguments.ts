@@ -100,8 +100,13 @@ function issueMessage(issue: z.core.$ZodIssue, properties: Record<string, Proper
 }
 
 /** The bounds of a number field: the JSON schema's, with the one the value broke taken from the issue. */
-function boundsOf(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, property: PropertySchema | undefined): PropertySchema {
-  return issue.code === 'too_big' ? { ...property, maximum: Number(issue.maximum) } : { ...property, minimum: Number(issue.minimum) };
+function boundsOf(
+  issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig,
+  property: PropertySchema | undefined,
+): PropertySchema {
+  return issue.code === 'too_big'
+    ? { ...property, maximum: Number(issue.maximum) }
+    : { ...property, minimum: Number(issue.minimum) };
 }
 
 /** "between 1 and 10", "at least 1" or "at most 10". */

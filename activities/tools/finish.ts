@@ -51,7 +51,8 @@ const leniently = z
  * leniently (see above); undefined when the message has no finish call.
  */
 export function readFinishCall(message: ChatMessage): Partial<FinishArgs> | undefined {
-  const call = message.role === 'assistant' ? message.tool_calls?.find((c) => c.function.name === FINISH_TOOL_NAME) : undefined;
+  const call =
+    message.role === 'assistant' ? message.tool_calls?.find((c) => c.function.name === FINISH_TOOL_NAME) : undefined;
   if (!call) return undefined;
   let raw: unknown;
   try {

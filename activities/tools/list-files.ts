@@ -10,7 +10,12 @@ const MAX_DEPTH = 1000;
 /** The arguments of list_files: a directory and how deep to go. */
 export const listFilesArguments = z.object({
   path: text('Directory relative to the workspace root (default: the root).').optional(),
-  depth: z.int().min(1).max(MAX_DEPTH).describe('How many levels down to go (default: all; 1 = direct children).').optional(),
+  depth: z
+    .int()
+    .min(1)
+    .max(MAX_DEPTH)
+    .describe('How many levels down to go (default: all; 1 = direct children).')
+    .optional(),
 });
 
 /** Arguments of list_files. */
@@ -26,6 +31,10 @@ export const listFiles = defineTool({
   isMutating: false,
   async run(ctx, args) {
     const result = await runHelper(ctx, 'list', { ...args });
-    return helperOutcome('list_files', result, `listed ${args.path ?? '.'}${args.depth ? ` (depth ${args.depth})` : ''}`);
+    return helperOutcome(
+      'list_files',
+      result,
+      `listed ${args.path ?? '.'}${args.depth ? ` (depth ${args.depth})` : ''}`,
+    );
   },
 });

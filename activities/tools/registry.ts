@@ -58,7 +58,9 @@ export async function runToolCall(ctx: ToolContext, name: string, rawArgumentsJs
 /** The outcome with hidden Unicode (bidi controls, tag and zero-width characters) removed; the output says what was. */
 function withoutHiddenUnicode(outcome: ToolOutcome): ToolOutcome {
   const output = stripHiddenUnicodeWithNote(outcome.output);
-  return output === outcome.output ? outcome : { ...outcome, output, summary: stripHiddenUnicode(outcome.summary).text };
+  return output === outcome.output
+    ? outcome
+    : { ...outcome, output, summary: stripHiddenUnicode(outcome.summary).text };
 }
 
 /** An outcome for a call the model got wrong. */

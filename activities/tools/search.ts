@@ -26,16 +26,26 @@ export const search = defineTool({
     const result = await runHelper(ctx, 'search', { ...args });
     const what = oneLine(`search ${JSON.stringify(args.pattern)}${args.path ? ` in ${args.path}` : ''}`);
     if (result.timedOut) {
-      return { ok: false, output: `search timed out after ${ctx.commandTimeoutMs / 1000}s`, summary: `${what}: timed out` };
+      return {
+        ok: false,
+        output: `search timed out after ${ctx.commandTimeoutMs / 1000}s`,
+        summary: `${what}: timed out`,
+      };
     }
     // ripgrep: 0 matches, 1 no match, 2 an error (a bad regular expression, an unreadable path).
     if (result.exitCode === 1) return { ok: true, output: 'no matches', summary: `${what}: no matches`, exitCode: 1 };
     if (result.exitCode === 2) {
-      return { ok: false, output: result.stderr || result.stdout, summary: oneLine(`${what}: ${result.stderr}`), exitCode: 2 };
+      return {
+        ok: false,
+        output: result.stderr || result.stdout,
+        summary: oneLine(`${what}: ${result.stderr}`),
+        exitCode: 2,
+      };
     }
     if (result.exitCode === 0 || result.exitCode === HELPER_REFUSED) {
       const lines = result.stdout.split('\n').filter(Boolean).length;
-      const found = result.stdoutBytes > ctx.maxOutputBytes ? 'many matching lines (trimmed)' : `${lines} matching line(s)`;
+      const found =
+        result.stdoutBytes > ctx.maxOutputBytes ? 'many matching lines (trimmed)' : `${lines} matching line(s)`;
       return helperOutcome('search', result, `${what}: ${found}`);
     }
     return helperOutcome('search', result, what);

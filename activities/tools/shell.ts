@@ -51,7 +51,9 @@ export const shell = defineTool({
     return {
       ok: result.exitCode === 0 && !result.timedOut,
       output: sections.join('\n'),
-      summary: oneLine(`$ ${oneLine(args.command, 150)} → ${result.timedOut ? 'timed out' : `exit ${result.exitCode}`}`),
+      summary: oneLine(
+        `$ ${oneLine(args.command, 150)} → ${result.timedOut ? 'timed out' : `exit ${result.exitCode}`}`,
+      ),
       exitCode: result.exitCode,
     };
   },

@@ -9,7 +9,8 @@ export const writeFileArguments = z.object({
   path: text('Path relative to the workspace root.'),
   content: anyText('The complete new content of the file.').superRefine((content, ctx) => {
     const bytes = Buffer.byteLength(content);
-    if (bytes > MAX_FILE_BYTES) ctx.addIssue({ code: 'custom', message: `is ${bytes} bytes; write_file writes at most ${MAX_FILE_BYTES}` });
+    if (bytes > MAX_FILE_BYTES)
+      ctx.addIssue({ code: 'custom', message: `is ${bytes} bytes; write_file writes at most ${MAX_FILE_BYTES}` });
     else if (content.includes('\0')) ctx.addIssue({ code: 'custom', message: 'must be text (it has NUL characters)' });
   }),
 });

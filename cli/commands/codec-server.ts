@@ -11,5 +11,7 @@ export function addCodecServerCommand(program: Command, run: Run): void {
     .description('decrypt payloads for the Temporal UI (needs DRYDOCK_PAYLOAD_KEY; requires its token)')
     .option('--port <port>', 'port to listen on (default 8888)')
     .option('--ui-origin <origin>', "the Temporal UI's origin (default: DRYDOCK_UI_URL's)")
-    .action((o: { port?: string; uiOrigin?: string }) => run(() => codecServer(loadClientConfig(), { port: o.port, uiOrigin: o.uiOrigin })));
+    .action((o: { port?: string; uiOrigin?: string }) =>
+      run(() => codecServer(loadClientConfig(), { port: o.port, uiOrigin: o.uiOrigin })),
+    );
 }

@@ -15,14 +15,18 @@ export function addGoalCommands(program: Command, run: Run): void {
     .description('phase, iteration, tokens, last tool, checks')
     .argument('[id]', GOAL_ID)
     .option('--json', 'print the status query as JSON')
-    .action((id: string | undefined, o: { json?: boolean }) => run(() => status(loadClientConfig(), id ?? '', o.json ?? false)));
+    .action((id: string | undefined, o: { json?: boolean }) =>
+      run(() => status(loadClientConfig(), id ?? '', o.json ?? false)),
+    );
 
   program
     .command('result')
     .description("wait for and print the goal's result")
     .argument('[id]', GOAL_ID)
     .option('--json', 'print the result as JSON')
-    .action((id: string | undefined, o: { json?: boolean }) => run(() => result(loadClientConfig(), id ?? '', o.json ?? false)));
+    .action((id: string | undefined, o: { json?: boolean }) =>
+      run(() => result(loadClientConfig(), id ?? '', o.json ?? false)),
+    );
 
   program
     .command('watch')
@@ -31,7 +35,12 @@ export function addGoalCommands(program: Command, run: Run): void {
     .option('--json', 'one status object per line')
     .option('--interval <seconds>', 'seconds between refreshes (default 1)')
     .action((id: string | undefined, o: { json?: boolean; interval?: string }) =>
-      run(() => watch(loadClientConfig(), id, { json: o.json ?? false, intervalMs: o.interval ? Number(o.interval) * 1000 : undefined })),
+      run(() =>
+        watch(loadClientConfig(), id, {
+          json: o.json ?? false,
+          intervalMs: o.interval ? Number(o.interval) * 1000 : undefined,
+        }),
+      ),
     );
 
   program
@@ -42,6 +51,13 @@ export function addGoalCommands(program: Command, run: Run): void {
     .option('--limit <n>', 'at most this many (default 50)')
     .option('--json', 'print JSON')
     .action((o: { repo?: string[]; status?: string; limit?: string; json?: boolean }) =>
-      run(() => list(loadClientConfig(), { repo: singleRepo(o.repo), status: o.status, limit: o.limit ? Number(o.limit) : undefined, json: o.json ?? false })),
+      run(() =>
+        list(loadClientConfig(), {
+          repo: singleRepo(o.repo),
+          status: o.status,
+          limit: o.limit ? Number(o.limit) : undefined,
+          json: o.json ?? false,
+        }),
+      ),
     );
 }

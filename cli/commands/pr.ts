@@ -24,5 +24,7 @@ export function addPrCommands(program: Command, run: Run): void {
     .description('one pull request record, by PR id, branch or goal id')
     .argument('[id]', 'the PR id (`drydock pr list`), its branch, or the goal id')
     .option('--json', 'print the record as JSON')
-    .action((id: string | undefined, o: { json?: boolean }) => run(() => prShow(loadClientConfig(), id, o.json ?? false)));
+    .action((id: string | undefined, o: { json?: boolean }) =>
+      run(() => prShow(loadClientConfig(), id, o.json ?? false)),
+    );
 }

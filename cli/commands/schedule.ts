@@ -31,7 +31,8 @@ export function addScheduleCommands(program: Command, run: Run): void {
     .argument('[command...]')
     // A missing or unknown subcommand says the usage in one line.
     .action(() => run(() => Promise.reject(new UsageError(USAGE))));
-  const runSchedule = (action: string, id: string | undefined, o: ScheduleFlags) => run(() => schedule(loadClientConfig(), action, id, toOptions(o)));
+  const runSchedule = (action: string, id: string | undefined, o: ScheduleFlags) =>
+    run(() => schedule(loadClientConfig(), action, id, toOptions(o)));
 
   group
     .command('create')

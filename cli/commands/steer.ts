@@ -22,7 +22,9 @@ export function addSteerCommands(program: Command, run: Run): void {
     .argument('[id]', 'the goal')
     .argument('[message...]', 'the message')
     .option('--comment <message>', 'the message, as an option')
-    .action((id: string | undefined, words: string[], o: { comment?: string }) => run(() => feedback(loadClientConfig(), id, words.join(' ') || o.comment)));
+    .action((id: string | undefined, words: string[], o: { comment?: string }) =>
+      run(() => feedback(loadClientConfig(), id, words.join(' ') || o.comment)),
+    );
 
   program
     .command('approve')
@@ -32,8 +34,11 @@ export function addSteerCommands(program: Command, run: Run): void {
     .option('--reject', 'send it back instead (with --comment saying why)')
     .option('--comment <text>', 'what the model reads with the decision')
     .option('--json', 'print JSON')
-    .action((gate: string | undefined, id: string | undefined, o: { reject?: boolean; comment?: string; json?: boolean }) =>
-      run(() => approve(loadClientConfig(), gate, id, { reject: o.reject, comment: o.comment, json: o.json ?? false })),
+    .action(
+      (gate: string | undefined, id: string | undefined, o: { reject?: boolean; comment?: string; json?: boolean }) =>
+        run(() =>
+          approve(loadClientConfig(), gate, id, { reject: o.reject, comment: o.comment, json: o.json ?? false }),
+        ),
     );
 
   program
@@ -50,7 +55,12 @@ export function addSteerCommands(program: Command, run: Run): void {
         extend(
           loadClientConfig(),
           id,
-          { tokens: numberOption(o.tokens), costUsd: numberOption(o.cost), iterations: numberOption(o.iterations), seconds: numberOption(o.seconds) },
+          {
+            tokens: numberOption(o.tokens),
+            costUsd: numberOption(o.cost),
+            iterations: numberOption(o.iterations),
+            seconds: numberOption(o.seconds),
+          },
           o.json ?? false,
         ),
       ),

@@ -18,7 +18,13 @@ afterAll(() => {
 });
 
 test('every goal survives worker kills, a container loss and a server restart: one PR each, the same diff, no container left', async () => {
-  const figures = await runChaos({ goals: 3, kills: 3, seed: 11, workersDir: build, log: (line) => console.log(`chaos: ${line}`) });
+  const figures = await runChaos({
+    goals: 3,
+    kills: 3,
+    seed: 11,
+    workersDir: build,
+    log: (line) => console.log(`chaos: ${line}`),
+  });
   console.log(JSON.stringify(figures));
   expect(figures.kills).toBe(3);
   expect(figures.containerLosses).toBe(1);

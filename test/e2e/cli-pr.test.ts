@@ -67,7 +67,9 @@ test("pr list and pr show read the agent worker's records, not the client's disk
 
   const show = await runCli(['pr', 'show', '0a0a0a0a'], env);
   expect(show.code).toBe(0);
-  expect(show.stdout).toBe('# First try\n\ndrydock/0a0a0a0a → main · /srv/repo · commit cccccccccccc\n\n## Summary\nFirst try\n\n');
+  expect(show.stdout).toBe(
+    '# First try\n\ndrydock/0a0a0a0a → main · /srv/repo · commit cccccccccccc\n\n## Summary\nFirst try\n\n',
+  );
 });
 
 test('pr show finds a record by its branch and by its goal id', async () => {

@@ -19,7 +19,8 @@ beforeAll(() => {
 test('--help lists the commands', async () => {
   const r = await runCli(['--help']);
   expect(r.code).toBe(0);
-  for (const cmd of ['doctor', 'start', 'status', 'result', 'cancel', 'pr list', 'pr show']) expect(r.stdout).toContain(`drydock ${cmd}`);
+  for (const cmd of ['doctor', 'start', 'status', 'result', 'cancel', 'pr list', 'pr show'])
+    expect(r.stdout).toContain(`drydock ${cmd}`);
 });
 
 test('doctor is green when Temporal, Docker and the image are there', async () => {
@@ -35,10 +36,16 @@ test('doctor is green when Temporal, Docker and the image are there', async () =
 });
 
 test('doctor says when sandbox workspaces are not size-limited, and when the seccomp profile is missing', async () => {
-  const r = await runCli(['doctor'], { ...cliEnv, DRYDOCK_SANDBOX_DISK: 'off', DRYDOCK_SECCOMP_PROFILE: '/nonexistent/seccomp.json' });
+  const r = await runCli(['doctor'], {
+    ...cliEnv,
+    DRYDOCK_SANDBOX_DISK: 'off',
+    DRYDOCK_SECCOMP_PROFILE: '/nonexistent/seccomp.json',
+  });
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(/• workspace disk not size-limited \(DRYDOCK_SANDBOX_DISK=off\)/);
-  expect(r.stdout).toMatch(/✘ seccomp +no seccomp profile for sandboxes at \/nonexistent\/seccomp\.json: run scripts\/setup/);
+  expect(r.stdout).toMatch(
+    /✘ seccomp +no seccomp profile for sandboxes at \/nonexistent\/seccomp\.json: run scripts\/setup/,
+  );
 });
 
 test('doctor names Docker and how to fix it when no engine answers', async () => {
@@ -84,7 +91,10 @@ test('start --wait runs the goal to a PR; status, result and pr show read it', a
   const repo = makeGitRepo('demo-repo');
   stack.model.push(...loadScript(fixturePath('scripts/demo.json')));
   const id = `cli-${RUN}`;
-  const started = await runCli(['start', '--repo', repo, '--goal', 'Make the failing test in test/math.test.js pass', '--id', id, '--wait'], cliEnv);
+  const started = await runCli(
+    ['start', '--repo', repo, '--goal', 'Make the failing test in test/math.test.js pass', '--id', id, '--wait'],
+    cliEnv,
+  );
   expect(started.stderr).toBe('');
   expect(started.code).toBe(0);
   expect(started.stdout).toContain(`started ${id}`);
@@ -94,10 +104,14 @@ test('start --wait runs the goal to a PR; status, result and pr show read it', a
   const status = await runCli(['status', id, '--json'], cliEnv);
   expect(status.code).toBe(0);
   const view = JSON.parse(status.stdout) as { phase: string; iteration: number; checks: { state: string } };
-  expect(view).toEqual(expect.objectContaining({ phase: 'done', iteration: 6, checks: expect.objectContaining({ state: 'passed' }) }));
+  expect(view).toEqual(
+    expect.objectContaining({ phase: 'done', iteration: 6, checks: expect.objectContaining({ state: 'passed' }) }),
+  );
   // The limits the goal's sandbox ran under, in one line (its disk: 10 GiB, the default).
   const plain = await runCli(['status', id], cliEnv);
-  expect(plain.stdout).toMatch(/^sandbox limits +memory 2 GiB \(no swap\), 2 CPUs, 512 processes, disk 10 GiB, runtime runc$/m);
+  expect(plain.stdout).toMatch(
+    /^sandbox limits +memory 2 GiB \(no swap\), 2 CPUs, 512 processes, disk 10 GiB, runtime runc$/m,
+  );
   // And the rest of the sandbox policy it ran under: network per phase, writable paths, seccomp profile, services, runner.
   expect(plain.stdout).toMatch(
     /^sandbox policy +network none \(setup: bridge without host; services: internal\), writable \/workspace \+ \/home\/drydock \(disk 10 GiB\), \/tmp \(tmpfs 1 GiB\), seccomp seccomp-moby-[\w.-]+@sha256:[0-9a-f]{12}, service images: the sandbox image only, command runner on$/m,

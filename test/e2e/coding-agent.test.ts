@@ -13,7 +13,6 @@ import { containersOfGoal } from '../support/docker';
 import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 
-
 /** Suffix of this run's workflow ids: container names come from them, and Docker is shared. */
 const RUN = Math.random().toString(36).slice(2, 8);
 const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
@@ -26,7 +25,9 @@ function runGoal(workflowId: string, input: GoalInput): Promise<GoalResult> {
 }
 
 function prRecord(id: string): PullRequestRecord {
-  return JSON.parse(readFileSync(path.join(stack.workers.config.dataDir, 'prs', `${id}.json`), 'utf8')) as PullRequestRecord;
+  return JSON.parse(
+    readFileSync(path.join(stack.workers.config.dataDir, 'prs', `${id}.json`), 'utf8'),
+  ) as PullRequestRecord;
 }
 
 /** The fix of the demo repository, as the demo script writes it. */
@@ -44,7 +45,9 @@ test('a JavaScript repository with a failing test is fixed and published as a PR
   expect(result.status).toBe('succeeded');
   expect(result.iterations).toBe(6);
   // The checks that decided ran in a clean sandbox (base commit + the published patch), not the agent's.
-  expect(result.checks).toEqual([expect.objectContaining({ command: 'npm test', exitCode: 0, passed: true, cleanRoom: true })]);
+  expect(result.checks).toEqual([
+    expect.objectContaining({ command: 'npm test', exitCode: 0, passed: true, cleanRoom: true }),
+  ]);
   expect(result.pr?.branch).toMatch(/^drydock\/[0-9a-f]{8}$/);
 
   // The branch holds exactly the fix, with the trailers, on top of main.
@@ -63,7 +66,9 @@ test('a JavaScript repository with a failing test is fixed and published as a PR
   const pr = prRecord(result.pr!.id);
   expect(pr.head).toBe(branch);
   expect(pr.base).toBe('main');
-  expect(pr.files).toEqual([{ path: 'src/math.js', status: 'M', additions: 1, deletions: 1, mode: '100644', binary: false }]);
+  expect(pr.files).toEqual([
+    { path: 'src/math.js', status: 'M', additions: 1, deletions: 1, mode: '100644', binary: false },
+  ]);
   expect(pr.body).toContain('Run by drydock in a clean sandbox');
   for (const section of ['## Summary', '## Rationale', '## Files changed', '## Verification', '## Model and cost']) {
     expect(pr.body).toContain(section);
@@ -77,17 +82,28 @@ test('a JavaScript repository with a failing test is fixed and published as a PR
 test('a Python repository is fixed with the detected pytest check', async () => {
   const repo = makeGitRepo('py-repo');
   stack.model.push(
-    { type: 'tool_calls', calls: [{ name: 'read_file', arguments: { path: 'calc.py' } }], expect: { anyMessageIncludes: 'python3 -m pytest' } },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'read_file', arguments: { path: 'calc.py' } }],
+      expect: { anyMessageIncludes: 'python3 -m pytest' },
+    },
     {
       type: 'tool_calls',
       calls: [
         {
           name: 'write_file',
-          arguments: { path: 'calc.py', content: 'def mean(values):\n    """The arithmetic mean of a non-empty list."""\n    return sum(values) / len(values)\n' },
+          arguments: {
+            path: 'calc.py',
+            content:
+              'def mean(values):\n    """The arithmetic mean of a non-empty list."""\n    return sum(values) / len(values)\n',
+          },
         },
       ],
     },
-    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'mean divided by n + 1', rationale: 'the mean divides by n' } }] },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'finish', arguments: { summary: 'mean divided by n + 1', rationale: 'the mean divides by n' } }],
+    },
   );
   const result = await runGoal(`e2e-py-${RUN}`, { repository: repo, goal: 'Fix mean() so that test_calc.py passes' });
   expect(result.status).toBe('succeeded');
@@ -118,15 +134,22 @@ test('the verify gate sends a premature finish back with the failing log', async
 
 test('a patch that does not apply goes back to the model as an error, and the goal goes on', async () => {
   const repo = makeGitRepo('demo-repo');
-  const badPatch = '--- a/src/math.js\n+++ b/src/math.js\n@@ -1,3 +1,3 @@\n-this line is not there\n+nor this\n context\n';
+  const badPatch =
+    '--- a/src/math.js\n+++ b/src/math.js\n@@ -1,3 +1,3 @@\n-this line is not there\n+nor this\n context\n';
   stack.model.push(
     { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: badPatch } }] },
-    { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: demoPatch() } }], expect: { lastMessageIncludes: 'src/math.js' } },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'apply_patch', arguments: { patch: demoPatch() } }],
+      expect: { lastMessageIncludes: 'src/math.js' },
+    },
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed', rationale: 'r' } }] },
   );
   const result = await runGoal(`e2e-badpatch-${RUN}`, { repository: repo, goal: DEMO_GOAL });
   expect(result.status).toBe('succeeded');
-  const toolReply = (stack.model.requests[1]?.body as { messages: { role: string; content: string }[] }).messages.at(-1);
+  const toolReply = (stack.model.requests[1]?.body as { messages: { role: string; content: string }[] }).messages.at(
+    -1,
+  );
   expect(toolReply?.role).toBe('tool');
   expect(toolReply?.content).toMatch(/patch|apply/i);
 });
@@ -135,7 +158,10 @@ describe('bad input ends with a clear message, no container and no branch', () =
   const expectFailure = async (workflowId: string, input: unknown, type: string, message: RegExp) => {
     const err = await stack.env.client.workflow
       .execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input as GoalInput] })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as { type?: string; message: string } | undefined;
     expect(cause?.type).toBe(type);
@@ -144,23 +170,43 @@ describe('bad input ends with a clear message, no container and no branch', () =
   };
 
   test('an invalid repository path', async () => {
-    await expectFailure(`bad-repo-${RUN}`, { repository: '/nonexistent/repo', goal: 'x' }, 'InvalidRepository', /cannot clone \/nonexistent\/repo/);
+    await expectFailure(
+      `bad-repo-${RUN}`,
+      { repository: '/nonexistent/repo', goal: 'x' },
+      'InvalidRepository',
+      /cannot clone \/nonexistent\/repo/,
+    );
   });
 
   test('an unknown branch', async () => {
     const repo = makeGitRepo('demo-repo');
-    await expectFailure(`bad-branch-${RUN}`, { repository: repo, baseBranch: 'nope', goal: 'x' }, 'InvalidRepository', /branch nope/);
+    await expectFailure(
+      `bad-branch-${RUN}`,
+      { repository: repo, baseBranch: 'nope', goal: 'x' },
+      'InvalidRepository',
+      /branch nope/,
+    );
     expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
   });
 
   test('an empty goal and a 100 KB goal', async () => {
     const repo = makeGitRepo('demo-repo');
     await expectFailure(`bad-empty-${RUN}`, { repository: repo, goal: '   ' }, 'InvalidGoalInput', /goal is required/);
-    await expectFailure(`bad-huge-${RUN}`, { repository: repo, goal: 'x'.repeat(100_000) }, 'InvalidGoalInput', /100000 characters; the limit is/);
+    await expectFailure(
+      `bad-huge-${RUN}`,
+      { repository: repo, goal: 'x'.repeat(100_000) },
+      'InvalidGoalInput',
+      /100000 characters; the limit is/,
+    );
   });
 
   test('a relative repository path and a bad policy', async () => {
-    await expectFailure(`bad-policy-${RUN}`, { repository: 'repo', goal: 'x', policy: { maxIterations: -1 } }, 'InvalidGoalInput', /absolute path.*maxIterations must be between/);
+    await expectFailure(
+      `bad-policy-${RUN}`,
+      { repository: 'repo', goal: 'x', policy: { maxIterations: -1 } },
+      'InvalidGoalInput',
+      /absolute path.*maxIterations must be between/,
+    );
   });
 
   test('no checks found and none given', async () => {
@@ -175,7 +221,8 @@ describe('bad input ends with a clear message, no container and no branch', () =
 
   test('a model that never calls finish stops at the iteration limit', async () => {
     const repo = makeGitRepo('demo-repo');
-    for (let i = 0; i < 3; i++) stack.model.push({ type: 'tool_calls', calls: [{ name: 'list_files', arguments: {} }] });
+    for (let i = 0; i < 3; i++)
+      stack.model.push({ type: 'tool_calls', calls: [{ name: 'list_files', arguments: {} }] });
     const result = await runGoal(`bad-nofinish-${RUN}`, { repository: repo, goal: 'x', policy: { maxIterations: 3 } });
     expect(result.status).toBe('budget_exhausted');
     expect(result.reason).toMatch(/max iterations \(3\)/);
@@ -188,9 +235,17 @@ describe('bad input ends with a clear message, no container and no branch', () =
 test('starting the same goal id while it runs is a clear error, not a second run', async () => {
   const repo = makeGitRepo('demo-repo');
   stack.model.push({ type: 'hang', ms: 3000 }, ...loadScript(fixturePath('scripts/demo.json')));
-  const first = await stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `e2e-dup-${RUN}`, args: [{ repository: repo, goal: DEMO_GOAL }] });
+  const first = await stack.env.client.workflow.start('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId: `e2e-dup-${RUN}`,
+    args: [{ repository: repo, goal: DEMO_GOAL }],
+  });
   await expect(
-    stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `e2e-dup-${RUN}`, args: [{ repository: repo, goal: DEMO_GOAL }] }),
+    stack.env.client.workflow.start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId: `e2e-dup-${RUN}`,
+      args: [{ repository: repo, goal: DEMO_GOAL }],
+    }),
   ).rejects.toThrow(/already started/i);
   const result = (await first.result()) as GoalResult;
   expect(result.status).toBe('succeeded');

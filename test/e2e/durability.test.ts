@@ -23,7 +23,8 @@ import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn }
 import { gitIn, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 
 const RUN = Math.random().toString(36).slice(2, 8);
-const FIX = '--- a/src/math.js\n+++ b/src/math.js\n@@ -2,5 +2,5 @@\n \n /** Adds two numbers. */\n function add(a, b) {\n-  return a - b;\n+  return a + b;\n }\n';
+const FIX =
+  '--- a/src/math.js\n+++ b/src/math.js\n@@ -2,5 +2,5 @@\n \n /** Adds two numbers. */\n function add(a, b) {\n-  return a - b;\n+  return a + b;\n }\n';
 const BINARY = Buffer.from([0, 255, 1, 254, 0x62, 0x69, 0x6e, 0, 10, 13]);
 
 let env: TestWorkflowEnvironment;
@@ -44,7 +45,10 @@ async function start(name: string, kind: 'agent' | 'sandbox'): Promise<void> {
     OPENAI_API_KEY: 'scripted-key',
     DRYDOCK_MODEL: 'scripted',
   });
-  const workers = kind === 'agent' ? [await createAgentWorker(env.nativeConnection, config)] : await createSandboxWorkers(env.nativeConnection, config);
+  const workers =
+    kind === 'agent'
+      ? [await createAgentWorker(env.nativeConnection, config)]
+      : await createSandboxWorkers(env.nativeConnection, config);
   running.push({ name, workers, done: Promise.all(workers.map((w) => w.run())) });
 }
 
@@ -129,13 +133,19 @@ async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeo
 /** Names of the activities a workflow scheduled, in order. */
 async function scheduledActivities(workflowId: string): Promise<string[]> {
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes?.activityType?.name
+      ? [e.activityTaskScheduledEventAttributes.activityType.name]
+      : [],
+  );
 }
 
 /** Checks that the PR branch holds every edit of EDIT_TURNS, byte for byte. */
 function expectAllEdits(repo: string, branch: string): void {
   expect(execFileSync('git', ['show', `${branch}:data.bin`], { cwd: repo })).toEqual(BINARY);
-  expect(execFileSync('git', ['show', `${branch}:latin1.txt`], { cwd: repo })).toEqual(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+  expect(execFileSync('git', ['show', `${branch}:latin1.txt`], { cwd: repo })).toEqual(
+    Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]),
+  );
   const files = gitIn(repo, 'ls-tree', '-r', branch).split('\n');
   expect(files.some((l) => l.endsWith('\told.txt'))).toBe(false);
   expect(files.some((l) => l.endsWith('\tdocs/guide.md'))).toBe(false);
@@ -151,11 +161,22 @@ test('a container removed mid-goal is re-provisioned, the last checkpoint restor
     const repo = repoWithExtras();
     model.push(
       ...EDIT_TURNS,
-      { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'sleep 4 && echo slept-through && ls docs' } }] },
+      {
+        type: 'tool_calls',
+        calls: [{ name: 'shell', arguments: { command: 'sleep 4 && echo slept-through && ls docs' } }],
+      },
       // The interrupted call ran again on the new sandbox, whose workspace holds the restored edits.
-      { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }], expect: { lastMessageIncludes: 'manual.md' } },
+      {
+        type: 'tool_calls',
+        calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }],
+        expect: { lastMessageIncludes: 'manual.md' },
+      },
     );
-    const result = runGoal(id, { repository: repo, goal: 'Make the failing test in test/math.test.js pass', policy: { sandboxLossTimeoutSeconds: 10 } });
+    const result = runGoal(id, {
+      repository: repo,
+      goal: 'Make the failing test in test/math.test.js pass',
+      policy: { sandboxLossTimeoutSeconds: 10 },
+    });
     await waitFor('the third model turn', () => model.requests.length >= 3);
     await new Promise((r) => setTimeout(r, 1500));
     await docker.getContainer(containerNameFor(id)).remove({ force: true, v: true });
@@ -191,12 +212,22 @@ test('two sandbox hosts on their own queues: one killed mid-goal, the goal finis
     model.push(
       ...EDIT_TURNS,
       { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'sleep 3; ls docs' } }] },
-      { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }], expect: { lastMessageIncludes: 'manual.md' } },
+      {
+        type: 'tool_calls',
+        calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }],
+        expect: { lastMessageIncludes: 'manual.md' },
+      },
     );
     const handle = await env.client.workflow.start('codingAgent', {
       taskQueue: AGENT_QUEUE,
       workflowId: id,
-      args: [{ repository: repo, goal: 'Make the failing test in test/math.test.js pass', policy: { sandboxLossTimeoutSeconds: 4 } }],
+      args: [
+        {
+          repository: repo,
+          goal: 'Make the failing test in test/math.test.js pass',
+          policy: { sandboxLossTimeoutSeconds: 4 },
+        },
+      ],
     });
     await waitFor('the third model turn', () => model.requests.length >= 3);
     procs.push(await host(b));

@@ -38,7 +38,13 @@ const safeJson = (v: unknown) =>
   });
 /** A workflow history as text, every payload decoded (they are base64 in the fetched history). */
 const historyText = (h: unknown) =>
-  JSON.stringify(h, (k, x: unknown) => (k === 'data' && typeof x === 'string' ? Buffer.from(x, 'base64').toString('utf8') : x instanceof Uint8Array ? Buffer.from(x).toString('utf8') : x));
+  JSON.stringify(h, (k, x: unknown) =>
+    k === 'data' && typeof x === 'string'
+      ? Buffer.from(x, 'base64').toString('utf8')
+      : x instanceof Uint8Array
+        ? Buffer.from(x).toString('utf8')
+        : x,
+  );
 
 let env: TestWorkflowEnvironment;
 let workers: RunningWorkers;
@@ -98,20 +104,37 @@ let prNumber = 0;
 let prBranch = '';
 
 test('an issue becomes a goal and one draft PR that closes it; the issue gets one comment; the token stays on the workers', async () => {
-  const issue = fake.addIssue('acme', 'demo', 'Make the failing test in test/math.test.js pass', 'add() in src/math.js gives 1 for add(2, 1).');
+  const issue = fake.addIssue(
+    'acme',
+    'demo',
+    'Make the failing test in test/math.test.js pass',
+    'add() in src/math.js gives 1 for add(2, 1).',
+  );
   // The first read of the issue hits the rate limit: the activity waits for the reset, not its 1 s backoff.
   const reset = Math.ceil(Date.now() / 1000) + 4;
-  fake.faults.push({ method: 'GET', path: new RegExp(`/issues/${issue}$`), status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) } });
+  fake.faults.push({
+    method: 'GET',
+    path: new RegExp(`/issues/${issue}$`),
+    status: 403,
+    message: 'API rate limit exceeded',
+    headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+  });
   model.push(
     // A look at the copied workspace's git config and environment, as the model would see them.
-    { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'cat .git/config; env' } }], expect: { anyMessageIncludes: 'gives 1 for add(2, 1)' } },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'shell', arguments: { command: 'cat .git/config; env' } }],
+      expect: { anyMessageIncludes: 'gives 1 for add(2, 1)' },
+    },
     ...loadScript(fixturePath('scripts/demo.json')),
   );
   const workflowId = `e2e-gh-issue-${RUN}`;
   const handle = await env.client.workflow.start('codingAgent', {
     taskQueue: AGENT_QUEUE,
     workflowId,
-    args: [{ repository: REPOSITORY, goal: '', issue: { owner: 'acme', repo: 'demo', number: issue } } satisfies GoalInput],
+    args: [
+      { repository: REPOSITORY, goal: '', issue: { owner: 'acme', repo: 'demo', number: issue } } satisfies GoalInput,
+    ],
   });
   const result = (await handle.result()) as GoalResult;
 
@@ -128,12 +151,27 @@ test('an issue becomes a goal and one draft PR that closes it; the issue gets on
   const pr = prs[0]!;
   prNumber = pr.number;
   prBranch = pr.head;
-  expect(result.pr).toEqual(expect.objectContaining({ id: String(pr.number), branch: pr.head, base: 'main', location: `https://github.example/acme/demo/pull/${pr.number}` }));
+  expect(result.pr).toEqual(
+    expect.objectContaining({
+      id: String(pr.number),
+      branch: pr.head,
+      base: 'main',
+      location: `https://github.example/acme/demo/pull/${pr.number}`,
+    }),
+  );
   expect(pr.draft).toBe(true);
   expect(pr.head).toMatch(/^drydock\/[0-9a-f]{8}$/);
   expect(pr.title).toBe('drydock: Make the failing test in test/math.test.js pass');
   expect(fake.labels('acme', 'demo', pr.number).sort()).toEqual(['agent-generated', 'drydock']);
-  for (const section of ['## Summary', '## Rationale', '## Files changed', '## Verification', '## Model and cost', `Closes #${issue}`, `/workflows/${workflowId}`]) {
+  for (const section of [
+    '## Summary',
+    '## Rationale',
+    '## Files changed',
+    '## Verification',
+    '## Model and cost',
+    `Closes #${issue}`,
+    `/workflows/${workflowId}`,
+  ]) {
     expect(pr.body).toContain(section);
   }
   const comments = fake.comments('acme', 'demo', issue);
@@ -162,12 +200,34 @@ test('an issue becomes a goal and one draft PR that closes it; the issue gets on
 test('revise takes the unresolved review comments as the goal and pushes to the same branch and PR', async () => {
   expect(prNumber).toBeGreaterThan(0);
   const firstHead = remoteGit('rev-parse', prBranch);
-  fake.addReviewComment('acme', 'demo', prNumber, { path: 'src/math.js', line: 5, position: 3, body: 'Please name the sum: const sum = a + b;', user: { login: 'alice' }, commit_id: firstHead });
-  fake.addReviewComment('acme', 'demo', prNumber, { path: 'src/math.js', line: null, position: null, body: 'An outdated remark about old code', user: { login: 'bob' }, commit_id: firstHead });
-  const patch = "--- a/src/math.js\n+++ b/src/math.js\n@@ -4,3 +4,4 @@\n function add(a, b) {\n-  return a + b;\n+  const sum = a + b;\n+  return sum;\n }\n";
+  fake.addReviewComment('acme', 'demo', prNumber, {
+    path: 'src/math.js',
+    line: 5,
+    position: 3,
+    body: 'Please name the sum: const sum = a + b;',
+    user: { login: 'alice' },
+    commit_id: firstHead,
+  });
+  fake.addReviewComment('acme', 'demo', prNumber, {
+    path: 'src/math.js',
+    line: null,
+    position: null,
+    body: 'An outdated remark about old code',
+    user: { login: 'bob' },
+    commit_id: firstHead,
+  });
+  const patch =
+    '--- a/src/math.js\n+++ b/src/math.js\n@@ -4,3 +4,4 @@\n function add(a, b) {\n-  return a + b;\n+  const sum = a + b;\n+  return sum;\n }\n';
   model.push(
-    { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch } }], expect: { anyMessageIncludes: 'Please name the sum' } },
-    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Named the sum as asked.', rationale: 'Review by alice.' } }] },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'apply_patch', arguments: { patch } }],
+      expect: { anyMessageIncludes: 'Please name the sum' },
+    },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'finish', arguments: { summary: 'Named the sum as asked.', rationale: 'Review by alice.' } }],
+    },
   );
   const titleBefore = fake.pulls()[0]!.title;
   const workflowId = `e2e-gh-revise-${RUN}`;
@@ -200,8 +260,17 @@ test('a rejected credential (401) fails the goal after exactly one attempt, with
   fake.faults.push({ path: new RegExp(`/issues/${issue}$`), status: 401, message: 'Bad credentials', times: 20 });
   const workflowId = `e2e-gh-401-${RUN}`;
   const err = await env.client.workflow
-    .execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [{ repository: REPOSITORY, goal: '', issue: { owner: 'acme', repo: 'demo', number: issue } } satisfies GoalInput] })
-    .then(() => undefined, (e: unknown) => e);
+    .execute('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId,
+      args: [
+        { repository: REPOSITORY, goal: '', issue: { owner: 'acme', repo: 'demo', number: issue } } satisfies GoalInput,
+      ],
+    })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause as { type?: string; message: string };
   expect(cause.type).toBe('GitHubUnauthorized');

@@ -19,8 +19,15 @@ test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool o
   for (let i = 1; i < TURNS; i++) {
     turns.push(
       i % 3 === 0
-        ? { type: 'tool_calls', calls: [{ name: 'write_file', arguments: { path: `notes/n${i}.txt`, content: 'x'.repeat(30_000) } }] }
-        : { type: 'tool_calls', content: 'y'.repeat(2000), calls: [{ name: 'shell', arguments: { command: 'seq 1 8000' } }] },
+        ? {
+            type: 'tool_calls',
+            calls: [{ name: 'write_file', arguments: { path: `notes/n${i}.txt`, content: 'x'.repeat(30_000) } }],
+          }
+        : {
+            type: 'tool_calls',
+            content: 'y'.repeat(2000),
+            calls: [{ name: 'shell', arguments: { command: 'seq 1 8000' } }],
+          },
     );
   }
   turns.push({ type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'done', rationale: 'r' } }] });
@@ -29,7 +36,19 @@ test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool o
   const handle = await stack.env.client.workflow.start('codingAgent', {
     taskQueue: AGENT_QUEUE,
     workflowId,
-    args: [{ repository: repo, goal: 'grow the conversation', checks: ['true'], policy: { maxIterations: TURNS, observationWindow: 0, maxPromptTokensPerCall: 1_000_000, maxTotalTokens: 100_000_000 } }],
+    args: [
+      {
+        repository: repo,
+        goal: 'grow the conversation',
+        checks: ['true'],
+        policy: {
+          maxIterations: TURNS,
+          observationWindow: 0,
+          maxPromptTokensPerCall: 1_000_000,
+          maxTotalTokens: 100_000_000,
+        },
+      },
+    ],
   });
   const result = (await handle.result()) as GoalResult;
   expect(result.status).toBe('succeeded');
@@ -58,7 +77,7 @@ test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool o
   console.log(
     `history: ${events.length} events, ${total} bytes for ${TURNS} turns; largest event ${largest} bytes; ` +
       `bytes per turn: first ${firstFive.toFixed(0)}, last ${lastFive.toFixed(0)}, min ${Math.min(...steady)}, max ${Math.max(...steady)}; ` +
-      `events per turn ${((events.length) / TURNS).toFixed(1)}; last prompt ${lastPrompt.length} bytes`,
+      `events per turn ${(events.length / TURNS).toFixed(1)}; last prompt ${lastPrompt.length} bytes`,
   );
   expect(largest).toBeLessThan(64 * 1024);
   expect(lastFive / firstFive).toBeLessThan(1.15);
@@ -93,11 +112,17 @@ test('a long goal continues as new with references only, keeps its sandbox, and 
   const first = await stack.env.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
   const events = first.events ?? [];
   expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-  const activities = events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  const activities = events.flatMap((e) =>
+    e.activityTaskScheduledEventAttributes?.activityType?.name
+      ? [e.activityTaskScheduledEventAttributes.activityType.name]
+      : [],
+  );
   expect(activities.filter((a) => a === 'callModel')).toHaveLength(3);
   expect(activities).not.toContain('destroySandbox');
   const runs: string[] = [];
   for await (const wf of stack.env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(wf.runId);
-  console.log(`continue-as-new: ${runs.length} runs for ${result.iterations} turns at turnsPerRun 3; first run ${events.length} events`);
+  console.log(
+    `continue-as-new: ${runs.length} runs for ${result.iterations} turns at turnsPerRun 3; first run ${events.length} events`,
+  );
   expect(runs.length).toBe(3);
 }, 120_000);

@@ -39,9 +39,18 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      captured.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      captured.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: 'capture server: no', type: 'invalid_request_error', code: 'invalid_api_key' } }));
+      res.end(
+        JSON.stringify({
+          error: { message: 'capture server: no', type: 'invalid_request_error', code: 'invalid_api_key' },
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
@@ -57,11 +66,13 @@ const stack = useAgentStack({ vars });
 async function failureOf(workflowId: string, input: GoalInput): Promise<{ type?: string; message: string }> {
   const err = await stack.env.client.workflow
     .execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] })
-    .then(() => undefined, (e: unknown) => e);
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(err).toBeInstanceOf(WorkflowFailedError);
   return (err as WorkflowFailedError).cause as { type?: string; message: string };
 }
-
 
 test("a goal's own model.baseUrl gets no request and no key; the goal fails ModelEndpointNotAllowed naming the URL and the variable", async () => {
   captured.length = 0;

@@ -18,9 +18,14 @@ import { runCli } from '../support/cli';
 let cliEnv: Record<string, string>;
 const RUN = Math.random().toString(36).slice(2, 8);
 const GOAL = 'Make the failing test in test/math.test.js pass';
-const script = (): ScriptedTurn[] => loadScript(fixturePath('scripts/demo.json')).map((t) => ({ ...t, expect: undefined }));
-const fixTurn = (): ScriptedTurn => script().find((t) => t.type === 'tool_calls' && t.calls[0]?.name === 'apply_patch')!;
-const finishTurn: ScriptedTurn = { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }] };
+const script = (): ScriptedTurn[] =>
+  loadScript(fixturePath('scripts/demo.json')).map((t) => ({ ...t, expect: undefined }));
+const fixTurn = (): ScriptedTurn =>
+  script().find((t) => t.type === 'tool_calls' && t.calls[0]?.name === 'apply_patch')!;
+const finishTurn: ScriptedTurn = {
+  type: 'tool_calls',
+  calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }],
+};
 
 const stack = useAgentStack();
 
@@ -29,7 +34,11 @@ beforeAll(() => {
 });
 
 function start(name: string, input: Partial<GoalInput> = {}, repo = makeGitRepo('demo-repo')) {
-  return stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: `${name}-${RUN}`, args: [{ repository: repo, goal: GOAL, ...input }] });
+  return stack.env.client.workflow.start('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId: `${name}-${RUN}`,
+    args: [{ repository: repo, goal: GOAL, ...input }],
+  });
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
@@ -69,14 +78,23 @@ test('the approvePublish gate holds until approved, takes a change back with a c
   const repo = makeGitRepo('demo-repo');
   stack.model.push(fixTurn(), finishTurn);
   const handle = await start('op-publish', { policy: { requirePublishApproval: true } }, repo);
-  await until('the publish gate', async () => (await handle.query(statusQuery)).waitingFor?.startsWith('publish approval'));
+  await until('the publish gate', async () =>
+    (await handle.query(statusQuery)).waitingFor?.startsWith('publish approval'),
+  );
   expect((await handle.query(statusQuery)).waitingFor).toMatch(/publish approval: 1 files changed, \+1 −1/);
   expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
   // A plan decision at the publish gate is refused without touching the goal.
   await expect(handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true }] })).rejects.toThrow();
-  stack.model.push({ ...finishTurn, expect: { anyMessageIncludes: 'not approved for publishing: add a changelog line' } });
-  expect(await handle.executeUpdate(approvePublishUpdate, { args: [{ approved: false, comment: 'add a changelog line' }] })).toMatch(/sent back/);
-  await until('the publish gate again', async () => (await handle.query(statusQuery)).waitingFor?.startsWith('publish approval'));
+  stack.model.push({
+    ...finishTurn,
+    expect: { anyMessageIncludes: 'not approved for publishing: add a changelog line' },
+  });
+  expect(
+    await handle.executeUpdate(approvePublishUpdate, { args: [{ approved: false, comment: 'add a changelog line' }] }),
+  ).toMatch(/sent back/);
+  await until('the publish gate again', async () =>
+    (await handle.query(statusQuery)).waitingFor?.startsWith('publish approval'),
+  );
   const approved = await runCli(['approve', 'publish', handle.workflowId], cliEnv);
   expect(approved.stderr).toBe('');
   expect(approved.stdout).toContain('publish approved');
@@ -88,7 +106,9 @@ test('the approvePublish gate holds until approved, takes a change back with a c
 test('a gate that times out ends the goal with a clear status, and nothing is published', async () => {
   const repo = makeGitRepo('demo-repo');
   stack.model.push(fixTurn(), finishTurn);
-  const result = (await (await start('op-timeout', { policy: { requirePublishApproval: true, approvalTimeoutSeconds: 2 } }, repo)).result()) as GoalResult;
+  const result = (await (
+    await start('op-timeout', { policy: { requirePublishApproval: true, approvalTimeoutSeconds: 2 } }, repo)
+  ).result()) as GoalResult;
   expect(result.status).toBe('failed');
   expect(result.reason).toMatch(/no decision on publishing within 2 s \(approval timed out\)/);
   expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
@@ -104,7 +124,9 @@ test('approvePlan: the model plans in text, waits for a person, then works', asy
   expect(waiting.phase).toBe('planning');
   expect(waiting.plan).toContain('Fix add in src/math.js');
   expect((stack.model.requests[0]?.body as { tool_choice?: string }).tool_choice).toBe('none');
-  expect(await handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, by: 'alice' }] })).toBe('plan approved');
+  expect(await handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, by: 'alice' }] })).toBe(
+    'plan approved',
+  );
   const result = (await handle.result()) as GoalResult;
   expect(result.status).toBe('succeeded');
   expect(JSON.stringify(stack.model.requests[1]?.body)).toContain('The plan is approved. Go ahead.');
@@ -113,14 +135,27 @@ test('approvePlan: the model plans in text, waits for a person, then works', asy
 describe('the Temporal CLI', () => {
   const temporal = (args: string[]) =>
     new Promise<{ code: number; out: string }>((resolve) =>
-      execFile(temporalBinary(), [...args, '--address', stack.env.address], (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr })),
+      execFile(temporalBinary(), [...args, '--address', stack.env.address], (err, stdout, stderr) =>
+        resolve({ code: err ? 1 : 0, out: stdout + stderr }),
+      ),
     );
 
   test("a goal started with the README's command completes like drydock start", async () => {
     const repo = makeGitRepo('demo-repo');
     stack.model.push(fixTurn(), finishTurn);
     const id = `op-tcli-${RUN}`;
-    const started = await temporal(['workflow', 'start', '--type', 'codingAgent', '--task-queue', 'drydock-agent', '--workflow-id', id, '--input', JSON.stringify({ repository: repo, goal: GOAL })]);
+    const started = await temporal([
+      'workflow',
+      'start',
+      '--type',
+      'codingAgent',
+      '--task-queue',
+      'drydock-agent',
+      '--workflow-id',
+      id,
+      '--input',
+      JSON.stringify({ repository: repo, goal: GOAL }),
+    ]);
     expect(started.code).toBe(0);
     const result = (await stack.env.client.workflow.getHandle(id).result()) as GoalResult;
     expect(result.status).toBe('succeeded');
@@ -129,9 +164,23 @@ describe('the Temporal CLI', () => {
 
   test('bad input through the Temporal CLI fails fast, non-retryable, with the message', async () => {
     const id = `op-tcli-bad-${RUN}`;
-    const started = await temporal(['workflow', 'start', '--type', 'codingAgent', '--task-queue', 'drydock-agent', '--workflow-id', id, '--input', '{"repository":"repo","goal":""}']);
+    const started = await temporal([
+      'workflow',
+      'start',
+      '--type',
+      'codingAgent',
+      '--task-queue',
+      'drydock-agent',
+      '--workflow-id',
+      id,
+      '--input',
+      '{"repository":"repo","goal":""}',
+    ]);
     expect(started.code).toBe(0);
-    const err = await stack.env.client.workflow.getHandle(id).result().catch((e: unknown) => e);
+    const err = await stack.env.client.workflow
+      .getHandle(id)
+      .result()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as { type?: string; message: string; nonRetryable?: boolean };
     expect(cause.type).toBe('InvalidGoalInput');
@@ -148,7 +197,12 @@ test('drydock list finds goals by search attribute; watch prints the goal until 
   await handle.result();
   const listed = await until('the goal in the visibility store', async () => {
     const r = await runCli(['list', '--repo', repo, '--json'], cliEnv);
-    const rows = JSON.parse(r.stdout || '[]') as { workflowId: string; outcome?: string; tokens?: number; repository?: string }[];
+    const rows = JSON.parse(r.stdout || '[]') as {
+      workflowId: string;
+      outcome?: string;
+      tokens?: number;
+      repository?: string;
+    }[];
     return rows.length === 1 && rows[0]?.outcome === 'succeeded' ? rows : undefined;
   });
   expect(listed[0]).toEqual(expect.objectContaining({ workflowId: handle.workflowId, repository: repo }));
@@ -177,7 +231,21 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
   stack.model.push(oneTurn, oneTurn, oneTurn);
   const scheduleId = `weekly-${RUN}`;
   const created = await runCli(
-    ['schedule', 'create', '--id', scheduleId, '--cron', '0 3 * * 1', ...repos.flatMap((r) => ['--repo', r]), '--goal', 'Add a MAINTENANCE.md', '--check', 'true', '--max-concurrent', '2'],
+    [
+      'schedule',
+      'create',
+      '--id',
+      scheduleId,
+      '--cron',
+      '0 3 * * 1',
+      ...repos.flatMap((r) => ['--repo', r]),
+      '--goal',
+      'Add a MAINTENANCE.md',
+      '--check',
+      'true',
+      '--max-concurrent',
+      '2',
+    ],
     cliEnv,
   );
   expect(created.stderr).toBe('');
@@ -187,7 +255,8 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
   expect((await runCli(['schedule', 'trigger', scheduleId], cliEnv)).code).toBe(0);
 
   const run = await until('the maintenance run', async () => {
-    for await (const wf of stack.env.client.workflow.list({ query: "WorkflowType = 'maintenance'" })) if (wf.workflowId.startsWith(`maintenance-${scheduleId}`)) return wf;
+    for await (const wf of stack.env.client.workflow.list({ query: "WorkflowType = 'maintenance'" }))
+      if (wf.workflowId.startsWith(`maintenance-${scheduleId}`)) return wf;
     return undefined;
   });
   const result = (await stack.env.client.workflow.getHandle(run.workflowId).result()) as MaintenanceResult;

@@ -17,9 +17,13 @@ import { fixturePath, makeGitRepo } from '../support/git-fixtures';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const GOAL = 'Make the failing test in test/math.test.js pass';
-const demo = (): ScriptedTurn[] => loadScript(fixturePath('scripts/demo.json')).map((t) => ({ ...t, expect: undefined }));
+const demo = (): ScriptedTurn[] =>
+  loadScript(fixturePath('scripts/demo.json')).map((t) => ({ ...t, expect: undefined }));
 const fixTurn = (): ScriptedTurn => demo().find((t) => t.type === 'tool_calls' && t.calls[0]?.name === 'apply_patch')!;
-const finishTurn: ScriptedTurn = { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }] };
+const finishTurn: ScriptedTurn = {
+  type: 'tool_calls',
+  calls: [{ name: 'finish', arguments: { summary: 'fixed add', rationale: 'a + b' } }],
+};
 const listTurn: ScriptedTurn = { type: 'tool_calls', calls: [{ name: 'list_files', arguments: {} }] };
 
 const stack = useAgentStack();
@@ -37,7 +41,9 @@ async function run(name: string, input: Partial<GoalInput> = {}): Promise<GoalRe
 }
 
 function prRecord(id: string): PullRequestRecord {
-  return JSON.parse(readFileSync(path.join(stack.workers.config.dataDir, 'prs', `${id}.json`), 'utf8')) as PullRequestRecord;
+  return JSON.parse(
+    readFileSync(path.join(stack.workers.config.dataDir, 'prs', `${id}.json`), 'utf8'),
+  ) as PullRequestRecord;
 }
 
 async function until(what: string, predicate: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
@@ -55,7 +61,9 @@ describe('model errors', () => {
     expect(result.status).toBe('succeeded');
     expect(stack.model.requests).toHaveLength(3);
     const spacing = stack.model.requests[1]!.receivedAt - stack.model.requests[0]!.receivedAt;
-    console.log(`429 Retry-After 3 s: the server saw ${stack.model.requests.length - 2} retry, ${spacing} ms after the first attempt`);
+    console.log(
+      `429 Retry-After 3 s: the server saw ${stack.model.requests.length - 2} retry, ${spacing} ms after the first attempt`,
+    );
     expect(spacing).toBeGreaterThanOrEqual(3000);
     expect(spacing).toBeLessThan(6000);
   });
@@ -103,7 +111,11 @@ describe('a model that misbehaves', () => {
   test('malformed arguments, an unknown tool and an empty reply go back to the model as errors', async () => {
     stack.model.push(
       { type: 'tool_calls', calls: [{ name: 'read_file', arguments: '{"path": "src/math.js"' }] },
-      { type: 'tool_calls', calls: [{ name: 'rm_rf', arguments: {} }], expect: { lastMessageIncludes: 'not valid JSON' } },
+      {
+        type: 'tool_calls',
+        calls: [{ name: 'rm_rf', arguments: {} }],
+        expect: { lastMessageIncludes: 'not valid JSON' },
+      },
       { type: 'text', content: '', expect: { lastMessageIncludes: 'unknown tool "rm_rf"' } },
       { ...fixTurn(), expect: { lastMessageIncludes: 'Reply with a tool call' } },
       finishTurn,
@@ -115,7 +127,11 @@ describe('a model that misbehaves', () => {
   });
 
   test('invalid turns in a row stop the goal with that reason', async () => {
-    stack.model.push({ type: 'text', content: 'I think' }, { type: 'text', content: 'I am thinking' }, { type: 'text', content: 'still thinking' });
+    stack.model.push(
+      { type: 'text', content: 'I think' },
+      { type: 'text', content: 'I am thinking' },
+      { type: 'text', content: 'still thinking' },
+    );
     const result = await run('p-idle');
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/3 invalid model turns in a row: the model answered without a tool call/);
@@ -149,10 +165,16 @@ describe('budgets', () => {
     const maxCostUsd = 4;
     const result = await run('p-cost', {
       model: { name: 'priced' },
-      policy: { maxCostUsd, onExhausted: 'stop', prices: { priced: { inputPerMillionUsd: 1000, outputPerMillionUsd: 2000 } } },
+      policy: {
+        maxCostUsd,
+        onExhausted: 'stop',
+        prices: { priced: { inputPerMillionUsd: 1000, outputPerMillionUsd: 2000 } },
+      },
     });
     expect(result.status).toBe('budget_exhausted');
-    console.log(`cost budget $${maxCostUsd}: spent $${result.costUsd?.toFixed(4)} in ${stack.model.requests.length} calls`);
+    console.log(
+      `cost budget $${maxCostUsd}: spent $${result.costUsd?.toFixed(4)} in ${stack.model.requests.length} calls`,
+    );
     expect(result.costUsd).toBeDefined();
     expect(result.costUsd!).toBeLessThanOrEqual(maxCostUsd);
     expect(result.costUsd!).toBeGreaterThan(maxCostUsd - (2 * result.costUsd!) / stack.model.requests.length);
@@ -178,7 +200,9 @@ describe('budgets', () => {
     await until('the goal to wait for budget', async () => (await handle.query(statusQuery)).waitingFor !== undefined);
     const waiting = await handle.query(statusQuery);
     expect(waiting.waitingFor).toMatch(/max iterations \(2\) reached/);
-    const refused = await handle.executeUpdate(extendBudgetUpdate, { args: [{ iterations: -1 }] }).catch((e: unknown) => e);
+    const refused = await handle
+      .executeUpdate(extendBudgetUpdate, { args: [{ iterations: -1 }] })
+      .catch((e: unknown) => e);
     expect((refused as { cause?: Error }).cause?.message).toMatch(/iterations must be a whole number above 0/);
     stack.model.push(finishTurn);
     const limits = await handle.executeUpdate(extendBudgetUpdate, { args: [{ iterations: 3 }] });

@@ -23,7 +23,8 @@ test('the checks reach a declared service by name; the service goes with the san
       services: [
         {
           name: 'api',
-          command: 'mkdir -p /tmp/www && echo pong > /tmp/www/ping && exec python3 -m http.server 8080 --directory /tmp/www',
+          command:
+            'mkdir -p /tmp/www && echo pong > /tmp/www/ping && exec python3 -m http.server 8080 --directory /tmp/www',
           ready: 'python3 -c "import urllib.request; urllib.request.urlopen(\'http://localhost:8080/ping\')"',
         },
       ],
@@ -42,7 +43,16 @@ test('the checks reach a declared service by name; the service goes with the san
   const result = (await stack.env.client.workflow.execute('codingAgent', {
     taskQueue: AGENT_QUEUE,
     workflowId,
-    args: [{ repository: repo, goal: 'Check that the api answers', checks: ['test "$(curl -sf --max-time 5 http://api:8080/ping)" = pong', '! curl -sf --max-time 3 http://172.17.0.1:1/'] }],
+    args: [
+      {
+        repository: repo,
+        goal: 'Check that the api answers',
+        checks: [
+          'test "$(curl -sf --max-time 5 http://api:8080/ping)" = pong',
+          '! curl -sf --max-time 3 http://172.17.0.1:1/',
+        ],
+      },
+    ],
   })) as GoalResult;
   expect(result.reason).toBeUndefined();
   expect(result.status).toBe('succeeded');

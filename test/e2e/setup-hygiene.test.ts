@@ -21,7 +21,9 @@ const SECRET = `npm_${randomBytes(12).toString('hex')}`;
 const stack = useAgentStack({ vars: { DRYDOCK_MODEL: 'scripted', DRYDOCK_SETUP_SECRET_NPM_TOKEN: SECRET } });
 
 function demoPatch(): string {
-  const script = loadScript(fixturePath('scripts/demo.json')) as { calls?: { name: string; arguments: { patch?: string } }[] }[];
+  const script = loadScript(fixturePath('scripts/demo.json')) as {
+    calls?: { name: string; arguments: { patch?: string } }[];
+  }[];
   return script.flatMap((t) => t.calls ?? []).find((c) => c.name === 'apply_patch')?.arguments.patch ?? '';
 }
 
@@ -36,7 +38,8 @@ const SETUP = [
 ].join('\n');
 
 /** What the hostile model runs: every environment base64-encoded (redaction cannot see it), then the files. */
-const HOSTILE = 'echo ENVIRON:$(cat /proc/[0-9]*/environ 2>/dev/null | base64 -w0):END; for p in /proc/[0-9]*/cmdline; do tr "\\0" " " < $p; echo; done; ls -a ~ /tmp /workspace; cat ~/.token /tmp/token.b64 ~/token.hex 2>&1; grep -rl npm_ ~ /tmp /workspace /dev/shm 2>/dev/null; true';
+const HOSTILE =
+  'echo ENVIRON:$(cat /proc/[0-9]*/environ 2>/dev/null | base64 -w0):END; for p in /proc/[0-9]*/cmdline; do tr "\\0" " " < $p; echo; done; ls -a ~ /tmp /workspace; cat ~/.token /tmp/token.b64 ~/token.hex 2>&1; grep -rl npm_ ~ /tmp /workspace /dev/shm 2>/dev/null; true';
 
 test('a hostile model finds no setup daemon and no setup secret, raw or encoded, in the agent phase', async () => {
   const repo = makeGitRepo('demo-repo');
@@ -48,13 +51,20 @@ test('a hostile model finds no setup daemon and no setup secret, raw or encoded,
   const handle = await stack.env.client.workflow.start('codingAgent', {
     taskQueue: AGENT_QUEUE,
     workflowId: `hygiene-e2e-${RUN}`,
-    args: [{ repository: repo, goal: 'Make the failing test in test/math.test.js pass', setup: { script: SETUP, secrets: ['NPM_TOKEN'] } }],
+    args: [
+      {
+        repository: repo,
+        goal: 'Make the failing test in test/math.test.js pass',
+        setup: { script: SETUP, secrets: ['NPM_TOKEN'] },
+      },
+    ],
   });
   const result = (await handle.result().catch((err: unknown) => err)) as GoalResult;
 
   // The shell tool's answer, as the model received it with its next request.
   const saw = JSON.stringify(stack.model.requests[1]?.body ?? '');
-  const messages = (stack.model.requests[1]?.body as { messages?: { role: string; content?: string }[] } | undefined)?.messages ?? [];
+  const messages =
+    (stack.model.requests[1]?.body as { messages?: { role: string; content?: string }[] } | undefined)?.messages ?? [];
   const toolOutput = messages.find((m) => m.role === 'tool')?.content ?? '';
   // No daemon of the setup runs.
   expect(toolOutput).toContain('sleep infinity');
@@ -66,7 +76,8 @@ test('a hostile model finds no setup daemon and no setup secret, raw or encoded,
   expect(decoded).toContain('HOME=');
   expect(decoded).not.toContain(SECRET);
   // The files the setup wrote are gone, and no form of the secret reached the model.
-  for (const file of ['/home/drydock/.token', '/tmp/token.b64', '/home/drydock/token.hex']) expect(toolOutput).toContain(`cat: ${file}: No such file or directory`);
+  for (const file of ['/home/drydock/.token', '/tmp/token.b64', '/home/drydock/token.hex'])
+    expect(toolOutput).toContain(`cat: ${file}: No such file or directory`);
   expect(saw).not.toContain('[REDACTED');
   for (const form of secretEncodings(SECRET)) expect({ form, seen: saw.includes(form) }).toEqual({ form, seen: false });
   expect(result.status).toBe('succeeded');

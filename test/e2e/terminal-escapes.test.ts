@@ -18,10 +18,17 @@ test('a summary holding escape sequences prints with none in start --wait, resul
   const finish = script[script.length - 1] as { calls: { arguments: { summary: string } }[] };
   finish.calls[0]!.arguments.summary = HOSTILE;
   stack.model.push(...script);
-  const env = { TEMPORAL_ADDRESS: stack.env.address, DRYDOCK_DATA_DIR: stack.workers.config.dataDir, OPENAI_BASE_URL: stack.model.url };
+  const env = {
+    TEMPORAL_ADDRESS: stack.env.address,
+    DRYDOCK_DATA_DIR: stack.workers.config.dataDir,
+    OPENAI_BASE_URL: stack.model.url,
+  };
   const id = `escapes-${Math.random().toString(36).slice(2, 8)}`;
 
-  const started = await runCli(['start', '--repo', repo, '--goal', 'Make the failing test in test/math.test.js pass', '--id', id, '--wait'], env);
+  const started = await runCli(
+    ['start', '--repo', repo, '--goal', 'Make the failing test in test/math.test.js pass', '--id', id, '--wait'],
+    env,
+  );
   expect(started.stderr).toBe('');
   expect(started.code).toBe(0);
   expect(started.stdout).not.toMatch(UNSAFE);

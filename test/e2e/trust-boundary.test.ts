@@ -22,13 +22,21 @@ const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
 const stack = useAgentStack({ vars: { DRYDOCK_MAX_CLONE_BYTES: '8m', DRYDOCK_MAX_CHANGE_BYTES: '16m' } });
 
 async function runGoal(workflowId: string, input: GoalInput): Promise<GoalResult> {
-  const handle = await stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
+  const handle = await stack.env.client.workflow.start('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId,
+    args: [input],
+  });
   return (await handle.result()) as GoalResult;
 }
 
 /** The failure of a goal that ended in one, as `{ type, message }`. */
 async function failureOf(workflowId: string, input: GoalInput): Promise<{ type?: string; message: string }> {
-  const handle = await stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
+  const handle = await stack.env.client.workflow.start('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId,
+    args: [input],
+  });
   try {
     await handle.result();
   } catch (err) {
@@ -39,13 +47,19 @@ async function failureOf(workflowId: string, input: GoalInput): Promise<{ type?:
 }
 
 function demoPatch(): string {
-  const script = loadScript(fixturePath('scripts/demo.json')) as { calls?: { name: string; arguments: { patch?: string } }[] }[];
+  const script = loadScript(fixturePath('scripts/demo.json')) as {
+    calls?: { name: string; arguments: { patch?: string } }[];
+  }[];
   return script.flatMap((t) => t.calls ?? []).find((c) => c.name === 'apply_patch')?.arguments.patch ?? '';
 }
 
 /** A PR record as the local code host wrote it. */
 function prRecord(id: string): { files: { path: string }[]; body: string; commit: string } {
-  return JSON.parse(readFileSync(path.join(stack.workers.config.dataDir, 'prs', `${id}.json`), 'utf8')) as { files: { path: string }[]; body: string; commit: string };
+  return JSON.parse(readFileSync(path.join(stack.workers.config.dataDir, 'prs', `${id}.json`), 'utf8')) as {
+    files: { path: string }[];
+    body: string;
+    commit: string;
+  };
 }
 
 test('diff.external and diff.noprefix in the sandbox change nothing: the commit, the PR record and the gate see the same files', async () => {
@@ -72,22 +86,32 @@ test('diff.external and diff.noprefix in the sandbox change nothing: the commit,
   const branch = result.pr!.branch;
   const committed = gitIn(repo, 'diff', '--name-only', 'main', branch).split('\n').sort();
   expect(committed).toEqual(['src/math.js', 'x/.drydock/environment.json', 'x/.github/workflows/pwn.yml']);
-  expect(prRecord(result.pr!.id).files.map((f) => f.path).sort()).toEqual(committed);
-  expect(gitIn(repo, 'ls-tree', '-r', '--name-only', branch)).not.toMatch(/^(pwn\.txt|\.github\/workflows\/pwn\.yml|\.drydock\/environment\.json)$/m);
+  expect(
+    prRecord(result.pr!.id)
+      .files.map((f) => f.path)
+      .sort(),
+  ).toEqual(committed);
+  expect(gitIn(repo, 'ls-tree', '-r', '--name-only', branch)).not.toMatch(
+    /^(pwn\.txt|\.github\/workflows\/pwn\.yml|\.drydock\/environment\.json)$/m,
+  );
   expect(result.checks.every((c) => c.cleanRoom && c.passed)).toBe(true);
 });
 
 test('an npm() in ~/.bash_profile forges checks in the agent sandbox, but the clean sandbox decides', async () => {
   const repo = makeGitRepo('demo-repo');
   // The check is `bash -lc "npm test"`: a login shell reads ~/.bash_profile, whose npm() reports a pass.
-  const forge = "printf 'npm() { echo \"# pass 42\"; return 0; }\\n' > ~/.bash_profile";
+  const forge = 'printf \'npm() { echo "# pass 42"; return 0; }\\n\' > ~/.bash_profile';
   stack.model.push(
     { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: forge } }] },
     // A harmless change, so there is something to verify: the bug is not fixed.
     { type: 'tool_calls', calls: [{ name: 'write_file', arguments: { path: 'NOTES.md', content: 'looked at it\n' } }] },
     // In the agent's sandbox the forged npm() answers for the tests.
     { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'npm test' } }] },
-    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Done', rationale: 'the tests pass' } }], expect: { lastMessageIncludes: '# pass 42' } },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'finish', arguments: { summary: 'Done', rationale: 'the tests pass' } }],
+      expect: { lastMessageIncludes: '# pass 42' },
+    },
     // The finish call is answered by the clean sandbox, where nothing the agent did to its home exists.
     {
       type: 'tool_calls',
@@ -95,7 +119,11 @@ test('an npm() in ~/.bash_profile forges checks in the agent sandbox, but the cl
       expect: { lastMessageIncludes: 'The checks failed in a clean sandbox' },
     },
   );
-  const result = await runGoal(`tb-profile-${RUN}`, { repository: repo, goal: DEMO_GOAL, policy: { maxIterations: 5, onExhausted: 'stop' } });
+  const result = await runGoal(`tb-profile-${RUN}`, {
+    repository: repo,
+    goal: DEMO_GOAL,
+    policy: { maxIterations: 5, onExhausted: 'stop' },
+  });
   expect(result.status).not.toBe('succeeded');
   expect(result.pr).toBeUndefined();
   expect(result.checks).toEqual([expect.objectContaining({ command: 'npm test', passed: false, cleanRoom: true })]);
@@ -124,23 +152,32 @@ test('a clone bomb is refused before it is written out', async () => {
   gitIn(repo, 'commit', '-q', '-m', 'bomb');
   const failure = await failureOf(`tb-bomb-${RUN}`, { repository: repo, goal: DEMO_GOAL });
   expect(failure.type).toBe('RepositoryTooLarge');
-  expect(failure.message).toMatch(/add up to 40 MiB, more than the clone limit of 8\.0 MiB \(DRYDOCK_MAX_CLONE_BYTES\)/);
+  expect(failure.message).toMatch(
+    /add up to 40 MiB, more than the clone limit of 8\.0 MiB \(DRYDOCK_MAX_CLONE_BYTES\)/,
+  );
   expect(await containersOfGoal(`tb-bomb-${RUN}`)).toEqual([]);
 });
 
 test('a 500 MB file in the change is a clear failure and costs the worker no memory', async () => {
   const repo = makeGitRepo('demo-repo');
   stack.model.push(
-    { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'head -c 500000000 /dev/urandom > big.bin && ls -la big.bin' } }] },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'shell', arguments: { command: 'head -c 500000000 /dev/urandom > big.bin && ls -la big.bin' } }],
+    },
     { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: demoPatch() } }] },
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Fixed add()', rationale: 'a + b' } }] },
   );
   const before = process.memoryUsage().rss;
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  const failure = await failureOf(`tb-big-${RUN}`, { repository: repo, goal: DEMO_GOAL }).finally(() => clearInterval(sampler));
+  const failure = await failureOf(`tb-big-${RUN}`, { repository: repo, goal: DEMO_GOAL }).finally(() =>
+    clearInterval(sampler),
+  );
   expect(failure.type).toBe('ChangeTooLarge');
-  expect(failure.message).toMatch(/more than the limit of 16 MiB \(DRYDOCK_MAX_CHANGE_BYTES\); largest: big\.bin \(477 MiB\)/);
+  expect(failure.message).toMatch(
+    /more than the limit of 16 MiB \(DRYDOCK_MAX_CHANGE_BYTES\); largest: big\.bin \(477 MiB\)/,
+  );
   // The workers run in this process: the file passed through the host as a stream.
   expect(peak - before).toBeLessThan(150 * 1024 * 1024);
   expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
@@ -158,7 +195,13 @@ test('a token in a file the sandbox marks binary, with suppressBlankEmpty set, i
     'git config diff.suppressBlankEmpty true',
   ].join(' && ');
   stack.model.push(
-    { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: hide } }, { name: 'apply_patch', arguments: { patch: demoPatch() } }] },
+    {
+      type: 'tool_calls',
+      calls: [
+        { name: 'shell', arguments: { command: hide } },
+        { name: 'apply_patch', arguments: { patch: demoPatch() } },
+      ],
+    },
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Fixed add()', rationale: 'a + b' } }] },
   );
   const result = await runGoal(`tb-binary-${RUN}`, { repository: repo, goal: DEMO_GOAL });
@@ -174,7 +217,13 @@ test('a .drydock symlink added by the agent is refused by the gate', async () =>
     {
       type: 'tool_calls',
       calls: [
-        { name: 'shell', arguments: { command: 'mkdir -p conf && echo \'{"setup":"echo planted"}\' > conf/environment.json && ln -s conf .drydock' } },
+        {
+          name: 'shell',
+          arguments: {
+            command:
+              'mkdir -p conf && echo \'{"setup":"echo planted"}\' > conf/environment.json && ln -s conf .drydock',
+          },
+        },
         { name: 'apply_patch', arguments: { patch: demoPatch() } },
       ],
     },
@@ -189,7 +238,15 @@ test('a .drydock symlink added by the agent is refused by the gate', async () =>
 test('a change of 600 files is published whole: the PR record lists every file', async () => {
   const repo = makeGitRepo('demo-repo');
   stack.model.push(
-    { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'mkdir -p gen && for i in $(seq 1 600); do echo "$i" > gen/f$i.txt; done' } }] },
+    {
+      type: 'tool_calls',
+      calls: [
+        {
+          name: 'shell',
+          arguments: { command: 'mkdir -p gen && for i in $(seq 1 600); do echo "$i" > gen/f$i.txt; done' },
+        },
+      ],
+    },
     { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: demoPatch() } }] },
     { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Fixed add()', rationale: 'a + b' } }] },
   );

@@ -33,7 +33,19 @@ beforeAll(async () => {
   ({ id } = await inner.create({ name, image: await resolveSandboxImage(), labels: { 'drydock.test': 'checkpoint' } }));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-ckpt-'));
   writeFileSync(path.join(dir, 'a.txt'), 'a\n');
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).toString().trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: dir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@t',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@t',
+      },
+    })
+      .toString()
+      .trim();
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-q', '-m', 'base');
@@ -46,10 +58,14 @@ afterAll(async () => {
   await inner.destroy(id);
 });
 
-test('one exec runs the command and checkpoints; output and exit code are the command\'s own', async () => {
+test("one exec runs the command and checkpoints; output and exit code are the command's own", async () => {
   const sandbox = new CheckpointingSandbox(inner, base, 'goals/t/checkpoints/00001.patch');
   execs = 0;
-  const r = await sandbox.exec(id, ['bash', '-c', 'printf "\\x00\\xff" > bin.dat; rm a.txt; echo made; echo warn >&2; exit 3'], { maxOutputBytes: 1000 });
+  const r = await sandbox.exec(
+    id,
+    ['bash', '-c', 'printf "\\x00\\xff" > bin.dat; rm a.txt; echo made; echo warn >&2; exit 3'],
+    { maxOutputBytes: 1000 },
+  );
   expect(execs).toBe(1);
   expect(r.exitCode).toBe(3);
   expect(r.stdout).toBe('made\n');

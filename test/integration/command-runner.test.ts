@@ -31,7 +31,11 @@ function uniqueName(): string {
 
 /** The parent of a command: its pid and program name. */
 async function parentOf(container: string): Promise<{ pid: string; comm: string }> {
-  const r = await sandbox.exec(container, ['bash', '-c', 'echo "$PPID $(cat /proc/$PPID/comm 2>/dev/null || echo none)"']);
+  const r = await sandbox.exec(container, [
+    'bash',
+    '-c',
+    'echo "$PPID $(cat /proc/$PPID/comm 2>/dev/null || echo none)"',
+  ]);
   expect(r.exitCode).toBe(0);
   const [pid, comm] = r.stdout.trim().split(' ');
   return { pid: pid!, comm: comm! };
@@ -156,7 +160,9 @@ test("a command cannot reach the runner's pipes through /proc or trace it", asyn
 
 test('commands run concurrently on one runner keep their own output, exit codes and stdin', async () => {
   const results = await Promise.all(
-    [3, 1, 2, 0].map((n) => sandbox.exec(id, ['bash', '-c', `sleep 0.${n}; cat; echo "#${n}" >&2; exit ${n}`], { stdin: `in-${n}\n` })),
+    [3, 1, 2, 0].map((n) =>
+      sandbox.exec(id, ['bash', '-c', `sleep 0.${n}; cat; echo "#${n}" >&2; exit ${n}`], { stdin: `in-${n}\n` }),
+    ),
   );
   results.forEach((r, i) => {
     const n = [3, 1, 2, 0][i];
@@ -201,9 +207,17 @@ test('the sandbox can run the runner but not read, replace or loosen it', async 
 });
 
 test('a hostile process racing every runner start cannot open its pipes or forge its answers', async () => {
-  const plant = await sandbox.exec(id, ['bash', '-c', 'cat > /tmp/attack.py && (setsid python3 /tmp/attack.py </dev/null >/dev/null 2>&1 &) && echo started'], {
-    stdin: ATTACKER,
-  });
+  const plant = await sandbox.exec(
+    id,
+    [
+      'bash',
+      '-c',
+      'cat > /tmp/attack.py && (setsid python3 /tmp/attack.py </dev/null >/dev/null 2>&1 &) && echo started',
+    ],
+    {
+      stdin: ATTACKER,
+    },
+  );
   expect(plant.stdout).toBe('started\n');
   // It has scanned once (with this runner alive) when its first stats appear.
   for (let waited = 0; (await engine.exec(id, ['test', '-e', '/tmp/attack-stats'])).exitCode !== 0; waited += 50) {
@@ -214,9 +228,19 @@ test('a hostile process racing every runner start cannot open its pipes or forge
     // The attacker's sibling kills the runner, as it could at any time; the next command starts a new one.
     const killed = await sandbox.exec(id, ['bash', '-c', 'kill -9 $PPID; sleep 5']);
     expect(killed.exitCode).toBe(137);
-    const real = await sandbox.exec(id, ['bash', '-c', 'echo REAL; cat /proc/$(cut -d" " -f4 /proc/$PPID/stat)/comm >&2; exit 3'], { timeoutMs: 15_000 });
+    const real = await sandbox.exec(
+      id,
+      ['bash', '-c', 'echo REAL; cat /proc/$(cut -d" " -f4 /proc/$PPID/stat)/comm >&2; exit 3'],
+      { timeoutMs: 15_000 },
+    );
     // The parent of its `timeout` is a runner (the command went through one), and the answer is the command's own.
-    expect({ restart, exitCode: real.exitCode, stdout: real.stdout, stderr: real.stderr, timedOut: real.timedOut }).toEqual({
+    expect({
+      restart,
+      exitCode: real.exitCode,
+      stdout: real.stdout,
+      stderr: real.stderr,
+      timedOut: real.timedOut,
+    }).toEqual({
       restart,
       exitCode: 3,
       stdout: 'REAL\n',
@@ -232,7 +256,11 @@ test('a hostile process racing every runner start cannot open its pipes or forge
   expect(stats.scans).toBeGreaterThan(1000);
   expect(stats.opened).toEqual([]);
   // Nor can anything opened later, from a command the runner itself started.
-  const direct = await sandbox.exec(id, ['bash', '-c', `cat ${RUNNER_PATH_IN_SANDBOX} >/dev/null || echo unreadable; : > /proc/$PPID/fd/1 || echo closed`]);
+  const direct = await sandbox.exec(id, [
+    'bash',
+    '-c',
+    `cat ${RUNNER_PATH_IN_SANDBOX} >/dev/null || echo unreadable; : > /proc/$PPID/fd/1 || echo closed`,
+  ]);
   expect(direct.stdout).toBe('unreadable\nclosed\n');
 }, 180_000);
 
@@ -240,17 +268,24 @@ test('a runner whose file the sandbox can read refuses to run, and the container
   // The same runner, built readable: the kernel would leave it dumpable.
   const cache = mkdtempSync(path.join(os.tmpdir(), 'drydock-runner-'));
   try {
-    const readable = execFileSync('bash', [path.join(projectRoot(), 'scripts', 'build-runner')], { env: { ...process.env, DRYDOCK_CACHE_DIR: cache } })
+    const readable = execFileSync('bash', [path.join(projectRoot(), 'scripts', 'build-runner')], {
+      env: { ...process.env, DRYDOCK_CACHE_DIR: cache },
+    })
       .toString()
       .trim();
     chmodSync(readable, 0o755);
     const options = sandboxContainerOptions({ name: uniqueName(), image });
-    options.HostConfig!.Mounts = [...(options.HostConfig!.Mounts ?? []), { Type: 'bind', Source: readable, Target: '/opt/drydock/readable-runner', ReadOnly: true }];
+    options.HostConfig!.Mounts = [
+      ...(options.HostConfig!.Mounts ?? []),
+      { Type: 'bind', Source: readable, Target: '/opt/drydock/readable-runner', ReadOnly: true },
+    ];
     const container = await startContainer(options);
     const direct = await engine.exec(container.id, ['/opt/drydock/readable-runner'], { stdin: '' });
     expect(direct).toMatchObject({ exitCode: 3, stdout: '' });
     expect(direct.stderr).toMatch(/dumpable/);
-    expect(await CommandRunner.start(container, SANDBOX_USER, undefined, '/opt/drydock/readable-runner')).toBeUndefined();
+    expect(
+      await CommandRunner.start(container, SANDBOX_USER, undefined, '/opt/drydock/readable-runner'),
+    ).toBeUndefined();
     // The execute-only one in the same container starts.
     const real = await CommandRunner.start(container, SANDBOX_USER);
     expect(real).toBeDefined();

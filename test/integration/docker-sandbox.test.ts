@@ -60,7 +60,13 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
     const again = await sandbox.create({ name, image });
     expect(again).toMatchObject({ id: first.id, created: false });
     // The limits it runs under, as the engine reports them.
-    expect(again.limits).toEqual({ memoryBytes: 2 * 1024 ** 3, cpus: 2, pidsLimit: 512, diskBytes: null, runtime: 'runc' });
+    expect(again.limits).toEqual({
+      memoryBytes: 2 * 1024 ** 3,
+      cpus: 2,
+      pidsLimit: 512,
+      diskBytes: null,
+      runtime: 'runc',
+    });
 
     await docker.getContainer(first.id).stop({ t: 0 });
     expect(await sandbox.isRunning(first.id)).toBe(false);
@@ -88,7 +94,10 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
   });
 
   test('exec passes cwd and env', async () => {
-    const result = await sandbox.exec(id, ['bash', '-c', 'echo "$PWD $GREETING"'], { cwd: '/tmp', env: { GREETING: 'hi' } });
+    const result = await sandbox.exec(id, ['bash', '-c', 'echo "$PWD $GREETING"'], {
+      cwd: '/tmp',
+      env: { GREETING: 'hi' },
+    });
     expect(result.stdout).toBe('/tmp hi\n');
   });
 
@@ -101,7 +110,9 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
     const echoed = await sandbox.exec(id, ['cat'], { stdin: payload, maxOutputBytes: 100 });
     expect(echoed.exitCode).toBe(0);
     expect(echoed.stdoutBytes).toBe(payload.length);
-    expect(echoed.stdout).toBe(`${payload.slice(0, 50)}\n…[${payload.length - 100} bytes omitted]…\n${payload.slice(-50)}`);
+    expect(echoed.stdout).toBe(
+      `${payload.slice(0, 50)}\n…[${payload.length - 100} bytes omitted]…\n${payload.slice(-50)}`,
+    );
 
     const ignored = await sandbox.exec(id, ['true'], { stdin: payload });
     expect(ignored).toMatchObject({ exitCode: 0, timedOut: false });
@@ -158,7 +169,10 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
     });
     expect(info.Config.Labels).toMatchObject({ [MANAGED_LABEL]: 'true', 'drydock.test': 'docker-sandbox' });
     // From the host, only the command runner's binary, read-only.
-    expect(info.Mounts.map((m) => `${m.Destination} ${m.RW ? 'rw' : 'ro'}`).sort()).toEqual([`${RUNNER_PATH_IN_SANDBOX} ro`, '/workspace rw']);
+    expect(info.Mounts.map((m) => `${m.Destination} ${m.RW ? 'rw' : 'ro'}`).sort()).toEqual([
+      `${RUNNER_PATH_IN_SANDBOX} ro`,
+      '/workspace rw',
+    ]);
   });
 
   test('putArchive copies files owned by the sandbox user', async () => {
@@ -188,7 +202,9 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
 
   test('destroy removes the container and its workspace volume, and tolerates a second call', async () => {
     const { id: doomed } = await sandbox.create({ name: uniqueName(), image });
-    const volumes = (await docker.getContainer(doomed).inspect()).Mounts.filter((m) => m.Type === 'volume').map((m) => m.Name ?? '');
+    const volumes = (await docker.getContainer(doomed).inspect()).Mounts.filter((m) => m.Type === 'volume').map(
+      (m) => m.Name ?? '',
+    );
     expect(volumes).toHaveLength(1);
     await sandbox.destroy(doomed);
     await sandbox.destroy(doomed);

@@ -54,12 +54,20 @@ beforeAll(async () => {
   hostTarget = `${gateway}:${(hostServer.address() as AddressInfo).port}`;
 
   // A server container on a network this test created.
-  await docker.createNetwork({ Name: testNetwork, Driver: 'bridge', Labels: { [MANAGED_LABEL]: 'true', 'drydock.test': 'egress' } });
+  await docker.createNetwork({
+    Name: testNetwork,
+    Driver: 'bridge',
+    Labels: { [MANAGED_LABEL]: 'true', 'drydock.test': 'egress' },
+  });
   const server = await docker.createContainer({
     name: serverName,
     Image: image,
     User: '1000:1000',
-    Cmd: ['python3', '-c', 'import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n def do_GET(s):\n  s.send_response(200); s.end_headers(); s.wfile.write(b"container-ok\\n")\nh.HTTPServer(("0.0.0.0", 8080), H).serve_forever()'],
+    Cmd: [
+      'python3',
+      '-c',
+      'import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n def do_GET(s):\n  s.send_response(200); s.end_headers(); s.wfile.write(b"container-ok\\n")\nh.HTTPServer(("0.0.0.0", 8080), H).serve_forever()',
+    ],
     Labels: { [MANAGED_LABEL]: 'true', 'drydock.test': 'egress' },
     HostConfig: { NetworkMode: testNetwork, CapDrop: ['ALL'] },
   });
@@ -81,7 +89,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox.destroy(name);
   await networks.remove(setupNetworkName(name));
-  await docker.getContainer(serverName).remove({ force: true }).catch(() => undefined);
+  await docker
+    .getContainer(serverName)
+    .remove({ force: true })
+    .catch(() => undefined);
   await networks.remove(testNetwork);
   await new Promise((resolve) => hostServer?.close(resolve));
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -115,12 +126,21 @@ test('the setup phase reaches the container server (not the host) with its secre
     const attempts: Record<string, string[]> = {
       curl: ['curl', '-sf', '--max-time', '10', `http://${target}/`],
       wget: ['wget', '-q', '-O-', '-T', '10', '-t', '1', `http://${target}/`],
-      python: ['python3', '-c', `import socket; socket.create_connection(("${host}", ${port}), timeout=10); print("connected")`],
+      python: [
+        'python3',
+        '-c',
+        `import socket; socket.create_connection(("${host}", ${port}), timeout=10); print("connected")`,
+      ],
       devtcp: ['bash', '-c', `exec 3<>/dev/tcp/${host}/${port} && echo connected`],
     };
     for (const [tool, argv] of Object.entries(attempts)) {
       const r = await sandbox.exec(ref.containerId, argv, { timeoutMs: 15_000 });
-      expect({ tool, target, failed: r.exitCode !== 0, fast: r.durationMs < 3000 }).toEqual({ tool, target, failed: true, fast: true });
+      expect({ tool, target, failed: r.exitCode !== 0, fast: r.durationMs < 3000 }).toEqual({
+        tool,
+        target,
+        failed: true,
+        fast: true,
+      });
       expect(r.stdout).not.toMatch(/ok|connected/);
     }
   }
@@ -128,6 +148,10 @@ test('the setup phase reaches the container server (not the host) with its secre
 
 test('a secret the worker does not have fails the setup with its name, and nothing runs', async () => {
   await expect(
-    phases.runSetup({ sandbox: ref, goalId: `egress-${tag}`, setup: { script: 'echo hi', secrets: ['NOT_CONFIGURED'] } }),
+    phases.runSetup({
+      sandbox: ref,
+      goalId: `egress-${tag}`,
+      setup: { script: 'echo hi', secrets: ['NOT_CONFIGURED'] },
+    }),
   ).rejects.toThrow(/setup secret NOT_CONFIGURED is not configured .*DRYDOCK_SETUP_SECRET_NOT_CONFIGURED/);
 });

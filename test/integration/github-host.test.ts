@@ -65,7 +65,9 @@ const PATCH = [
 
 function proposal(baseCommit: string, extra: Partial<ChangeProposal> = {}): ChangeProposal {
   const files = [{ path: 'src/math.js', status: 'M', additions: 1, deletions: 1 }];
-  const checks = [{ command: 'npm test', exitCode: 0, passed: true, durationMs: 1200, logTail: '# pass 2', logRef: 'x' }];
+  const checks = [
+    { command: 'npm test', exitCode: 0, passed: true, durationMs: 1200, logTail: '# pass 2', logRef: 'x' },
+  ];
   const usage = { promptTokens: 100, completionTokens: 20, totalTokens: 120 };
   return {
     goalId: 'goal-demo-1',
@@ -95,19 +97,37 @@ function proposal(baseCommit: string, extra: Partial<ChangeProposal> = {}): Chan
 }
 
 function readMathOnBranch(branch: string): string {
-  return execFileSync('git', ['--git-dir', path.join(gitRoot, 'acme', 'demo.git'), 'show', `${branch}:src/math.js`], { encoding: 'utf8' });
+  return execFileSync('git', ['--git-dir', path.join(gitRoot, 'acme', 'demo.git'), 'show', `${branch}:src/math.js`], {
+    encoding: 'utf8',
+  });
 }
 
 test('publishing pushes the branch and opens one draft PR with the labels and every body section', async () => {
   const base = makeRemote();
   const ref = await hostWith().publish(proposal(base));
 
-  expect(ref).toEqual(expect.objectContaining({ id: '1', branch: 'drydock/abcd1234', base: 'main', location: 'https://github.example/acme/demo/pull/1' }));
+  expect(ref).toEqual(
+    expect.objectContaining({
+      id: '1',
+      branch: 'drydock/abcd1234',
+      base: 'main',
+      location: 'https://github.example/acme/demo/pull/1',
+    }),
+  );
   expect(readMathOnBranch('drydock/abcd1234')).toContain('return a + b;');
   const prs = fake.pulls();
   expect(prs).toHaveLength(1);
-  expect(prs[0]).toEqual(expect.objectContaining({ head: 'drydock/abcd1234', base: 'main', draft: true, title: 'drydock: fix add' }));
-  for (const section of ['## Summary', '## Rationale', '## Files changed', '## Verification', '## Model and cost', 'http://localhost:8233/namespaces/default/workflows/goal-demo-1']) {
+  expect(prs[0]).toEqual(
+    expect.objectContaining({ head: 'drydock/abcd1234', base: 'main', draft: true, title: 'drydock: fix add' }),
+  );
+  for (const section of [
+    '## Summary',
+    '## Rationale',
+    '## Files changed',
+    '## Verification',
+    '## Model and cost',
+    'http://localhost:8233/namespaces/default/workflows/goal-demo-1',
+  ]) {
     expect(prs[0]!.body).toContain(section);
   }
   expect(fake.labels('acme', 'demo', 1).sort()).toEqual(['agent-generated', 'drydock']);
@@ -121,7 +141,9 @@ test('a publish retried after a crash updates the same PR instead of opening a s
   const base = makeRemote();
   // The first attempt pushes and opens the PR, then dies while labelling it (a 502).
   fake.faults.push({ method: 'POST', path: /\/labels$/, status: 502, message: 'Bad Gateway' });
-  const first = await hostWith().publish(proposal(base)).catch((e: unknown) => e);
+  const first = await hostWith()
+    .publish(proposal(base))
+    .catch((e: unknown) => e);
   expect(first).toBeInstanceOf(GitHubApiError);
   expect((first as GitHubApiError).retryable).toBe(true);
   expect(fake.pulls()).toHaveLength(1);
@@ -134,7 +156,13 @@ test('a publish retried after a crash updates the same PR instead of opening a s
   expect(fake.matching('PATCH', /\/pulls\/1$/)).toHaveLength(1);
   expect(fake.labels('acme', 'demo', 1).sort()).toEqual(['agent-generated', 'drydock']);
   // The branch holds one commit on top of main, not two.
-  expect(execFileSync('git', ['--git-dir', path.join(gitRoot, 'acme', 'demo.git'), 'rev-list', '--count', `main..drydock/abcd1234`], { encoding: 'utf8' }).trim()).toBe('1');
+  expect(
+    execFileSync(
+      'git',
+      ['--git-dir', path.join(gitRoot, 'acme', 'demo.git'), 'rev-list', '--count', `main..drydock/abcd1234`],
+      { encoding: 'utf8' },
+    ).trim(),
+  ).toBe('1');
 });
 
 test('a goal from an issue says Closes #N and comments on the issue once, however often it is published', async () => {
@@ -142,7 +170,11 @@ test('a goal from an issue says Closes #N and comments on the issue once, howeve
   const issue = fake.addIssue('acme', 'demo', 'add() subtracts', 'The test fails.');
   const host = hostWith();
   const text = await host.readIssue('https://github.example/acme/demo', { owner: 'acme', repo: 'demo', number: issue });
-  expect(text).toEqual({ title: 'add() subtracts', body: 'The test fails.', url: `https://github.example/acme/demo/issues/${issue}` });
+  expect(text).toEqual({
+    title: 'add() subtracts',
+    body: 'The test fails.',
+    url: `https://github.example/acme/demo/issues/${issue}`,
+  });
 
   await host.publish(proposal(base, { issue: { owner: 'acme', repo: 'demo', number: issue } }));
   await host.publish(proposal(base, { issue: { owner: 'acme', repo: 'demo', number: issue } }));
@@ -153,7 +185,12 @@ test('a goal from an issue says Closes #N and comments on the issue once, howeve
 
 test('the sandbox clone uses the credential for the one command only: origin and .git/config hold no token', async () => {
   makeRemote();
-  const config = loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_API_URL: fake.url, DRYDOCK_GITHUB_WEB_URL: 'https://github.example', DRYDOCK_GITHUB_GIT_URL: `file://${gitRoot}` });
+  const config = loadConfig({
+    GITHUB_TOKEN: TOKEN,
+    GITHUB_API_URL: fake.url,
+    DRYDOCK_GITHUB_WEB_URL: 'https://github.example',
+    DRYDOCK_GITHUB_GIT_URL: `file://${gitRoot}`,
+  });
   const access = await createGitAccessResolver(config)('https://github.example/acme/demo');
   expect(access?.url).toBe(`file://${gitRoot}/acme/demo.git`);
   expect(JSON.stringify(access?.env)).toContain('GIT_CONFIG_VALUE_0');
@@ -174,7 +211,9 @@ test('the sandbox clone uses the credential for the one command only: origin and
 describe('errors', () => {
   test('401 is non-retryable and says what to fix, without the token', async () => {
     const base = makeRemote();
-    const err = await hostWith(new TokenAuth('github_pat_WRONG')).publish(proposal(base)).catch((e: unknown) => e);
+    const err = await hostWith(new TokenAuth('github_pat_WRONG'))
+      .publish(proposal(base))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitHubApiError);
     const failure = toActivityFailure(err) as { nonRetryable: boolean; type: string; message: string };
     expect(failure.nonRetryable).toBe(true);
@@ -185,8 +224,15 @@ describe('errors', () => {
 
   test('403 without a rate limit names the missing permission; 404 and 422 are non-retryable', async () => {
     const base = makeRemote();
-    fake.faults.push({ method: 'POST', path: /\/pulls$/, status: 403, message: 'Resource not accessible by personal access token' });
-    const forbidden = (await hostWith().publish(proposal(base)).catch((e: unknown) => e)) as GitHubApiError;
+    fake.faults.push({
+      method: 'POST',
+      path: /\/pulls$/,
+      status: 403,
+      message: 'Resource not accessible by personal access token',
+    });
+    const forbidden = (await hostWith()
+      .publish(proposal(base))
+      .catch((e: unknown) => e)) as GitHubApiError;
     expect(forbidden.type).toBe('GitHubForbidden');
     expect(forbidden.retryable).toBe(false);
     expect(forbidden.message).toContain('"Pull requests: read and write" permission on acme/demo');
@@ -198,7 +244,9 @@ describe('errors', () => {
     expect(missing.retryable).toBe(false);
 
     fake.faults.push({ method: 'POST', path: /\/pulls$/, status: 422, message: 'Validation Failed: base is invalid' });
-    const invalid = (await hostWith().publish(proposal(base)).catch((e: unknown) => e)) as GitHubApiError;
+    const invalid = (await hostWith()
+      .publish(proposal(base))
+      .catch((e: unknown) => e)) as GitHubApiError;
     expect(invalid.type).toBe('GitHubValidationFailed');
     expect(invalid.retryable).toBe(false);
   });
@@ -206,8 +254,15 @@ describe('errors', () => {
   test('403 with rate-limit headers and 5xx are retryable with the delay GitHub asks for', async () => {
     const base = makeRemote();
     const reset = Math.floor(Date.now() / 1000) + 30;
-    fake.faults.push({ path: /\/pulls$/, status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) } });
-    const limited = (await hostWith().publish(proposal(base)).catch((e: unknown) => e)) as GitHubApiError;
+    fake.faults.push({
+      path: /\/pulls$/,
+      status: 403,
+      message: 'API rate limit exceeded',
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+    });
+    const limited = (await hostWith()
+      .publish(proposal(base))
+      .catch((e: unknown) => e)) as GitHubApiError;
     expect(limited.type).toBe('GitHubRateLimited');
     expect(limited.retryable).toBe(true);
     expect(limited.retryAfterMs).toBeGreaterThan(25_000);
@@ -216,12 +271,21 @@ describe('errors', () => {
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBe(limited.retryAfterMs);
 
-    fake.faults.push({ path: /\/pulls$/, status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '7' } });
-    const secondary = (await hostWith().publish(proposal(base)).catch((e: unknown) => e)) as GitHubApiError;
+    fake.faults.push({
+      path: /\/pulls$/,
+      status: 403,
+      message: 'You have exceeded a secondary rate limit',
+      headers: { 'retry-after': '7' },
+    });
+    const secondary = (await hostWith()
+      .publish(proposal(base))
+      .catch((e: unknown) => e)) as GitHubApiError;
     expect(secondary.retryAfterMs).toBe(7000);
 
     fake.faults.push({ path: /\/pulls$/, status: 503, message: 'Service Unavailable' });
-    const down = (await hostWith().publish(proposal(base)).catch((e: unknown) => e)) as GitHubApiError;
+    const down = (await hostWith()
+      .publish(proposal(base))
+      .catch((e: unknown) => e)) as GitHubApiError;
     expect(down.type).toBe('GitHubUnavailable');
     expect(down.retryable).toBe(true);
   });
@@ -233,7 +297,10 @@ describe('GitHub App', () => {
 
   test('a JWT signed with the private key buys an installation token for the repository, cached until shortly before it expires', async () => {
     await fake.close();
-    fake = await startFakeGitHub({ gitRoot, app: { id: '4242', publicKey, installationId: 77, tokenTtlMs: 60 * 60_000 } });
+    fake = await startFakeGitHub({
+      gitRoot,
+      app: { id: '4242', publicKey, installationId: 77, tokenTtlMs: 60 * 60_000 },
+    });
     const base = makeRemote();
     let now = Date.now();
     const keyFile = path.join(gitRoot, 'app.pem');

@@ -55,7 +55,9 @@ test('the ext:: transport is refused and runs nothing', async () => {
   const pwned = path.join(home, 'pwned');
   const out = mkdtempSync(path.join(os.tmpdir(), 'drydock-hostile-ext-'));
   try {
-    await expect(cloneRepository(`ext::sh -c touch% ${pwned}`, undefined, path.join(out, 'x'))).rejects.toThrow(/transport 'ext' not allowed|not allowed/);
+    await expect(cloneRepository(`ext::sh -c touch% ${pwned}`, undefined, path.join(out, 'x'))).rejects.toThrow(
+      /transport 'ext' not allowed|not allowed/,
+    );
     expect(existsSync(pwned)).toBe(false);
   } finally {
     rmSync(out, { recursive: true, force: true });

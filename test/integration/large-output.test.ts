@@ -36,7 +36,11 @@ async function measure(sandbox: Sandbox, inner: DockerSandbox, argv: string[] = 
   names.push(name);
   const { id } = await inner.create({ name, image });
   // A repository to checkpoint (the checkpointing case), so git has nothing to say on stderr.
-  await inner.exec(id, ['bash', '-c', 'git init -q && git -c user.email=t@t -c user.name=t commit -q --allow-empty -m base']);
+  await inner.exec(id, [
+    'bash',
+    '-c',
+    'git init -q && git -c user.email=t@t -c user.name=t commit -q --allow-empty -m base',
+  ]);
   await sandbox.exec(id, ['true']);
   global.gc?.();
   const before = process.memoryUsage().rss;
@@ -57,24 +61,36 @@ const cases: [string, () => [Sandbox, DockerSandbox]][] = [
   ['a checkpointing tool call', () => [new CheckpointingSandbox(runner, 'HEAD', 'unused-key'), runner]],
 ];
 
-test.each(cases)('200 MB on stderr in one write, through %s: trimmed, counted whole, memory bounded', async (label, make) => {
-  const [sandbox, inner] = make();
-  const { result, grewBytes, ms } = await measure(sandbox, inner);
-  process.stderr.write(`${label}: RSS +${Math.round(grewBytes / 1024 ** 2)} MB, ${ms} ms\n`);
-  expect(result.exitCode).toBe(0);
-  expect(result.stderrBytes).toBe(BIG);
-  expect(Buffer.byteLength(result.stderr)).toBeLessThanOrEqual(MAX_OUTPUT + 64);
-  expect(result.stderr).toContain(`…[${BIG - MAX_OUTPUT} bytes omitted]…`);
-  expect(result.stdout.startsWith('done')).toBe(true);
-  expect(grewBytes).toBeLessThan(100 * 1024 ** 2);
-}, 180_000);
+test.each(cases)(
+  '200 MB on stderr in one write, through %s: trimmed, counted whole, memory bounded',
+  async (label, make) => {
+    const [sandbox, inner] = make();
+    const { result, grewBytes, ms } = await measure(sandbox, inner);
+    process.stderr.write(`${label}: RSS +${Math.round(grewBytes / 1024 ** 2)} MB, ${ms} ms\n`);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderrBytes).toBe(BIG);
+    expect(Buffer.byteLength(result.stderr)).toBeLessThanOrEqual(MAX_OUTPUT + 64);
+    expect(result.stderr).toContain(`…[${BIG - MAX_OUTPUT} bytes omitted]…`);
+    expect(result.stdout.startsWith('done')).toBe(true);
+    expect(grewBytes).toBeLessThan(100 * 1024 ** 2);
+  },
+  180_000,
+);
 
-test.each(cases)('200 MB on stdout in one write, through %s: trimmed, counted whole, memory bounded', async (label, make) => {
-  const [sandbox, inner] = make();
-  const { result, grewBytes, ms } = await measure(sandbox, inner, ['python3', '-c', `import sys; sys.stdout.buffer.write(b"y" * ${BIG})`]);
-  process.stderr.write(`${label} (stdout): RSS +${Math.round(grewBytes / 1024 ** 2)} MB, ${ms} ms\n`);
-  expect(result.exitCode).toBe(0);
-  expect(result.stdoutBytes).toBe(BIG);
-  expect(Buffer.byteLength(result.stdout)).toBeLessThanOrEqual(MAX_OUTPUT + 64);
-  expect(grewBytes).toBeLessThan(100 * 1024 ** 2);
-}, 180_000);
+test.each(cases)(
+  '200 MB on stdout in one write, through %s: trimmed, counted whole, memory bounded',
+  async (label, make) => {
+    const [sandbox, inner] = make();
+    const { result, grewBytes, ms } = await measure(sandbox, inner, [
+      'python3',
+      '-c',
+      `import sys; sys.stdout.buffer.write(b"y" * ${BIG})`,
+    ]);
+    process.stderr.write(`${label} (stdout): RSS +${Math.round(grewBytes / 1024 ** 2)} MB, ${ms} ms\n`);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdoutBytes).toBe(BIG);
+    expect(Buffer.byteLength(result.stdout)).toBeLessThanOrEqual(MAX_OUTPUT + 64);
+    expect(grewBytes).toBeLessThan(100 * 1024 ** 2);
+  },
+  180_000,
+);

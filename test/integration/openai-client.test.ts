@@ -1,11 +1,7 @@
 import { ModelCallError } from '../../activities/model/errors';
 import type { ChatMessage, ToolDefinition } from '../../activities/model/model-client';
 import { OpenAIModelClient } from '../../activities/model/openai-client';
-import {
-  type ScriptedModelServer,
-  type ScriptedTurn,
-  startScriptedModelServer,
-} from '../../scripted-model';
+import { type ScriptedModelServer, type ScriptedTurn, startScriptedModelServer } from '../../scripted-model';
 
 const API_KEY = 'sk-test-0123456789abcdefghijklmnop';
 
@@ -67,7 +63,12 @@ describe('OpenAIModelClient against the scripted server', () => {
     expect(seen?.body).toMatchObject({
       model: 'scripted',
       messages: MESSAGES,
-      tools: [{ type: 'function', function: { name: 'read_file', description: TOOLS[0]?.description, parameters: TOOLS[0]?.parameters } }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'read_file', description: TOOLS[0]?.description, parameters: TOOLS[0]?.parameters },
+        },
+      ],
     });
     expect(seen?.body).not.toHaveProperty('stream', true);
     expect(seen?.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -113,7 +114,9 @@ describe('OpenAIModelClient against the scripted server', () => {
   });
 
   it('passes malformed tool arguments through as the raw string', async () => {
-    const { client } = await setup([{ type: 'tool_calls', calls: [{ name: 'read_file', arguments: '{"path": "src/' }] }]);
+    const { client } = await setup([
+      { type: 'tool_calls', calls: [{ name: 'read_file', arguments: '{"path": "src/' }] },
+    ]);
     const completion = await client.complete(MESSAGES, TOOLS, { model: 'scripted' });
     expect(completion.message.tool_calls?.[0]?.function.arguments).toBe('{"path": "src/');
   });
@@ -126,7 +129,10 @@ describe('OpenAIModelClient against the scripted server', () => {
   });
 
   it('maps a 500 to a retryable server_error, once: the SDK does not retry', async () => {
-    const { server, client } = await setup([{ type: 'error', status: 500 }, { type: 'text', content: 'unused' }]);
+    const { server, client } = await setup([
+      { type: 'error', status: 500 },
+      { type: 'text', content: 'unused' },
+    ]);
     const err = await failure(client.complete(MESSAGES, TOOLS, { model: 'scripted' }));
     expect(err).toMatchObject({ kind: 'server_error', retryable: true, status: 500 });
     expect(server.requests).toHaveLength(1);
@@ -134,7 +140,9 @@ describe('OpenAIModelClient against the scripted server', () => {
   });
 
   it('maps a 401 to a non-retryable unauthorized error without the key', async () => {
-    const { client } = await setup([{ type: 'error', status: 401, message: `Incorrect API key provided: ${API_KEY}.` }]);
+    const { client } = await setup([
+      { type: 'error', status: 401, message: `Incorrect API key provided: ${API_KEY}.` },
+    ]);
     const err = await failure(client.complete(MESSAGES, TOOLS, { model: 'scripted' }));
     expect(err).toMatchObject({ kind: 'unauthorized', retryable: false, status: 401 });
     expect(err.message).not.toContain(API_KEY);
@@ -143,7 +151,11 @@ describe('OpenAIModelClient against the scripted server', () => {
 
   it('maps a context length 400 to context_too_long', async () => {
     const { client } = await setup([
-      { type: 'error', status: 400, message: "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens." },
+      {
+        type: 'error',
+        status: 400,
+        message: "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens.",
+      },
     ]);
     const err = await failure(client.complete(MESSAGES, TOOLS, { model: 'scripted' }));
     expect(err).toMatchObject({ kind: 'context_too_long', retryable: false, status: 400 });
@@ -162,7 +174,9 @@ describe('OpenAIModelClient against the scripted server', () => {
     const { client } = await setup([{ type: 'hang' }]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 200);
-    const err = await failure(client.complete(MESSAGES, TOOLS, { model: 'scripted', signal: controller.signal, timeoutMs: 10_000 }));
+    const err = await failure(
+      client.complete(MESSAGES, TOOLS, { model: 'scripted', signal: controller.signal, timeoutMs: 10_000 }),
+    );
     expect(err).toMatchObject({ kind: 'aborted', retryable: false });
   });
 
@@ -196,7 +210,9 @@ describe('OpenAIModelClient against the scripted server', () => {
   });
 
   it('records a failed lastMessageIncludes expectation and answers 400', async () => {
-    const { server, client } = await setup([{ type: 'text', content: 'x', expect: { lastMessageIncludes: 'tests passed' } }]);
+    const { server, client } = await setup([
+      { type: 'text', content: 'x', expect: { lastMessageIncludes: 'tests passed' } },
+    ]);
     const err = await failure(client.complete(MESSAGES, TOOLS, { model: 'scripted' }));
     expect(err).toMatchObject({ kind: 'bad_request', status: 400 });
     expect(server.failures).toHaveLength(1);

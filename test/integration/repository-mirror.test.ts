@@ -43,7 +43,9 @@ test('a goal clones through the mirror, and the next goal sees commits made sinc
 test('concurrent goals on one repository share the mirror and all get the commit', async () => {
   const repo = makeGitRepo('demo-repo');
   const mirrors = path.join(work, 'mirrors-sandbox');
-  const clones = await Promise.all(Array.from({ length: 8 }, (_, i) => cloneThroughMirror(mirrors, repo, undefined, path.join(work, `c${i}`))));
+  const clones = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => cloneThroughMirror(mirrors, repo, undefined, path.join(work, `c${i}`))),
+  );
   expect(new Set(clones.map((c) => c.baseCommit))).toEqual(new Set([gitIn(repo, 'rev-parse', 'main')]));
 });
 

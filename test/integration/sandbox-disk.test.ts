@@ -72,11 +72,19 @@ test('a 3 GB write stops at the 1 GiB limit with ENOSPC, the host holds at most 
   const disk = await diskOf(id);
   // /workspace and the home folder are the one disk.
   const df = await sandbox.exec(id, ['df', '--output=source,size', '/workspace', '/home/drydock']);
-  const [ws, home] = df.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+  const [ws, home] = df.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/));
   expect(ws![0]).toMatch(/^\/dev\/loop\d+$/);
   expect(home![0]).toBe(ws![0]);
 
-  const write = await sandbox.exec(id, ['bash', '-c', 'head -c 3000000000 /dev/zero > /workspace/big; echo "exit $?" >&2; stat -c %s /workspace/big'], { timeoutMs: 60_000 });
+  const write = await sandbox.exec(
+    id,
+    ['bash', '-c', 'head -c 3000000000 /dev/zero > /workspace/big; echo "exit $?" >&2; stat -c %s /workspace/big'],
+    { timeoutMs: 60_000 },
+  );
   expect(write.stderr).toContain('No space left on device');
   expect(write.durationMs).toBeLessThan(30_000);
   const written = Number(write.stdout.trim());
@@ -127,7 +135,8 @@ test('the reaper releases a disk whose container is gone, and keeps those in use
   expect(leftovers(orphan)).toMatchObject({ image: true, mounted: true });
 
   const store = new FsArtifactStore(path.join(root, 'store'));
-  const reaper = (diskGraceMs: number) => new SandboxReaper({ docker, client: {} as Client, host, store, disks, diskGraceMs });
+  const reaper = (diskGraceMs: number) =>
+    new SandboxReaper({ docker, client: {} as Client, host, store, disks, diskGraceMs });
   await reaper(60_000).sweep();
   expect(leftovers(orphan)).toMatchObject({ image: true, mounted: true });
   await reaper(0).sweep();
@@ -149,7 +158,9 @@ test('without disks the workspace is an anonymous volume and the limits say it i
   const said: string[] = [];
   const remote = loadConfig({ DRYDOCK_DATA_DIR: root, DOCKER_HOST: 'tcp://docker.example:2375' });
   expect(await sandboxDisksFor(remote, (m) => said.push(m))).toBeUndefined();
-  expect(said).toEqual(['drydock: sandbox workspaces are not size-limited: the Docker engine is not on this machine (DOCKER_HOST), so it cannot mount a disk made here']);
+  expect(said).toEqual([
+    'drydock: sandbox workspaces are not size-limited: the Docker engine is not on this machine (DOCKER_HOST), so it cannot mount a disk made here',
+  ]);
   const local = loadConfig({ DRYDOCK_DATA_DIR: root, DRYDOCK_SANDBOX_DISK: '2g' });
   expect((await sandboxDisksFor(local, (m) => said.push(m)))?.sizeBytes).toBe(2 * GIB);
   expect(said).toHaveLength(1);

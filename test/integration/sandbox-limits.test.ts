@@ -13,7 +13,10 @@ const docker = new Dockerode();
 const PIDS_LIMIT = 64;
 const MEMORY_BYTES = 256 * 1024 ** 2;
 // The limits come from the sandbox policy (the operator's DRYDOCK_SANDBOX_PIDS and _MEMORY), never from a spec.
-const sandbox = new DockerSandbox({ docker, policy: defaultSandboxPolicy({ pidsLimit: PIDS_LIMIT, memoryBytes: MEMORY_BYTES }) });
+const sandbox = new DockerSandbox({
+  docker,
+  policy: defaultSandboxPolicy({ pidsLimit: PIDS_LIMIT, memoryBytes: MEMORY_BYTES }),
+});
 const memoryOnly = new DockerSandbox({ docker, policy: defaultSandboxPolicy({ memoryBytes: MEMORY_BYTES }) });
 const name = `drydock-test-limits-${process.pid}-${randomBytes(4).toString('hex')}`;
 let id: string;
@@ -65,7 +68,9 @@ for pid in children:
   // A classic shell fork bomb, killed at its timeout; afterwards commands run again.
   const shellBomb = await sandbox.exec(id, ['bash', '-c', 'b() { b | b & }; b'], { timeoutMs: 3000 });
   expect(shellBomb.durationMs).toBeLessThan(15_000);
-  await sandbox.exec(id, ['bash', '-c', 'pkill -KILL -u 1000 -x bash; true'], { timeoutMs: 5000 }).catch(() => undefined);
+  await sandbox
+    .exec(id, ['bash', '-c', 'pkill -KILL -u 1000 -x bash; true'], { timeoutMs: 5000 })
+    .catch(() => undefined);
   let alive = '';
   for (let i = 0; i < 20 && alive !== 'alive\n'; i++) {
     alive = (await sandbox.exec(id, ['echo', 'alive'], { timeoutMs: 5000 }).catch(() => ({ stdout: '' }))).stdout;
@@ -79,7 +84,11 @@ test('a memory hog is OOM-killed; the container and the caller live on', async (
   const image = await resolveSandboxImage();
   const { id: memId } = await memoryOnly.create({ name: `${name}-mem`, image, labels: { 'drydock.test': 'limits' } });
   try {
-    const hog = await memoryOnly.exec(memId, ['python3', '-c', 'b = bytearray(1024 * 1024 * 1024); print("allocated")'], { timeoutMs: 60_000 });
+    const hog = await memoryOnly.exec(
+      memId,
+      ['python3', '-c', 'b = bytearray(1024 * 1024 * 1024); print("allocated")'],
+      { timeoutMs: 60_000 },
+    );
     expect(hog.exitCode).toBe(137);
     expect(hog.timedOut).toBe(false);
     expect(hog.stdout).not.toContain('allocated');

@@ -19,7 +19,12 @@ import { FsArtifactStore } from '../../activities/store/fs-store';
 
 const MIB = 1024 ** 2;
 const docker = new Dockerode();
-const policy = defaultSandboxPolicy({ memoryBytes: 384 * MIB, cpus: 1, pidsLimit: 200, serviceImages: ['postgres:16'] });
+const policy = defaultSandboxPolicy({
+  memoryBytes: 384 * MIB,
+  cpus: 1,
+  pidsLimit: 200,
+  serviceImages: ['postgres:16'],
+});
 const sandbox = new DockerSandbox({ docker, policy });
 const RUN = `${process.pid}-${randomBytes(4).toString('hex')}`;
 const names: string[] = [];
@@ -39,7 +44,9 @@ afterAll(async () => {
 test("provisionSandbox's SandboxRef carries the policy the container runs under, and the engine applied exactly it", async () => {
   const goalId = `policy-${RUN}`;
   names.push(containerNameFor(goalId));
-  const activities = createProvisionActivities(hostContext({ sandbox, store: new FsArtifactStore(path.join(root, 'store')), host: 'policytest', image }));
+  const activities = createProvisionActivities(
+    hostContext({ sandbox, store: new FsArtifactStore(path.join(root, 'store')), host: 'policytest', image }),
+  );
   const ref = await activities.provisionSandbox({ goalId });
   expect(ref.policy).toEqual(sandboxPolicyView(policy));
   expect(ref.limits).toEqual({ memoryBytes: 384 * MIB, cpus: 1, pidsLimit: 200, diskBytes: null, runtime: 'runc' });
@@ -47,7 +54,14 @@ test("provisionSandbox's SandboxRef carries the policy the container runs under,
   expect(JSON.stringify(ref.policy).length).toBeLessThan(1024);
 
   const h = (await docker.getContainer(ref.containerId).inspect()).HostConfig;
-  expect({ NetworkMode: h.NetworkMode, Memory: h.Memory, MemorySwap: h.MemorySwap, PidsLimit: h.PidsLimit, NanoCpus: h.NanoCpus, ReadonlyRootfs: h.ReadonlyRootfs }).toEqual({
+  expect({
+    NetworkMode: h.NetworkMode,
+    Memory: h.Memory,
+    MemorySwap: h.MemorySwap,
+    PidsLimit: h.PidsLimit,
+    NanoCpus: h.NanoCpus,
+    ReadonlyRootfs: h.ReadonlyRootfs,
+  }).toEqual({
     NetworkMode: 'none',
     Memory: 384 * MIB,
     MemorySwap: 384 * MIB,
@@ -56,7 +70,11 @@ test("provisionSandbox's SandboxRef carries the policy the container runs under,
     ReadonlyRootfs: true,
   });
   // Only the policy's writable paths can be written, /tmp at its size.
-  const r = await sandbox.exec(ref.containerId, ['bash', '-c', 'touch /etc/x 2>/dev/null || echo root-read-only; touch /workspace/a ~/b /tmp/c && echo writable; df -B1 --output=size /tmp | tail -1']);
+  const r = await sandbox.exec(ref.containerId, [
+    'bash',
+    '-c',
+    'touch /etc/x 2>/dev/null || echo root-read-only; touch /workspace/a ~/b /tmp/c && echo writable; df -B1 --output=size /tmp | tail -1',
+  ]);
   expect(r.stdout.split('\n').slice(0, 2)).toEqual(['root-read-only', 'writable']);
   expect(Number(r.stdout.split('\n')[2])).toBe(1024 ** 3);
 }, 60_000);

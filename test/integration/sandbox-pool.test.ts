@@ -29,7 +29,10 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000
 }
 
 /** A pool whose host id is unique to this test, so that nothing else touches its containers. */
-async function startPool(size: number, idleSeconds = 600): Promise<{ pool: SandboxPool; host: string; sandbox: DockerSandbox }> {
+async function startPool(
+  size: number,
+  idleSeconds = 600,
+): Promise<{ pool: SandboxPool; host: string; sandbox: DockerSandbox }> {
   const host = `pooltest-${RUN}-${pools.length}`;
   const pool = new SandboxPool({ docker, image, host, size, idleSeconds, refillDelayMs: 50 });
   pools.push(pool);
@@ -53,7 +56,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const pool of pools) await pool.close();
-  for (const name of names) await docker.getContainer(name).remove({ force: true, v: true }).catch(() => undefined);
+  for (const name of names)
+    await docker
+      .getContainer(name)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
 });
 
 test('the pool keeps K started containers, hardened exactly like a cold sandbox', async () => {
@@ -64,7 +71,10 @@ test('the pool keeps K started containers, hardened exactly like a cold sandbox'
   expect(warm.every((c) => c.State === 'running')).toBe(true);
 
   const cold = await new DockerSandbox({ docker }).create({ name: goalName(), image });
-  const [coldInfo, warmInfo] = await Promise.all([docker.getContainer(cold.id).inspect(), docker.getContainer(warm[0]!.Id).inspect()]);
+  const [coldInfo, warmInfo] = await Promise.all([
+    docker.getContainer(cold.id).inspect(),
+    docker.getContainer(warm[0]!.Id).inspect(),
+  ]);
   const hardening = (i: Dockerode.ContainerInspectInfo) => ({
     user: i.Config.User,
     cmd: i.Config.Cmd,

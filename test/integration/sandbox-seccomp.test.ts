@@ -34,12 +34,20 @@ for family, kind in [(1, 1), (2, 1), (10, 1), (16, 3), (40, 1), (0x100000028, 1)
 
 /** errno by family (as hex) from the probe's output. */
 function parse(stdout: string): Record<string, number> {
-  return Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(' ')).map(([family, errno]) => [family!, Number(errno)]));
+  return Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
+      .map(([family, errno]) => [family!, Number(errno)]),
+  );
 }
 
 /** Runs the probe in a container by a plain engine exec, as the sandbox user. */
 async function probeIn(containerId: string): Promise<Record<string, number>> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: ['python3', '-c', PROBE], User: '1000:1000', AttachStdout: true, AttachStderr: true });
+  const exec = await docker
+    .getContainer(containerId)
+    .exec({ Cmd: ['python3', '-c', PROBE], User: '1000:1000', AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve) => {
@@ -49,7 +57,8 @@ async function probeIn(containerId: string): Promise<Record<string, number>> {
   // Strip the engine's 8-byte frame headers (stdout only is expected).
   const raw = Buffer.concat(chunks);
   const out: Buffer[] = [];
-  for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4)) if (raw[at] === 1) out.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
+  for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4))
+    if (raw[at] === 1) out.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
   return parse(Buffer.concat(out).toString('utf8'));
 }
 
@@ -65,7 +74,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await services.remove(name).catch(() => undefined);
   await sandbox.destroy(name);
-  await docker.getContainer(control).remove({ force: true, v: true }).catch(() => undefined);
+  await docker
+    .getContainer(control)
+    .remove({ force: true, v: true })
+    .catch(() => undefined);
 });
 
 test('under the engine default profile the filter lets socket(AF_VSOCK) through (the control)', async () => {
@@ -80,15 +92,30 @@ test('under the engine default profile the filter lets socket(AF_VSOCK) through 
 }, 60_000);
 
 test('in a sandbox: AF_VSOCK is refused, also as 0x100000028; AF_UNIX, AF_INET, AF_INET6, AF_NETLINK work', async () => {
-  expect(await probeIn(sandboxId)).toEqual({ '0x1': 0, '0x2': 0, '0xa': 0, '0x10': 0, '0x28': EPERM, '0x100000028': EPERM });
+  expect(await probeIn(sandboxId)).toEqual({
+    '0x1': 0,
+    '0x2': 0,
+    '0xa': 0,
+    '0x10': 0,
+    '0x28': EPERM,
+    '0x100000028': EPERM,
+  });
   // What a user would type: Python's socket module.
   const r = await sandbox.exec(sandboxId, ['python3', '-c', 'import socket; socket.socket(40, socket.SOCK_STREAM)']);
   expect(r.exitCode).toBe(1);
   expect(r.stderr).toContain('PermissionError: [Errno 1] Operation not permitted');
-  const ok = await sandbox.exec(sandboxId, ['python3', '-c', 'import socket; socket.socket(socket.AF_UNIX); socket.socket(socket.AF_INET); print("ok")']);
+  const ok = await sandbox.exec(sandboxId, [
+    'python3',
+    '-c',
+    'import socket; socket.socket(socket.AF_UNIX); socket.socket(socket.AF_INET); print("ok")',
+  ]);
   expect(ok.stdout).toBe('ok\n');
   // Node (libuv) and git still work under the profile (no io_uring).
-  const node = await sandbox.exec(sandboxId, ['node', '-e', 'require("fs").writeFileSync("/tmp/n", "x"); require("net").createServer().listen(0, function () { console.log("node ok"); this.close(); })']);
+  const node = await sandbox.exec(sandboxId, [
+    'node',
+    '-e',
+    'require("fs").writeFileSync("/tmp/n", "x"); require("net").createServer().listen(0, function () { console.log("node ok"); this.close(); })',
+  ]);
   expect(node.stdout).toBe('node ok\n');
 }, 60_000);
 
@@ -100,11 +127,22 @@ test('in a service sidecar: AF_VSOCK is refused the same way', async () => {
     image,
     services: [{ name: 'idle', command: 'exec sleep infinity' }],
   });
-  expect(await probeIn(`${name}-svc-idle`)).toEqual({ '0x1': 0, '0x2': 0, '0xa': 0, '0x10': 0, '0x28': EPERM, '0x100000028': EPERM });
+  expect(await probeIn(`${name}-svc-idle`)).toEqual({
+    '0x1': 0,
+    '0x2': 0,
+    '0xa': 0,
+    '0x10': 0,
+    '0x28': EPERM,
+    '0x100000028': EPERM,
+  });
 }, 60_000);
 
 test('a sandbox worker without the profile refuses to start, in one line naming scripts/setup', async () => {
-  const config = loadConfig({ ...process.env, DRYDOCK_SECCOMP_PROFILE: '/nonexistent/drydock-seccomp.json', DRYDOCK_POOL_SIZE: '0' });
+  const config = loadConfig({
+    ...process.env,
+    DRYDOCK_SECCOMP_PROFILE: '/nonexistent/drydock-seccomp.json',
+    DRYDOCK_POOL_SIZE: '0',
+  });
   const started = createSandboxWorkers({} as NativeConnection, config);
   await expect(started).rejects.toThrow(
     /^no seccomp profile for sandboxes at \/nonexistent\/drydock-seccomp\.json: run scripts\/setup \(npm run setup\) to generate it, or set DRYDOCK_SECCOMP_PROFILE to a profile file$/,

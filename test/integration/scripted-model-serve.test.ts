@@ -30,7 +30,8 @@ afterEach(() => {
 
 /** Starts serve.js; resolves with its base URL once it prints `listening <url>`. */
 function serve(args: string[]): { url: Promise<string>; exit: Promise<Exit> } {
-  if (!existsSync(SERVE)) throw new Error('dist/scripted-model/serve.js is missing: run `npm run build` (npm test does it)');
+  if (!existsSync(SERVE))
+    throw new Error('dist/scripted-model/serve.js is missing: run `npm run build` (npm test does it)');
   const proc = spawn(process.execPath, [SERVE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child = proc;
   let stdout = '';
@@ -54,17 +55,28 @@ test('serve.js plays a JSON script to the openai client and reports unmet expect
   writeFileSync(
     script,
     JSON.stringify([
-      { type: 'tool_calls', calls: [{ name: 'read_file', arguments: { path: 'src/math.js' } }], usage: { prompt_tokens: 7, completion_tokens: 3 } },
+      {
+        type: 'tool_calls',
+        calls: [{ name: 'read_file', arguments: { path: 'src/math.js' } }],
+        usage: { prompt_tokens: 7, completion_tokens: 3 },
+      },
       { type: 'text', content: 'done', expect: { lastMessageIncludes: 'never sent' } },
     ]),
   );
   const { url, exit } = serve(['--script', script, '--port', '0']);
   const client = new OpenAI({ apiKey: 'scripted', baseURL: await url, maxRetries: 0 });
 
-  const first = await client.chat.completions.create({ model: 'scripted', messages: [{ role: 'user', content: 'fix it' }] });
-  expect(first.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: 'read_file', arguments: '{"path":"src/math.js"}' } });
+  const first = await client.chat.completions.create({
+    model: 'scripted',
+    messages: [{ role: 'user', content: 'fix it' }],
+  });
+  expect(first.choices[0]?.message.tool_calls?.[0]).toMatchObject({
+    function: { name: 'read_file', arguments: '{"path":"src/math.js"}' },
+  });
   expect(first.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
-  await expect(client.chat.completions.create({ model: 'scripted', messages: [{ role: 'user', content: 'again' }] })).rejects.toMatchObject({ status: 400 });
+  await expect(
+    client.chat.completions.create({ model: 'scripted', messages: [{ role: 'user', content: 'again' }] }),
+  ).rejects.toMatchObject({ status: 400 });
 
   child?.kill('SIGTERM');
   const { code, stderr } = await exit;

@@ -16,7 +16,12 @@ import { DockerNetworks } from '../../activities/sandbox/docker-networks';
 import { environmentRecordKey } from '../../activities/host/clone-for-goal';
 import { createPhaseActivities } from '../../activities/host/setup-phase';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
-import { assertServiceImagesAllowed, SandboxServices, servicesNetworkName, SIDECAR_OF_LABEL } from '../../activities/sandbox/services';
+import {
+  assertServiceImagesAllowed,
+  SandboxServices,
+  servicesNetworkName,
+  SIDECAR_OF_LABEL,
+} from '../../activities/sandbox/services';
 import { checkSeccompProfile } from '../../activities/sandbox/seccomp-profile';
 import { defaultSandboxPolicy } from '../../activities/sandbox/sandbox-policy';
 import { FsArtifactStore } from '../../activities/store/fs-store';
@@ -39,7 +44,8 @@ const ENVIRONMENT = {
   services: [
     {
       name: 'cache',
-      command: 'mkdir -p /tmp/www && echo service-ok > /tmp/www/index.html && exec python3 -m http.server 8080 --directory /tmp/www',
+      command:
+        'mkdir -p /tmp/www && echo service-ok > /tmp/www/index.html && exec python3 -m http.server 8080 --directory /tmp/www',
       ready: 'python3 -c "import urllib.request; urllib.request.urlopen(\'http://localhost:8080/\')"',
     },
   ],
@@ -85,7 +91,11 @@ test('the agent phase reaches a declared service by name and nothing else; the s
   for (const host of [bridgeGateway, internalGateway].filter((h): h is string => Boolean(h))) {
     for (const container of [ref.containerId, `${name}-svc-cache`]) {
       const r = await docker.getContainer(container).exec({
-        Cmd: ['python3', '-c', `import socket; socket.create_connection(("${host}", ${port}), timeout=3); print("connected")`],
+        Cmd: [
+          'python3',
+          '-c',
+          `import socket; socket.create_connection(("${host}", ${port}), timeout=3); print("connected")`,
+        ],
         AttachStdout: true,
         AttachStderr: true,
       });
@@ -107,8 +117,13 @@ test('the agent phase reaches a declared service by name and nothing else; the s
 }, 120_000);
 
 test('a malformed services declaration is a clear, hopeless failure', async () => {
-  await store.put(environmentRecordKey(`services-${name}`), JSON.stringify({ text: '{"services":[{"name":"Bad Name","command":"x"}]}' }));
-  await expect(phases.runSetup({ sandbox: ref, goalId: `services-${name}` })).rejects.toThrow(/services \[0\]\.name must be a lower-case host name/);
+  await store.put(
+    environmentRecordKey(`services-${name}`),
+    JSON.stringify({ text: '{"services":[{"name":"Bad Name","command":"x"}]}' }),
+  );
+  await expect(phases.runSetup({ sandbox: ref, goalId: `services-${name}` })).rejects.toThrow(
+    /services \[0\]\.name must be a lower-case host name/,
+  );
 });
 
 test('a service whose image the operator does not allow is refused in one clear message (setup fails), before anything is created', async () => {
@@ -123,15 +138,23 @@ test('a service whose image the operator does not allow is refused in one clear 
       { name: 'db', image: 'postgres:16', command: 'postgres' },
     ],
   });
-  await expect(refused).rejects.toThrow(/^service db: image postgres:16 is not allowed on this sandbox host; its operator allows .* \(add more with DRYDOCK_SERVICE_IMAGES\)$/);
+  await expect(refused).rejects.toThrow(
+    /^service db: image postgres:16 is not allowed on this sandbox host; its operator allows .* \(add more with DRYDOCK_SERVICE_IMAGES\)$/,
+  );
   await expect(refused).rejects.toMatchObject({ type: 'ServiceImageNotAllowed', nonRetryable: true });
   expect(await docker.listContainers({ all: true, filters: { label: [`${SIDECAR_OF_LABEL}=${name}`] } })).toEqual([]);
   await expect(docker.getNetwork(servicesNetworkName(name)).inspect()).rejects.toMatchObject({ statusCode: 404 });
 
   // Listed by the operator (here: another tag of the sandbox image), the same image name is accepted.
-  expect(() => assertServiceImagesAllowed([{ name: 'db', image: 'postgres', command: 'x' }], 'sandbox:1', ['postgres:latest'])).not.toThrow();
+  expect(() =>
+    assertServiceImagesAllowed([{ name: 'db', image: 'postgres', command: 'x' }], 'sandbox:1', ['postgres:latest']),
+  ).not.toThrow();
   expect(() => assertServiceImagesAllowed([{ name: 'db', command: 'x' }], 'sandbox:1')).not.toThrow();
-  expect(() => assertServiceImagesAllowed([{ name: 'db', image: 'docker.io/library/postgres:16', command: 'x' }], 'sandbox:1', ['postgres:16'])).toThrow(/not allowed/);
+  expect(() =>
+    assertServiceImagesAllowed([{ name: 'db', image: 'docker.io/library/postgres:16', command: 'x' }], 'sandbox:1', [
+      'postgres:16',
+    ]),
+  ).toThrow(/not allowed/);
 });
 
 test("a service runs as hardened and limited as the sandbox: read-only root, drydock's seccomp profile, the operator's limits and runtime, no extra swap", async () => {
@@ -139,7 +162,13 @@ test("a service runs as hardened and limited as the sandbox: read-only root, dry
   const limited = new SandboxServices(docker, networks, { policy: defaultSandboxPolicy(limits) });
   const image = await resolveSandboxImage();
   try {
-    await limited.start({ containerId: ref.containerId, containerName: name, goalId: `services-${name}`, image, services: [{ name: 'idle', command: 'exec sleep infinity' }] });
+    await limited.start({
+      containerId: ref.containerId,
+      containerName: name,
+      goalId: `services-${name}`,
+      image,
+      services: [{ name: 'idle', command: 'exec sleep infinity' }],
+    });
     const info = await docker.getContainer(`${name}-svc-idle`).inspect();
     const h = info.HostConfig;
     expect(h.ReadonlyRootfs).toBe(true);
@@ -147,7 +176,13 @@ test("a service runs as hardened and limited as the sandbox: read-only root, dry
     expect(h.SecurityOpt).toContain('no-new-privileges');
     const seccomp = (h.SecurityOpt ?? []).find((o: string) => o.startsWith('seccomp='));
     expect(seccomp && checkSeccompProfile(JSON.parse(seccomp.slice('seccomp='.length)))).toEqual([]);
-    expect({ Memory: h.Memory, MemorySwap: h.MemorySwap, NanoCpus: h.NanoCpus, PidsLimit: h.PidsLimit, Runtime: (h as { Runtime?: string }).Runtime }).toEqual({
+    expect({
+      Memory: h.Memory,
+      MemorySwap: h.MemorySwap,
+      NanoCpus: h.NanoCpus,
+      PidsLimit: h.PidsLimit,
+      Runtime: (h as { Runtime?: string }).Runtime,
+    }).toEqual({
       Memory: limits.memoryBytes,
       MemorySwap: limits.memoryBytes,
       NanoCpus: 0.5e9,
@@ -156,7 +191,13 @@ test("a service runs as hardened and limited as the sandbox: read-only root, dry
     });
     expect(Object.keys(h.Tmpfs ?? {}).sort()).toEqual(['/home/drydock', '/tmp']);
     // The root really is read-only to the service.
-    const exec = await docker.getContainer(`${name}-svc-idle`).exec({ Cmd: ['bash', '-c', 'touch /etc/x 2>&1; touch /tmp/x && echo tmp-ok'], AttachStdout: true, AttachStderr: true });
+    const exec = await docker
+      .getContainer(`${name}-svc-idle`)
+      .exec({
+        Cmd: ['bash', '-c', 'touch /etc/x 2>&1; touch /tmp/x && echo tmp-ok'],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
     const stream = await exec.start({ hijack: true, stdin: false });
     let out = '';
     await new Promise<void>((resolve) => {

@@ -43,7 +43,9 @@ async function processes(id: string): Promise<string[]> {
   const top = await docker.getContainer(id).top({ ps_args: '-o pid,ppid,args' });
   const rows = (top.Processes ?? []) as string[][];
   const init = rows.find((r) => / -- sleep infinity$/.test(r[2] ?? ''));
-  return rows.filter((r) => !(r[1] === init?.[1] && r !== init && r[2] === RUNNER_PATH_IN_SANDBOX)).map((r) => r[2] ?? '');
+  return rows
+    .filter((r) => !(r[1] === init?.[1] && r !== init && r[2] === RUNNER_PATH_IN_SANDBOX))
+    .map((r) => r[2] ?? '');
 }
 
 async function newSandbox(): Promise<SandboxRef> {
@@ -104,7 +106,11 @@ test('after runSetup no setup process runs, no file holds the secret in any form
   const before = await sandbox.exec(ref.containerId, ['bash', '-c', 'echo $PPID']);
   expect(before.stdout.trim()).not.toBe('0');
 
-  const setup = await phases.runSetup({ sandbox: ref, goalId, setup: { script: DAEMONS_AND_FILES, secrets: ['NPM_TOKEN'] } });
+  const setup = await phases.runSetup({
+    sandbox: ref,
+    goalId,
+    setup: { script: DAEMONS_AND_FILES, secrets: ['NPM_TOKEN'] },
+  });
   expect(setup.ran).toBe(true);
 
   // Only the init and the container's main process are left.
@@ -118,13 +124,28 @@ test('after runSetup no setup process runs, no file holds the secret in any form
   // Three daemons and the command runner that ran the setup.
   expect(log).toContain('ended 4 processes still running after the setup');
   expect(log).toContain('removed 10 files holding a setup secret');
-  for (const p of ['/home/drydock/.npmrc-copy', '/home/drydock/embedded2.b64', '/tmp/token.b64', '/tmp/embedded.b64', '/tmp/named-[secret]', '/dev/shm/token', '/workspace/token.hex', '/workspace/token.url', '/workspace/deep/er/config', '/workspace/locked/hidden']) {
+  for (const p of [
+    '/home/drydock/.npmrc-copy',
+    '/home/drydock/embedded2.b64',
+    '/tmp/token.b64',
+    '/tmp/embedded.b64',
+    '/tmp/named-[secret]',
+    '/dev/shm/token',
+    '/workspace/token.hex',
+    '/workspace/token.url',
+    '/workspace/deep/er/config',
+    '/workspace/locked/hidden',
+  ]) {
     expect(log).toContain(`removed ${p}\n`);
   }
   for (const form of secretEncodings(SECRET)) expect(log).not.toContain(form);
 
   // The next command works, through the runner again.
-  const after = await sandbox.exec(ref.containerId, ['bash', '-c', 'echo $PPID; ls /workspace/keep ~/.cache/keep; ls /workspace /tmp ~ /dev/shm']);
+  const after = await sandbox.exec(ref.containerId, [
+    'bash',
+    '-c',
+    'echo $PPID; ls /workspace/keep ~/.cache/keep; ls /workspace /tmp ~ /dev/shm',
+  ]);
   expect(after.exitCode).toBe(0);
   const [ppid, ...listing] = after.stdout.trim().split('\n');
   expect(ppid).not.toBe('0');
@@ -132,14 +153,22 @@ test('after runSetup no setup process runs, no file holds the secret in any form
   expect(listing.join(' ')).not.toMatch(/token|embedded|npmrc-copy|named-/);
 
   // A hostile model's commands: the environment of every process, base64-encoded, and greps for every form.
-  const environ = await sandbox.exec(ref.containerId, ['bash', '-c', 'cat /proc/[0-9]*/environ 2>/dev/null | base64 -w0']);
+  const environ = await sandbox.exec(ref.containerId, [
+    'bash',
+    '-c',
+    'cat /proc/[0-9]*/environ 2>/dev/null | base64 -w0',
+  ]);
   const decoded = Buffer.from(environ.stdout, 'base64').toString('utf8');
   expect(decoded).toContain('HOME=');
   expect(decoded).not.toContain(SECRET);
-  const grep = await sandbox.exec(ref.containerId, ['bash', '-c', 'grep -rlaF -f - / --exclude-dir=proc --exclude-dir=sys 2>/dev/null; true'], {
-    stdin: `${secretEncodings(SECRET).join('\n')}\n`,
-    timeoutMs: 120_000,
-  });
+  const grep = await sandbox.exec(
+    ref.containerId,
+    ['bash', '-c', 'grep -rlaF -f - / --exclude-dir=proc --exclude-dir=sys 2>/dev/null; true'],
+    {
+      stdin: `${secretEncodings(SECRET).join('\n')}\n`,
+      timeoutMs: 120_000,
+    },
+  );
   expect(grep.stdout.trim()).toBe('');
 }, 180_000);
 
@@ -147,7 +176,11 @@ test('a setup with no secrets ends its processes and searches no file; a goal wi
   const ref = await newSandbox();
   const goalId = `hygiene-nosecret-${tag}`;
   await noEnvironmentFile(goalId);
-  const setup = await phases.runSetup({ sandbox: ref, goalId, setup: { script: 'nohup sleep 1000 >/dev/null 2>&1 & echo hi > /tmp/kept' } });
+  const setup = await phases.runSetup({
+    sandbox: ref,
+    goalId,
+    setup: { script: 'nohup sleep 1000 >/dev/null 2>&1 & echo hi > /tmp/kept' },
+  });
   expect(await processes(ref.containerId)).toEqual(['/sbin/docker-init -- sleep infinity', 'sleep infinity']);
   const log = (await store.get(setup.logRef!)).toString('utf8');
   expect(log).toContain('ended 2 processes still running after the setup');

@@ -40,7 +40,9 @@ let phases: ReturnType<typeof createPhaseActivities>;
 /** Every IPv4 address of the host but loopback, on interfaces up or down (docker0's among them). */
 function hostAddresses(): string[] {
   const lines = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' }).split('\n');
-  const addresses = lines.map((l) => /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(l)?.[1]).filter((a): a is string => a !== undefined && !a.startsWith('127.'));
+  const addresses = lines
+    .map((l) => /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(l)?.[1])
+    .filter((a): a is string => a !== undefined && !a.startsWith('127.'));
   return [...new Set(addresses)];
 }
 
@@ -94,7 +96,11 @@ beforeAll(async () => {
     name: serverName,
     Image: image,
     User: '1000:1000',
-    Cmd: ['python3', '-c', 'import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n def do_GET(s):\n  s.send_response(200); s.end_headers(); s.wfile.write(b"server-ok\\n")\nh.HTTPServer(("0.0.0.0", 8080), H).serve_forever()'],
+    Cmd: [
+      'python3',
+      '-c',
+      'import http.server as h\nclass H(h.BaseHTTPRequestHandler):\n def do_GET(s):\n  s.send_response(200); s.end_headers(); s.wfile.write(b"server-ok\\n")\nh.HTTPServer(("0.0.0.0", 8080), H).serve_forever()',
+    ],
     Labels: { [MANAGED_LABEL]: 'true', 'drydock.test': 'setup-network' },
     HostConfig: { NetworkMode: setupNetworkName(name), CapDrop: ['ALL'] },
   });
@@ -103,7 +109,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sandbox.destroy(name);
-  await docker.getContainer(serverName).remove({ force: true }).catch(() => undefined);
+  await docker
+    .getContainer(serverName)
+    .remove({ force: true })
+    .catch(() => undefined);
   await networks.remove(setupNetworkName(name));
   await new Promise((resolve) => hostServer?.close(resolve));
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -117,7 +126,11 @@ test("the setup phase is refused the host's own addresses, fast, and keeps its r
   // The host server answers on every address of the host from the host itself.
   for (const a of addresses) expect(await (await fetch(`http://${a}:${port}/`)).text()).toBe('host-ok\n');
 
-  const setup = await phases.runSetup({ sandbox: ref, goalId, setup: { script: dialScript(addresses, serverAddress) } });
+  const setup = await phases.runSetup({
+    sandbox: ref,
+    goalId,
+    setup: { script: dialScript(addresses, serverAddress) },
+  });
   const log = (await store.get(setup.logRef!)).toString('utf8');
   expect(log).toContain('setup ran to the end');
   expect(log).toContain(`server ${serverAddress} connected: server-ok`);
@@ -126,7 +139,12 @@ test("the setup phase is refused the host's own addresses, fast, and keeps its r
   const gateway = attempts.find((m) => m[1] === 'gateway')?.[2];
   expect(gateway).toMatch(/^\d+\.\d+\.\d+\.1$/);
   expect(new Set(attempts.map((m) => m[2]))).toEqual(new Set([gateway, ...addresses]));
-  for (const m of attempts) expect({ address: m[2], fast: Number(m[3]) < 3000, error: m[4] }).toEqual({ address: m[2], fast: true, error: 'ConnectionRefusedError' });
+  for (const m of attempts)
+    expect({ address: m[2], fast: Number(m[3]) < 3000, error: m[4] }).toEqual({
+      address: m[2],
+      fast: true,
+      error: 'ConnectionRefusedError',
+    });
   expect(hostRuleExists(setupBridgeName(name))).toBe(true);
 
   await phases.isolateSandbox({ sandbox: ref });

@@ -102,7 +102,10 @@ describe('read_file', () => {
   });
 
   test('refuses binary files, directories and missing files with a reason', async () => {
-    expect(await call('read_file', { path: 'blob.bin' })).toMatchObject({ ok: false, output: 'blob.bin: binary file\n' });
+    expect(await call('read_file', { path: 'blob.bin' })).toMatchObject({
+      ok: false,
+      output: 'blob.bin: binary file\n',
+    });
     expect((await call('read_file', { path: 'src' })).output).toContain('is a directory');
     expect((await call('read_file', { path: 'missing.txt' })).output).toBe('missing.txt: no such file\n');
   });
@@ -112,7 +115,10 @@ describe('write_file', () => {
   test('creates parents and round-trips through read_file', async () => {
     const content = 'first line\nsecond — ü\n';
     const written = await call('write_file', { path: 'new/deep/notes.txt', content });
-    expect(written).toMatchObject({ ok: true, output: `wrote ${Buffer.byteLength(content)} bytes to new/deep/notes.txt (new file)\n` });
+    expect(written).toMatchObject({
+      ok: true,
+      output: `wrote ${Buffer.byteLength(content)} bytes to new/deep/notes.txt (new file)\n`,
+    });
     const read = await call('read_file', { path: 'new/deep/notes.txt' });
     expect(read.output).toBe('new/deep/notes.txt: lines 1-2 of 2\n     1\tfirst line\n     2\tsecond — ü\n');
     const owner = await sandbox.exec(ctx.containerId, ['stat', '-c', '%u', 'new/deep/notes.txt']);
@@ -154,9 +160,15 @@ describe('apply_patch', () => {
     ].join('\n');
     const outcome = await call('apply_patch', { patch });
     expect(outcome).toMatchObject({ ok: true, output: 'patch applied:\nsrc/app.js (+4 -0)\n' });
-    const check = await sandbox.exec(ctx.containerId, ['node', '-e', 'const m = require("./src/app.js"); console.log(m.add(2, 1))']);
+    const check = await sandbox.exec(ctx.containerId, [
+      'node',
+      '-e',
+      'const m = require("./src/app.js"); console.log(m.add(2, 1))',
+    ]);
     expect(check.stdout).toBe('3\n');
-    expect((await call('read_file', { path: 'src/app.js', start_line: 5, end_line: 5 })).output).toContain('function sub(a, b) {');
+    expect((await call('read_file', { path: 'src/app.js', start_line: 5, end_line: 5 })).output).toContain(
+      'function sub(a, b) {',
+    );
   });
 
   test('applies a diff without a/ b/ prefixes, including a new file', async () => {

@@ -21,7 +21,17 @@ function tmp(prefix: string): string {
 }
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  });
 }
 
 /** A repository with a few files, cloned twice: the "workspace" (checked out) and the host clone (objects only). */
@@ -47,7 +57,9 @@ function setUp(): { origin: string; workspace: string; hostClone: string; base: 
 
 /** The tar the engine would give of the workspace folder. */
 async function archiveOf(workspace: string): Promise<NodeJS.ReadableStream> {
-  return spawn('tar', ['-C', path.dirname(workspace), '-c', path.basename(workspace)], { stdio: ['ignore', 'pipe', 'inherit'] }).stdout;
+  return spawn('tar', ['-C', path.dirname(workspace), '-c', path.basename(workspace)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).stdout;
 }
 
 async function changeOf(s: ReturnType<typeof setUp>, limits: { maxChangeBytes?: number } = {}) {
@@ -91,7 +103,15 @@ test('the change is the files against the base commit, whatever the sandbox git 
 
   const change = await changeOf(s);
   const byPath = Object.fromEntries(change.files.map((f) => [f.path, f]));
-  expect(Object.keys(byPath).sort()).toEqual(['evil-diff.sh', 'math-link', 'old.txt', 'run.sh', 'src/math.js', 'src/new.js', 'tracked.log']);
+  expect(Object.keys(byPath).sort()).toEqual([
+    'evil-diff.sh',
+    'math-link',
+    'old.txt',
+    'run.sh',
+    'src/math.js',
+    'src/new.js',
+    'tracked.log',
+  ]);
   expect(byPath['old.txt']?.status).toBe('D');
   expect(byPath['run.sh']?.mode).toBe('100755');
   expect(byPath['math-link']).toMatchObject({ mode: '120000', symlinkTarget: 'src/math.js' });
@@ -114,7 +134,9 @@ test('bytes are published as they are: attributes in the workspace convert nothi
   const publish = path.join(tmp('drydock-wc-pub-'), 'repo');
   git(path.dirname(publish), 'clone', '-q', '--no-checkout', s.origin, publish);
   const commit = await commitPatch(publish, s.base, change.patch, 'm\n', change.tree);
-  expect(execFileSync('git', ['cat-file', 'blob', `${commit}:crlf.txt`], { cwd: publish }).toString('latin1')).toBe('one\r\ntwo\r\n$Id$\n');
+  expect(execFileSync('git', ['cat-file', 'blob', `${commit}:crlf.txt`], { cwd: publish }).toString('latin1')).toBe(
+    'one\r\ntwo\r\n$Id$\n',
+  );
 });
 
 test('a patch that does not give the verified tree is refused', async () => {
@@ -123,19 +145,27 @@ test('a patch that does not give the verified tree is refused', async () => {
   const change = await changeOf(s);
   const publish = path.join(tmp('drydock-wc-pub-'), 'repo');
   git(path.dirname(publish), 'clone', '-q', '--no-checkout', s.origin, publish);
-  await expect(commitPatch(publish, s.base, change.patch, 'm\n', '0'.repeat(40))).rejects.toThrow(/not the verified tree/);
+  await expect(commitPatch(publish, s.base, change.patch, 'm\n', '0'.repeat(40))).rejects.toThrow(
+    /not the verified tree/,
+  );
 });
 
 test('a change larger than the limit is a clear failure, read without holding it in memory', async () => {
   const s = setUp();
   writeFileSync(path.join(s.workspace, 'big.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
   await expect(changeOf(s, { maxChangeBytes: 1024 * 1024 })).rejects.toThrow(ChangeTooLargeError);
-  await expect(changeOf(s, { maxChangeBytes: 1024 * 1024 })).rejects.toThrow(/big\.bin \(3\.0 MiB\).*|more than the limit of 1\.0 MiB/);
+  await expect(changeOf(s, { maxChangeBytes: 1024 * 1024 })).rejects.toThrow(
+    /big\.bin \(3\.0 MiB\).*|more than the limit of 1\.0 MiB/,
+  );
 });
 
 test('file names that are not UTF-8 or hold quotes and newlines survive', async () => {
   const s = setUp();
-  const odd = Buffer.concat([Buffer.from(path.join(s.workspace, 'odd-')), Buffer.from([0xff, 0xfe]), Buffer.from('"q\nx.txt')]);
+  const odd = Buffer.concat([
+    Buffer.from(path.join(s.workspace, 'odd-')),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('"q\nx.txt'),
+  ]);
   writeFileSync(odd, 'odd\n');
   const change = await changeOf(s);
   expect(change.files).toHaveLength(1);

@@ -16,7 +16,9 @@ interface PbType {
 }
 
 const commonDir = path.dirname(require.resolve('@temporalio/common/package.json'));
-const protobuf = require(require.resolve('protobufjs', { paths: [commonDir] })) as { Root: { fromJSON(json: unknown): { lookupType(name: string): PbType } } };
+const protobuf = require(require.resolve('protobufjs', { paths: [commonDir] })) as {
+  Root: { fromJSON(json: unknown): { lookupType(name: string): PbType } };
+};
 const protojson = require(require.resolve('protobufjs/ext/protojson', { paths: [commonDir] })) as {
   fromJson(type: PbType, json: unknown, options: unknown): unknown;
 };

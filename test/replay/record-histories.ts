@@ -22,7 +22,8 @@ import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 const RUN = Math.random().toString(36).slice(2, 8);
 const OUT = path.join(__dirname, 'histories');
 const GOAL = 'Make the failing test in test/math.test.js pass';
-const FIX = '--- a/src/math.js\n+++ b/src/math.js\n@@ -2,5 +2,5 @@\n \n /** Adds two numbers. */\n function add(a, b) {\n-  return a - b;\n+  return a + b;\n }\n';
+const FIX =
+  '--- a/src/math.js\n+++ b/src/math.js\n@@ -2,5 +2,5 @@\n \n /** Adds two numbers. */\n function add(a, b) {\n-  return a - b;\n+  return a + b;\n }\n';
 const FIX_TURNS: ScriptedTurn[] = [
   { type: 'tool_calls', calls: [{ name: 'read_file', arguments: { path: 'src/math.js' } }] },
   { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: FIX } }] },
@@ -36,7 +37,12 @@ let model: ScriptedModelServer;
 beforeAll(async () => {
   env = await startTestEnvironment();
   model = await startScriptedModelServer({ script: [] });
-  workers = await startWorkers(env, { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'scripted-key', DRYDOCK_MODEL: 'scripted', DRYDOCK_POOL_SIZE: '0' });
+  workers = await startWorkers(env, {
+    OPENAI_BASE_URL: model.url,
+    OPENAI_API_KEY: 'scripted-key',
+    DRYDOCK_MODEL: 'scripted',
+    DRYDOCK_POOL_SIZE: '0',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -47,7 +53,12 @@ afterAll(async () => {
 });
 
 /** Runs a goal, checks it succeeded, and writes its history as `<name>.json`. */
-async function record(name: string, input: GoalInput, during?: (workflowId: string) => Promise<void>, run: 'last' | 'first' = 'last'): Promise<void> {
+async function record(
+  name: string,
+  input: GoalInput,
+  during?: (workflowId: string) => Promise<void>,
+  run: 'last' | 'first' = 'last',
+): Promise<void> {
   const workflowId = `replay-${name}-${RUN}`;
   const handle = await env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
   await during?.(workflowId);
@@ -56,9 +67,25 @@ async function record(name: string, input: GoalInput, during?: (workflowId: stri
   expect(model.remaining()).toBe(0);
   // The CLI's JSON is the format Worker.runReplayHistories reads (historyFromJSON).
   const runArgs = run === 'first' ? ['--run-id', handle.firstExecutionRunId] : [];
-  const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, ...runArgs, '--output', 'json', '--address', env.address, '--namespace', env.namespace ?? 'default'], {
-    encoding: 'utf8',
-  });
+  const json = execFileSync(
+    temporalBinary(),
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      ...runArgs,
+      '--output',
+      'json',
+      '--address',
+      env.address,
+      '--namespace',
+      env.namespace ?? 'default',
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   writeFileSync(path.join(OUT, `${name}.json`), json);
 }
 
@@ -79,14 +106,23 @@ test('a sandbox re-provision', async () => {
     { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'sleep 4; npm test' } }] },
     FIX_TURNS[2]!,
   );
-  await record('sandbox-reprovision', { repository: makeGitRepo('demo-repo'), goal: GOAL, policy: { sandboxLossTimeoutSeconds: 10 } }, async (id) => {
-    while (model.requests.length < 3) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, 1500));
-    await docker.getContainer(containerNameFor(id)).remove({ force: true, v: true });
-  });
+  await record(
+    'sandbox-reprovision',
+    { repository: makeGitRepo('demo-repo'), goal: GOAL, policy: { sandboxLossTimeoutSeconds: 10 } },
+    async (id) => {
+      while (model.requests.length < 3) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500));
+      await docker.getContainer(containerNameFor(id)).remove({ force: true, v: true });
+    },
+  );
 }, 120_000);
 
 test('a run that continues as new (its first run, which ends in ContinuedAsNew)', async () => {
   model.push(...FIX_TURNS);
-  await record('continue-as-new', { repository: makeGitRepo('demo-repo'), goal: GOAL, policy: { turnsPerRun: 2 } }, undefined, 'first');
+  await record(
+    'continue-as-new',
+    { repository: makeGitRepo('demo-repo'), goal: GOAL, policy: { turnsPerRun: 2 } },
+    undefined,
+    'first',
+  );
 }, 120_000);

@@ -18,11 +18,26 @@ test('every recorded history replays without a nondeterminism error', async () =
   } catch {
     // installed already
   }
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-  expect(files).toEqual(expect.arrayContaining(['continue-as-new.json', 'happy-path.json', 'retried-model-call.json', 'sandbox-reprovision.json']));
-  const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: loadHistory(JSON.parse(readFileSync(path.join(DIR, f), 'utf8'))) }));
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'continue-as-new.json',
+      'happy-path.json',
+      'retried-model-call.json',
+      'sandbox-reprovision.json',
+    ]),
+  );
+  const histories = files.map((f) => ({
+    workflowId: f.replace(/\.json$/, ''),
+    history: loadHistory(JSON.parse(readFileSync(path.join(DIR, f), 'utf8'))),
+  }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'drydock-replay' }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowsPath: WORKFLOWS_PATH, replayName: 'drydock-replay' },
+    histories,
+  )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);

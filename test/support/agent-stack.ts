@@ -33,7 +33,11 @@ export function useAgentStack(options: AgentStackOptions = {}): AgentStack {
     options.beforeStart?.();
     stack.env = await startTestEnvironment();
     stack.model = await startScriptedModelServer({ script: [] });
-    stack.workers = await startWorkers(stack.env, { OPENAI_BASE_URL: stack.model.url, OPENAI_API_KEY: 'scripted-key', ...options.vars });
+    stack.workers = await startWorkers(stack.env, {
+      OPENAI_BASE_URL: stack.model.url,
+      OPENAI_API_KEY: 'scripted-key',
+      ...options.vars,
+    });
   }, 120_000);
   afterAll(async () => {
     await stack.workers?.stop();

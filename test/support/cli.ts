@@ -24,10 +24,15 @@ export interface CliRun {
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   if (!existsSync(MAIN)) throw new Error('dist/cli/main.js is missing: run `npm run build` (npm test does it)');
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -50,7 +55,10 @@ export function useAgentWorker(): AgentWorkerStack {
   beforeAll(async () => {
     stack.env = await startTestEnvironment();
     stack.dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-cli-'));
-    const config = loadConfig({ DRYDOCK_DATA_DIR: stack.dataDir, TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default' });
+    const config = loadConfig({
+      DRYDOCK_DATA_DIR: stack.dataDir,
+      TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
+    });
     worker = await createAgentWorker(stack.env.nativeConnection, config);
     running = worker.run();
     stack.cliEnv = { TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: config.namespace };

@@ -14,7 +14,16 @@ import { fakeSandboxActivities } from './fake-sandbox-activities';
 export type GoalLookup = (workflowId: string) => FakeGoal;
 
 /** Every agent activity name (the type checks that the list is whole). */
-const AGENT_NAMES = ['openConversation', 'appendMessage', 'callModel', 'checkChange', 'publishChange', 'readIssue', 'readReviewFeedback', 'readPullRequests'] as const;
+const AGENT_NAMES = [
+  'openConversation',
+  'appendMessage',
+  'callModel',
+  'checkChange',
+  'publishChange',
+  'readIssue',
+  'readReviewFeedback',
+  'readPullRequests',
+] as const;
 
 /** Every sandbox activity name. */
 const SANDBOX_NAMES = [
@@ -49,7 +58,11 @@ export function createFakeSandboxActivities(goalOf: GoalLookup): SandboxActiviti
 
 type AnyActivity = (input: unknown) => Promise<unknown>;
 
-function dispatch<T extends object>(names: readonly ActivityName[], goalOf: GoalLookup, make: (goal: FakeGoal) => T): Record<string, AnyActivity> {
+function dispatch<T extends object>(
+  names: readonly ActivityName[],
+  goalOf: GoalLookup,
+  make: (goal: FakeGoal) => T,
+): Record<string, AnyActivity> {
   const perGoal = new WeakMap<FakeGoal, T>();
   return Object.fromEntries(
     names.map((name) => [
@@ -75,5 +88,10 @@ function dispatch<T extends object>(names: readonly ActivityName[], goalOf: Goal
 /** A fake's own bug (a TypeError, say) fails the goal at once instead of being retried for a minute. */
 function asFakeFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
-  return ApplicationFailure.create({ message: `a fake activity failed: ${String(err)}`, type: 'FakeActivityBug', nonRetryable: true, cause: err instanceof Error ? err : undefined });
+  return ApplicationFailure.create({
+    message: `a fake activity failed: ${String(err)}`,
+    type: 'FakeActivityBug',
+    nonRetryable: true,
+    cause: err instanceof Error ? err : undefined,
+  });
 }

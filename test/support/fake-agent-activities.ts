@@ -23,7 +23,9 @@ export function fakeAgentActivities(goal: FakeGoal): AgentActivities {
     async appendMessage(input) {
       conversation.write(
         input.index,
-        input.role === 'tool' ? { role: 'tool', tool_call_id: input.toolCallId ?? '', content: input.content } : { role: 'user', content: input.content },
+        input.role === 'tool'
+          ? { role: 'tool', tool_call_id: input.toolCallId ?? '', content: input.content }
+          : { role: 'user', content: input.content },
       );
     },
     callModel: async (input) => scriptedTurn(goal, input),
@@ -31,14 +33,29 @@ export function fakeAgentActivities(goal: FakeGoal): AgentActivities {
       return goal.script.gate ?? { allowed: true, reasons: [] };
     },
     async publishChange(input) {
-      return { id: '1', branch: 'drydock/fake', base: input.baseBranch, location: `fake://${input.goalId}/pull/1`, commit: 'f00d' };
+      return {
+        id: '1',
+        branch: 'drydock/fake',
+        base: input.baseBranch,
+        location: `fake://${input.goalId}/pull/1`,
+        commit: 'f00d',
+      };
     },
     async readIssue(input) {
       const { owner, repo, number } = input.issue;
-      return { goal: `Issue ${owner}/${repo}#${number}: the sum is wrong`, url: `https://github.example/${owner}/${repo}/issues/${number}` };
+      return {
+        goal: `Issue ${owner}/${repo}#${number}: the sum is wrong`,
+        url: `https://github.example/${owner}/${repo}/issues/${number}`,
+      };
     },
     async readReviewFeedback(input) {
-      return { headBranch: 'feature', baseBranch: 'main', url: `fake://pull/${input.number}`, items: 1, text: 'Reviewer: rename add to sum' };
+      return {
+        headBranch: 'feature',
+        baseBranch: 'main',
+        url: `fake://pull/${input.number}`,
+        items: 1,
+        text: 'Reviewer: rename add to sum',
+      };
     },
     async readPullRequests(request) {
       return request.action === 'list' ? { action: 'list', directory: 'fake://prs', records: [] } : { action: 'show' };
@@ -51,7 +68,10 @@ function scriptedTurn(goal: FakeGoal, input: Parameters<AgentActivities['callMod
   goal.conversation.assertPrompt(input.length);
   const scripted = goal.script.model[input.step];
   if (!scripted) {
-    throw ApplicationFailure.nonRetryable(`the scripted model has no turn ${input.step + 1} (it has ${goal.script.model.length})`, SCRIPT_EXHAUSTED);
+    throw ApplicationFailure.nonRetryable(
+      `the scripted model has no turn ${input.step + 1} (it has ${goal.script.model.length})`,
+      SCRIPT_EXHAUSTED,
+    );
   }
   const calls: ChatToolCall[] = scripted.calls.map((c, i) => ({
     id: `call-${input.step}-${i}`,
@@ -59,7 +79,11 @@ function scriptedTurn(goal: FakeGoal, input: Parameters<AgentActivities['callMod
     function: { name: c.name, arguments: JSON.stringify(c.args) },
   }));
   scripted.calls.forEach((c, i) => goal.cues.set(`call-${input.step}-${i}`, c.cue));
-  goal.conversation.write(input.length, { role: 'assistant', content: scripted.text ?? null, ...(calls.length > 0 ? { tool_calls: calls } : {}) });
+  goal.conversation.write(input.length, {
+    role: 'assistant',
+    content: scripted.text ?? null,
+    ...(calls.length > 0 ? { tool_calls: calls } : {}),
+  });
   const finish = scripted.calls.find((c) => c.name === 'finish');
   return {
     estimatedPromptTokens: scripted.usage.promptTokens,

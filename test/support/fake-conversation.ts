@@ -47,7 +47,10 @@ export class FakeConversation {
   assertPrompt(length: number): void {
     const problems = this.promptProblems(length);
     if (problems.length > 0) {
-      throw ApplicationFailure.nonRetryable(`the model was sent a malformed conversation: ${problems.join('; ')}`, MALFORMED_CONVERSATION);
+      throw ApplicationFailure.nonRetryable(
+        `the model was sent a malformed conversation: ${problems.join('; ')}`,
+        MALFORMED_CONVERSATION,
+      );
     }
   }
 
@@ -61,7 +64,8 @@ export class FakeConversation {
         continue;
       }
       if (m.role === 'tool') {
-        if (!open.delete(m.tool_call_id)) problems.push(`message ${i} answers tool call ${m.tool_call_id}, which nothing asked for`);
+        if (!open.delete(m.tool_call_id))
+          problems.push(`message ${i} answers tool call ${m.tool_call_id}, which nothing asked for`);
         continue;
       }
       // A new assistant or user message: every call of the previous turn must have been answered by now.

@@ -127,7 +127,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const headSha = (o: string, r: string, ref: string): string => {
     if (!options.gitRoot) return '0'.repeat(40);
     try {
-      return execFileSync('git', ['--git-dir', `${options.gitRoot}/${o}/${r}.git`, 'rev-parse', `refs/heads/${ref}`], { encoding: 'utf8' }).trim();
+      return execFileSync('git', ['--git-dir', `${options.gitRoot}/${o}/${r}.git`, 'rev-parse', `refs/heads/${ref}`], {
+        encoding: 'utf8',
+      }).trim();
     } catch {
       return '0'.repeat(40);
     }
@@ -140,7 +142,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     body: p.body,
     draft: p.draft,
     html_url: webUrl(p.owner, p.repo, 'pull', p.number),
-    head: { ref: p.head, sha: headSha(p.owner, p.repo, p.head), label: `${p.owner}:${p.head}`, repo: { full_name: `${p.owner}/${p.repo}` } },
+    head: {
+      ref: p.head,
+      sha: headSha(p.owner, p.repo, p.head),
+      label: `${p.owner}:${p.head}`,
+      repo: { full_name: `${p.owner}/${p.repo}` },
+    },
     base: { ref: p.base, repo: { full_name: `${p.owner}/${p.repo}` } },
     labels: [...(labels.get(key(p.owner, p.repo, p.number)) ?? [])].map((name) => ({ name })),
   });
@@ -149,12 +156,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     if (!options.app) return false;
     const [h, p, sig] = jwt.split('.');
     if (!h || !p || !sig) return false;
-    if (!verify('RSA-SHA256', Buffer.from(`${h}.${p}`), options.app.publicKey, Buffer.from(sig, 'base64url'))) return false;
+    if (!verify('RSA-SHA256', Buffer.from(`${h}.${p}`), options.app.publicKey, Buffer.from(sig, 'base64url')))
+      return false;
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { iss?: string; exp?: number };
     return claims.iss === options.app.id && (claims.exp ?? 0) * 1000 > Date.now();
   };
 
-  const handle = (method: string, path: string, query: URLSearchParams, auth: string | undefined, body: Record<string, unknown>): [number, unknown, Record<string, string>?] => {
+  const handle = (
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    auth: string | undefined,
+    body: Record<string, unknown>,
+  ): [number, unknown, Record<string, string>?] => {
     const [scheme, credential] = (auth ?? '').split(' ');
     const isJwt = scheme?.toLowerCase() === 'bearer' && credential !== undefined && verifyJwt(credential);
     if (path.startsWith('/app/') || /^\/repos\/[^/]+\/[^/]+\/installation$/.test(path)) {
@@ -163,13 +177,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return [401, { message: 'Bad credentials' }];
     }
     let m: RegExpExecArray | null;
-    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(path)) && method === 'GET') return [200, { id: options.app?.installationId }];
+    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(path)) && method === 'GET')
+      return [200, { id: options.app?.installationId }];
     if ((m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path)) && method === 'POST') {
       if (Number(m[1]) !== options.app?.installationId) return [404, { message: 'Not Found' }];
       const token = `ghs_fake${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
       tokens.add(token);
       issuedTokens.push(token);
-      return [201, { token, expires_at: new Date(Date.now() + (options.app.tokenTtlMs ?? 3600_000)).toISOString(), repositories: body.repositories }];
+      return [
+        201,
+        {
+          token,
+          expires_at: new Date(Date.now() + (options.app.tokenTtlMs ?? 3600_000)).toISOString(),
+          repositories: body.repositories,
+        },
+      ];
     }
     if (!(m = /^\/repos\/([^/]+)\/([^/]+)\/(.*)$/.exec(path))) return [404, { message: 'Not Found' }];
     const [, o = '', r = '', rest = ''] = m;
@@ -177,13 +199,22 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const n = Number(m[1]);
       const issue = issues.get(key(o, r, n));
       const pr = pulls.find((p) => p.owner === o && p.repo === r && p.number === n);
-      if (issue) return [200, { number: n, title: issue.title, body: issue.body, html_url: webUrl(o, r, 'issues', n), state: 'open' }];
-      if (pr) return [200, { number: n, title: pr.title, body: pr.body, html_url: webUrl(o, r, 'pull', n), pull_request: { url: '' } }];
+      if (issue)
+        return [
+          200,
+          { number: n, title: issue.title, body: issue.body, html_url: webUrl(o, r, 'issues', n), state: 'open' },
+        ];
+      if (pr)
+        return [
+          200,
+          { number: n, title: pr.title, body: pr.body, html_url: webUrl(o, r, 'pull', n), pull_request: { url: '' } },
+        ];
       return [404, { message: 'Not Found' }];
     }
     if ((m = /^issues\/(\d+)\/comments$/.exec(rest))) {
       const k = key(o, r, Number(m[1]));
-      if (!issues.has(k) && !pulls.some((p) => key(p.owner, p.repo, p.number) === k)) return [404, { message: 'Not Found' }];
+      if (!issues.has(k) && !pulls.some((p) => key(p.owner, p.repo, p.number) === k))
+        return [404, { message: 'Not Found' }];
       const list = comments.get(k) ?? [];
       comments.set(k, list);
       if (method === 'GET') return [200, list];
@@ -203,15 +234,48 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     if (rest === 'pulls' && method === 'GET') {
       const head = query.get('head');
       const state = query.get('state') ?? 'open';
-      return [200, pulls.filter((p) => p.owner === o && p.repo === r && (!head || `${p.owner}:${p.head}` === head) && (state === 'all' || p.state === state)).map(pullJson)];
+      return [
+        200,
+        pulls
+          .filter(
+            (p) =>
+              p.owner === o &&
+              p.repo === r &&
+              (!head || `${p.owner}:${p.head}` === head) &&
+              (state === 'all' || p.state === state),
+          )
+          .map(pullJson),
+      ];
     }
     if (rest === 'pulls' && method === 'POST') {
       const head = String(body.head ?? '');
       if (pulls.some((p) => p.owner === o && p.repo === r && p.head === head && p.state === 'open')) {
-        return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${o}:${head}.` }] }];
+        return [
+          422,
+          {
+            message: 'Validation Failed',
+            errors: [
+              { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${o}:${head}.` },
+            ],
+          },
+        ];
       }
-      if (headSha(o, r, head) === '0'.repeat(40) && options.gitRoot) return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] }];
-      const p: PullRequest = { number: nextNumber(o, r), owner: o, repo: r, title: String(body.title), body: String(body.body ?? ''), head, base: String(body.base), draft: body.draft === true, state: 'open' };
+      if (headSha(o, r, head) === '0'.repeat(40) && options.gitRoot)
+        return [
+          422,
+          { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] },
+        ];
+      const p: PullRequest = {
+        number: nextNumber(o, r),
+        owner: o,
+        repo: r,
+        title: String(body.title),
+        body: String(body.body ?? ''),
+        head,
+        base: String(body.base),
+        draft: body.draft === true,
+        state: 'open',
+      };
       pulls.push(p);
       return [201, pullJson(p)];
     }
@@ -225,8 +289,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         return [200, pullJson(p)];
       }
     }
-    if ((m = /^pulls\/(\d+)\/comments$/.exec(rest)) && method === 'GET') return [200, reviewComments.get(key(o, r, Number(m[1]))) ?? []];
-    if ((m = /^pulls\/(\d+)\/reviews$/.exec(rest)) && method === 'GET') return [200, reviews.get(key(o, r, Number(m[1]))) ?? []];
+    if ((m = /^pulls\/(\d+)\/comments$/.exec(rest)) && method === 'GET')
+      return [200, reviewComments.get(key(o, r, Number(m[1]))) ?? []];
+    if ((m = /^pulls\/(\d+)\/reviews$/.exec(rest)) && method === 'GET')
+      return [200, reviews.get(key(o, r, Number(m[1]))) ?? []];
     return [404, { message: `Not Found (fake: ${method} ${path})` }];
   };
 
@@ -242,18 +308,32 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       } catch {
         body = {};
       }
-      const fault = faults.find((f) => (!f.method || f.method === method) && f.path.test(u.pathname) && (f.times ?? 1) > 0);
+      const fault = faults.find(
+        (f) => (!f.method || f.method === method) && f.path.test(u.pathname) && (f.times ?? 1) > 0,
+      );
       let status: number;
       let payload: unknown;
       let headers: Record<string, string> = {};
       if (fault) {
         fault.times = (fault.times ?? 1) - 1;
-        [status, payload, headers] = [fault.status, { message: fault.message ?? 'injected fault' }, fault.headers ?? {}];
+        [status, payload, headers] = [
+          fault.status,
+          { message: fault.message ?? 'injected fault' },
+          fault.headers ?? {},
+        ];
       } else {
         const answer = handle(method, u.pathname, u.searchParams, req.headers.authorization, body);
         [status, payload, headers] = [answer[0], answer[1], answer[2] ?? {}];
       }
-      requests.push({ method, path: u.pathname, query: Object.fromEntries(u.searchParams), authorization: req.headers.authorization, body, status, at: Date.now() });
+      requests.push({
+        method,
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        authorization: req.headers.authorization,
+        body,
+        status,
+        at: Date.now(),
+      });
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       res.end(JSON.stringify(payload));
     });

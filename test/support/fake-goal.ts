@@ -67,7 +67,10 @@ export const BASE_COMMIT = 'c0ffee0000000000000000000000000000000000';
 export const DEFAULT_CHANGE: ChangedFile[] = [{ path: 'src/math.js', status: 'M', additions: 3, deletions: 1 }];
 
 /** What a goal started from a test runs with when the test gives no other. */
-export const DEFAULT_INPUT: GoalInput = { repository: '/srv/git/demo-repo', goal: 'Make the failing test in test/math.test.js pass' };
+export const DEFAULT_INPUT: GoalInput = {
+  repository: '/srv/git/demo-repo',
+  goal: 'Make the failing test in test/math.test.js pass',
+};
 
 /** The state and record of one goal. */
 export class FakeGoal {
@@ -105,12 +108,19 @@ export class FakeGoal {
   }
 
   /** Polls the status query until it satisfies `probe`; returns that status. */
-  async statusWhen(what: string, probe: (status: GoalStatusView) => boolean, timeoutMs = 20_000): Promise<GoalStatusView> {
+  async statusWhen(
+    what: string,
+    probe: (status: GoalStatusView) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<GoalStatusView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const status = await this.status();
       if (probe(status)) return status;
-      if (Date.now() > deadline) throw new Error(`goal ${this.workflowId}: timed out waiting for ${what} (status: ${JSON.stringify(status).slice(0, 500)})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `goal ${this.workflowId}: timed out waiting for ${what} (status: ${JSON.stringify(status).slice(0, 500)})`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }

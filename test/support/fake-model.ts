@@ -47,7 +47,10 @@ export function text(content: string): FakeTurn {
 /** The same turn with another usage report. */
 export function costing(usage: Partial<Usage>, t: FakeTurn): FakeTurn {
   const merged = { ...TURN_USAGE, ...usage };
-  return { ...t, usage: { ...merged, totalTokens: usage.totalTokens ?? merged.promptTokens + merged.completionTokens } };
+  return {
+    ...t,
+    usage: { ...merged, totalTokens: usage.totalTokens ?? merged.promptTokens + merged.completionTokens },
+  };
 }
 
 /** shell: runs a command in the sandbox. */

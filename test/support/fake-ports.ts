@@ -10,7 +10,13 @@ import type { ArtifactStore } from '../../activities/store/artifact-store';
 import { ArtifactNotFoundError } from '../../activities/store/errors';
 import type { ExecOptions, ExecResult, Sandbox, SandboxSpec } from '../../activities/sandbox/sandbox';
 import { SandboxNotFoundError } from '../../activities/sandbox/errors';
-import type { ChatMessage, Completion, CompleteOptions, ModelClient, ToolDefinition } from '../../activities/model/model-client';
+import type {
+  ChatMessage,
+  Completion,
+  CompleteOptions,
+  ModelClient,
+  ToolDefinition,
+} from '../../activities/model/model-client';
 
 /** An ArtifactStore in memory. */
 export class InMemoryArtifactStore implements ArtifactStore {
@@ -62,7 +68,16 @@ export class ScriptedSandbox implements Sandbox {
     const a = await this.answer(argv);
     const stdout = a.stdout ?? '';
     const stderr = a.stderr ?? '';
-    return { exitCode: 0, timedOut: false, durationMs: 1, stdoutBytes: Buffer.byteLength(stdout), stderrBytes: Buffer.byteLength(stderr), ...a, stdout, stderr };
+    return {
+      exitCode: 0,
+      timedOut: false,
+      durationMs: 1,
+      stdoutBytes: Buffer.byteLength(stdout),
+      stderrBytes: Buffer.byteLength(stderr),
+      ...a,
+      stdout,
+      stderr,
+    };
   }
   async putArchive(id: string): Promise<void> {
     if (!this.containers.has(id)) throw new SandboxNotFoundError(id);
@@ -98,6 +113,10 @@ export function mockActivityEnvironment(): MockActivityEnvironment {
 }
 
 /** Runs one activity in the environment, keeping its input and result types. */
-export function runActivity<I, R>(env: MockActivityEnvironment, activity: (input: I) => Promise<R>, input: I): Promise<R> {
+export function runActivity<I, R>(
+  env: MockActivityEnvironment,
+  activity: (input: I) => Promise<R>,
+  input: I,
+): Promise<R> {
   return env.run(activity, input) as Promise<R>;
 }

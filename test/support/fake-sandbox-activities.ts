@@ -59,13 +59,25 @@ export function fakeSandboxActivities(goal: FakeGoal): SandboxActivities {
       const files = goal.script.change ?? DEFAULT_CHANGE;
       const prefix = `goals/${input.goalId}`;
       collected++;
-      return { patchRef: `${prefix}/change.patch`, textPatchRef: `${prefix}/change.text.patch`, tree: `tree-${collected}`, files, fileCount: files.length, filesRef: `${prefix}/change.files.json` };
+      return {
+        patchRef: `${prefix}/change.patch`,
+        textPatchRef: `${prefix}/change.text.patch`,
+        tree: `tree-${collected}`,
+        files,
+        fileCount: files.length,
+        filesRef: `${prefix}/change.files.json`,
+      };
     },
     async verifyChange(input) {
       const cues = goal.script.verify ?? ['pass'];
       const cue = cues[Math.min(verified++, cues.length - 1)] ?? 'pass';
       const results = checkResults(input.checks, cue, true);
-      if (input.reply) goal.conversation.write(input.reply.index, { role: 'tool', tool_call_id: input.reply.callId, content: checksReply(results) });
+      if (input.reply)
+        goal.conversation.write(input.reply.index, {
+          role: 'tool',
+          tool_call_id: input.reply.callId,
+          content: checksReply(results),
+        });
       return results;
     },
     async runCommand(input) {
@@ -82,7 +94,12 @@ function provision(goal: FakeGoal, generation: number): SandboxRef {
   const containerName = `fake-${goal.workflowId}-g${generation}`;
   const existing = goal.sandboxes.get(containerName);
   if (existing) return existing.ref;
-  const ref: SandboxRef = { containerId: `id-${containerName}`, containerName, taskQueue: sandboxHostQueue(host), host };
+  const ref: SandboxRef = {
+    containerId: `id-${containerName}`,
+    containerName,
+    taskQueue: sandboxHostQueue(host),
+    host,
+  };
   goal.sandboxes.set(containerName, { ref, state: 'live' });
   return ref;
 }
@@ -110,7 +127,8 @@ async function runTool(goal: FakeGoal, input: Parameters<SandboxActivities['runT
   const box = container(goal, input.sandbox);
   const message = goal.conversation.at(input.assistantIndex);
   const call = message?.role === 'assistant' ? message.tool_calls?.find((c) => c.id === input.callId) : undefined;
-  if (!call) throw failure('ToolCallNotFound', `tool call ${input.callId} not found at message ${input.assistantIndex}`);
+  if (!call)
+    throw failure('ToolCallNotFound', `tool call ${input.callId} not found at message ${input.assistantIndex}`);
   const cue: ToolCue = goal.cues.get(call.id) ?? 'ok';
   if (cue === 'killsEverySandbox' || (cue === 'losesSandbox' && !goal.lossesDone.has(call.id))) {
     goal.lossesDone.add(call.id);
@@ -129,7 +147,8 @@ async function runTool(goal: FakeGoal, input: Parameters<SandboxActivities['runT
     summary: output,
     exitCode: name === 'shell' ? (ok ? 0 : 1) : undefined,
     isMutating,
-    checkpointRef: isMutating && input.checkpoint ? `goals/${input.goalId}/checkpoints/${input.resultIndex}.patch` : undefined,
+    checkpointRef:
+      isMutating && input.checkpoint ? `goals/${input.goalId}/checkpoints/${input.resultIndex}.patch` : undefined,
   };
 }
 

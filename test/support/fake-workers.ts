@@ -38,7 +38,9 @@ export function useFakeDrydock(): FakeDrydock {
   const stack = {
     goal(workflowId: string, script: FakeGoalScript) {
       if (goals.has(workflowId)) throw new Error(`two goals of this file are called ${workflowId}`);
-      const goal = new FakeGoal(workflowId, script, (id, input) => stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: id, args: [input] }));
+      const goal = new FakeGoal(workflowId, script, (id, input) =>
+        stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: id, args: [input] }),
+      );
       goals.set(workflowId, goal);
       return goal;
     },
@@ -72,7 +74,13 @@ function startDevServer(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },
       searchAttributes: DRYDOCK_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error', ...devServerDynamicConfigArgs(), '--dynamic-config-value', 'history.workflowIdReuseMinimalInterval=0'],
+      extraArgs: [
+        '--log-level',
+        'error',
+        ...devServerDynamicConfigArgs(),
+        '--dynamic-config-value',
+        'history.workflowIdReuseMinimalInterval=0',
+      ],
     },
   });
 }
@@ -87,7 +95,11 @@ function quietRuntime(): void {
 }
 
 /** Starts the agent worker and the sandbox workers (shared queue, each fake host's queue); returns how to stop them. */
-async function runFakeWorkers(env: TestWorkflowEnvironment, bundle: { codePath: string }, goalOf: (id: string) => FakeGoal): Promise<() => Promise<void>> {
+async function runFakeWorkers(
+  env: TestWorkflowEnvironment,
+  bundle: { codePath: string },
+  goalOf: (id: string) => FakeGoal,
+): Promise<() => Promise<void>> {
   const common: Omit<WorkerOptions, 'taskQueue'> = {
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -97,8 +109,15 @@ async function runFakeWorkers(env: TestWorkflowEnvironment, bundle: { codePath: 
   };
   const sandboxActivities = createFakeSandboxActivities(goalOf);
   const workers = await Promise.all([
-    Worker.create({ ...common, taskQueue: AGENT_QUEUE, workflowBundle: bundle, activities: createFakeAgentActivities(goalOf) }),
-    ...[SANDBOX_QUEUE, ...FAKE_HOSTS.map(sandboxHostQueue)].map((taskQueue) => Worker.create({ ...common, taskQueue, activities: sandboxActivities })),
+    Worker.create({
+      ...common,
+      taskQueue: AGENT_QUEUE,
+      workflowBundle: bundle,
+      activities: createFakeAgentActivities(goalOf),
+    }),
+    ...[SANDBOX_QUEUE, ...FAKE_HOSTS.map(sandboxHostQueue)].map((taskQueue) =>
+      Worker.create({ ...common, taskQueue, activities: sandboxActivities }),
+    ),
   ]);
   const running = workers.map((w) => w.run());
   return async () => {
@@ -114,7 +133,10 @@ async function runFakeWorkers(env: TestWorkflowEnvironment, bundle: { codePath: 
 async function workflowBundle(): Promise<{ codePath: string }> {
   const codePath = path.join(os.tmpdir(), `${BUNDLE_PREFIX}${sourcesHash()}.js`);
   if (!existsSync(codePath)) {
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(WORKFLOWS_DIR, 'index.ts'), logger: new DefaultLogger('WARN') });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: path.join(WORKFLOWS_DIR, 'index.ts'),
+      logger: new DefaultLogger('WARN'),
+    });
     const partial = `${codePath}.${process.pid}.tmp`;
     writeFileSync(partial, code);
     renameSync(partial, codePath);
@@ -141,9 +163,18 @@ function removeStaleBundles(current: string): void {
 function sourcesHash(): string {
   const hash = createHash('sha256');
   const files = (readdirSync(WORKFLOWS_DIR, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort();
-  for (const file of files) hash.update(file).update('\0').update(readFileSync(path.join(WORKFLOWS_DIR, file))).update('\0');
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(path.join(WORKFLOWS_DIR, file)))
+      .update('\0');
   for (const pkg of ['@temporalio/workflow', '@temporalio/common']) {
-    hash.update(pkg).update((JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version);
+    hash
+      .update(pkg)
+      .update(
+        (JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version,
+      );
   }
   return hash.digest('hex').slice(0, 16);
 }

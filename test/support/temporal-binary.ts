@@ -13,7 +13,9 @@ export function temporalBinary(): string {
   } catch {
     // not on PATH: look in the cache below
   }
-  const cache = process.env.DRYDOCK_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'drydock');
+  const cache =
+    process.env.DRYDOCK_CACHE_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'drydock');
   for (const v of ['1.5.1', '1.5.0', '1.4.1']) {
     const p = path.join(cache, `temporal-${v}`, 'temporal');
     if (existsSync(p)) return p;

@@ -30,7 +30,10 @@ export function buildWorkers(tag: string): string {
   const entry = path.join(outDir, 'workers', 'all-workers.js');
   if (!existsSync(entry)) {
     try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', outDir, '--incremental', 'false'], { cwd: ROOT, stdio: 'pipe' });
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', outDir, '--incremental', 'false'], {
+        cwd: ROOT,
+        stdio: 'pipe',
+      });
     } catch (err) {
       // tsc still emits when some other file of the build has a type error; the workers are what counts here.
       if (!existsSync(entry)) throw err;
@@ -51,11 +54,15 @@ export async function startWorkerProcess(
   name: string,
   vars: Record<string, string>,
 ): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', path.join(outDir, 'workers', `${entry}.js`)], {
-    cwd: ROOT,
-    env: { ...process.env, ...vars },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--enable-source-maps', path.join(outDir, 'workers', `${entry}.js`)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...vars },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -8,7 +8,13 @@ function conversation(turns: number, outputChars = 5000): ChatMessage[] {
     { role: 'user', content: 'goal' },
   ];
   for (let i = 0; i < turns; i++) {
-    messages.push({ role: 'assistant', content: null, tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 'shell', arguments: `{"command":"step ${i}"}` } }] });
+    messages.push({
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: `c${i}`, type: 'function', function: { name: 'shell', arguments: `{"command":"step ${i}"}` } },
+      ],
+    });
     messages.push({ role: 'tool', tool_call_id: `c${i}`, content: `output ${i}\n${'x'.repeat(outputChars)}` });
   }
   return messages;
@@ -17,7 +23,13 @@ function conversation(turns: number, outputChars = 5000): ChatMessage[] {
 test('masks every tool result but the last `window`, keeping every assistant call', () => {
   const masked = maskObservations(conversation(10), 3);
   const tools = masked.filter((m) => m.role === 'tool');
-  expect(tools.slice(0, 7).every((m) => m.content.startsWith('[older output of shell masked to save context: 5009 characters; it began: "output'))).toBe(true);
+  expect(
+    tools
+      .slice(0, 7)
+      .every((m) =>
+        m.content.startsWith('[older output of shell masked to save context: 5009 characters; it began: "output'),
+      ),
+  ).toBe(true);
   expect(tools.slice(7).every((m) => m.content.length > 5000)).toBe(true);
   expect(masked.filter((m) => m.role === 'assistant')).toEqual(conversation(10).filter((m) => m.role === 'assistant'));
 });

@@ -15,7 +15,8 @@ function productSources(): { file: string; text: string }[] {
     for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
       const rel = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(rel);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push({ file: rel, text: fs.readFileSync(path.join(ROOT, rel), 'utf8') });
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+        out.push({ file: rel, text: fs.readFileSync(path.join(ROOT, rel), 'utf8') });
     }
   };
   for (const dir of PRODUCT_DIRS) walk(dir);
@@ -33,7 +34,11 @@ describe('failure()', () => {
 
   test('carries the cause, and the override for the case the catalogue names', () => {
     const cause = new Error('container gone');
-    expect(failure(SANDBOX_LOST, 'sandbox not found: c1', { cause })).toMatchObject({ type: 'SandboxLost', nonRetryable: true, cause });
+    expect(failure(SANDBOX_LOST, 'sandbox not found: c1', { cause })).toMatchObject({
+      type: 'SandboxLost',
+      nonRetryable: true,
+      cause,
+    });
     expect(FAILURES.ModelRateLimited.except).toMatch(/quota/);
     expect(failure('ModelRateLimited', 'quota spent', { nonRetryable: true }).nonRetryable).toBe(true);
   });
@@ -60,18 +65,30 @@ describe('the catalogue', () => {
 
   test('every catalogued type is raised somewhere in the product (no stale rows)', () => {
     const catalogue = path.join('workflows', 'failures.ts');
-    const elsewhere = sources.filter((s) => s.file !== catalogue).map((s) => s.text).join('\n');
+    const elsewhere = sources
+      .filter((s) => s.file !== catalogue)
+      .map((s) => s.text)
+      .join('\n');
     // A type may be raised through its named constant (SANDBOX_LOST).
     const constants = new Map<string, string>();
-    for (const m of (sources.find((s) => s.file === catalogue)?.text ?? '').matchAll(/export const (\w+) = '(\w+)' satisfies FailureType/g)) constants.set(m[2] as string, m[1] as string);
-    const raised = (type: string) => elsewhere.includes(`'${type}'`) || new RegExp(`\\b${constants.get(type) ?? '$^'}\\b`).test(elsewhere);
+    for (const m of (sources.find((s) => s.file === catalogue)?.text ?? '').matchAll(
+      /export const (\w+) = '(\w+)' satisfies FailureType/g,
+    ))
+      constants.set(m[2] as string, m[1] as string);
+    const raised = (type: string) =>
+      elsewhere.includes(`'${type}'`) || new RegExp(`\\b${constants.get(type) ?? '$^'}\\b`).test(elsewhere);
     const stale = (Object.keys(FAILURES) as FailureType[]).filter((type) => !raised(type));
     expect(stale).toEqual([]);
   });
 
   test('every entry says what it means and who raises it, in one line', () => {
     for (const [type, info] of Object.entries(FAILURES)) {
-      expect([type, info.meaning.length > 10, info.raisedBy.length > 3, /\n/.test(info.meaning)]).toEqual([type, true, true, false]);
+      expect([type, info.meaning.length > 10, info.raisedBy.length > 3, /\n/.test(info.meaning)]).toEqual([
+        type,
+        true,
+        true,
+        false,
+      ]);
     }
   });
 });

@@ -3,7 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { canonicalBaseUrl, modelBaseUrlFor } from '../../activities/model/endpoints';
 import { loadConfig } from '../../workers/config';
 
-const operator = { defaultBaseUrl: 'http://127.0.0.1:8000/v1', allowedBaseUrls: ['https://models.internal.example/v1/'] };
+const operator = {
+  defaultBaseUrl: 'http://127.0.0.1:8000/v1',
+  allowedBaseUrls: ['https://models.internal.example/v1/'],
+};
 
 function refusal(baseUrl: string): ApplicationFailure {
   try {
@@ -21,8 +24,12 @@ test('a goal that names no base URL goes to the operator default', () => {
 });
 
 test("a listed base URL is used in the operator's spelling; OPENAI_BASE_URL itself is listed", () => {
-  expect(modelBaseUrlFor({ name: 'm', baseUrl: 'HTTPS://Models.Internal.Example:443/v1' }, operator)).toBe('https://models.internal.example/v1/');
-  expect(modelBaseUrlFor({ name: 'm', baseUrl: 'http://127.0.0.1:8000/v1/' }, operator)).toBe('http://127.0.0.1:8000/v1');
+  expect(modelBaseUrlFor({ name: 'm', baseUrl: 'HTTPS://Models.Internal.Example:443/v1' }, operator)).toBe(
+    'https://models.internal.example/v1/',
+  );
+  expect(modelBaseUrlFor({ name: 'm', baseUrl: 'http://127.0.0.1:8000/v1/' }, operator)).toBe(
+    'http://127.0.0.1:8000/v1',
+  );
 });
 
 test('any other base URL is refused, non-retryable, naming the URL (not its credentials) and the variable', () => {
@@ -55,12 +62,14 @@ test('canonical form: scheme, host and path; credentials, a query or a fragment 
 
 test('DRYDOCK_MODEL_BASE_URLS: comma-separated URLs, one clear message per bad entry', () => {
   expect(loadConfig({}).modelBaseUrls).toEqual([]);
-  expect(loadConfig({ DRYDOCK_MODEL_BASE_URLS: ' http://a.example/v1 , https://b.example/v1/,' }).modelBaseUrls).toEqual([
-    'http://a.example/v1',
-    'https://b.example/v1/',
-  ]);
+  expect(
+    loadConfig({ DRYDOCK_MODEL_BASE_URLS: ' http://a.example/v1 , https://b.example/v1/,' }).modelBaseUrls,
+  ).toEqual(['http://a.example/v1', 'https://b.example/v1/']);
   try {
-    loadConfig({ DRYDOCK_MODEL_BASE_URLS: 'not a url,ftp://x.example,https://u:sk-hidden@c.example/v1,https://d.example/v1?k=1,http://ok.example' });
+    loadConfig({
+      DRYDOCK_MODEL_BASE_URLS:
+        'not a url,ftp://x.example,https://u:sk-hidden@c.example/v1,https://d.example/v1?k=1,http://ok.example',
+    });
     throw new Error('expected a ConfigError');
   } catch (err) {
     const problems = (err as { problems?: string[] }).problems ?? [];

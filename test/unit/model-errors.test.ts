@@ -1,14 +1,20 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-} from 'openai';
-import { MODEL_FAILURE_TYPES, ModelCallError, classifyModelError, parseRetryAfterMs, type ModelErrorKind } from '../../activities/model/errors';
+  MODEL_FAILURE_TYPES,
+  ModelCallError,
+  classifyModelError,
+  parseRetryAfterMs,
+  type ModelErrorKind,
+} from '../../activities/model/errors';
 import { FAILURES } from '../../workflows/failures';
 
 function apiError(status: number, message: string, headers: Record<string, string> = {}, code?: string): APIError {
-  return APIError.generate(status, { error: { message, type: 'x', code: code ?? null } }, undefined, new Headers(headers));
+  return APIError.generate(
+    status,
+    { error: { message, type: 'x', code: code ?? null } },
+    undefined,
+    new Headers(headers),
+  );
 }
 
 describe('classifyModelError', () => {
@@ -54,12 +60,17 @@ describe('classifyModelError', () => {
   });
 
   it('maps the SDK connection, timeout and abort errors', () => {
-    const refused = new APIConnectionError({ cause: new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }) });
+    const refused = new APIConnectionError({
+      cause: new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }),
+    });
     expect(classifyModelError(refused)).toMatchObject({ kind: 'connection', retryable: true });
     expect(classifyModelError(refused).message).toContain('ECONNREFUSED');
     expect(classifyModelError(new APIConnectionTimeoutError())).toMatchObject({ kind: 'timeout', retryable: true });
     expect(classifyModelError(new APIUserAbortError())).toMatchObject({ kind: 'aborted', retryable: false });
-    expect(classifyModelError(new SyntaxError('Unexpected token < in JSON'))).toMatchObject({ kind: 'malformed_response', retryable: true });
+    expect(classifyModelError(new SyntaxError('Unexpected token < in JSON'))).toMatchObject({
+      kind: 'malformed_response',
+      retryable: true,
+    });
   });
 
   it('returns a ModelCallError unchanged', () => {
@@ -86,10 +97,15 @@ describe('classifyModelError', () => {
 
 describe('model failure types', () => {
   it('redacts short sk- keys (LiteLLM) and any Bearer token in the message but keeps ordinary text', () => {
-    expect(new ModelCallError('key sk-abc123def456 and Bearer eyJhbGciOi.x.y here', { kind: 'bad_request', retryable: false }).message).toBe(
-      'key [redacted] and Bearer [redacted] here',
+    expect(
+      new ModelCallError('key sk-abc123def456 and Bearer eyJhbGciOi.x.y here', {
+        kind: 'bad_request',
+        retryable: false,
+      }).message,
+    ).toBe('key [redacted] and Bearer [redacted] here');
+    expect(new ModelCallError('task-list is fine', { kind: 'bad_request', retryable: false }).message).toBe(
+      'task-list is fine',
     );
-    expect(new ModelCallError('task-list is fine', { kind: 'bad_request', retryable: false }).message).toBe('task-list is fine');
   });
 
   it('every kind has a catalogued failure type whose retryability is what the classifier says (but a spent quota)', () => {
@@ -108,7 +124,8 @@ describe('model failure types', () => {
       malformed_response: classifyModelError(new SyntaxError('x')).retryable,
       aborted: classifyModelError(new APIUserAbortError()).retryable,
     };
-    for (const kind of kinds) expect([kind, FAILURES[MODEL_FAILURE_TYPES[kind]].retryable]).toEqual([kind, retryable[kind]]);
+    for (const kind of kinds)
+      expect([kind, FAILURES[MODEL_FAILURE_TYPES[kind]].retryable]).toEqual([kind, retryable[kind]]);
     expect(MODEL_FAILURE_TYPES.unauthorized).toBe('ModelUnauthorized');
   });
 });

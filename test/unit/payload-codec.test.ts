@@ -30,7 +30,11 @@ const UI = 'http://localhost:8233';
 const TOKEN = 'codec-token-0123456789abcdef';
 
 /** A POST to the codec server with raw control of the Host header (fetch would not let a test forge it). */
-function post(url: string, route: string, o: { host?: string; authorization?: string; origin?: string; body: string }): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  route: string,
+  o: { host?: string; authorization?: string; origin?: string; body: string },
+): Promise<{ status: number; body: string }> {
   const target = new URL(route, url);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -69,7 +73,13 @@ describe('the codec server', () => {
 
   afterAll(() => server.close());
 
-  const decoded = (response: { body: string }) => JSON.parse(Buffer.from((JSON.parse(response.body) as { payloads: { data: string }[] }).payloads[0]!.data, 'base64').toString());
+  const decoded = (response: { body: string }) =>
+    JSON.parse(
+      Buffer.from(
+        (JSON.parse(response.body) as { payloads: { data: string }[] }).payloads[0]!.data,
+        'base64',
+      ).toString(),
+    );
 
   test('decodes for the Temporal UI: its origin, the token as the endpoint path, CORS', async () => {
     const preflight = await fetch(`${server.url}/${TOKEN}/decode`, { method: 'OPTIONS', headers: { origin: UI } });
@@ -81,14 +91,20 @@ describe('the codec server', () => {
   });
 
   test('decodes for a client sending the token as a Bearer header, by the localhost name too', async () => {
-    const res = await post(server.url, '/decode', { authorization: `Bearer ${TOKEN}`, host: `localhost:${new URL(server.url).port}`, body });
+    const res = await post(server.url, '/decode', {
+      authorization: `Bearer ${TOKEN}`,
+      host: `localhost:${new URL(server.url).port}`,
+      body,
+    });
     expect(res.status).toBe(200);
     expect(decoded(res)).toEqual(secretGoal);
   });
 
   test('a request without the token, or with a wrong one, is refused with 401', async () => {
     expect((await post(server.url, '/decode', { origin: UI, body })).status).toBe(401);
-    expect((await post(server.url, '/decode', { authorization: 'Bearer codec-token-0123456789abcdeX', body })).status).toBe(401);
+    expect(
+      (await post(server.url, '/decode', { authorization: 'Bearer codec-token-0123456789abcdeX', body })).status,
+    ).toBe(401);
     expect((await post(server.url, '/codec-token-0123456789abcdeX/decode', { body })).status).toBe(401);
     expect((await post(server.url, '/decode', { authorization: TOKEN, body })).status).toBe(401);
   });
@@ -103,14 +119,21 @@ describe('the codec server', () => {
   });
 
   test('another origin gets no CORS headers and its requests are refused', async () => {
-    const other = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin: 'http://evil.localhost' } });
+    const other = await fetch(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.localhost' },
+    });
     expect(other.status).toBe(403);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     expect((await post(server.url, `/${TOKEN}/decode`, { origin: 'http://evil.localhost', body })).status).toBe(403);
   });
 
   test('a token too short or with characters a URL path mangles is refused at start', async () => {
-    await expect(startCodecServer({ codec, token: 'short', port: 0, origins: [UI] })).rejects.toThrow(/at least 16 characters/);
-    await expect(startCodecServer({ codec, token: 'with/a/slash/0123456789', port: 0, origins: [UI] })).rejects.toThrow(/at least 16 characters/);
+    await expect(startCodecServer({ codec, token: 'short', port: 0, origins: [UI] })).rejects.toThrow(
+      /at least 16 characters/,
+    );
+    await expect(startCodecServer({ codec, token: 'with/a/slash/0123456789', port: 0, origins: [UI] })).rejects.toThrow(
+      /at least 16 characters/,
+    );
   });
 });

@@ -1,5 +1,12 @@
 /** Policy: defaults in one place, and a clear message for every bad value. */
-import { compilePolicy, costOf, DEFAULT_POLICY, validateBudgetExtension, validateGoalInput, validatePolicy } from '../../workflows/policy';
+import {
+  compilePolicy,
+  costOf,
+  DEFAULT_POLICY,
+  validateBudgetExtension,
+  validateGoalInput,
+  validatePolicy,
+} from '../../workflows/policy';
 
 const ok = { repository: '/repo', goal: 'fix it' };
 
@@ -21,20 +28,32 @@ test.each([
   [{ onExhausted: 'panic' }, /onExhausted must be one of publish, ask, stop/],
   [{ requirePublishApproval: 'yes' }, /requirePublishApproval must be true or false/],
   [{ bogus: 1 }, /policy.bogus is not a known limit/],
-  [{ prices: { m: { inputPerMillionUsd: -1, outputPerMillionUsd: 1 } } }, /prices.m.inputPerMillionUsd must be a number >= 0/],
+  [
+    { prices: { m: { inputPerMillionUsd: -1, outputPerMillionUsd: 1 } } },
+    /prices.m.inputPerMillionUsd must be a number >= 0/,
+  ],
 ])('%j is refused', (policy, message) => {
   expect(validateGoalInput({ ...ok, policy }).join('; ')).toMatch(message);
 });
 
 test('a cost limit needs a model with a price', () => {
   expect(validatePolicy({ maxCostUsd: 5 })).toEqual([expect.stringMatching(/needs the goal to name its model/)]);
-  expect(validatePolicy({ maxCostUsd: 5 }, 'my-vllm-model')[0]).toMatch(/no price for model "my-vllm-model"; add one with policy.prices/);
+  expect(validatePolicy({ maxCostUsd: 5 }, 'my-vllm-model')[0]).toMatch(
+    /no price for model "my-vllm-model"; add one with policy.prices/,
+  );
   expect(validatePolicy({ maxCostUsd: 5 }, 'gpt-4.1')).toEqual([]);
-  expect(validatePolicy({ maxCostUsd: 5, prices: { mine: { inputPerMillionUsd: 1, outputPerMillionUsd: 2 } } }, 'mine')).toEqual([]);
+  expect(
+    validatePolicy({ maxCostUsd: 5, prices: { mine: { inputPerMillionUsd: 1, outputPerMillionUsd: 2 } } }, 'mine'),
+  ).toEqual([]);
 });
 
 test('cost is priced per million tokens', () => {
-  expect(costOf({ promptTokens: 1_000_000, completionTokens: 500_000, totalTokens: 1_500_000 }, { inputPerMillionUsd: 2, outputPerMillionUsd: 8 })).toBe(6);
+  expect(
+    costOf(
+      { promptTokens: 1_000_000, completionTokens: 500_000, totalTokens: 1_500_000 },
+      { inputPerMillionUsd: 2, outputPerMillionUsd: 8 },
+    ),
+  ).toBe(6);
   expect(costOf({ promptTokens: 1, completionTokens: 1, totalTokens: 2 }, undefined)).toBeUndefined();
 });
 

@@ -9,7 +9,10 @@ test('the pool keeps 2 warm sandboxes for 10 minutes by default', () => {
 
 test('DRYDOCK_POOL_SIZE=0 turns the pool off; other values are taken as given', () => {
   expect(loadConfig({ DRYDOCK_POOL_SIZE: '0' }).poolSize).toBe(0);
-  expect(loadConfig({ DRYDOCK_POOL_SIZE: '5', DRYDOCK_POOL_IDLE_SECONDS: '60' })).toMatchObject({ poolSize: 5, poolIdleSeconds: 60 });
+  expect(loadConfig({ DRYDOCK_POOL_SIZE: '5', DRYDOCK_POOL_IDLE_SECONDS: '60' })).toMatchObject({
+    poolSize: 5,
+    poolIdleSeconds: 60,
+  });
 });
 
 test.each([

@@ -29,21 +29,29 @@ describe('token shapes', () => {
     ].join('\n');
     const out = redactSecrets(text);
     expect(out).toBe(
-      ['token [REDACTED:github-token]', '[REDACTED:github-token]', 'Authorization: Bearer [REDACTED:bearer-token]', 'https://x-access-token:[REDACTED:url-credentials]@github.com/o/r.git'].join('\n'),
+      [
+        'token [REDACTED:github-token]',
+        '[REDACTED:github-token]',
+        'Authorization: Bearer [REDACTED:bearer-token]',
+        'https://x-access-token:[REDACTED:url-credentials]@github.com/o/r.git',
+      ].join('\n'),
     );
   });
 
   test('a private key block, whole, cut off, and inside a JSON string', () => {
     const key = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabcd==\n-----END RSA PRIVATE KEY-----';
     expect(redactSecrets(`a\n${key}\nb`)).toBe('a\n[REDACTED:private-key]\nb');
-    expect(redactSecrets('x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA')).toBe('x [REDACTED:private-key]');
+    expect(redactSecrets('x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA')).toBe(
+      'x [REDACTED:private-key]',
+    );
     const json = JSON.stringify({ content: `${key.split('-----END')[0]}` });
     const redacted = redactSecrets(json);
     expect(JSON.parse(redacted)).toEqual({ content: '[REDACTED:private-key]' });
   });
 
   test('ordinary text is kept as it is', () => {
-    const text = 'task-force sk-short ghp_short AKIA123 the bearer of news, https://github.com/o/r and a sha256 0123abcd';
+    const text =
+      'task-force sk-short ghp_short AKIA123 the bearer of news, https://github.com/o/r and a sha256 0123abcd';
     expect(redactSecrets(text)).toBe(text);
     expect(findSecrets(text)).toEqual([]);
   });
@@ -52,7 +60,9 @@ describe('token shapes', () => {
 describe('redactSecrets options', () => {
   test('shortKeys masks short sk- keys (LiteLLM) and Bearer tokens of any length, with the given marker; the shared shapes do not', () => {
     const text = 'key sk-abc123def456 and Bearer eyJhbGciOi.x.y here, auth Bearer abc';
-    expect(redactSecrets(text, { shortKeys: true, marker: '[redacted]' })).toBe('key [redacted] and Bearer [redacted] here, auth Bearer [redacted]');
+    expect(redactSecrets(text, { shortKeys: true, marker: '[redacted]' })).toBe(
+      'key [redacted] and Bearer [redacted] here, auth Bearer [redacted]',
+    );
     expect(redactSecrets(text)).toBe('key sk-abc123def456 and Bearer [REDACTED:bearer-token] here, auth Bearer abc');
     expect(redactSecrets('task-list is fine', { shortKeys: true })).toBe('task-list is fine');
   });
@@ -60,8 +70,12 @@ describe('redactSecrets options', () => {
   test('secrets are removed raw and encoded, token shapes too, in one pass', () => {
     const secret = 'canary-4f8a2b9c';
     const text = `raw ${secret} base64 ${Buffer.from(secret).toString('base64')} token ${SAMPLES['github-token']}`;
-    expect(redactSecrets(text, { secrets: [secret] })).toBe('raw [REDACTED:secret] base64 [REDACTED:secret] token [REDACTED:github-token]');
-    expect(redactSecrets(text, { secrets: [secret], marker: '[REDACTED]' })).toBe('raw [REDACTED] base64 [REDACTED] token [REDACTED]');
+    expect(redactSecrets(text, { secrets: [secret] })).toBe(
+      'raw [REDACTED:secret] base64 [REDACTED:secret] token [REDACTED:github-token]',
+    );
+    expect(redactSecrets(text, { secrets: [secret], marker: '[REDACTED]' })).toBe(
+      'raw [REDACTED] base64 [REDACTED] token [REDACTED]',
+    );
   });
 });
 
@@ -70,7 +84,9 @@ describe('GitHub and model messages use the one redaction', () => {
     const token = 'ghs_' + 'T0k3n'.repeat(8);
     const header = Buffer.from(`x-access-token:${token}`).toString('base64');
     const text = `fatal: auth ${token} failed; header: Authorization: Basic ${header}`;
-    expect(redactGitHubText(text, [token])).toBe('fatal: auth [REDACTED] failed; header: Authorization: Basic [REDACTED]');
+    expect(redactGitHubText(text, [token])).toBe(
+      'fatal: auth [REDACTED] failed; header: Authorization: Basic [REDACTED]',
+    );
   });
 });
 
@@ -96,9 +112,15 @@ describe('Redactor', () => {
       list: async () => [...written.keys()],
     };
     const store = new RedactingArtifactStore(inner, new Redactor(['canary-4f8a2b9c']));
-    await store.put('goals/g/conversation/00003.json', JSON.stringify({ role: 'tool', content: `env: KEY=canary-4f8a2b9c ${SAMPLES['github-token']}` }));
+    await store.put(
+      'goals/g/conversation/00003.json',
+      JSON.stringify({ role: 'tool', content: `env: KEY=canary-4f8a2b9c ${SAMPLES['github-token']}` }),
+    );
     await store.put('goals/g/change.patch', `+token ${SAMPLES['github-token']}\n`);
-    expect(JSON.parse(written.get('goals/g/conversation/00003.json') ?? '')).toEqual({ role: 'tool', content: 'env: KEY=[REDACTED:secret] [REDACTED:github-token]' });
+    expect(JSON.parse(written.get('goals/g/conversation/00003.json') ?? '')).toEqual({
+      role: 'tool',
+      content: 'env: KEY=[REDACTED:secret] [REDACTED:github-token]',
+    });
     expect(written.get('goals/g/change.patch')).toContain(SAMPLES['github-token']);
   });
 
@@ -123,8 +145,14 @@ describe('hidden Unicode', () => {
     const text = `# Rules\nRun npm test.${tags}\nsafe \u202Eevil\u202C line\u200B\n`;
     const { text: clean, report } = stripHiddenUnicode(text);
     expect(clean).toBe('# Rules\nRun npm test.\nsafe evil line\n');
-    expect(report).toEqual({ total: 12, kinds: { 'tag-character': 9, 'bidi-control': 2, 'zero-width': 1 }, lines: [2, 3] });
-    expect(describeHiddenUnicode(report)).toBe('12 hidden characters (tag-character 9, bidi-control 2, zero-width 1) on lines 2, 3');
+    expect(report).toEqual({
+      total: 12,
+      kinds: { 'tag-character': 9, 'bidi-control': 2, 'zero-width': 1 },
+      lines: [2, 3],
+    });
+    expect(describeHiddenUnicode(report)).toBe(
+      '12 hidden characters (tag-character 9, bidi-control 2, zero-width 1) on lines 2, 3',
+    );
     expect(stripHiddenUnicode('plain — ü').report.total).toBe(0);
   });
 });

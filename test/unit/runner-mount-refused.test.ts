@@ -24,9 +24,15 @@ afterAll(() => {
 /** An engine that has no such file on its host: it refuses any container that bind-mounts `binary`. */
 function engineWithout(binary: string): { docker: Dockerode; created: Dockerode.ContainerCreateOptions[] } {
   const created: Dockerode.ContainerCreateOptions[] = [];
-  const container = { id: 'c1', start: () => Promise.resolve(), inspect: () => Promise.resolve({ HostConfig: {}, Config: { Labels: {} } }) };
+  const container = {
+    id: 'c1',
+    start: () => Promise.resolve(),
+    inspect: () => Promise.resolve({ HostConfig: {}, Config: { Labels: {} } }),
+  };
   const docker = {
-    getContainer: () => ({ inspect: () => Promise.reject(Object.assign(new Error('no such container'), { statusCode: 404 })) }),
+    getContainer: () => ({
+      inspect: () => Promise.reject(Object.assign(new Error('no such container'), { statusCode: 404 })),
+    }),
     createContainer: (options: Dockerode.ContainerCreateOptions) => {
       if (options.HostConfig?.Mounts?.some((m) => m.Source === binary)) {
         const message = `(HTTP code 400) bad parameter - invalid mount config for type "bind": bind source path does not exist: ${binary}`;
@@ -46,7 +52,8 @@ test('an engine that cannot find the runner binary gets containers without it, a
   const { docker, created } = engineWithout(binary);
   const warnings: string[] = [];
   const sandbox = new DockerSandbox({ docker, warn: (message) => warnings.push(message) });
-  for (const name of ['a', 'b']) expect(await sandbox.create({ name, image: 'img' })).toMatchObject({ id: 'c1', created: true });
+  for (const name of ['a', 'b'])
+    expect(await sandbox.create({ name, image: 'img' })).toMatchObject({ id: 'c1', created: true });
   expect(created).toHaveLength(2);
   expect(created.flatMap((o) => o.HostConfig?.Mounts ?? []).map((m) => m.Target)).not.toContain(RUNNER_PATH_IN_SANDBOX);
   expect(warnings).toEqual([expect.stringMatching(/engine execs.*cannot find .*drydock-runner on its host/)]);

@@ -48,8 +48,12 @@ test('the status line names network per phase, writable paths and their sizes, s
 });
 
 test('the whole policy in one line: limits first (the engine default runtime said so), then the isolation', () => {
-  expect(describeSandboxPolicy(POLICY)).toBe(`memory 2 GiB (no swap), 2 CPUs, 512 processes, disk 10 GiB, runtime engine default; ${describeSandboxIsolation(POLICY)}`);
-  expect(describeSandboxPolicy({ ...POLICY, runtime: 'runsc', swapBytes: 512 * MIB })).toMatch(/^memory 2 GiB \(swap 512 MiB\), 2 CPUs, 512 processes, disk 10 GiB, runtime runsc; /);
+  expect(describeSandboxPolicy(POLICY)).toBe(
+    `memory 2 GiB (no swap), 2 CPUs, 512 processes, disk 10 GiB, runtime engine default; ${describeSandboxIsolation(POLICY)}`,
+  );
+  expect(describeSandboxPolicy({ ...POLICY, runtime: 'runsc', swapBytes: 512 * MIB })).toMatch(
+    /^memory 2 GiB \(swap 512 MiB\), 2 CPUs, 512 processes, disk 10 GiB, runtime runsc; /,
+  );
 });
 
 test('the PR body names the sandbox policy the goal ran under, and says nothing of it when it is not known', () => {

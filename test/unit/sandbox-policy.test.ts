@@ -6,7 +6,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hostConfigFor, policyOfContainer, POLICY_LABEL, sandboxContainerOptions } from '../../activities/sandbox/container-options';
+import {
+  hostConfigFor,
+  policyOfContainer,
+  POLICY_LABEL,
+  sandboxContainerOptions,
+} from '../../activities/sandbox/container-options';
 import { serviceContainerOptions } from '../../activities/sandbox/services';
 import {
   assertDisksFit,
@@ -30,9 +35,15 @@ beforeAll(() => {
   // A small stand-in for drydock's profile (the real one comes from scripts/setup): fit for sandboxes.
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drydock-policy-'));
   const file = path.join(dir, 'seccomp-test.json');
-  const profile = transformSeccompProfile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'socket', 'write'], action: 'SCMP_ACT_ALLOW', args: [] }] });
+  const profile = transformSeccompProfile({
+    defaultAction: 'SCMP_ACT_ERRNO',
+    syscalls: [{ names: ['read', 'socket', 'write'], action: 'SCMP_ACT_ALLOW', args: [] }],
+  });
   fs.writeFileSync(file, JSON.stringify(profile));
-  facts = { seccompProfile: { path: file, text: loadSeccompProfile(file) }, runtimes: ['io.containerd.runc.v2', 'runc', 'runsc'] };
+  facts = {
+    seccompProfile: { path: file, text: loadSeccompProfile(file) },
+    runtimes: ['io.containerd.runc.v2', 'runc', 'runsc'],
+  };
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -97,7 +108,17 @@ test("the operator's environment becomes the policy: limits, runtime, disk, serv
 test('every bad value is named at once; a runtime the engine does not list is refused', () => {
   let err: unknown;
   try {
-    resolveSandboxPolicy({ memoryBytes: 1024, cpus: 0, pidsLimit: 3.5, diskBytes: 10 * MIB, runtime: 'nosuchruntime', serviceImages: ['ok', 'bad image'] }, facts);
+    resolveSandboxPolicy(
+      {
+        memoryBytes: 1024,
+        cpus: 0,
+        pidsLimit: 3.5,
+        diskBytes: 10 * MIB,
+        runtime: 'nosuchruntime',
+        serviceImages: ['ok', 'bad image'],
+      },
+      facts,
+    );
   } catch (e) {
     err = e;
   }
@@ -110,7 +131,9 @@ test('every bad value is named at once; a runtime the engine does not list is re
     'DRYDOCK_SANDBOX_RUNTIME=nosuchruntime, but the Docker engine lists only: io.containerd.runc.v2, runc, runsc',
     'DRYDOCK_SERVICE_IMAGES: "bad image" is not an image name',
   ]);
-  expect(() => resolveSandboxPolicy({ runtime: 'run sc' }, facts)).toThrow(/DRYDOCK_SANDBOX_RUNTIME must be a runtime name such as runsc/);
+  expect(() => resolveSandboxPolicy({ runtime: 'run sc' }, facts)).toThrow(
+    /DRYDOCK_SANDBOX_RUNTIME must be a runtime name such as runsc/,
+  );
   expect(() => resolveSandboxPolicy({ cpus: Number.NaN }, facts)).toThrow(SandboxPolicyError);
   // Not looked up (no runtime list): the name is taken as given.
   expect(resolveSandboxPolicy({ runtime: 'runsc' }, { seccompProfile: facts.seccompProfile }).runtime).toBe('runsc');
@@ -118,8 +141,18 @@ test('every bad value is named at once; a runtime the engine does not list is re
 
 test('one HostConfig builder: sandboxes and services get the same hardening and limits, each its own network and writable paths', () => {
   const policy = resolveSandboxPolicy({ memoryBytes: 512 * MIB, cpus: 0.5, pidsLimit: 100, runtime: 'runc' }, facts);
-  const sandbox = sandboxContainerOptions({ name: 'drydock-x', image: 'img:1', labels: { 'drydock.goal': 'g' } }, policy).HostConfig!;
-  const service = serviceContainerOptions({ name: 'drydock-x-svc-db', image: 'img:1', service: { name: 'db', command: 'x' }, network: 'svc-net', labels: {}, policy }).HostConfig!;
+  const sandbox = sandboxContainerOptions(
+    { name: 'drydock-x', image: 'img:1', labels: { 'drydock.goal': 'g' } },
+    policy,
+  ).HostConfig!;
+  const service = serviceContainerOptions({
+    name: 'drydock-x-svc-db',
+    image: 'img:1',
+    service: { name: 'db', command: 'x' },
+    network: 'svc-net',
+    labels: {},
+    policy,
+  }).HostConfig!;
   const shared = (h: typeof sandbox) => ({
     CapDrop: h.CapDrop,
     SecurityOpt: h.SecurityOpt,
@@ -150,7 +183,11 @@ test('one HostConfig builder: sandboxes and services get the same hardening and 
     '/tmp': 'rw,exec,nosuid,nodev,uid=1000,gid=1000,mode=1777,size=1g',
   });
   expect(service.Tmpfs).toEqual(sandbox.Tmpfs);
-  expect(sandbox.Mounts?.find((m) => m.Target === '/workspace')).toEqual({ Type: 'volume', Source: '', Target: '/workspace' });
+  expect(sandbox.Mounts?.find((m) => m.Target === '/workspace')).toEqual({
+    Type: 'volume',
+    Source: '',
+    Target: '/workspace',
+  });
   expect(service.Mounts).toEqual([]);
   // Without a runtime the engine's default runs it: no Runtime key at all.
   expect(hostConfigFor(resolveSandboxPolicy({}, facts), { kind: 'sandbox' })).not.toHaveProperty('Runtime');
@@ -165,9 +202,13 @@ test("a policy with a disk binds /workspace and $HOME from the container's disk;
     { Type: 'bind', Source: '/run/d1/home', Target: '/home/drydock' },
   ]);
   expect(Object.keys(options.HostConfig!.Tmpfs!)).toEqual(['/tmp']);
-  expect(() => sandboxContainerOptions({ name: 'drydock-d', image: 'img:1' }, policy)).toThrow(/puts \/workspace on the sandbox's disk, but the container has no disk/);
+  expect(() => sandboxContainerOptions({ name: 'drydock-d', image: 'img:1' }, policy)).toThrow(
+    /puts \/workspace on the sandbox's disk, but the container has no disk/,
+  );
   // The disks a sandbox is given must be the policy's.
-  expect(() => assertDisksFit(policy, undefined)).toThrow(/disk is 1073741824 bytes, but the sandbox disks given are none/);
+  expect(() => assertDisksFit(policy, undefined)).toThrow(
+    /disk is 1073741824 bytes, but the sandbox disks given are none/,
+  );
   expect(() => assertDisksFit(policy, { sizeBytes: GIB } as SandboxDisks)).not.toThrow();
 });
 
@@ -183,7 +224,9 @@ test('a sandbox carries its policy on a label; one without (or with an unreadabl
 
 test('a warm container serves a sandbox whose policy makes the same container, whatever its runner or service images', () => {
   const base = resolveSandboxPolicy({}, facts);
-  expect(sameContainerPolicy(base, resolveSandboxPolicy({ commandRunner: false, serviceImages: ['postgres:16'] }, facts))).toBe(true);
+  expect(
+    sameContainerPolicy(base, resolveSandboxPolicy({ commandRunner: false, serviceImages: ['postgres:16'] }, facts)),
+  ).toBe(true);
   expect(sameContainerPolicy(base, resolveSandboxPolicy({ pidsLimit: 128 }, facts))).toBe(false);
   expect(sameContainerPolicy(base, resolveSandboxPolicy({ diskBytes: GIB }, facts))).toBe(false);
   expect(sameContainerPolicy(base, resolveSandboxPolicy({ runtime: 'runsc' }, facts))).toBe(false);

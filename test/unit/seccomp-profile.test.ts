@@ -22,7 +22,21 @@ const ENGINE_DEFAULT: SeccompProfile = {
   defaultAction: 'SCMP_ACT_ERRNO',
   archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86'] }],
   syscalls: [
-    { names: ['accept', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'read', 'socket', 'socketcall', 'socketpair', 'write'], action: 'SCMP_ACT_ALLOW', args: [] },
+    {
+      names: [
+        'accept',
+        'io_uring_setup',
+        'io_uring_enter',
+        'io_uring_register',
+        'read',
+        'socket',
+        'socketcall',
+        'socketpair',
+        'write',
+      ],
+      action: 'SCMP_ACT_ALLOW',
+      args: [],
+    },
     { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }] },
     { names: ['bpf', 'unshare'], action: 'SCMP_ACT_ALLOW', args: [], includes: { caps: ['CAP_SYS_ADMIN'] } },
   ],
@@ -47,7 +61,8 @@ test("the engine's default allows AF_VSOCK; drydock's does not, and keeps the fa
 test('the transform drops socketcall and io_uring, and leaves every other rule as it was', () => {
   const profile = transformSeccompProfile(ENGINE_DEFAULT);
   const names = profile.syscalls.flatMap((r) => r.names ?? []);
-  for (const gone of ['socketcall', 'io_uring_setup', 'io_uring_enter', 'io_uring_register']) expect(names).not.toContain(gone);
+  for (const gone of ['socketcall', 'io_uring_setup', 'io_uring_enter', 'io_uring_register'])
+    expect(names).not.toContain(gone);
   expect(profile.syscalls[0]!.names).toEqual(['accept', 'read', 'socketpair', 'write']);
   expect(profile.syscalls.slice(1, 3)).toEqual(ENGINE_DEFAULT.syscalls.slice(1, 3));
   expect(profile.defaultAction).toBe('SCMP_ACT_ERRNO');
@@ -57,7 +72,10 @@ test('the transform drops socketcall and io_uring, and leaves every other rule a
 test('a "family != 40" rule is unfit: socket(0x100000028) passes it and the kernel opens AF_VSOCK', () => {
   const notVsock: SeccompProfile = {
     ...ENGINE_DEFAULT,
-    syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }, { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] }],
+    syscalls: [
+      { names: ['read'], action: 'SCMP_ACT_ALLOW' },
+      { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] },
+    ],
   };
   expect(checkSeccompProfile(notVsock)).toEqual(['socket is allowed by a family != rule, which 0x100000028 passes']);
 });
@@ -67,7 +85,9 @@ test('without a profile the loader refuses in one line naming scripts/setup; an 
   try {
     const missing = path.join(dir, 'missing.json');
     expect(() => loadSeccompProfile(missing)).toThrow(SeccompProfileMissingError);
-    expect(() => loadSeccompProfile(missing)).toThrow(new RegExp(`^no seccomp profile for sandboxes at ${missing}: run scripts/setup`));
+    expect(() => loadSeccompProfile(missing)).toThrow(
+      new RegExp(`^no seccomp profile for sandboxes at ${missing}: run scripts/setup`),
+    );
     const unfit = path.join(dir, 'engine-default.json');
     fs.writeFileSync(unfit, JSON.stringify(ENGINE_DEFAULT));
     expect(() => loadSeccompProfile(unfit)).toThrow(/unfit for sandboxes \(socket\(AF_VSOCK\) is allowed\)/);
@@ -82,6 +102,8 @@ test('without a profile the loader refuses in one line naming scripts/setup; an 
 });
 
 test('the cached profile is keyed by the moby version and a hash of the transform', () => {
-  expect(path.basename(cachedSeccompProfilePath({ DRYDOCK_CACHE_DIR: '/c' }))).toMatch(/^seccomp-moby-20\.10\.24-[0-9a-f]{12}\.json$/);
+  expect(path.basename(cachedSeccompProfilePath({ DRYDOCK_CACHE_DIR: '/c' }))).toMatch(
+    /^seccomp-moby-20\.10\.24-[0-9a-f]{12}\.json$/,
+  );
   expect(path.dirname(cachedSeccompProfilePath({ DRYDOCK_CACHE_DIR: '/c' }))).toBe('/c');
 });

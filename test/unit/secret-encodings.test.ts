@@ -11,8 +11,16 @@ test('a secret inside a longer base64 text is found at every byte alignment, in 
       const text = Buffer.concat([randomBytes(prefix), Buffer.from(SECRET), randomBytes(suffix)]);
       const standard = text.toString('base64');
       const urlSafe = text.toString('base64url');
-      expect({ prefix, suffix, found: forms.some((f) => standard.includes(f)) }).toEqual({ prefix, suffix, found: true });
-      expect({ prefix, suffix, found: forms.some((f) => urlSafe.includes(f)) }).toEqual({ prefix, suffix, found: true });
+      expect({ prefix, suffix, found: forms.some((f) => standard.includes(f)) }).toEqual({
+        prefix,
+        suffix,
+        found: true,
+      });
+      expect({ prefix, suffix, found: forms.some((f) => urlSafe.includes(f)) }).toEqual({
+        prefix,
+        suffix,
+        found: true,
+      });
     }
   }
 });
@@ -43,10 +51,11 @@ test('raw, hex (both cases) and URL-encoded forms', () => {
 
 test('a value too short to search for has no forms; no form is shorter than 8 characters', () => {
   expect(secretEncodings('abc1234')).toEqual([]);
-  for (const value of ['abcd1234', 'x'.repeat(9), SECRET]) for (const f of secretEncodings(value)) expect(f.length).toBeGreaterThanOrEqual(8);
+  for (const value of ['abcd1234', 'x'.repeat(9), SECRET])
+    for (const f of secretEncodings(value)) expect(f.length).toBeGreaterThanOrEqual(8);
 });
 
-test("a PEM key is found by its own lines, not by the armour every key shares", () => {
+test('a PEM key is found by its own lines, not by the armour every key shares', () => {
   const pem = `-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n`;
   const forms = secretEncodings(pem);
   expect(forms).toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');

@@ -30,7 +30,9 @@ test('limits, runtime, setup secrets and the payload key are read from the envir
 test('a sandbox disk of 10 GiB unless the operator sets another size or off', () => {
   expect(loadConfig({}).security.sandboxDiskBytes).toBe(10 * 1024 ** 3);
   expect(loadConfig({ DRYDOCK_SANDBOX_DISK: 'off' }).security.sandboxDiskBytes).toBeNull();
-  expect(() => loadConfig({ DRYDOCK_SANDBOX_DISK: '10m' })).toThrow(/DRYDOCK_SANDBOX_DISK must be a size of at least 256m/);
+  expect(() => loadConfig({ DRYDOCK_SANDBOX_DISK: '10m' })).toThrow(
+    /DRYDOCK_SANDBOX_DISK must be a size of at least 256m/,
+  );
   expect(loadConfig({}).security.serviceImages).toEqual([]);
 });
 
@@ -52,7 +54,16 @@ test('bad values are each named', () => {
   }
   expect(err).toBeInstanceOf(ConfigError);
   const problems = (err as ConfigError).problems.join('\n');
-  for (const name of ['DRYDOCK_SANDBOX_MEMORY', 'DRYDOCK_SANDBOX_PIDS', 'DRYDOCK_SANDBOX_RUNTIME', 'DRYDOCK_PAYLOAD_KEY must be the base64 of 32', 'DRYDOCK_SETUP_SECRET_bad', 'DRYDOCK_SANDBOX_DISK', 'DRYDOCK_SECCOMP_PROFILE', 'DRYDOCK_SERVICE_IMAGES']) {
+  for (const name of [
+    'DRYDOCK_SANDBOX_MEMORY',
+    'DRYDOCK_SANDBOX_PIDS',
+    'DRYDOCK_SANDBOX_RUNTIME',
+    'DRYDOCK_PAYLOAD_KEY must be the base64 of 32',
+    'DRYDOCK_SETUP_SECRET_bad',
+    'DRYDOCK_SANDBOX_DISK',
+    'DRYDOCK_SECCOMP_PROFILE',
+    'DRYDOCK_SERVICE_IMAGES',
+  ]) {
     expect(problems).toContain(name);
   }
 });

@@ -43,7 +43,9 @@ test('a goal result with a hostile summary prints with no escape byte (start --w
     status: 'failed',
     summary: HOSTILE,
     reason: `checks failed${TITLE}`,
-    checks: [{ command: `npm test${FORGED_STATUS}`, exitCode: 1, passed: false, durationMs: 5, logTail: '', logRef: 'x' }],
+    checks: [
+      { command: `npm test${FORGED_STATUS}`, exitCode: 1, passed: false, durationMs: 5, logTail: '', logRef: 'x' },
+    ],
     iterations: 3,
     usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
   } as unknown as GoalResult;

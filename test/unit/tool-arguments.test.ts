@@ -77,10 +77,16 @@ describe('tool argument validation', () => {
     expect(parseError(() => shell.parse({}))).toBe('command is required');
     expect(parseError(() => shell.parse({ command: 42 }))).toBe('command must be a string, got a number');
     expect(parseError(() => shell.parse({ command: '  ' }))).toBe('command must not be empty');
-    expect(parseError(() => shell.parse({ command: 'ls', cwd: '../etc' }))).toContain('cwd must be inside the workspace');
+    expect(parseError(() => shell.parse({ command: 'ls', cwd: '../etc' }))).toContain(
+      'cwd must be inside the workspace',
+    );
     expect(parseError(() => shell.parse({ command: 'ls', cwd: '/etc' }))).toContain('cwd must be inside the workspace');
-    expect(parseError(() => shell.parse({ command: 'ls', timeout_seconds: 0 }))).toContain('timeout_seconds must be between');
-    expect(parseError(() => shell.parse({ command: 'ls', timeout_seconds: '5' }))).toContain('timeout_seconds must be a number');
+    expect(parseError(() => shell.parse({ command: 'ls', timeout_seconds: 0 }))).toContain(
+      'timeout_seconds must be between',
+    );
+    expect(parseError(() => shell.parse({ command: 'ls', timeout_seconds: '5' }))).toContain(
+      'timeout_seconds must be a number',
+    );
     expect(shell.parse({ command: 'ls', cwd: '/workspace/src/../lib/', timeout_seconds: 2.5 })).toEqual({
       command: 'ls',
       cwd: 'lib',
@@ -92,8 +98,14 @@ describe('tool argument validation', () => {
     expect(parseError(() => readFile.parse({}))).toBe('path is required');
     expect(parseError(() => readFile.parse({ path: 'a', start_line: 0 }))).toBe('start_line must be at least 1, got 0');
     expect(parseError(() => readFile.parse({ path: 'a', start_line: 1.5 }))).toBe('start_line must be a whole number');
-    expect(parseError(() => readFile.parse({ path: 'a', start_line: 5, end_line: 2 }))).toContain('end_line (2) must not be before');
-    expect(readFile.parse({ path: 'a', start_line: 2, end_line: 2 })).toEqual({ path: 'a', start_line: 2, end_line: 2 });
+    expect(parseError(() => readFile.parse({ path: 'a', start_line: 5, end_line: 2 }))).toContain(
+      'end_line (2) must not be before',
+    );
+    expect(readFile.parse({ path: 'a', start_line: 2, end_line: 2 })).toEqual({
+      path: 'a',
+      start_line: 2,
+      end_line: 2,
+    });
   });
 
   test('write_file takes empty content but not binary or huge content', () => {
@@ -155,7 +167,9 @@ describe('toolDefinitions and findTool', () => {
     const names = definitions.map((d) => d.name);
     expect(names).toEqual(['shell', 'read_file', 'write_file', 'apply_patch', 'search', 'list_files', 'finish']);
     for (const d of definitions) expect(d.parameters).toMatchObject({ type: 'object' });
-    expect(definitions.find((d) => d.name === 'finish')?.parameters).toMatchObject({ required: ['summary', 'rationale'] });
+    expect(definitions.find((d) => d.name === 'finish')?.parameters).toMatchObject({
+      required: ['summary', 'rationale'],
+    });
     expect(findTool('read_file')).toBe(readFile);
     expect(findTool('finish')).toBeUndefined();
   });
@@ -202,13 +216,22 @@ describe('runToolCall', () => {
     // A command that fails is a valid call: it does not count towards the invalid-turn limit.
     expect(outcome.invalid).toBeUndefined();
     expect(outcome.output).toBe('exit code: 2\n--- stdout ---\nout\n--- stderr ---\nboom');
-    expect(sandbox.calls[0]?.argv).toEqual(['bash', '-c', 'cd -- "$1" && exec bash -lc "$2"', 'shell', '/workspace/src', 'make']);
+    expect(sandbox.calls[0]?.argv).toEqual([
+      'bash',
+      '-c',
+      'cd -- "$1" && exec bash -lc "$2"',
+      'shell',
+      '/workspace/src',
+      'make',
+    ]);
     expect(sandbox.calls[0]?.options).toMatchObject({ timeoutMs: 30_000, maxOutputBytes: 10_000 });
   });
 
   test('a helper that crashes is an infrastructure error, thrown', async () => {
     const sandbox = new FakeSandbox({ exitCode: 70, stderr: 'Traceback …' });
-    await expect(runToolCall(context(sandbox), 'read_file', '{"path": "a"}')).rejects.toThrow('read_file helper failed');
+    await expect(runToolCall(context(sandbox), 'read_file', '{"path": "a"}')).rejects.toThrow(
+      'read_file helper failed',
+    );
   });
 
   test('finish is not run as a tool', async () => {

@@ -4,7 +4,13 @@
  * are accepted, values past them are refused with a message naming the field,
  * and a field the JSON schema leaves unbounded is not bounded by the check.
  */
-import { finishToolDefinition, parseFinishArgs, TOOLS, toolDefinitions, ToolArgumentError } from '../../activities/tools';
+import {
+  finishToolDefinition,
+  parseFinishArgs,
+  TOOLS,
+  toolDefinitions,
+  ToolArgumentError,
+} from '../../activities/tools';
 
 /** The subset of JSON schema the tools use; anything else must be added here, with a check below. */
 interface PropertySchema {
@@ -56,14 +62,19 @@ function refusal(parse: (raw: unknown) => unknown, raw: unknown): string | undef
 function validProperty(schema: PropertySchema, value: unknown): boolean {
   if (schema.type === 'string') return typeof value === 'string';
   if (typeof value !== 'number' || (schema.type === 'integer' && !Number.isInteger(value))) return false;
-  return (schema.minimum === undefined || value >= schema.minimum) && (schema.maximum === undefined || value <= schema.maximum);
+  return (
+    (schema.minimum === undefined || value >= schema.minimum) &&
+    (schema.maximum === undefined || value <= schema.maximum)
+  );
 }
 
 /** True when `args` is valid per the object's JSON schema. */
 function validArguments(schema: ObjectSchema, args: Record<string, unknown>): boolean {
   return (
     schema.required.every((field) => field in args) &&
-    Object.entries(args).every(([field, value]) => schema.properties[field] !== undefined && validProperty(schema.properties[field], value))
+    Object.entries(args).every(
+      ([field, value]) => schema.properties[field] !== undefined && validProperty(schema.properties[field], value),
+    )
   );
 }
 
@@ -79,69 +90,86 @@ test('every definition the model is sent has a parser and an example', () => {
   expect(Object.keys(EXAMPLES).sort()).toEqual(definitions.map((d) => d.name).sort());
 });
 
-describe.each(definitions.map((d) => [d.name, d.parameters as unknown as ObjectSchema] as const))('%s', (name, schema) => {
-  const parse = PARSERS[name]!;
-  const example = EXAMPLES[name]!;
+describe.each(definitions.map((d) => [d.name, d.parameters as unknown as ObjectSchema] as const))(
+  '%s',
+  (name, schema) => {
+    const parse = PARSERS[name]!;
+    const example = EXAMPLES[name]!;
 
-  test('its JSON schema is an object schema in the subset this test checks, every field described', () => {
-    expect(Object.keys(schema).sort()).toEqual(['additionalProperties', 'properties', 'required', 'type']);
-    expect(schema).toMatchObject({ type: 'object', additionalProperties: false });
-    for (const field of schema.required) expect(schema.properties).toHaveProperty(field);
-    for (const property of Object.values(schema.properties)) {
-      expect(['string', 'number', 'integer']).toContain(property.type);
-      expect(Object.keys(property).filter((k) => !['type', 'description', 'minimum', 'maximum'].includes(k))).toEqual([]);
-      expect(property.description.length).toBeGreaterThan(10);
-    }
-  });
-
-  test('its example is valid per the JSON schema and accepted', () => {
-    expect(validArguments(schema, example)).toBe(true);
-    expect(refusal(parse, example)).toBeUndefined();
-  });
-
-  test('a required field left out is refused, naming it; an optional one may be left out', () => {
-    for (const field of Object.keys(schema.properties)) {
-      const { [field]: _left, ...rest } = example;
-      if (schema.required.includes(field)) expect(refusal(parse, rest)).toBe(`${field} is required`);
-      else expect(refusal(parse, rest)).toBeUndefined();
-    }
-  });
-
-  test('a field of the wrong JSON type is refused, naming it', () => {
-    for (const [field, property] of Object.entries(schema.properties)) {
-      const message = refusal(parse, { ...example, [field]: wrongType(property) });
-      expect(message).toMatch(new RegExp(`^${field} must be an? ${property.type === 'integer' ? 'number' : property.type}, got `));
-    }
-  });
-
-  test('numbers are accepted up to the JSON schema bounds and refused past them, naming the field', () => {
-    for (const [field, property] of Object.entries(schema.properties)) {
-      if (property.type === 'string') continue;
-      const step = property.type === 'integer' ? 1 : 0.5;
-      const { minimum, maximum } = property;
-      const inside = [minimum, maximum, minimum === undefined ? -1e9 : undefined, maximum === undefined ? 1e9 : undefined];
-      for (const value of inside.filter((v) => v !== undefined)) {
-        // Alone (with the required fields only): other fields may constrain this one (end_line after start_line).
-        const args = { ...requiredOnly(example, schema), [field]: value };
-        expect({ field, value, refused: refusal(parse, args) }).toEqual({ field, value, refused: undefined });
+    test('its JSON schema is an object schema in the subset this test checks, every field described', () => {
+      expect(Object.keys(schema).sort()).toEqual(['additionalProperties', 'properties', 'required', 'type']);
+      expect(schema).toMatchObject({ type: 'object', additionalProperties: false });
+      for (const field of schema.required) expect(schema.properties).toHaveProperty(field);
+      for (const property of Object.values(schema.properties)) {
+        expect(['string', 'number', 'integer']).toContain(property.type);
+        expect(Object.keys(property).filter((k) => !['type', 'description', 'minimum', 'maximum'].includes(k))).toEqual(
+          [],
+        );
+        expect(property.description.length).toBeGreaterThan(10);
       }
-      const outside = [minimum === undefined ? undefined : minimum - step, maximum === undefined ? undefined : maximum + step];
-      for (const value of outside.filter((v) => v !== undefined)) {
-        const message = refusal(parse, { ...requiredOnly(example, schema), [field]: value });
-        expect(message).toMatch(new RegExp(`^${field} must be (between|at least|at most) .*, got ${value}$`));
-      }
-      if (property.type === 'integer') {
-        expect(refusal(parse, { ...requiredOnly(example, schema), [field]: (minimum ?? 0) + 1.5 })).toBe(`${field} must be a whole number`);
-      }
-    }
-  });
+    });
 
-  test('an optional field sent as null counts as not given', () => {
-    for (const field of Object.keys(schema.properties).filter((f) => !schema.required.includes(f))) {
-      expect(refusal(parse, { ...example, [field]: null })).toBeUndefined();
-    }
-  });
-});
+    test('its example is valid per the JSON schema and accepted', () => {
+      expect(validArguments(schema, example)).toBe(true);
+      expect(refusal(parse, example)).toBeUndefined();
+    });
+
+    test('a required field left out is refused, naming it; an optional one may be left out', () => {
+      for (const field of Object.keys(schema.properties)) {
+        const { [field]: _left, ...rest } = example;
+        if (schema.required.includes(field)) expect(refusal(parse, rest)).toBe(`${field} is required`);
+        else expect(refusal(parse, rest)).toBeUndefined();
+      }
+    });
+
+    test('a field of the wrong JSON type is refused, naming it', () => {
+      for (const [field, property] of Object.entries(schema.properties)) {
+        const message = refusal(parse, { ...example, [field]: wrongType(property) });
+        expect(message).toMatch(
+          new RegExp(`^${field} must be an? ${property.type === 'integer' ? 'number' : property.type}, got `),
+        );
+      }
+    });
+
+    test('numbers are accepted up to the JSON schema bounds and refused past them, naming the field', () => {
+      for (const [field, property] of Object.entries(schema.properties)) {
+        if (property.type === 'string') continue;
+        const step = property.type === 'integer' ? 1 : 0.5;
+        const { minimum, maximum } = property;
+        const inside = [
+          minimum,
+          maximum,
+          minimum === undefined ? -1e9 : undefined,
+          maximum === undefined ? 1e9 : undefined,
+        ];
+        for (const value of inside.filter((v) => v !== undefined)) {
+          // Alone (with the required fields only): other fields may constrain this one (end_line after start_line).
+          const args = { ...requiredOnly(example, schema), [field]: value };
+          expect({ field, value, refused: refusal(parse, args) }).toEqual({ field, value, refused: undefined });
+        }
+        const outside = [
+          minimum === undefined ? undefined : minimum - step,
+          maximum === undefined ? undefined : maximum + step,
+        ];
+        for (const value of outside.filter((v) => v !== undefined)) {
+          const message = refusal(parse, { ...requiredOnly(example, schema), [field]: value });
+          expect(message).toMatch(new RegExp(`^${field} must be (between|at least|at most) .*, got ${value}$`));
+        }
+        if (property.type === 'integer') {
+          expect(refusal(parse, { ...requiredOnly(example, schema), [field]: (minimum ?? 0) + 1.5 })).toBe(
+            `${field} must be a whole number`,
+          );
+        }
+      }
+    });
+
+    test('an optional field sent as null counts as not given', () => {
+      for (const field of Object.keys(schema.properties).filter((f) => !schema.required.includes(f))) {
+        expect(refusal(parse, { ...example, [field]: null })).toBeUndefined();
+      }
+    });
+  },
+);
 
 /** The example with only its required fields. */
 function requiredOnly(example: Record<string, unknown>, schema: ObjectSchema): Record<string, unknown> {

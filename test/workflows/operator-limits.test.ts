@@ -16,7 +16,11 @@ const RUN = Math.random().toString(36).slice(2, 8);
 
 beforeAll(async () => {
   env = await startTestEnvironment();
-  workers = await startWorkers(env, { DRYDOCK_SANDBOX_MEMORY: '300m', DRYDOCK_SANDBOX_PIDS: '100', DRYDOCK_SANDBOX_CPUS: '0.5' });
+  workers = await startWorkers(env, {
+    DRYDOCK_SANDBOX_MEMORY: '300m',
+    DRYDOCK_SANDBOX_PIDS: '100',
+    DRYDOCK_SANDBOX_CPUS: '0.5',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -34,7 +38,11 @@ test.each(['warm', 'cold'])('a %s sandbox has the operator limits', async (kind)
   const runs = kind === 'warm' ? 1 : 3;
   const results = await Promise.all(
     Array.from({ length: runs }, (_, i) =>
-      env.client.workflow.execute('sandboxSmoke', { taskQueue: AGENT_QUEUE, workflowId: `limits-${kind}-${i}-${RUN}`, args: [{ command: ['sh', '-c', read] }] }),
+      env.client.workflow.execute('sandboxSmoke', {
+        taskQueue: AGENT_QUEUE,
+        workflowId: `limits-${kind}-${i}-${RUN}`,
+        args: [{ command: ['sh', '-c', read] }],
+      }),
     ),
   );
   for (const r of results) {
@@ -47,6 +55,12 @@ test.each(['warm', 'cold'])('a %s sandbox has the operator limits', async (kind)
 });
 
 test('an OCI runtime the engine does not list stops the sandbox worker with a clear message', async () => {
-  const config = loadConfig({ DRYDOCK_DATA_DIR: '/tmp', DRYDOCK_HOST_ID: 'badruntime', DRYDOCK_SANDBOX_RUNTIME: 'nosuchruntime' });
-  await expect(createSandboxWorkers(env.nativeConnection, config)).rejects.toThrow(/DRYDOCK_SANDBOX_RUNTIME=nosuchruntime, but the Docker engine lists only: .*runc/);
+  const config = loadConfig({
+    DRYDOCK_DATA_DIR: '/tmp',
+    DRYDOCK_HOST_ID: 'badruntime',
+    DRYDOCK_SANDBOX_RUNTIME: 'nosuchruntime',
+  });
+  await expect(createSandboxWorkers(env.nativeConnection, config)).rejects.toThrow(
+    /DRYDOCK_SANDBOX_RUNTIME=nosuchruntime, but the Docker engine lists only: .*runc/,
+  );
 });

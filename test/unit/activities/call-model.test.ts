@@ -9,17 +9,34 @@ import { createModelActivities, type CallBudget } from '../../../activities/agen
 import { ModelCallError } from '../../../activities/model/errors';
 import type { Completion, ModelClient } from '../../../activities/model/model-client';
 import { messageKey } from '../../../activities/store/conversation';
-import { InMemoryArtifactStore, mockActivityEnvironment, runActivity, PlaybackModelClient } from '../../support/fake-ports';
+import {
+  InMemoryArtifactStore,
+  mockActivityEnvironment,
+  runActivity,
+  PlaybackModelClient,
+} from '../../support/fake-ports';
 
 const GOAL = 'goal-call-model';
-const BUDGET: CallBudget = { remainingTokens: 100_000, maxPromptTokens: 64_000, observationWindow: 4, timeoutSeconds: 60 };
+const BUDGET: CallBudget = {
+  remainingTokens: 100_000,
+  maxPromptTokens: 64_000,
+  observationWindow: 4,
+  timeoutSeconds: 60,
+};
 
 async function setUp(model: ModelClient) {
   const store = new InMemoryArtifactStore();
   const activities = createModelActivities({ store, modelClientFor: () => model, defaultModel: 'gpt-4.1-mini' });
   const env = mockActivityEnvironment();
-  const length = await runActivity(env, activities.openConversation, { goalId: GOAL, goal: 'Fix add', repository: '/srv/git/demo', baseBranch: 'main', checks: ['npm test'] });
-  const callModel = (budget: CallBudget = BUDGET) => runActivity(env, activities.callModel, { goalId: GOAL, step: 0, length, budget });
+  const length = await runActivity(env, activities.openConversation, {
+    goalId: GOAL,
+    goal: 'Fix add',
+    repository: '/srv/git/demo',
+    baseBranch: 'main',
+    checks: ['npm test'],
+  });
+  const callModel = (budget: CallBudget = BUDGET) =>
+    runActivity(env, activities.callModel, { goalId: GOAL, step: 0, length, budget });
   return { store, length, callModel };
 }
 
@@ -27,7 +44,13 @@ const finishing: Completion = {
   message: {
     role: 'assistant',
     content: 'Done.',
-    tool_calls: [{ id: 'call-9', type: 'function', function: { name: 'finish', arguments: JSON.stringify({ summary: 'fixed add', rationale: 'a + b' }) } }],
+    tool_calls: [
+      {
+        id: 'call-9',
+        type: 'function',
+        function: { name: 'finish', arguments: JSON.stringify({ summary: 'fixed add', rationale: 'a + b' }) },
+      },
+    ],
   },
   finishReason: 'tool_calls',
   usage: { promptTokens: 900, completionTokens: 40, totalTokens: 940 },
@@ -49,7 +72,9 @@ test('the stored conversation is the prompt; the reply is stored at `length` and
       finishSummary: 'fixed add',
       textPreview: 'Done.',
       usage: finishing.usage,
-      toolCalls: [expect.objectContaining({ id: 'call-9', name: 'finish', signature: expect.stringMatching(/^[0-9a-f]{16}$/) })],
+      toolCalls: [
+        expect.objectContaining({ id: 'call-9', name: 'finish', signature: expect.stringMatching(/^[0-9a-f]{16}$/) }),
+      ],
     }),
   );
 });

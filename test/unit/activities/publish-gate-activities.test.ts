@@ -13,7 +13,16 @@ const API_KEY = 'sk-drydock-test-7f3a9c2e5b1d4f60a8e7c3b2';
 const GOAL = 'goal-gate';
 
 function patchAdding(path: string, line: string): string {
-  return [`diff --git a/${path} b/${path}`, 'index 1111111..2222222 100644', `--- a/${path}`, `+++ b/${path}`, '@@ -1 +1,2 @@', ' const a = 1;', `+${line}`, ''].join('\n');
+  return [
+    `diff --git a/${path} b/${path}`,
+    'index 1111111..2222222 100644',
+    `--- a/${path}`,
+    `+++ b/${path}`,
+    '@@ -1 +1,2 @@',
+    ' const a = 1;',
+    `+${line}`,
+    '',
+  ].join('\n');
 }
 
 async function setUp(patch: string) {
@@ -27,8 +36,18 @@ async function setUp(patch: string) {
       return { id: '1', branch: proposal.branch, base: proposal.baseBranch, location: 'fake://pull/1', commit: 'f00d' };
     },
   };
-  const activities = createCodeHostActivities({ store, codeHostFor: () => host, namespace: 'default', defaultModel: 'gpt-4.1-mini', knownSecrets: () => [API_KEY] });
-  const change = { patchRef: `goals/${GOAL}/change.patch`, textPatchRef: `goals/${GOAL}/change.text.patch`, files: [{ path: 'src/config.js', status: 'M', additions: 1, deletions: 0 }] };
+  const activities = createCodeHostActivities({
+    store,
+    codeHostFor: () => host,
+    namespace: 'default',
+    defaultModel: 'gpt-4.1-mini',
+    knownSecrets: () => [API_KEY],
+  });
+  const change = {
+    patchRef: `goals/${GOAL}/change.patch`,
+    textPatchRef: `goals/${GOAL}/change.text.patch`,
+    files: [{ path: 'src/config.js', status: 'M', additions: 1, deletions: 0 }],
+  };
   const env = mockActivityEnvironment();
   const publish = () =>
     runActivity(env, activities.publishChange, {

@@ -12,15 +12,25 @@ import { InMemoryArtifactStore, mockActivityEnvironment, runActivity, ScriptedSa
 
 const GOAL = 'goal-run-tool';
 
-async function setUp(answer: ConstructorParameters<typeof ScriptedSandbox>[0], call: { name: string; arguments: unknown }) {
+async function setUp(
+  answer: ConstructorParameters<typeof ScriptedSandbox>[0],
+  call: { name: string; arguments: unknown },
+) {
   const store = new InMemoryArtifactStore();
   const sandbox = new ScriptedSandbox(answer);
   const { id } = await sandbox.create({ name: 'drydock-goal-run-tool', image: 'drydock-sandbox' });
-  const ref: SandboxRef = { containerId: id, containerName: 'drydock-goal-run-tool', taskQueue: 'drydock-sandbox-testhost', host: 'testhost' };
+  const ref: SandboxRef = {
+    containerId: id,
+    containerName: 'drydock-goal-run-tool',
+    taskQueue: 'drydock-sandbox-testhost',
+    host: 'testhost',
+  };
   await writeMessage(store, GOAL, 2, {
     role: 'assistant',
     content: null,
-    tool_calls: [{ id: 'call-1', type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } }],
+    tool_calls: [
+      { id: 'call-1', type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } },
+    ],
   });
   const activities = createSandboxActivities({ sandbox, store, host: 'testhost', image: 'drydock-sandbox' });
   const env = mockActivityEnvironment();
@@ -39,10 +49,15 @@ async function setUp(answer: ConstructorParameters<typeof ScriptedSandbox>[0], c
 
 test('a tool call runs in its container; the whole result goes to the conversation, a one-line summary to the workflow', async () => {
   const output = Array.from({ length: 200 }, (_, i) => `ok ${i + 1} adds numbers`).join('\n');
-  const { store, sandbox, runTool } = await setUp(() => ({ stdout: output }), { name: 'shell', arguments: { command: 'npm test' } });
+  const { store, sandbox, runTool } = await setUp(() => ({ stdout: output }), {
+    name: 'shell',
+    arguments: { command: 'npm test' },
+  });
   const summary = await runTool();
 
-  expect(summary).toEqual(expect.objectContaining({ ok: true, exitCode: 0, isMutating: true, summary: '$ npm test → exit 0' }));
+  expect(summary).toEqual(
+    expect.objectContaining({ ok: true, exitCode: 0, isMutating: true, summary: '$ npm test → exit 0' }),
+  );
   expect(summary.checkpointRef).toBeUndefined();
   expect(sandbox.execs.map((e) => e.argv.at(-1))).toEqual(['npm test']);
   const message = store.json(messageKey(GOAL, 3)) as { role: string; tool_call_id: string; content: string };
@@ -66,16 +81,24 @@ test('a long command heartbeats while it runs, so a dead sandbox worker is notic
 });
 
 test('a call the model got wrong is a result for the model, not a failure, and runs nothing', async () => {
-  const { store, sandbox, runTool } = await setUp(() => ({}), { name: 'shell', arguments: { command: 'ls', cwd: '../../etc' } });
+  const { store, sandbox, runTool } = await setUp(() => ({}), {
+    name: 'shell',
+    arguments: { command: 'ls', cwd: '../../etc' },
+  });
   const summary = await runTool();
 
   expect(summary).toEqual(expect.objectContaining({ ok: false, invalid: true, isMutating: false }));
   expect(sandbox.execs).toEqual([]);
-  expect((store.json(messageKey(GOAL, 3)) as { content: string }).content).toMatch(/invalid arguments for shell: .*cwd.*inside the workspace/);
+  expect((store.json(messageKey(GOAL, 3)) as { content: string }).content).toMatch(
+    /invalid arguments for shell: .*cwd.*inside the workspace/,
+  );
 });
 
 test('a container that is gone becomes a non-retryable SandboxLost failure, and no result is written', async () => {
-  const { store, sandbox, ref, runTool } = await setUp(() => ({}), { name: 'shell', arguments: { command: 'npm test' } });
+  const { store, sandbox, ref, runTool } = await setUp(() => ({}), {
+    name: 'shell',
+    arguments: { command: 'npm test' },
+  });
   sandbox.lose(ref.containerId);
   const failure = await runTool().catch((err: unknown) => err);
 

@@ -16,19 +16,30 @@ const fix = () => turn(writeFile('src/math.js', 'a + b'));
 
 describe('the plan gate', () => {
   test('a plan sent back is revised; once approved the model works, with the note in its conversation', async () => {
-    const goal = drydock.goal('plan-revised', { model: [text(PLAN), text(`${PLAN} and npm run lint`), fix(), turn(finish('fixed'))] });
+    const goal = drydock.goal('plan-revised', {
+      model: [text(PLAN), text(`${PLAN} and npm run lint`), fix(), turn(finish('fixed'))],
+    });
     await goal.start({ policy: { requirePlanApproval: true } });
 
     const first = await goal.statusWhen('the plan gate', (s) => s.waitingFor?.startsWith('plan approval') === true);
     expect(first.phase).toBe('planning');
     expect(first.plan).toBe(PLAN);
-    expect(first.waitingFor).toMatch(/^plan approval: 1\. Fix add in src\/math\.js… \(send the approvePlan update; times out in 604800 s\)$/);
+    expect(first.waitingFor).toMatch(
+      /^plan approval: 1\. Fix add in src\/math\.js… \(send the approvePlan update; times out in 604800 s\)$/,
+    );
     expect(goal.callsOf('runTool')).toEqual([]);
-    expect(await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: false, comment: 'lint it too' }] })).toBe('plan sent back: lint it too');
+    expect(
+      await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: false, comment: 'lint it too' }] }),
+    ).toBe('plan sent back: lint it too');
 
-    const second = await goal.statusWhen('the revised plan', (s) => s.plan?.endsWith('npm run lint') === true && s.waitingFor !== undefined);
+    const second = await goal.statusWhen(
+      'the revised plan',
+      (s) => s.plan?.endsWith('npm run lint') === true && s.waitingFor !== undefined,
+    );
     expect(second.iteration).toBe(2);
-    expect(await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, comment: 'go', by: 'alice' }] })).toBe('plan approved');
+    expect(
+      await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, comment: 'go', by: 'alice' }] }),
+    ).toBe('plan approved');
     const result = await goal.handle.result();
 
     expect(result.status).toBe('succeeded');
@@ -67,21 +78,44 @@ describe('the plan gate', () => {
 
 describe('the publish gate', () => {
   test('holds the verified change; a change sent back goes to the model; approved, it is published', async () => {
-    const goal = drydock.goal('publish-sent-back', { model: [fix(), turn(finish('fixed')), turn(writeFile('CHANGELOG.md', '- fixed add')), turn(finish('fixed, with a changelog line'))] });
+    const goal = drydock.goal('publish-sent-back', {
+      model: [
+        fix(),
+        turn(finish('fixed')),
+        turn(writeFile('CHANGELOG.md', '- fixed add')),
+        turn(finish('fixed, with a changelog line')),
+      ],
+    });
     await goal.start({ policy: { requirePublishApproval: true } });
 
-    const waiting = await goal.statusWhen('the publish gate', (s) => s.waitingFor?.startsWith('publish approval') === true);
-    expect(waiting.waitingFor).toMatch(/^publish approval: 1 files changed, \+3 −1 \(goals\/publish-sent-back\/change\.patch\)/);
+    const waiting = await goal.statusWhen(
+      'the publish gate',
+      (s) => s.waitingFor?.startsWith('publish approval') === true,
+    );
+    expect(waiting.waitingFor).toMatch(
+      /^publish approval: 1 files changed, \+3 −1 \(goals\/publish-sent-back\/change\.patch\)/,
+    );
     expect(waiting.checks.state).toBe('passed');
     expect(goal.callsOf('publishChange')).toEqual([]);
     // A plan decision at the publish gate is refused by the validator and changes nothing.
-    const wrongGate = await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true }] }).catch((err: unknown) => err);
+    const wrongGate = await goal.handle
+      .executeUpdate(approvePlanUpdate, { args: [{ approved: true }] })
+      .catch((err: unknown) => err);
     expect(wrongGate).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((wrongGate as WorkflowUpdateFailedError).cause?.message).toMatch(/the goal is not waiting for plan approval \(it waits for publish approval/);
-    await goal.handle.executeUpdate(approvePublishUpdate, { args: [{ approved: false, comment: 'add a changelog line' }] });
+    expect((wrongGate as WorkflowUpdateFailedError).cause?.message).toMatch(
+      /the goal is not waiting for plan approval \(it waits for publish approval/,
+    );
+    await goal.handle.executeUpdate(approvePublishUpdate, {
+      args: [{ approved: false, comment: 'add a changelog line' }],
+    });
 
-    await goal.statusWhen('the publish gate again', (s) => s.waitingFor?.startsWith('publish approval') === true && s.iteration === 4);
-    expect(goal.conversation.contents('user')).toContain('Feedback from a person: The change was not approved for publishing: add a changelog line');
+    await goal.statusWhen(
+      'the publish gate again',
+      (s) => s.waitingFor?.startsWith('publish approval') === true && s.iteration === 4,
+    );
+    expect(goal.conversation.contents('user')).toContain(
+      'Feedback from a person: The change was not approved for publishing: add a changelog line',
+    );
     await goal.handle.executeUpdate(approvePublishUpdate, { args: [{ approved: true, by: 'carol' }] });
     const result = await goal.handle.result();
 

@@ -33,7 +33,9 @@ test('out of turns: the work so far is verified in a clean sandbox and published
 });
 
 test('out of tokens with onExhausted=stop: no further model call, no draft', async () => {
-  const goal = drydock.goal('budget-tokens', { model: busy(5).map((t) => costing({ promptTokens: 500, completionTokens: 100 }, t)) });
+  const goal = drydock.goal('budget-tokens', {
+    model: busy(5).map((t) => costing({ promptTokens: 500, completionTokens: 100 }, t)),
+  });
   const result = await goal.run({ policy: { maxTotalTokens: 1000, onExhausted: 'stop' } });
 
   expect(result.status).toBe('budget_exhausted');
@@ -49,7 +51,9 @@ test('out of tokens with onExhausted=stop: no further model call, no draft', asy
 
 test('out of dollars: the cost is priced from the model, accounted and reported', async () => {
   // gpt-4o: $2.50 in, $10 out per million tokens → $0.005 + $0.005 a turn.
-  const goal = drydock.goal('budget-cost', { model: busy(5).map((t) => costing({ promptTokens: 2000, completionTokens: 500 }, t)) });
+  const goal = drydock.goal('budget-cost', {
+    model: busy(5).map((t) => costing({ promptTokens: 2000, completionTokens: 500 }, t)),
+  });
   const result = await goal.run({ model: { name: 'gpt-4o' }, policy: { maxCostUsd: 0.015, onExhausted: 'stop' } });
 
   expect(result.status).toBe('budget_exhausted');
@@ -63,13 +67,19 @@ test('out of dollars: the cost is priced from the model, accounted and reported'
 });
 
 test('the deadline interrupts a hanging tool call; with onExhausted=ask a person extends it and the goal finishes', async () => {
-  const goal = drydock.goal('budget-deadline', { model: [turn(shell('npm run build', 'hangs'), writeFile('src/math.js')), turn(finish('built and fixed'))] });
+  const goal = drydock.goal('budget-deadline', {
+    model: [turn(shell('npm run build', 'hangs'), writeFile('src/math.js')), turn(finish('built and fixed'))],
+  });
   await goal.start({ policy: { deadlineSeconds: 3, onExhausted: 'ask' } });
 
   const waiting = await goal.statusWhen('the goal to wait for budget', (s) => s.waitingFor !== undefined);
-  expect(waiting.waitingFor).toMatch(/^budget: deadline reached \(.*\) \(send the extendBudget update or the finishNow signal\)$/);
+  expect(waiting.waitingFor).toMatch(
+    /^budget: deadline reached \(.*\) \(send the extendBudget update or the finishNow signal\)$/,
+  );
   // A bad extension is refused by the update's validator; the limits stay.
-  const refused = await goal.handle.executeUpdate(extendBudgetUpdate, { args: [{ seconds: -5 }] }).catch((err: unknown) => err);
+  const refused = await goal.handle
+    .executeUpdate(extendBudgetUpdate, { args: [{ seconds: -5 }] })
+    .catch((err: unknown) => err);
   expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
   expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(/seconds must be a whole number above 0/);
   const limits = await goal.handle.executeUpdate(extendBudgetUpdate, { args: [{ seconds: 600 }] });
@@ -90,7 +100,10 @@ test('finishNow while the goal waits for budget publishes a verified draft', asy
   const goal = drydock.goal('budget-finish-now', { model: busy(1) });
   await goal.start({ policy: { maxIterations: 1, onExhausted: 'ask' } });
 
-  await goal.statusWhen('the goal to wait for budget', (s) => s.waitingFor?.startsWith('budget: max iterations (1) reached') === true);
+  await goal.statusWhen(
+    'the goal to wait for budget',
+    (s) => s.waitingFor?.startsWith('budget: max iterations (1) reached') === true,
+  );
   await goal.handle.signal(finishNowSignal);
   const result = await goal.handle.result();
 

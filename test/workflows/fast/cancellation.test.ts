@@ -20,7 +20,9 @@ async function cancel(goal: FakeGoal): Promise<void> {
 }
 
 test('cancelled in the middle of a tool call: the call is cancelled and the sandbox removed', async () => {
-  const goal = drydock.goal('cancel-tool', { model: [turn(writeFile('src/math.js')), turn(shell('npm test -- --watch', 'hangs'))] });
+  const goal = drydock.goal('cancel-tool', {
+    model: [turn(writeFile('src/math.js')), turn(shell('npm test -- --watch', 'hangs'))],
+  });
   await goal.start();
   await goal.called('runTool', 2);
   await cancel(goal);
@@ -44,7 +46,9 @@ test('cancelled while waiting for a plan approval: the sandbox is removed', asyn
 });
 
 test('cancelled after a sandbox was lost and replaced: both containers are removed', async () => {
-  const goal = drydock.goal('cancel-after-loss', { model: [turn(shell('npm ci', 'losesSandbox')), turn(shell('npm test -- --watch', 'hangs'))] });
+  const goal = drydock.goal('cancel-after-loss', {
+    model: [turn(shell('npm ci', 'losesSandbox')), turn(shell('npm test -- --watch', 'hangs'))],
+  });
   await goal.start();
   // The lost call, the same call again on the new sandbox, then the hanging one.
   await goal.called('runTool', 3);

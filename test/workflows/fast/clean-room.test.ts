@@ -12,7 +12,9 @@ import { SANDBOX_QUEUE } from '../../../workflows/queues';
 const drydock = useFakeDrydock();
 
 test('a passing clean-room verification publishes the verified change, and the sandbox is removed', async () => {
-  const goal = drydock.goal('clean-pass', { model: [turn(writeFile('src/math.js', 'a + b')), turn(shell('npm test'), finish('fixed add'))] });
+  const goal = drydock.goal('clean-pass', {
+    model: [turn(writeFile('src/math.js', 'a + b')), turn(shell('npm test'), finish('fixed add'))],
+  });
   const result = await goal.run();
 
   expect(result.status).toBe('succeeded');
@@ -30,19 +32,20 @@ test('a passing clean-room verification publishes the verified change, and the s
   expect(published?.baseCommit).toBe(collected?.baseCommit);
   expect(published?.finishIndex).toBe(4);
   // The other calls of the finishing turn ran before the finish was verified.
-  expect(goal.calls.map((c) => c.activity).filter((a) => ['runTool', 'collectChange', 'verifyChange', 'publishChange'].includes(a))).toEqual([
-    'runTool',
-    'runTool',
-    'collectChange',
-    'verifyChange',
-    'publishChange',
-  ]);
+  expect(
+    goal.calls
+      .map((c) => c.activity)
+      .filter((a) => ['runTool', 'collectChange', 'verifyChange', 'publishChange'].includes(a)),
+  ).toEqual(['runTool', 'runTool', 'collectChange', 'verifyChange', 'publishChange']);
   expect(goal.liveSandboxes()).toEqual([]);
 });
 
 test('a failing clean-room verification goes back to the model, which tries again', async () => {
   const goal = drydock.goal('clean-fail', {
-    model: [turn(writeFile('src/math.js', 'a - b'), finish('done')), turn(writeFile('src/math.js', 'a + b'), finish('really done'))],
+    model: [
+      turn(writeFile('src/math.js', 'a - b'), finish('done')),
+      turn(writeFile('src/math.js', 'a + b'), finish('really done')),
+    ],
     verify: ['fail', 'pass'],
   });
   const result = await goal.run();
@@ -54,7 +57,11 @@ test('a failing clean-room verification goes back to the model, which tries agai
   expect(verifications).toHaveLength(2);
   // The failing checks were the reply to the first finish call, and the model saw them before its second turn.
   expect(verifications[0]?.reply).toEqual({ callId: 'call-0-1', index: 4 });
-  expect(goal.conversation.at(4)).toEqual({ role: 'tool', tool_call_id: 'call-0-1', content: expect.stringContaining('expected 3, got -1') });
+  expect(goal.conversation.at(4)).toEqual({
+    role: 'tool',
+    tool_call_id: 'call-0-1',
+    content: expect.stringContaining('expected 3, got -1'),
+  });
   expect(goal.inputsOf('callModel')[1]?.length).toBe(5);
   expect(goal.inputsOf('publishChange')).toHaveLength(1);
   expect(goal.inputsOf('publishChange')[0]?.finishIndex).toBe(5);
@@ -89,7 +96,9 @@ test('a verified finish with no change fails the goal without a PR', async () =>
 test('a hopeless failure while making the change fails the goal with its own type and message', async () => {
   const goal = drydock.goal('clean-too-large', {
     model: [turn(writeFile('big.bin'), finish('done'))],
-    fail: { collectChange: () => ApplicationFailure.nonRetryable('the change is 70 MB; the limit is 64 MB', 'ChangeTooLarge') },
+    fail: {
+      collectChange: () => ApplicationFailure.nonRetryable('the change is 70 MB; the limit is 64 MB', 'ChangeTooLarge'),
+    },
   });
   const failure = await (await goal.start()).result().catch((err: unknown) => err);
 

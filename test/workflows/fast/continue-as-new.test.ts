@@ -22,7 +22,13 @@ function turnsPerRun(calls: RecordedCall[]): number[] {
 
 test('every turnsPerRun turns the goal continues as new, keeping its sandbox, conversation and accounting', async () => {
   const goal = drydock.goal('can-turns', {
-    model: [turn(writeFile('src/math.js')), turn(shell('npm test')), turn(readFile('README.md')), turn(shell('npm test')), turn(finish('fixed'))],
+    model: [
+      turn(writeFile('src/math.js')),
+      turn(shell('npm test')),
+      turn(readFile('README.md')),
+      turn(shell('npm test')),
+      turn(finish('fixed')),
+    ],
   });
   const result = await goal.run({ policy: { turnsPerRun: 2 } });
 
@@ -39,7 +45,8 @@ test('every turnsPerRun turns the goal continues as new, keeping its sandbox, co
     [4, 10],
   ]);
   // One sandbox, prepared once, removed once at the very end.
-  for (const activity of ['provisionSandbox', 'copyRepository', 'openConversation', 'destroySandbox'] as const) expect(goal.callsOf(activity)).toHaveLength(1);
+  for (const activity of ['provisionSandbox', 'copyRepository', 'openConversation', 'destroySandbox'] as const)
+    expect(goal.callsOf(activity)).toHaveLength(1);
   expect(goal.calls.at(-1)?.activity).toBe('destroySandbox');
   // Mutating calls of later runs still checkpoint against the base commit the first run pinned.
   expect(goal.inputsOf('runTool').map((r) => r.checkpoint?.baseCommit !== undefined)).toEqual([true, true, true, true]);
@@ -50,7 +57,12 @@ test('every turnsPerRun turns the goal continues as new, keeping its sandbox, co
 
 test('a sandbox lost after continuing as new is restored from a checkpoint the previous run took', async () => {
   const goal = drydock.goal('can-loss', {
-    model: [turn(writeFile('src/math.js')), turn(readFile('src/math.js')), turn(shell('npm test', 'losesSandbox')), turn(finish('fixed'))],
+    model: [
+      turn(writeFile('src/math.js')),
+      turn(readFile('src/math.js')),
+      turn(shell('npm test', 'losesSandbox')),
+      turn(finish('fixed')),
+    ],
   });
   const result = await goal.run({ policy: { turnsPerRun: 2 } });
 

@@ -16,7 +16,9 @@ import { GHOST_HOST } from '../../support/fake-sandbox-activities';
 const drydock = useFakeDrydock();
 
 test('a container lost under a tool call is replaced on another host, restored, and the call runs again', async () => {
-  const goal = drydock.goal('loss-once', { model: [turn(writeFile('src/math.js', 'a + b')), turn(shell('npm test', 'losesSandbox')), turn(finish('fixed'))] });
+  const goal = drydock.goal('loss-once', {
+    model: [turn(writeFile('src/math.js', 'a + b')), turn(shell('npm test', 'losesSandbox')), turn(finish('fixed'))],
+  });
   const result = await goal.run({ setup: { script: 'npm ci' } });
 
   expect(result.status).toBe('succeeded');
@@ -32,7 +34,9 @@ test('a container lost under a tool call is replaced on another host, restored, 
     ['beta', 'npm ci'],
   ]);
   expect(goal.inputsOf('isolateSandbox').map((s) => s.sandbox.host)).toEqual(['alpha', 'beta']);
-  expect(goal.inputsOf('restoreWorkspace')).toEqual([expect.objectContaining({ baseCommit: BASE_COMMIT, checkpointRef: 'goals/loss-once/checkpoints/3.patch' })]);
+  expect(goal.inputsOf('restoreWorkspace')).toEqual([
+    expect.objectContaining({ baseCommit: BASE_COMMIT, checkpointRef: 'goals/loss-once/checkpoints/3.patch' }),
+  ]);
   // The interrupted call ran again, on the new host's queue, answering the same message.
   const shellRuns = goal.callsOf('runTool').filter((c) => (c.input as { callId: string }).callId === 'call-1-0');
   expect(shellRuns.map((c) => c.queue)).toEqual([sandboxHostQueue('alpha'), sandboxHostQueue('beta')]);
@@ -40,12 +44,20 @@ test('a container lost under a tool call is replaced on another host, restored, 
   expect(goal.inputsOf('collectChange').map((c) => c.sandbox.host)).toEqual(['beta']);
   expect((await goal.status()).sandboxHost).toBe('beta');
   // Both containers are removed: the lost one and the one that finished.
-  expect(goal.inputsOf('destroySandbox').map((d) => d.sandbox.host).sort()).toEqual(['alpha', 'beta']);
+  expect(
+    goal
+      .inputsOf('destroySandbox')
+      .map((d) => d.sandbox.host)
+      .sort(),
+  ).toEqual(['alpha', 'beta']);
   expect(goal.liveSandboxes()).toEqual([]);
 });
 
 test('a host whose sandbox worker is gone counts as lost after the loss timeout; the goal goes on elsewhere', async () => {
-  const goal = drydock.goal('loss-ghost', { model: [turn(writeFile('src/math.js', 'a + b'), finish('fixed'))], hosts: [GHOST_HOST, 'alpha'] });
+  const goal = drydock.goal('loss-ghost', {
+    model: [turn(writeFile('src/math.js', 'a + b'), finish('fixed'))],
+    hosts: [GHOST_HOST, 'alpha'],
+  });
   const result = await goal.run({ policy: { sandboxLossTimeoutSeconds: 2 } });
 
   expect(result.status).toBe('succeeded');
