@@ -90,15 +90,13 @@ export function createVerifyActivities(deps: VerifyChangeDeps) {
         // The workspace is prepared on the host while the engine starts (or the pool hands over) the container.
         const [cloned, created] = await Promise.all([
           prepareWorkspace(repo, input, deps),
-          deps
-            .recordSandbox(name, input.goalId)
-            .then(() =>
-              deps.sandbox.create({
-                name,
-                image: deps.image,
-                labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host, 'drydock.role': 'verify' },
-              }),
-            ),
+          deps.recordSandbox(name, input.goalId).then(() =>
+            deps.sandbox.create({
+              name,
+              image: deps.image,
+              labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host, 'drydock.role': 'verify' },
+            }),
+          ),
         ]);
         containerId = created.id;
         await deps.sandbox.putArchive(containerId, tarOf(cloned), WORKSPACE);

@@ -191,13 +191,11 @@ test("a service runs as hardened and limited as the sandbox: read-only root, dry
     });
     expect(Object.keys(h.Tmpfs ?? {}).sort()).toEqual(['/home/drydock', '/tmp']);
     // The root really is read-only to the service.
-    const exec = await docker
-      .getContainer(`${name}-svc-idle`)
-      .exec({
-        Cmd: ['bash', '-c', 'touch /etc/x 2>&1; touch /tmp/x && echo tmp-ok'],
-        AttachStdout: true,
-        AttachStderr: true,
-      });
+    const exec = await docker.getContainer(`${name}-svc-idle`).exec({
+      Cmd: ['bash', '-c', 'touch /etc/x 2>&1; touch /tmp/x && echo tmp-ok'],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
     const stream = await exec.start({ hijack: true, stdin: false });
     let out = '';
     await new Promise<void>((resolve) => {
