@@ -167,6 +167,10 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** Of the prompt tokens, those the endpoint served from its prompt cache (priced lower). */
+  cachedPromptTokens?: number;
+  /** Of the completion tokens, those spent reasoning (priced as output). */
+  reasoningTokens?: number;
 }
 
 /** The result of one check command. */
