@@ -79,75 +79,17 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
     },
     resume?.lease,
   );
-  const sandbox = resume ? lease.current : await lease.provision();
-  state.sandbox = sandbox;
+  state.sandbox = resume ? lease.current : await lease.provision();
   let continuing = false;
   try {
-    const prepared: PreparedGoal | { result: GoalResult } = resume
-      ? {
-          repo: { baseBranch: resume.baseBranch, baseCommit: resume.baseCommit },
-          checks: resume.checks,
-          length: resume.length,
-        }
-      : await prepareGoal({ goalId, input, policy, state, lease, source, agent });
-    if ('result' in prepared) return prepared.result;
-    const { repo, checks } = prepared;
-    const publisher = new GoalPublisher({
-      goalId,
-      input,
-      policy,
-      state,
-      agent,
-      onHost: lease.onHost,
-      sandbox,
-      repo,
-      checks,
-      source,
-    });
-    const runStart = state.iteration;
-    const loop = new AgentLoop(state, agent, lease.onHost, {
-      goalId,
-      sandbox,
-      checks,
-      model: input.model,
-      length: prepared.length,
-      verifyFinish: (reply) => publisher.verify(reply),
-      shouldContinueAsNew: () =>
-        workflowInfo().continueAsNewSuggested || state.iteration - runStart >= policy.turnsPerRun,
-    });
-    for (;;) {
-      state.phase = 'working';
-      const stop = await loop.runUntilStop();
-      if (stop.kind === 'continue') {
-        // History stays small: the next run carries references and counters only, and keeps the sandbox.
-        await condition(allHandlersFinished);
-        continuing = true;
-        const next: GoalResume = {
-          run: (resume?.run ?? 0) + 1,
-          lease: lease.state(),
-          ...source,
-          ...repo,
-          checks,
-          length: loop.conversationLength,
-          state: state.snapshot(),
-        };
-        return await continueAsNew<typeof codingAgent>(input, next);
-      }
-      const settled = await settle(stop, { state, policy, publisher, onHost: lease.onHost, sandbox, goalId, checks });
-      if (settled !== 'again') return settled;
-    }
+    const outcome = await workOn({ goalId, input, policy, state, agent, lease, source, resume });
+    if ('result' in outcome) return outcome.result;
+    // History stays small: the next run carries references and counters only, and keeps the sandbox.
+    await condition(allHandlersFinished);
+    continuing = true;
+    return await continueAsNew<typeof codingAgent>(input, outcome.next);
   } catch (err) {
-    if (err instanceof PublishRefused) {
-      return state.finish({
-        status: 'failed',
-        summary: 'The publish gate refused the change.',
-        reason: `publish gate: ${err.reasons.join('; ')}`,
-      });
-    }
-    if (isCancellation(err)) {
-      state.result = { ...state.baseResult(), status: 'cancelled', summary: 'The goal was cancelled.' };
-    }
-    throw surfaceHopelessFailure(err);
+    return endInFailure(err, state);
   } finally {
     if (!continuing) {
       state.phase = 'tearing_down';
@@ -156,6 +98,83 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       log.info('sandbox removed', { container: lease.current.containerName, replacements: lease.replacements });
     }
   }
+}
+
+/** What a goal works with once its sandbox is leased. */
+interface GoalContext {
+  goalId: string;
+  input: GoalInput;
+  policy: Policy;
+  state: GoalState;
+  agent: ReturnType<typeof agentActivities>;
+  lease: SandboxLease;
+  source: GoalSource;
+  resume?: GoalResume;
+}
+
+/**
+ * The goal's work on its leased sandbox: prepared (or resumed), then the
+ * agent loop until the goal settles, or until this run should continue as new.
+ */
+async function workOn(g: GoalContext): Promise<{ result: GoalResult } | { next: GoalResume }> {
+  const { goalId, input, policy, state, agent, lease, source, resume } = g;
+  const sandbox = lease.current;
+  const prepared: PreparedGoal | { result: GoalResult } = resume
+    ? {
+        repo: { baseBranch: resume.baseBranch, baseCommit: resume.baseCommit },
+        checks: resume.checks,
+        length: resume.length,
+      }
+    : await prepareGoal({ goalId, input, policy, state, lease, source, agent });
+  if ('result' in prepared) return prepared;
+  const { repo, checks } = prepared;
+  const onHost = lease.onHost;
+  const publisher = new GoalPublisher({ goalId, input, policy, state, agent, onHost, sandbox, repo, checks, source });
+  const runStart = state.iteration;
+  const loop = new AgentLoop(state, agent, onHost, {
+    goalId,
+    sandbox,
+    checks,
+    model: input.model,
+    length: prepared.length,
+    verifyFinish: (reply) => publisher.verify(reply),
+    shouldContinueAsNew: () =>
+      workflowInfo().continueAsNewSuggested || state.iteration - runStart >= policy.turnsPerRun,
+  });
+  for (;;) {
+    state.phase = 'working';
+    const stop = await loop.runUntilStop();
+    if (stop.kind === 'continue') {
+      const length = loop.conversationLength;
+      const next = {
+        run: (resume?.run ?? 0) + 1,
+        lease: lease.state(),
+        ...source,
+        ...repo,
+        checks,
+        length,
+        state: state.snapshot(),
+      };
+      return { next };
+    }
+    const settled = await settle(stop, { state, policy, publisher, onHost, sandbox, goalId, checks });
+    if (settled !== 'again') return { result: settled };
+  }
+}
+
+/** A goal that threw: the publish gate's refusal ends it failed with the reasons; anything else fails it with its cause. */
+function endInFailure(err: unknown, state: GoalState): GoalResult {
+  if (err instanceof PublishRefused) {
+    return state.finish({
+      status: 'failed',
+      summary: 'The publish gate refused the change.',
+      reason: `publish gate: ${err.reasons.join('; ')}`,
+    });
+  }
+  if (isCancellation(err)) {
+    state.result = { ...state.baseResult(), status: 'cancelled', summary: 'The goal was cancelled.' };
+  }
+  throw surfaceHopelessFailure(err);
 }
 
 /** What settling a stop of the loop needs. */
