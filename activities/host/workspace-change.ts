@@ -104,50 +104,8 @@ export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise
   const workspace = await unpackWorkspace(o, base);
   const untracked = await untrackedFiles(o, workspace.symlinks);
 
-  // The new tree: every base file still present (by its base blob when unchanged), every untracked file
-  // that is not ignored; base files that are gone are left out (deleteall, then M for what stays).
-  const lines: { path: RawPath; mode: string; oid?: string; source?: { file?: RawPath; text?: Buffer } }[] = [];
-  for (const [p, entry] of base) {
-    if (entry.mode === '160000') {
-      lines.push({ path: p, mode: entry.mode, oid: entry.oid });
-      continue;
-    }
-    const target = workspace.symlinks.get(p);
-    if (target !== undefined) {
-      const oid = blobId(target);
-      lines.push(
-        oid === entry.oid && entry.mode === '120000'
-          ? { path: p, mode: '120000', oid }
-          : { path: p, mode: '120000', source: { text: target } },
-      );
-      continue;
-    }
-    const file = workspace.files.get(p);
-    if (!file) continue;
-    const mode = file.executable ? '100755' : '100644';
-    lines.push(file.oid === entry.oid ? { path: p, mode, oid: entry.oid } : fileLine(p, mode, file));
-  }
-  for (const p of untracked) {
-    const target = workspace.symlinks.get(p);
-    if (target !== undefined) {
-      lines.push({ path: p, mode: '120000', source: { text: target } });
-      continue;
-    }
-    const file = workspace.files.get(p);
-    if (file) lines.push(fileLine(p, file.executable ? '100755' : '100644', file));
-  }
-  const fed = lines
-    .filter((l) => l.source?.file !== undefined)
-    .map((l) => ({ path: l.path, size: workspace.files.get(l.path)?.size ?? 0 }));
-  const fedBytes = fed.reduce((n, f) => n + f.size, 0);
-  if (fedBytes > o.maxChangeBytes) {
-    const largest = fed
-      .sort((a, b) => b.size - a.size)
-      .slice(0, 3)
-      .map((f) => ({ path: displayPath(f.path), size: f.size }));
-    throw new ChangeTooLargeError(fedBytes, o.maxChangeBytes, largest);
-  }
-
+  const lines = treeLines(base, workspace, untracked);
+  refuseLargeChange(lines, workspace.files, o.maxChangeBytes);
   const commit = await fastImport(o, lines);
   const tree = (await gitBuffer(['rev-parse', `${commit}^{tree}`], gitOptions)).toString('utf8').trim();
   const diffArgs = [
@@ -168,6 +126,68 @@ export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise
     gitBuffer(['diff-tree', '-r', '-z', '--no-renames', '--numstat', o.baseCommit, commit], gitOptions),
   ]);
   return { commit, tree, patch, textPatch, files: changedFiles(raw, numstat, workspace.symlinks) };
+}
+
+/** One path of the new tree, for fast-import: by an existing blob id, or with its content (from disk, or given). */
+interface TreeLine {
+  path: RawPath;
+  mode: string;
+  oid?: string;
+  source?: { file?: RawPath; text?: Buffer };
+}
+
+/**
+ * The new tree: every base file still present (by its base blob when
+ * unchanged), every untracked file that is not ignored; base files that are
+ * gone are left out (fast-import's deleteall, then a line for what stays).
+ */
+function treeLines(
+  base: Map<RawPath, BaseEntry>,
+  workspace: { files: Map<RawPath, WorkspaceFile>; symlinks: Map<RawPath, Buffer> },
+  untracked: RawPath[],
+): TreeLine[] {
+  const lines: TreeLine[] = [];
+  for (const [p, entry] of base) {
+    if (entry.mode === '160000') {
+      lines.push({ path: p, mode: entry.mode, oid: entry.oid });
+      continue;
+    }
+    const target = workspace.symlinks.get(p);
+    if (target !== undefined) {
+      const oid = blobId(target);
+      const unchanged = oid === entry.oid && entry.mode === '120000';
+      lines.push(unchanged ? { path: p, mode: '120000', oid } : { path: p, mode: '120000', source: { text: target } });
+      continue;
+    }
+    const file = workspace.files.get(p);
+    if (!file) continue;
+    const mode = file.executable ? '100755' : '100644';
+    lines.push(file.oid === entry.oid ? { path: p, mode, oid: entry.oid } : fileLine(p, mode, file));
+  }
+  for (const p of untracked) {
+    const target = workspace.symlinks.get(p);
+    if (target !== undefined) {
+      lines.push({ path: p, mode: '120000', source: { text: target } });
+      continue;
+    }
+    const file = workspace.files.get(p);
+    if (file) lines.push(fileLine(p, file.executable ? '100755' : '100644', file));
+  }
+  return lines;
+}
+
+/** Throws ChangeTooLargeError when the content fed from disk adds up to more than the change limit. */
+function refuseLargeChange(lines: TreeLine[], files: Map<RawPath, WorkspaceFile>, maxChangeBytes: number): void {
+  const fed = lines
+    .filter((l) => l.source?.file !== undefined)
+    .map((l) => ({ path: l.path, size: files.get(l.path)?.size ?? 0 }));
+  const fedBytes = fed.reduce((n, f) => n + f.size, 0);
+  if (fedBytes <= maxChangeBytes) return;
+  const largest = fed
+    .sort((a, b) => b.size - a.size)
+    .slice(0, 3)
+    .map((f) => ({ path: displayPath(f.path), size: f.size }));
+  throw new ChangeTooLargeError(fedBytes, maxChangeBytes, largest);
 }
 
 /** A line feeding a workspace file's content from disk. */
@@ -207,100 +227,132 @@ async function unpackWorkspace(
   o: WorkspaceChangeOptions,
   base: Map<RawPath, BaseEntry>,
 ): Promise<{ files: Map<RawPath, WorkspaceFile>; symlinks: Map<RawPath, Buffer> }> {
-  const files = new Map<RawPath, WorkspaceFile>();
-  const symlinks = new Map<RawPath, Buffer>();
-  const onDisk = (p: RawPath) => Buffer.from(path.join(o.scratchDir, ...p.split('/')), 'latin1');
-  const madeDirs = new Set<string>();
-  const ensureParent = async (p: RawPath) => {
-    const parent = p.split('/').slice(0, -1);
-    for (let i = 1; i <= parent.length; i++) {
-      const prefix = parent.slice(0, i).join('/');
-      if (symlinks.has(prefix) || files.has(prefix))
-        throw new WorkspaceUnreadableError(`the workspace archive has ${displayPath(p)} below a file or symlink`);
-    }
-    const dir = parent.join('/');
-    if (dir === '' || madeDirs.has(dir)) return;
-    await fs.mkdir(Buffer.from(path.join(o.scratchDir, ...parent), 'latin1'), { recursive: true });
-    madeDirs.add(dir);
-  };
-  let total = 0;
-  let count = 0;
+  const unpacked = new UnpackedWorkspace(o, base);
   const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
   const archive = await o.archive();
   const feeding = pipeline(archive, extract as unknown as NodeJS.WritableStream).catch((err: unknown) => {
     extract.destroy(err as Error);
   });
   try {
-    for await (const entry of extract) {
-      const header = entry.header;
-      const p = workspacePath(rawName(header.name, header.pax, 'path'));
-      if (++count > MAX_ENTRIES)
-        throw new WorkspaceUnreadableError(`the workspace holds more than ${MAX_ENTRIES} entries`);
-      if (p === undefined || header.type === 'directory') {
-        entry.resume();
-        continue;
-      }
-      await ensureParent(p);
-      if (header.type === 'symlink') {
-        symlinks.set(p, Buffer.from(rawName(header.linkname ?? '', header.pax, 'linkpath'), 'latin1'));
-        // A placeholder (never a real link on the host): it lets git tell whether the path is ignored.
-        await fs.writeFile(onDisk(p), '');
-        entry.resume();
-        continue;
-      }
-      if (header.type === 'link') {
-        const source = workspacePath(rawName(header.linkname ?? '', header.pax, 'linkpath'));
-        const known = source === undefined ? undefined : files.get(source);
-        if (!known || source === undefined)
-          throw new WorkspaceUnreadableError(`the workspace archive links ${displayPath(p)} to an unknown file`);
-        if (known.onDisk) await fs.copyFile(onDisk(source), onDisk(p));
-        files.set(p, { ...known, executable: ((header.mode ?? 0) & 0o111) !== 0 });
-        entry.resume();
-        continue;
-      }
-      if (header.type !== 'file' && header.type !== 'contiguous-file') {
-        entry.resume();
-        continue;
-      }
-      const size = header.size ?? 0;
-      total += size;
-      if (total > o.maxWorkspaceBytes)
-        throw new WorkspaceUnreadableError(
-          `the workspace's files add up to more than ${formatBytes(o.maxWorkspaceBytes)}`,
-        );
-      const baseEntry = base.get(p);
-      const keepAlways = p === '.gitignore' || p.endsWith('/.gitignore') || !baseEntry || baseEntry.size !== size;
-      const hash = createHash('sha1').update(`blob ${size}\0`);
-      let kept: boolean;
-      if (!keepAlways && size <= IN_MEMORY_BYTES) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry as AsyncIterable<Buffer>) {
-          hash.update(chunk);
-          chunks.push(chunk);
-        }
-        const oid = hash.digest('hex');
-        kept = oid !== baseEntry?.oid;
-        if (kept) await fs.writeFile(onDisk(p), Buffer.concat(chunks));
-        files.set(p, { oid, size, executable: ((header.mode ?? 0) & 0o111) !== 0, onDisk: kept });
-        continue;
-      }
-      const out = createWriteStream(onDisk(p));
-      for await (const chunk of entry as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        if (!out.write(chunk)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'finish');
-      const oid = hash.digest('hex');
-      kept = keepAlways || oid !== baseEntry?.oid;
-      if (!kept) await fs.rm(onDisk(p));
-      files.set(p, { oid, size, executable: ((header.mode ?? 0) & 0o111) !== 0, onDisk: kept });
-    }
+    for await (const entry of extract) await unpacked.add(entry as unknown as ArchiveEntry);
   } finally {
     (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     await feeding;
   }
-  return { files, symlinks };
+  return { files: unpacked.files, symlinks: unpacked.symlinks };
+}
+
+/** One entry of the engine's tar. */
+type ArchiveEntry = AsyncIterable<Buffer> & { header: tar.Header; resume(): void };
+
+/** The workspace as its archive is read: what each path is, and where new or changed content sits on disk. */
+class UnpackedWorkspace {
+  readonly files = new Map<RawPath, WorkspaceFile>();
+  readonly symlinks = new Map<RawPath, Buffer>();
+  private readonly madeDirs = new Set<string>();
+  private total = 0;
+  private count = 0;
+
+  constructor(
+    private readonly o: WorkspaceChangeOptions,
+    private readonly base: Map<RawPath, BaseEntry>,
+  ) {}
+
+  /** Takes one entry: a file, a symlink, a hard link; folders, devices and .git are passed over. */
+  async add(entry: ArchiveEntry): Promise<void> {
+    const header = entry.header;
+    const p = workspacePath(rawName(header.name, header.pax, 'path'));
+    if (++this.count > MAX_ENTRIES)
+      throw new WorkspaceUnreadableError(`the workspace holds more than ${MAX_ENTRIES} entries`);
+    const kind = header.type;
+    if (p === undefined || (kind !== 'symlink' && kind !== 'link' && kind !== 'file' && kind !== 'contiguous-file')) {
+      entry.resume();
+      return;
+    }
+    await this.ensureParent(p);
+    if (kind === 'symlink') return this.addSymlink(p, entry);
+    if (kind === 'link') return this.addHardLink(p, entry);
+    return this.addFile(p, entry);
+  }
+
+  private onDisk(p: RawPath): Buffer {
+    return Buffer.from(path.join(this.o.scratchDir, ...p.split('/')), 'latin1');
+  }
+
+  /** Makes the folders above a path; a path below a file or symlink is refused (nothing is written through a link). */
+  private async ensureParent(p: RawPath): Promise<void> {
+    const parent = p.split('/').slice(0, -1);
+    for (let i = 1; i <= parent.length; i++) {
+      const prefix = parent.slice(0, i).join('/');
+      if (this.symlinks.has(prefix) || this.files.has(prefix)) {
+        throw new WorkspaceUnreadableError(`the workspace archive has ${displayPath(p)} below a file or symlink`);
+      }
+    }
+    const dir = parent.join('/');
+    if (dir === '' || this.madeDirs.has(dir)) return;
+    await fs.mkdir(Buffer.from(path.join(this.o.scratchDir, ...parent), 'latin1'), { recursive: true });
+    this.madeDirs.add(dir);
+  }
+
+  private async addSymlink(p: RawPath, entry: ArchiveEntry): Promise<void> {
+    this.symlinks.set(p, Buffer.from(rawName(entry.header.linkname ?? '', entry.header.pax, 'linkpath'), 'latin1'));
+    // A placeholder (never a real link on the host): it lets git tell whether the path is ignored.
+    await fs.writeFile(this.onDisk(p), '');
+    entry.resume();
+  }
+
+  private async addHardLink(p: RawPath, entry: ArchiveEntry): Promise<void> {
+    const source = workspacePath(rawName(entry.header.linkname ?? '', entry.header.pax, 'linkpath'));
+    const known = source === undefined ? undefined : this.files.get(source);
+    if (!known || source === undefined) {
+      throw new WorkspaceUnreadableError(`the workspace archive links ${displayPath(p)} to an unknown file`);
+    }
+    if (known.onDisk) await fs.copyFile(this.onDisk(source), this.onDisk(p));
+    this.files.set(p, { ...known, executable: ((entry.header.mode ?? 0) & 0o111) !== 0 });
+    entry.resume();
+  }
+
+  /**
+   * A regular file, hashed as git would (blob id) while it streams. A base file
+   * of the same size is held in memory (small) or on disk (large) until its id
+   * says whether it changed; new, resized and .gitignore files go to disk.
+   */
+  private async addFile(p: RawPath, entry: ArchiveEntry): Promise<void> {
+    const size = entry.header.size ?? 0;
+    const executable = ((entry.header.mode ?? 0) & 0o111) !== 0;
+    this.total += size;
+    if (this.total > this.o.maxWorkspaceBytes) {
+      throw new WorkspaceUnreadableError(
+        `the workspace's files add up to more than ${formatBytes(this.o.maxWorkspaceBytes)}`,
+      );
+    }
+    const baseEntry = this.base.get(p);
+    const keepAlways = p === '.gitignore' || p.endsWith('/.gitignore') || !baseEntry || baseEntry.size !== size;
+    const hash = createHash('sha1').update(`blob ${size}\0`);
+    if (!keepAlways && size <= IN_MEMORY_BYTES) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) {
+        hash.update(chunk);
+        chunks.push(chunk);
+      }
+      const oid = hash.digest('hex');
+      const kept = oid !== baseEntry?.oid;
+      if (kept) await fs.writeFile(this.onDisk(p), Buffer.concat(chunks));
+      this.files.set(p, { oid, size, executable, onDisk: kept });
+      return;
+    }
+    const out = createWriteStream(this.onDisk(p));
+    for await (const chunk of entry) {
+      hash.update(chunk);
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    const oid = hash.digest('hex');
+    const kept = keepAlways || oid !== baseEntry?.oid;
+    if (!kept) await fs.rm(this.onDisk(p));
+    this.files.set(p, { oid, size, executable, onDisk: kept });
+  }
 }
 
 /** A header's name as latin1 bytes: names from a PAX record were decoded as UTF-8, the others as latin1. */
@@ -349,10 +401,7 @@ async function untrackedFiles(o: WorkspaceChangeOptions, symlinks: Map<RawPath, 
 }
 
 /** Feeds the new tree to `git fast-import` (no attributes, no filters, no hooks); returns the commit. */
-async function fastImport(
-  o: WorkspaceChangeOptions,
-  lines: { path: RawPath; mode: string; oid?: string; source?: { file?: RawPath; text?: Buffer } }[],
-): Promise<string> {
+async function fastImport(o: WorkspaceChangeOptions, lines: TreeLine[]): Promise<string> {
   const ref = 'refs/drydock/change';
   const child = spawnGit(['fast-import', '--quiet', '--done'], { cwd: o.repoDir, isolated: true });
   let stderr = '';
