@@ -1,7 +1,11 @@
 /**
  * bench:context — prompt tokens of one scripted 40-turn trajectory with large
- * tool outputs, with observation masking on (the default window) and off.
- * Prints a table and writes bench/results/context.json. Asserts nothing.
+ * tool outputs, with observation masking on (the default window) and off; and
+ * the prompt estimate against what the endpoint reported, before calibration
+ * (3 characters a token) and after (the worst ratio seen, applied), on the
+ * scripted server's own count and on an endpoint that counts like a tokenizer
+ * counts JSON (2.55 characters a token, through test/support/token-counting-proxy.ts).
+ * Prints tables and writes bench/results/context.json. Asserts nothing.
  *
  *   npm run build && npm run bench:context [-- --turns 40]
  */
@@ -14,6 +18,8 @@ import { DEFAULT_POLICY } from '../workflows/policy';
 import type { GoalResult } from '../workflows/types';
 import { startScriptedModelServer, type ScriptedTurn } from '../scripted-model';
 import { startBenchWorkers, startTemporal } from './harness';
+import { promptEstimatesOf, ratioSummary, type PromptEstimate, type RatioSummary } from './prompt-estimates';
+import { startTokenCountingProxy } from '../test/support/token-counting-proxy';
 
 /** The trajectory: reads, searches and test runs with outputs far above the cap, then finish. */
 function trajectory(turns: number): ScriptedTurn[] {
@@ -66,12 +72,19 @@ async function main(): Promise<void> {
   const turns = turnsArg > 0 ? Number(process.argv[turnsArg + 1]) : 40;
   const temporal = await startTemporal();
   const model = await startScriptedModelServer({ script: [] });
+  // A second endpoint, picked by profile: the same scripted answers, prompt tokens counted at 2.55 characters a token.
+  const dense = await startTokenCountingProxy(() => model.url, 2.55);
+  const modelsDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-models-'));
+  const modelsFile = path.join(modelsDir, 'models.json');
+  writeFileSync(modelsFile, JSON.stringify({ 'json-dense-count': { model: 'scripted', baseUrl: dense.url } }));
   const workers = await startBenchWorkers(temporal, {
     OPENAI_BASE_URL: model.url,
     OPENAI_API_KEY: 'bench',
     DRYDOCK_POOL_SIZE: '0',
+    DRYDOCK_MODELS: modelsFile,
   });
   const repo = repository();
+  const estimates: { endpoint: string; calls: PromptEstimate[] }[] = [];
   const rows: {
     masking: string;
     window: number;
@@ -81,21 +94,37 @@ async function main(): Promise<void> {
     turns: number;
   }[] = [];
   try {
-    for (const window of [0, DEFAULT_POLICY.observationWindow]) {
+    const runs = [
+      { window: 0, profile: undefined },
+      { window: DEFAULT_POLICY.observationWindow, profile: undefined },
+      { window: DEFAULT_POLICY.observationWindow, profile: 'json-dense-count' },
+    ];
+    for (const { window, profile } of runs) {
+      // Turns a run left unplayed (its budget ran out first) must not open the next run.
+      model.clear();
       model.push(...trajectory(turns));
       const before = model.requests.length;
+      const workflowId = `bench-context-${window}-${profile ?? 'scripted'}-${Date.now()}`;
       const result: GoalResult = await temporal.client.workflow.execute('codingAgent', {
         taskQueue: AGENT_QUEUE,
-        workflowId: `bench-context-${window}-${Date.now()}`,
+        workflowId,
         args: [
           {
             repository: repo,
             goal: 'Explore the repository',
             checks: ['true'],
-            policy: { maxIterations: turns, observationWindow: window },
+            ...(profile ? { model: { name: profile } } : {}),
+            // The token budget is not what this bench measures: every run gets all its turns.
+            policy: { maxIterations: turns, observationWindow: window, maxTotalTokens: 100_000_000 },
           },
         ],
       });
+      const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
+      const endpoint = profile ? 'JSON-dense count (2.55 chars/token)' : "scripted server's count (~4 chars/token)";
+      const seen = estimates.find((e) => e.endpoint === endpoint);
+      if (seen) seen.calls.push(...promptEstimatesOf(history.events ?? []));
+      else estimates.push({ endpoint, calls: promptEstimatesOf(history.events ?? []) });
+      if (profile) continue;
       const prompts = model.requests.slice(before).map((r) => JSON.stringify(r.body).length);
       rows.push({
         masking: window === 0 ? 'off' : `on (window ${window})`,
@@ -108,6 +137,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await workers.stop();
+    await dense.close();
+    rmSync(modelsDir, { recursive: true, force: true });
     await model.close();
     await temporal.close();
     rmSync(repo, { recursive: true, force: true });
@@ -125,11 +156,30 @@ async function main(): Promise<void> {
     console.log(
       `\nmasked / unmasked prompt tokens: ${(on.promptTokens / off.promptTokens).toFixed(3)} (goal: at most 0.5)`,
     );
+  const calibration = estimates.map((e) => ({
+    endpoint: e.endpoint,
+    before: ratioSummary(e.calls, 'plain'),
+    after: ratioSummary(e.calls, 'calibrated'),
+  }));
+  console.log('\nprompt tokens: actual / estimate, per model call (above 1: the estimate ran low)\n');
+  console.log(
+    'endpoint                                  calls  before: mean  worst  under   after: mean  worst  under',
+  );
+  const cells = (r: RatioSummary) =>
+    `${r.mean.toFixed(3).padStart(11)}  ${r.worst.toFixed(3).padStart(5)}  ${String(r.underCounted).padStart(5)}`;
+  for (const c of calibration)
+    console.log(
+      `${c.endpoint.padEnd(40)}  ${String(c.before.calls).padStart(5)}  ${cells(c.before)}  ${cells(c.after)}`,
+    );
   const out = path.join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(
     path.join(out, 'context.json'),
-    JSON.stringify({ turns, rows, ratio: off && on ? on.promptTokens / off.promptTokens : undefined }, null, 2),
+    JSON.stringify(
+      { turns, rows, ratio: off && on ? on.promptTokens / off.promptTokens : undefined, calibration },
+      null,
+      2,
+    ),
   );
   console.log(`written: bench/results/context.json`);
 }

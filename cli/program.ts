@@ -6,6 +6,8 @@
 import { Command } from 'commander';
 import { UsageError } from './errors';
 import { addCodecServerCommand } from './commands/codec-server';
+import { addCostCommand } from './commands/cost';
+import { addModelsCommand } from './commands/models';
 import type { Run } from './commands/command-kit';
 import { addDoctorCommand } from './commands/doctor';
 import { addGoalCommands } from './commands/goals';
@@ -25,7 +27,7 @@ Usage:
       --branch <name>        base branch (default: the repository's default branch)
       --goal-file <file>     read the goal from a file
       --check "<command>"    a check the verify gate runs (repeatable; default: detected)
-      --model <name>         model name (default: DRYDOCK_MODEL)
+      --model <name>         model profile or name (default: DRYDOCK_MODEL; see drydock models)
       --max-iterations <n>   model turns at most (default 30)
       --id <workflow id>     instead of the business key goal-<repo>-<hash>
       --wait                 wait for the result and print it
@@ -38,6 +40,9 @@ Usage:
   drydock list [--repo <r>] [--status <s>] [--json]
                                           goals by search attribute (status: running, succeeded,
                                           failed, budget_exhausted, cancelled)
+  drydock cost [--repo <r>] [--since 7d] [--by goal|repo|model|day] [--json]
+                                          tokens (prompt, cached, completion, reasoning) and dollars
+  drydock models [--json]                 the model profiles --model picks (read on the agent worker)
   drydock feedback <id> "<message>"       a message the model reads before its next turn
   drydock approve plan|publish <id> [--reject] [--comment "…"]
                                           decide at an approval gate (policy requirePlanApproval /
@@ -87,6 +92,8 @@ export function buildProgram(run: Run): Command {
   addStartCommand(program, run);
   addReviseCommand(program, run);
   addGoalCommands(program, run);
+  addCostCommand(program, run);
+  addModelsCommand(program, run);
   addSteerCommands(program, run);
   addScheduleCommands(program, run);
   addPrCommands(program, run);

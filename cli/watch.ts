@@ -2,6 +2,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { statusQuery } from '../workflows/messages';
 import type { GoalStatusView } from '../workflows/types';
+import { formatUsd, usageBreakdown } from '../activities/shared/usage-text';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
@@ -20,10 +21,11 @@ export function renderWatch(v: GoalStatusView, now: number): string {
     `turns      ${bar(v.iteration / l.maxIterations)} ${v.iteration}/${l.maxIterations}`,
     `tokens     ${bar(v.usage.totalTokens / l.maxTotalTokens)} ${v.usage.totalTokens}/${l.maxTotalTokens}`,
     ...(l.maxCostUsd !== undefined
-      ? [`cost       ${bar((v.costUsd ?? 0) / l.maxCostUsd)} $${(v.costUsd ?? 0).toFixed(4)}/$${l.maxCostUsd}`]
+      ? [`cost       ${bar((v.costUsd ?? 0) / l.maxCostUsd)} ${formatUsd(v.costUsd ?? 0)}/$${l.maxCostUsd}`]
       : v.costUsd !== undefined
-        ? [`cost       $${v.costUsd.toFixed(4)}`]
+        ? [`cost       ${formatUsd(v.costUsd)}`]
         : []),
+    `usage      ${usageBreakdown(v.usage)}${v.model ? `  model ${v.model}` : ''}`,
     ...(v.result ? [] : [`deadline   ${Math.max(0, Math.round((l.deadlineAt - now) / 1000))} s left`]),
     `last tool  ${v.lastTool ? `${v.lastTool.name} ${v.lastTool.argumentsPreview.slice(0, 60)} → ${v.lastTool.summary.slice(0, 80)}` : '—'}`,
     `checks     ${v.checks.state}${v.checks.results.map((c) => `  ${c.command} → ${c.exitCode}`).join('')}`,

@@ -1,4 +1,4 @@
-/** Reading the chat messages of a request: their text, and the prompt token estimate built on it. */
+/** Reading the messages of a request (chat messages or Responses input items): their text, and the prompt token estimate built on it. */
 import type { ScriptedUsage } from './script';
 
 /** The text of a message's content; non-string content is JSON-encoded. */
@@ -6,6 +6,26 @@ export function contentText(message: unknown): string {
   const content = (message as { content?: unknown } | null)?.content;
   if (typeof content === 'string') return content;
   return content === undefined || content === null ? '' : JSON.stringify(content);
+}
+
+/**
+ * Responses input items as chat-like messages, so that expectations and the
+ * usage estimate read both formats alike: text parts joined into `content`,
+ * a `function_call_output` as its output, a `function_call` as a tool call.
+ */
+export function responsesMessages(input: unknown): unknown[] {
+  if (typeof input === 'string') return [{ role: 'user', content: input }];
+  if (!Array.isArray(input)) return [];
+  return input.map((item: unknown) => {
+    const i = (item ?? {}) as { type?: unknown; content?: unknown; output?: unknown; arguments?: unknown };
+    if (i.type === 'function_call_output') return { content: typeof i.output === 'string' ? i.output : '' };
+    if (i.type === 'function_call') return { content: '', tool_calls: [{ function: { arguments: i.arguments } }] };
+    if (Array.isArray(i.content)) {
+      const parts = i.content as { text?: unknown }[];
+      return { content: parts.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('') };
+    }
+    return { content: typeof i.content === 'string' ? i.content : '' };
+  });
 }
 
 /** Characters of the messages' contents and tool call arguments: the basis of the prompt token estimate. */

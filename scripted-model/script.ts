@@ -5,6 +5,28 @@ import { readFileSync } from 'node:fs';
 export interface ScriptedUsage {
   prompt_tokens: number;
   completion_tokens: number;
+  /** Of the prompt tokens, those served from the provider's cache. */
+  cached_tokens?: number;
+  /** Of the completion tokens, those spent reasoning. */
+  reasoning_tokens?: number;
+}
+
+/** Reasoning before the answer: a reasoning item (Responses: with encrypted content) and, streaming, reasoning events. */
+export interface ScriptedReasoning {
+  /** Streaming: send a reasoning event every `everyMs` for this many seconds before the answer (0 by default). */
+  seconds?: number;
+  /** Milliseconds between two reasoning events (1000 by default). */
+  everyMs?: number;
+}
+
+/**
+ * A fault of a streamed answer, after `afterEvents` events: `stall` goes silent
+ * and holds the connection open; `end` closes the stream cleanly without the
+ * rest (no final event, no usage); `garbage` sends a data line that is not JSON.
+ */
+export interface ScriptedStreamFault {
+  kind: 'stall' | 'end' | 'garbage';
+  afterEvents: number;
 }
 
 /** Checks on the request a turn answers; a failed check answers 400 and is recorded in `failures`. */
@@ -16,6 +38,9 @@ export interface ScriptedExpectation {
 interface TurnCommon {
   usage?: ScriptedUsage;
   expect?: ScriptedExpectation;
+  reasoning?: ScriptedReasoning;
+  /** Applies only when the client streams. */
+  streamFault?: ScriptedStreamFault;
 }
 
 /** One scripted tool call; object arguments are JSON-encoded, a string is sent raw (to script malformed JSON). */
@@ -24,7 +49,7 @@ export interface ScriptedCall {
   arguments: unknown;
 }
 
-/** One scripted answer to a chat completion request. */
+/** One scripted answer to a model request (Chat Completions or Responses, streamed or not). */
 export type ScriptedTurn =
   | (TurnCommon & { type: 'tool_calls'; calls: ScriptedCall[]; content?: string })
   | (TurnCommon & { type: 'text'; content: string })

@@ -1,19 +1,30 @@
 /**
  * An OpenAI-compatible HTTP server that plays back a script of turns: tool
- * calls, text, errors, hangs, empty choices. Tests and the keyless demo point
+ * calls, text, errors, hangs, empty choices, reasoning, stream faults; over
+ * Chat Completions and the Responses API, as JSON or server-sent events. Tests and the keyless demo point
  * the real `openai` client at it (see serve.ts to run it from a shell).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerTurn } from './answers';
+import { answerTurn, type WireApi } from './answers';
 import { checkExpectation } from './expectations';
-import { estimateUsage } from './messages';
+import { estimateUsage, responsesMessages } from './messages';
 import { modelList, sendError, sendJson } from './openai-wire';
 import type { ScriptedTurn } from './script';
 
-/** A chat completion request as the server received it. */
+/** A model request (Chat Completions or Responses) as the server received it. */
 export interface RecordedRequest {
   body: unknown;
+  /** Which endpoint it went to. */
+  api: WireApi;
+  /** It asked for `stream: true`. */
+  stream: boolean;
+  /** The `store` field as sent (undefined when absent): a Responses client that retains nothing sends false. */
+  store: unknown;
+  /** The Responses input items (reasoning, messages, function calls and outputs) as sent; empty for chat. */
+  inputItems: unknown[];
+  /** The server-wide number of the turn that answered it (0 when none did); names its reasoning item. */
+  turnNumber: number;
   headers: http.IncomingHttpHeaders;
   /** Epoch milliseconds. */
   receivedAt: number;
@@ -25,7 +36,7 @@ export interface RecordedRequest {
 export interface ScriptedModelServer {
   /** Base URL ending in /v1, for the client's baseURL. */
   url: string;
-  /** The chat completion requests received, in order. */
+  /** The model requests received (both endpoints), in order. */
   requests: RecordedRequest[];
   /** What went wrong: failed expectations, exhausted script, streaming or bad requests. */
   failures: string[];
@@ -100,14 +111,16 @@ export async function startScriptedModelServer(options: ScriptedModelServerOptio
   };
 }
 
-/** Reads the whole request, then serves POST /v1/chat/completions and GET /v1/models; anything else is a 404. */
+/** Reads the whole request, then serves POST /v1/chat/completions, POST /v1/responses and GET /v1/models; anything else is a 404. */
 function route(state: ServerState, req: http.IncomingMessage, res: http.ServerResponse): void {
   const path = (req.url ?? '/').split('?')[0];
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
-    if (req.method === 'POST' && path === '/v1/chat/completions') {
-      handleChat(state, req, res, Buffer.concat(chunks).toString('utf8'));
+    const api: WireApi | undefined =
+      path === '/v1/chat/completions' ? 'chat' : path === '/v1/responses' ? 'responses' : undefined;
+    if (req.method === 'POST' && api) {
+      handleModelRequest(state, api, req, res, Buffer.concat(chunks).toString('utf8'));
     } else if (req.method === 'GET' && path === '/v1/models') {
       sendJson(res, 200, modelList());
     } else {
@@ -117,31 +130,48 @@ function route(state: ServerState, req: http.IncomingMessage, res: http.ServerRe
 }
 
 /** Records the request and answers it with the next turn; what is wrong with the request or script is a failure. */
-function handleChat(state: ServerState, req: http.IncomingMessage, res: http.ServerResponse, raw: string): void {
+function handleModelRequest(
+  state: ServerState,
+  api: WireApi,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  raw: string,
+): void {
   const body = parseObject(raw);
   if (!body) {
     state.failures.push('request body is not a JSON object');
     sendError(res, 400, 'request body is not a JSON object');
     return;
   }
-  const recorded: RecordedRequest = { body, headers: req.headers, receivedAt: Date.now() };
+  const inputItems = api === 'responses' && Array.isArray(body.input) ? (body.input as unknown[]) : [];
+  const recorded: RecordedRequest = {
+    body,
+    api,
+    stream: body.stream === true,
+    store: body.store,
+    inputItems,
+    turnNumber: 0,
+    headers: req.headers,
+    receivedAt: Date.now(),
+  };
   state.requests.push(recorded);
   res.on('close', () => {
     if (!res.writableEnded) recorded.abortedAt = Date.now();
   });
-  if (body.stream === true) {
-    state.failures.push('client requested stream: true; the scripted server only answers non-streaming requests');
-    sendError(res, 400, 'stream: true is not supported by the scripted server');
-    return;
-  }
   const turn = state.script.shift();
   const turnNumber = ++state.turnNumber;
+  recorded.turnNumber = turnNumber;
   if (!turn) {
     state.failures.push(`request ${turnNumber}: script exhausted`);
     sendError(res, 500, 'script exhausted');
     return;
   }
-  const messages = Array.isArray(body.messages) ? (body.messages as unknown[]) : [];
+  const messages =
+    api === 'responses'
+      ? responsesMessages(body.input)
+      : Array.isArray(body.messages)
+        ? (body.messages as unknown[])
+        : [];
   const unmet = checkExpectation(turn.expect, messages);
   if (unmet) {
     state.failures.push(`turn ${turnNumber} (${turn.type}): ${unmet}`);
@@ -154,6 +184,8 @@ function handleChat(state: ServerState, req: http.IncomingMessage, res: http.Ser
     usage: turn.usage ?? estimateUsage(messages, body.tools),
     nextCallId: () => `call_${++state.callNumber}`,
     hangTimers: state.hangTimers,
+    api,
+    stream: recorded.stream,
   });
 }
 

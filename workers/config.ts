@@ -7,6 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadSecurityConfig, type SecurityConfig } from './security-config';
 import { MODEL_BASE_URLS_VARIABLE, canonicalBaseUrl, displayUrl } from '../activities/model/endpoints';
+import { MODELS_FILE_VARIABLE, loadModelProfiles, profileKeys, type ModelProfile } from '../activities/model/profiles';
+import { MODEL_APIS, type ModelApi } from '../activities/model/create-model-client';
 import type { GitHubConfig } from '../activities/codehost/github-config';
 import {
   ConfigError,
@@ -43,6 +45,14 @@ export interface DrydockConfig {
   modelBaseUrls: string[];
   /** DRYDOCK_MODEL: the model goals use when they name none. */
   defaultModel: string;
+  /** DRYDOCK_MODELS: the operator's profiles file, when set. */
+  modelsFile?: string;
+  /** The model profiles goals pick by name: the built-ins with DRYDOCK_MODELS over them. */
+  modelProfiles: Map<string, ModelProfile>;
+  /** The keys the profiles' key variables hold, by variable (worker-side only; redacted like every secret). */
+  modelKeys: Record<string, string>;
+  /** DRYDOCK_MODEL_API=chat|responses: the wire format of the worker's model endpoint (chat by default). */
+  modelApi: ModelApi;
   /** DRYDOCK_UI_URL: the Temporal UI, for links. */
   temporalUiUrl: string;
   /** GitHub credentials and endpoints (worker-side only; see github-auth.ts). */
@@ -84,6 +94,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   const openaiBaseUrl = readOpenAiBaseUrl(get, problems);
   const modelBaseUrls = parseModelBaseUrls(get(MODEL_BASE_URLS_VARIABLE), problems);
   const temporalUiUrl = readTemporalUiUrl(get, problems);
+  const modelsFile = get(MODELS_FILE_VARIABLE);
+  const modelProfiles = loadModelProfiles(modelsFile, problems);
+  const modelApi = get('DRYDOCK_MODEL_API') ?? 'chat';
+  if (!MODEL_APIS.includes(modelApi as ModelApi))
+    problems.push(`DRYDOCK_MODEL_API must be one of ${MODEL_APIS.join(', ')}, got ${JSON.stringify(modelApi)}`);
 
   const github = loadGitHubConfig(get, problems);
   const security = loadSecurityConfig(env, problems);
@@ -113,6 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     openaiBaseUrl,
     modelBaseUrls,
     defaultModel: readDefaultModel(get),
+    modelsFile,
+    modelProfiles,
+    modelKeys: profileKeys(modelProfiles, get),
+    modelApi: modelApi as ModelApi,
     temporalUiUrl,
     github,
     security,

@@ -14,8 +14,10 @@ import { createCodeHostSelector, createGitAccessResolver } from '../activities/c
 import type { CodeHost } from '../activities/codehost/code-host';
 import { PullRequestRecords } from '../activities/codehost/pr-record';
 import type { ModelClient } from '../activities/model/model-client';
-import { OpenAIModelClient } from '../activities/model/openai-client';
+import { createModelClient, type ModelClientOptions } from '../activities/model/create-model-client';
 import { modelBaseUrlFor } from '../activities/model/endpoints';
+import { endpointFor, missingKeyProblems } from '../activities/model/profiles';
+import { PromptCalibration } from '../activities/model/prompt-calibration';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox';
 import { SandboxPool } from '../activities/sandbox/sandbox-pool';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
@@ -25,7 +27,7 @@ import { prebuiltWorkflowBundle } from './workflow-bundle';
 import type { ArtifactStore } from '../activities/store/artifact-store';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
 import type { ModelSpec } from '../workflows/types';
-import type { DrydockConfig } from './config';
+import { ConfigError, type DrydockConfig } from './config';
 import { redactingStore, securityWorkerOptions, workerSecretValues } from './worker-security';
 import { DockerNetworks } from '../activities/sandbox/docker-networks';
 import { SandboxServices } from '../activities/sandbox/services';
@@ -67,9 +69,19 @@ export async function createAgentWorker(
   config: DrydockConfig,
   overrides: WorkerOverrides = {},
 ): Promise<Worker> {
+  // A profile of the operator's file whose key variable is unset fails the worker now, not a goal later.
+  const missingKeys = missingKeyProblems(config.modelProfiles, (v) => config.modelKeys[v]);
+  if (missingKeys.length > 0) throw new ConfigError(missingKeys);
   const clients = new Map<string, ModelClient>();
+  const store = redactingStore(overrides.store ?? artifactStoreFor(config), config);
   const activities = createAgentActivities({
-    store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
+    store,
+    profileFor: (name) => config.modelProfiles.get(name),
+    modelProfiles: config.modelProfiles,
+    modelsFile: config.modelsFile,
+    modelKeySet: (variable) =>
+      variable === 'OPENAI_API_KEY' ? config.openaiApiKey !== undefined : config.modelKeys[variable] !== undefined,
+    calibration: new PromptCalibration(store),
     // GitHub repositories go to GitHub when the worker has a GitHub credential; the rest stay local.
     codeHostFor: overrides.codeHost ? () => overrides.codeHost as CodeHost : createCodeHostSelector(config),
     pullRequestRecords: new PullRequestRecords(path.join(config.dataDir, 'prs')),
@@ -79,21 +91,41 @@ export async function createAgentWorker(
     namespace: config.namespace,
     modelClientFor(model: ModelSpec | undefined): ModelClient {
       // Endpoints are the operator's: a goal's own base URL is refused unless DRYDOCK_MODEL_BASE_URLS lists it.
-      const baseUrl = modelBaseUrlFor(model, {
-        defaultBaseUrl: config.openaiBaseUrl,
-        allowedBaseUrls: config.modelBaseUrls,
-      });
-      if (!baseUrl && !config.openaiApiKey) {
+      const allowedGoalUrl = model?.baseUrl
+        ? modelBaseUrlFor(model, { defaultBaseUrl: config.openaiBaseUrl, allowedBaseUrls: config.modelBaseUrls })
+        : undefined;
+      // A goal picks a profile by name; endpoints and keys are the operator's (DRYDOCK_MODELS, else the worker's own).
+      const profile = config.modelProfiles.get(model?.name ?? config.defaultModel);
+      const endpoint = endpointFor(
+        profile,
+        { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey, api: config.modelApi },
+        config.modelKeys,
+        allowedGoalUrl,
+      );
+      const { baseUrl } = endpoint;
+      if (!baseUrl && !endpoint.apiKey) {
         throw failure(
           'ModelNotConfigured',
           'no model endpoint configured on the agent worker: set OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint)',
         );
       }
-      const key = baseUrl ?? 'openai';
-      let client = clients.get(key);
+      let client = clients.get(endpoint.cacheKey);
       if (!client) {
-        client = new OpenAIModelClient({ apiKey: config.openaiApiKey, baseUrl });
-        clients.set(key, client);
+        // A profile shapes requests on its own endpoint or OpenAI's; a built-in name on another endpoint sends plain requests.
+        const shaping = profile && (profile.ownEndpoint || baseUrl === undefined) ? profile : undefined;
+        client = createModelClient({
+          api: endpoint.api,
+          apiKey: endpoint.apiKey,
+          baseUrl,
+          ...(shaping?.reasoningEffort !== undefined
+            ? { reasoningEffort: shaping.reasoningEffort as ModelClientOptions['reasoningEffort'] }
+            : shaping
+              ? { encryptedReasoning: false }
+              : {}),
+          ...(shaping?.parallelToolCalls !== undefined ? { parallelToolCalls: shaping.parallelToolCalls } : {}),
+          ...(shaping?.extraBody ? { extraBody: shaping.extraBody } : {}),
+        });
+        clients.set(endpoint.cacheKey, client);
       }
       return client;
     },

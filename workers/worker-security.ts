@@ -15,6 +15,7 @@ import type { DrydockConfig } from './config';
 export function workerSecretValues(config: DrydockConfig): string[] {
   const values = [
     config.openaiApiKey,
+    ...Object.values(config.modelKeys ?? {}),
     config.github?.token,
     config.github?.appPrivateKey,
     config.security?.payloadKey,

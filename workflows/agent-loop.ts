@@ -114,7 +114,7 @@ export class AgentLoop {
       });
       if (turn.refused) return { kind: 'exhausted', reason: turn.refused };
       state.iteration++;
-      state.account(turn.usage);
+      state.account(turn.usage, turn);
       this.length = turn.assistantIndex + 1;
 
       if (turn.toolCalls.length === 0) {

@@ -41,7 +41,7 @@ export async function agreeOnPlan(
     });
     if (turn.refused) return { stop: turn.refused, status: 'budget_exhausted' };
     state.iteration++;
-    state.account(turn.usage);
+    state.account(turn.usage, turn);
     length = turn.assistantIndex + 1;
     state.plan = turn.textPreview || '(the model gave an empty plan)';
     const decision = await state.waitForApproval('plan', `${state.plan.split('\n')[0]?.slice(0, 120) ?? ''}…`);

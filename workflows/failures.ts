@@ -146,6 +146,11 @@ export const FAILURES = {
     raisedBy: 'callModel',
   },
   ModelConnection: { meaning: 'the model endpoint could not be reached', retryable: true, raisedBy: 'callModel' },
+  ModelIdle: {
+    meaning: 'the model stream sent nothing for `modelIdleTimeoutSeconds`: the connection is taken for dead',
+    retryable: true,
+    raisedBy: 'callModel',
+  },
   ModelMalformedResponse: {
     meaning: 'the model endpoint answered 2xx with a body that cannot be read',
     retryable: true,

@@ -2,9 +2,9 @@
  * The state of one goal inside codingAgent: progress, accounting against the
  * budget, what it waits for, and the view the status query returns.
  */
-import { condition, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CallBudget } from '../activities/activity-types';
-import { addUsage, costOf, NO_USAGE, priceOf } from './policy';
+import { addUsage, costOf, NO_USAGE, priceOf, uncachedCostOf } from './policy';
 import {
   COST_ATTRIBUTE,
   OUTCOME_ATTRIBUTE,
@@ -21,16 +21,32 @@ import type {
   GoalPhase,
   GoalResult,
   GoalStatusView,
+  ModelPrice,
   Policy,
   SandboxRef,
   Usage,
 } from './types';
+
+/**
+ * Cost with cached-input prices and the price the agent worker used for the
+ * call (its model profile's). Histories recorded before it replay with the
+ * earlier formula.
+ */
+export const CACHED_INPUT_PRICES = 'cached-input-prices';
+
+/** What a model turn says about how it was priced: the price and the model (profile) the worker used. */
+export interface PricedCall {
+  price?: ModelPrice;
+  model?: string;
+}
 
 /** What a goal's state carries into the next run when it continues as new. */
 export interface GoalStateSnapshot {
   iteration: number;
   usage: Usage;
   costUsd?: number;
+  /** The model (profile) the worker resolved for the goal's calls. */
+  model?: string;
   checks: CheckResult[];
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   limits: BudgetLimits;
@@ -43,6 +59,8 @@ export class GoalState {
   iteration = 0;
   usage: Usage = NO_USAGE;
   costUsd?: number;
+  /** The model (profile) the worker resolved for the goal's calls, once a call reported it. */
+  model?: string;
   checks: CheckResult[] = [];
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   sandbox?: SandboxRef;
@@ -75,6 +93,7 @@ export class GoalState {
       this.iteration = restored.iteration;
       this.usage = restored.usage;
       this.costUsd = restored.costUsd;
+      this.model = restored.model;
       this.checks = restored.checks;
       this.lastTool = restored.lastTool;
       Object.assign(this.limits, restored.limits);
@@ -93,6 +112,7 @@ export class GoalState {
       iteration: this.iteration,
       usage: this.usage,
       costUsd: this.costUsd,
+      ...(this.model !== undefined ? { model: this.model } : {}),
       checks: this.checks,
       lastTool: this.lastTool,
       limits: { ...this.limits },
@@ -111,10 +131,20 @@ export class GoalState {
     upsertSearchAttributes([{ key: PHASE_ATTRIBUTE, value: phase }]);
   }
 
-  /** Adds one model call's usage and its cost. */
-  account(usage: Usage): void {
+  /**
+   * Adds one model call's usage and its cost: under the price the worker
+   * reported for the call (a goal's own policy.prices, else the worker's model
+   * profile, else the built-in table), cached prompt tokens at the cached-input rate.
+   */
+  account(usage: Usage, call: PricedCall = {}): void {
     this.usage = addUsage(this.usage, usage);
-    const cost = costOf(usage, priceOf(this.policy, this.input.model?.name));
+    let cost: number | undefined;
+    if (patched(CACHED_INPUT_PRICES)) {
+      cost = costOf(usage, call.price ?? priceOf(this.policy, this.input.model?.name));
+      if (call.model !== undefined) this.model = call.model;
+    } else {
+      cost = uncachedCostOf(usage, priceOf(this.policy, this.input.model?.name));
+    }
     if (cost !== undefined) this.costUsd = (this.costUsd ?? 0) + cost;
     upsertSearchAttributes([
       { key: TOKENS_ATTRIBUTE, value: this.usage.totalTokens },
@@ -165,9 +195,11 @@ export class GoalState {
       remainingTokens: this.limits.maxTotalTokens - this.usage.totalTokens,
       remainingCostUsd: this.limits.maxCostUsd === undefined ? undefined : this.limits.maxCostUsd - (this.costUsd ?? 0),
       price: priceOf(p, this.input.model?.name),
+      goalPrice: this.input.model?.name !== undefined ? this.input.policy?.prices?.[this.input.model.name] : undefined,
       maxPromptTokens: p.maxPromptTokensPerCall,
       observationWindow: p.observationWindow,
       timeoutSeconds: p.modelCallTimeoutSeconds,
+      idleTimeoutSeconds: p.modelIdleTimeoutSeconds,
     };
   }
 
@@ -216,6 +248,7 @@ export class GoalState {
       summary: '',
       usage: this.usage,
       costUsd: this.costUsd,
+      ...(this.model !== undefined ? { model: this.model } : {}),
       iterations: this.iteration,
       checks: this.checks,
     };
@@ -238,6 +271,7 @@ export class GoalState {
       maxIterations: this.limits.maxIterations,
       usage: this.usage,
       costUsd: this.costUsd,
+      model: this.model,
       limits: { ...this.limits },
       waitingFor: this.waitingFor,
       plan: this.gate?.kind === 'plan' ? this.plan : undefined,

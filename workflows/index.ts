@@ -3,3 +3,4 @@ export { codingAgent } from './coding-agent';
 export { sandboxSmoke } from './sandbox-smoke';
 export { maintenance } from './maintenance';
 export { pullRequests } from './pull-requests';
+export { modelProfiles } from './model-profiles';

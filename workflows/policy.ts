@@ -3,18 +3,16 @@
  * and the validation of a goal's input. Pure functions: used by the CLI at the
  * edge and by the workflow at start.
  */
+import { BUILTIN_MODEL_PROFILES, profilePrice } from './model-catalog';
 import type { ExhaustionAction, ModelPrice, Policy, PolicyOptions, Usage } from './types';
 
-/** Built-in prices in USD per million tokens (override or extend with policy.prices). */
-export const DEFAULT_PRICES: Record<string, ModelPrice> = {
-  'gpt-4.1': { inputPerMillionUsd: 2, outputPerMillionUsd: 8, contextTokens: 1_047_576 },
-  'gpt-4.1-mini': { inputPerMillionUsd: 0.4, outputPerMillionUsd: 1.6, contextTokens: 1_047_576 },
-  'gpt-4.1-nano': { inputPerMillionUsd: 0.1, outputPerMillionUsd: 0.4, contextTokens: 1_047_576 },
-  'gpt-4o': { inputPerMillionUsd: 2.5, outputPerMillionUsd: 10, contextTokens: 128_000 },
-  'gpt-4o-mini': { inputPerMillionUsd: 0.15, outputPerMillionUsd: 0.6, contextTokens: 128_000 },
-  o3: { inputPerMillionUsd: 2, outputPerMillionUsd: 8, contextTokens: 200_000 },
-  'o4-mini': { inputPerMillionUsd: 1.1, outputPerMillionUsd: 4.4, contextTokens: 200_000 },
-};
+/** Built-in prices in USD per million tokens, from the built-in model profiles (override or extend with policy.prices). */
+export const DEFAULT_PRICES: Record<string, ModelPrice> = Object.fromEntries(
+  Object.entries(BUILTIN_MODEL_PROFILES).flatMap(([name, profile]) => {
+    const price = profilePrice(profile);
+    return price ? [[name, price]] : [];
+  }),
+);
 
 /** The defaults every goal gets for the limits it does not set. */
 export const DEFAULT_POLICY: Policy = {
@@ -26,6 +24,7 @@ export const DEFAULT_POLICY: Policy = {
   checkTimeoutSeconds: 600,
   modelCallTimeoutSeconds: 300,
   modelHeartbeatTimeoutSeconds: 60,
+  modelIdleTimeoutSeconds: 60,
   sandboxMaxLifetimeSeconds: 4 * 3600,
   sandboxLossTimeoutSeconds: 60,
   turnsPerRun: 200,
@@ -60,6 +59,7 @@ const POLICY_BOUNDS: Record<NumericLimit, [number, number, boolean]> = {
   checkTimeoutSeconds: [1, 24 * 3600, true],
   modelCallTimeoutSeconds: [1, 3600, true],
   modelHeartbeatTimeoutSeconds: [1, 3600, true],
+  modelIdleTimeoutSeconds: [1, 3600, true],
   sandboxMaxLifetimeSeconds: [60, 30 * 24 * 3600, true],
   sandboxLossTimeoutSeconds: [2, 3600, true],
   turnsPerRun: [2, 100_000, true],
@@ -83,8 +83,26 @@ export function priceOf(policy: Policy, model: string | undefined): ModelPrice |
   return model === undefined ? undefined : policy.prices[model];
 }
 
-/** What a usage report cost under a price. */
+/**
+ * What a usage report cost under a price. Cached prompt tokens (a part of the
+ * prompt tokens on both wire formats) are priced at the cached-input rate when
+ * the price has one; reasoning tokens are a part of the completion tokens and
+ * so are priced as output once, never added again.
+ */
 export function costOf(usage: Usage, price: ModelPrice | undefined): number | undefined {
+  if (!price) return undefined;
+  const cached = Math.min(usage.cachedPromptTokens ?? 0, usage.promptTokens);
+  const cachedRate = price.cachedInputPerMillionUsd ?? price.inputPerMillionUsd;
+  return (
+    ((usage.promptTokens - cached) * price.inputPerMillionUsd +
+      cached * cachedRate +
+      usage.completionTokens * price.outputPerMillionUsd) /
+    1_000_000
+  );
+}
+
+/** The cost formula before cached-input prices (every prompt token at the input rate): replays older histories. */
+export function uncachedCostOf(usage: Usage, price: ModelPrice | undefined): number | undefined {
   if (!price) return undefined;
   return (
     (usage.promptTokens * price.inputPerMillionUsd + usage.completionTokens * price.outputPerMillionUsd) / 1_000_000
@@ -161,20 +179,42 @@ export function validatePolicy(options: unknown, model?: string): string[] {
 function validatePrices(prices: unknown): string[] {
   if (!isPlainObject(prices))
     return [
-      'policy.prices must be an object of model name → { inputPerMillionUsd, outputPerMillionUsd, contextTokens? }',
+      'policy.prices must be an object of model name → { inputPerMillionUsd, cachedInputPerMillionUsd?, outputPerMillionUsd, contextTokens? }',
     ];
   const errors: string[] = [];
   for (const [model, price] of Object.entries(prices)) {
-    const p = price as Record<string, unknown>;
-    for (const field of ['inputPerMillionUsd', 'outputPerMillionUsd'] as const) {
-      const v = isPlainObject(price) ? p[field] : undefined;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-        errors.push(`policy.prices.${model}.${field} must be a number >= 0`);
-    }
-    const ctx = isPlainObject(price) ? p.contextTokens : undefined;
-    if (ctx !== undefined && (typeof ctx !== 'number' || !Number.isInteger(ctx) || ctx < 1000)) {
-      errors.push(`policy.prices.${model}.contextTokens must be a whole number >= 1000`);
-    }
+    errors.push(...validatePrice(price, `policy.prices.${model}`));
+  }
+  return errors;
+}
+
+/** The fields a price may have. */
+const PRICE_FIELDS = ['inputPerMillionUsd', 'cachedInputPerMillionUsd', 'outputPerMillionUsd', 'contextTokens'];
+
+/**
+ * One message per invalid field of one price (`where` names it in the messages,
+ * e.g. `policy.prices.gpt-4.1`). `strict` also refuses unknown fields (an
+ * operator's file); a goal's prices keep ignoring them, as recorded goals did.
+ */
+export function validatePrice(price: unknown, where: string, strict = false): string[] {
+  const errors: string[] = [];
+  const p = isPlainObject(price) ? price : {};
+  if (strict && !isPlainObject(price))
+    return [`${where} must be an object with inputPerMillionUsd and outputPerMillionUsd`];
+  for (const field of ['inputPerMillionUsd', 'outputPerMillionUsd'] as const) {
+    const v = p[field];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) errors.push(`${where}.${field} must be a number >= 0`);
+  }
+  const cached = p.cachedInputPerMillionUsd;
+  if (cached !== undefined && (typeof cached !== 'number' || !Number.isFinite(cached) || cached < 0)) {
+    errors.push(`${where}.cachedInputPerMillionUsd must be a number >= 0`);
+  }
+  for (const key of strict ? Object.keys(p) : []) {
+    if (!PRICE_FIELDS.includes(key)) errors.push(`${where}.${key} is not a price field (${PRICE_FIELDS.join(', ')})`);
+  }
+  const ctx = p.contextTokens;
+  if (ctx !== undefined && (typeof ctx !== 'number' || !Number.isInteger(ctx) || ctx < 1000)) {
+    errors.push(`${where}.contextTokens must be a whole number >= 1000`);
   }
   return errors;
 }

@@ -33,6 +33,9 @@ export interface ModelSpec {
 /** What one million tokens of a model cost, and how many tokens its context holds. */
 export interface ModelPrice {
   inputPerMillionUsd: number;
+  /** Prompt tokens the endpoint served from its cache (Usage.cachedPromptTokens); absent: priced as input. */
+  cachedInputPerMillionUsd?: number;
+  /** Completion tokens, reasoning tokens included (they are part of the completion count). */
   outputPerMillionUsd: number;
   /** The model's context window in tokens; the prompt is kept below it. */
   contextTokens?: number;
@@ -61,6 +64,8 @@ export interface PolicyOptions {
   modelCallTimeoutSeconds?: number;
   /** A model call that sends no heartbeat for this long is treated as lost (its worker died). */
   modelHeartbeatTimeoutSeconds?: number;
+  /** A streaming model call that receives nothing for this long is cut as a dead connection (ModelIdle, retried). */
+  modelIdleTimeoutSeconds?: number;
   /** Seconds a goal's sandbox may live at most. */
   sandboxMaxLifetimeSeconds?: number;
   /** A sandbox worker silent this long (no heartbeat, or its queue not served) counts as gone: the goal re-provisions elsewhere. */
@@ -211,6 +216,8 @@ export interface GoalResult {
   usage: Usage;
   /** Dollars spent, when the model has a price. */
   costUsd?: number;
+  /** The model (profile) the goal's calls went to, as the agent worker resolved it (absent in older results). */
+  model?: string;
   iterations: number;
   checks: CheckResult[];
 }
@@ -290,6 +297,8 @@ export interface GoalStatusView {
   maxIterations: number;
   usage: Usage;
   costUsd?: number;
+  /** The model (profile) the worker resolved for the goal's calls, once one was made. */
+  model?: string;
   /** The limits in force now (extendBudget raises them). */
   limits: BudgetLimits;
   /** What the goal waits for, when it waits: more budget, or a person's approval. */

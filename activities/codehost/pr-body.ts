@@ -4,6 +4,7 @@
  */
 import type { CheckResult, SandboxPolicyView, Usage } from '../../workflows/types';
 import { describeSandboxPolicy } from '../shared/sandbox-policy-text';
+import { exactUsd, formatUsd, usageBreakdown } from '../shared/usage-text';
 import type { ChangedFile } from './code-host';
 
 /** What a PR text is made from. */
@@ -84,8 +85,8 @@ export function pullRequestBody(o: PullRequestTextOptions): string {
     '',
     `- model: ${o.model ?? 'default'}`,
     `- model turns: ${o.iterations}`,
-    `- tokens: ${o.usage.totalTokens} (prompt ${o.usage.promptTokens}, completion ${o.usage.completionTokens})`,
-    `- cost: ${o.costUsd === undefined ? 'not priced' : `$${o.costUsd.toFixed(4)}`}`,
+    `- tokens: ${usageBreakdown(o.usage)}`,
+    `- cost: ${formatUsd(o.costUsd)}${o.costUsd !== undefined ? ' (cached prompt tokens at the cached-input price)' : ''}`,
     `- workflow: ${o.workflowUrl ?? o.goalId}`,
     ...(o.sandboxPolicy ? [`- sandbox: ${describeSandboxPolicy(o.sandboxPolicy)}`] : []),
     '',
@@ -102,7 +103,8 @@ export function commitMessage(o: PullRequestTextOptions): string {
     '',
     `Drydock-Workflow: ${o.goalId}`,
     `Drydock-Tokens: ${o.usage.totalTokens}`,
-    `Drydock-Cost-USD: ${(o.costUsd ?? 0).toFixed(4)}`,
+    // The exact dollars accounted (0 when the model has no price).
+    `Drydock-Cost-USD: ${exactUsd(o.costUsd ?? 0)}`,
     '',
   ].join('\n');
 }

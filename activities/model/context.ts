@@ -14,8 +14,12 @@ export function estimatePromptTokens(messages: ChatMessage[], tools: ToolDefinit
   let chars = JSON.stringify(tools).length;
   for (const m of messages) {
     chars += 16 + (m.content?.length ?? 0);
-    if (m.role === 'assistant')
+    if (m.role === 'assistant') {
       for (const c of m.tool_calls ?? []) chars += c.function.name.length + c.function.arguments.length + 16;
+      // Reasoning items carried back (Responses) are input too; their encrypted size is an upper bound.
+      for (const r of m.reasoning ?? [])
+        chars += (r.encrypted_content?.length ?? 0) + r.summary.reduce((n, s) => n + s.text.length, 0) + 16;
+    }
   }
   return Math.ceil(chars / CHARS_PER_TOKEN);
 }
@@ -45,26 +49,33 @@ export function maskObservations(messages: ChatMessage[], window: number): ChatM
 /** What fitting a conversation into a prompt limit gave. */
 export interface FittedPrompt {
   messages: ChatMessage[];
+  /** The estimate with the calibration factor applied: what budgets are checked against. */
   estimatedTokens: number;
+  /** The plain estimate (3 characters a token), before calibration: what the endpoint's count is compared with. */
+  rawEstimatedTokens: number;
   /** The observation window used (smaller than asked when the prompt had to shrink). */
   window: number;
 }
 
 /**
  * Masks older observations with the policy's window, then with smaller windows
- * until the estimate fits `limit`; undefined when even masking everything does not.
+ * until the estimate fits `limit`; undefined when even masking everything does
+ * not. `factor` calibrates the estimate (the worst real / estimated ratio the
+ * endpoint has shown: prompt-calibration.ts).
  */
 export function fitPrompt(
   messages: ChatMessage[],
   tools: ToolDefinition[],
   window: number,
   limit: number,
+  factor = 1,
 ): FittedPrompt | undefined {
   const candidates = window > 0 ? [window, ...[4, 2, 1].filter((w) => w < window)] : [0, 8, 4, 2, 1];
   for (const w of candidates) {
     const fitted = maskObservations(messages, w);
-    const estimatedTokens = estimatePromptTokens(fitted, tools);
-    if (estimatedTokens <= limit) return { messages: fitted, estimatedTokens, window: w };
+    const rawEstimatedTokens = estimatePromptTokens(fitted, tools);
+    const estimatedTokens = Math.ceil(rawEstimatedTokens * factor);
+    if (estimatedTokens <= limit) return { messages: fitted, estimatedTokens, rawEstimatedTokens, window: w };
   }
   return undefined;
 }

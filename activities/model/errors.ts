@@ -9,6 +9,7 @@ export type ModelErrorKind =
   | 'server_error'
   | 'timeout'
   | 'connection'
+  | 'idle'
   | 'bad_request'
   | 'context_too_long'
   | 'unauthorized'
@@ -48,6 +49,7 @@ export const MODEL_FAILURE_TYPES: Readonly<Record<ModelErrorKind, FailureType>> 
   server_error: 'ModelServerError',
   timeout: 'ModelTimeout',
   connection: 'ModelConnection',
+  idle: 'ModelIdle',
   bad_request: 'ModelBadRequest',
   context_too_long: 'ModelContextTooLong',
   unauthorized: 'ModelUnauthorized',
@@ -129,6 +131,10 @@ export function classifyModelError(err: unknown, secrets: readonly string[] = []
   }
   if (isNamed(err, 'TimeoutError')) return make('timeout', true, 'the request timed out');
   if (isNamed(err, 'AbortError')) return make('aborted', false, 'the request was aborted');
+  // undici's error when the connection drops while the body (a stream) is read.
+  if (isNamed(err, 'TypeError') && (err as Error).message === 'terminated') {
+    return make('connection', true, `the connection dropped mid-answer: ${causeChain(err as Error)}`);
+  }
   // What remains failed while reading or mapping a 2xx response (bad JSON, an unexpected shape).
   const message = (err as { message?: unknown } | null)?.message;
   return make('malformed_response', true, typeof message === 'string' ? message : String(err));

@@ -1,6 +1,7 @@
 /**
  * ModelClient over the `openai` package's Chat Completions API, for any
- * OpenAI-compatible endpoint. The SDK's own retries are off: Temporal retries.
+ * OpenAI-compatible endpoint, streaming by default (tool calls assembled from
+ * their chunks). The SDK's own retries are off: Temporal retries.
  */
 import OpenAI from 'openai';
 import type {
@@ -8,7 +9,10 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
+import { withCallLimits } from './call-limits';
+import { ChatStreamAssembler } from './chat-stream';
 import { ModelCallError, classifyModelError } from './errors';
+import { usageFromChat } from './usage';
 import type {
   ChatMessage,
   ChatToolCall,
@@ -27,66 +31,67 @@ export interface OpenAIModelClientOptions {
   baseUrl?: string;
   /** A fetch implementation (tests, proxies); the global fetch when absent. */
   fetch?: typeof fetch;
+  /** Stream the answer (the default): progress per chunk and an idle limit. False: one JSON answer. */
+  stream?: boolean;
+  /** Whether the model may call several tools in one turn (the endpoint's default when absent). */
+  parallelToolCalls?: boolean;
+  /** Further request fields, sent as they are (e.g. a local server's own options). */
+  extraBody?: Record<string, unknown>;
 }
 
 /** A ModelClient that calls an OpenAI-compatible Chat Completions endpoint. */
 export class OpenAIModelClient implements ModelClient {
   private readonly client: OpenAI;
   private readonly secrets: string[];
+  private readonly stream: boolean;
 
-  constructor(options: OpenAIModelClientOptions = {}) {
-    // Local endpoints (vLLM, Ollama, the scripted server) need no key, but the SDK refuses to start without one.
-    const apiKey = options.apiKey || process.env.OPENAI_API_KEY || 'no-api-key';
-    this.secrets = [apiKey];
-    this.client = new OpenAI({
-      apiKey,
-      baseURL: options.baseUrl,
-      maxRetries: 0,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+  constructor(private readonly options: OpenAIModelClientOptions = {}) {
+    this.client = openAiSdk(options);
+    this.secrets = [this.client.apiKey];
+    this.stream = options.stream ?? true;
   }
 
   /** Runs one completion; throws ModelCallError on every failure. */
   async complete(messages: ChatMessage[], tools: ToolDefinition[], options: CompleteOptions): Promise<Completion> {
-    if (options.signal?.aborted) throw abortedError();
-    // Our own controller also covers reading the body; the SDK's timeout stops once headers arrive.
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    let timedOut = false;
-    const timer =
-      options.timeoutMs !== undefined
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, options.timeoutMs)
-        : undefined;
-    try {
-      const response = await this.client.chat.completions.create(toRequest(messages, tools, options), {
-        signal: controller.signal,
-        maxRetries: 0,
-      });
-      return toCompletion(response);
-    } catch (err) {
-      if (timedOut) {
-        throw new ModelCallError(`model call failed: timeout: no answer within ${options.timeoutMs} ms`, {
-          kind: 'timeout',
-          retryable: true,
-        });
+    const request = toRequest(messages, tools, options, this.options);
+    const limits = {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      // A JSON answer sends nothing until it is whole: only a stream has an idle limit.
+      idleTimeoutMs: this.stream ? options.idleTimeoutMs : undefined,
+    };
+    return withCallLimits(limits, this.secrets, async (limit) => {
+      if (!this.stream) {
+        // Our own controller also covers reading the body; the SDK's timeout stops once headers arrive.
+        return toCompletion(
+          await this.client.chat.completions.create(request, { signal: limit.signal, maxRetries: 0 }),
+        );
       }
-      if (options.signal?.aborted) throw abortedError();
-      throw classifyModelError(err, this.secrets);
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    }
+      const stream = await this.client.chat.completions.create(
+        { ...request, stream: true, stream_options: { include_usage: true } },
+        { signal: limit.signal, maxRetries: 0 },
+      );
+      const answer = new ChatStreamAssembler();
+      for await (const chunk of stream) {
+        limit.touch();
+        const progress = answer.add(chunk);
+        options.onProgress?.(progress);
+      }
+      if (limit.cause()) throw limit.cause();
+      return answer.finish();
+    });
   }
 }
 
-function abortedError(): ModelCallError {
-  return new ModelCallError('model call failed: aborted: the call was cancelled', {
-    kind: 'aborted',
-    retryable: false,
+/** The `openai` SDK client of a model client: its own retries off; a placeholder key for keyless local endpoints. */
+export function openAiSdk(options: { apiKey?: string; baseUrl?: string; fetch?: typeof fetch }): OpenAI {
+  // Local endpoints (vLLM, Ollama, the scripted server) need no key, but the SDK refuses to start without one.
+  const apiKey = options.apiKey || process.env.OPENAI_API_KEY || 'no-api-key';
+  return new OpenAI({
+    apiKey,
+    baseURL: options.baseUrl,
+    maxRetries: 0,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }
 
@@ -94,8 +99,10 @@ function toRequest(
   messages: ChatMessage[],
   tools: ToolDefinition[],
   options: CompleteOptions,
+  client: OpenAIModelClientOptions,
 ): ChatCompletionCreateParamsNonStreaming {
   return {
+    ...client.extraBody,
     model: options.model,
     messages: messages.map(toMessageParam),
     // OpenAI rejects an empty tools array.
@@ -109,12 +116,16 @@ function toRequest(
       : {}),
     ...(options.maxCompletionTokens !== undefined ? { max_completion_tokens: options.maxCompletionTokens } : {}),
     ...(options.toolChoice && tools.length > 0 ? { tool_choice: options.toolChoice } : {}),
+    ...(client.parallelToolCalls !== undefined && tools.length > 0
+      ? { parallel_tool_calls: client.parallelToolCalls }
+      : {}),
   };
 }
 
 function toMessageParam(message: ChatMessage): ChatCompletionMessageParam {
   if (message.role !== 'assistant') return message;
-  const { tool_calls: calls, ...rest } = message;
+  // Reasoning items belong to the Responses API; Chat Completions has no place for them.
+  const { tool_calls: calls, reasoning: _reasoning, ...rest } = message;
   // OpenAI rejects an empty tool_calls array.
   return calls && calls.length > 0 ? { ...rest, tool_calls: calls } : rest;
 }
@@ -138,9 +149,6 @@ function toCompletion(response: ChatCompletion): Completion {
         ]
       : [],
   );
-  const usage = response.usage;
-  const promptTokens = usage?.prompt_tokens ?? 0;
-  const completionTokens = usage?.completion_tokens ?? 0;
   return {
     message: {
       role: 'assistant',
@@ -148,6 +156,6 @@ function toCompletion(response: ChatCompletion): Completion {
       ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
     },
     finishReason: choice.finish_reason ?? 'unknown',
-    usage: { promptTokens, completionTokens, totalTokens: usage?.total_tokens ?? promptTokens + completionTokens },
+    usage: usageFromChat(response.usage),
   };
 }

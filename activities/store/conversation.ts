@@ -2,6 +2,9 @@
  * The conversation of a goal, kept in the ArtifactStore one message per key so
  * that history carries only its length. Each writer is given the index it
  * writes, so a retried activity overwrites its own message and nothing else.
+ * An assistant message keeps its Responses reasoning items (encrypted) in its
+ * `reasoning` field: they go back to the model on the next turn from here and
+ * never enter workflow history.
  */
 import type { ArtifactStore } from './artifact-store';
 import type { ChatMessage } from '../shared/chat';

@@ -1,17 +1,29 @@
-/** apply_patch: applies a unified diff to the workspace with git apply. */
+/**
+ * apply_patch: applies a patch to the workspace, all or nothing, in either of two
+ * formats: a unified diff (with git apply) or the `*** Begin Patch` envelope
+ * models are trained on (see apply-envelope.ts). The first non-blank line decides.
+ */
 import { z } from 'zod';
+import { applyEnvelope } from './apply-envelope';
 import { text } from './arguments';
 import { defineTool } from './define-tool';
+import { isEnvelope } from './patch-envelope';
 import { MAX_FILE_BYTES, oneLine } from './sandbox-helper';
+import type { ToolContext, ToolOutcome } from './tool';
 
-/** The arguments of apply_patch: a unified diff of at most 1 MB; it comes out ending in a newline. */
+/** The arguments of apply_patch: a unified diff or an envelope of at most 1 MB; it comes out ending in a newline. */
 export const applyPatchArguments = z.object({
-  patch: text('The unified diff, with ---/+++ file headers and @@ hunks.')
+  patch: text(
+    'Either a unified diff (---/+++ file headers and @@ hunks) or a "*** Begin Patch" … "*** End Patch" envelope.',
+  )
     .superRefine((patch, ctx) => {
       if (Buffer.byteLength(patch) > MAX_FILE_BYTES) {
         ctx.addIssue({ code: 'custom', message: `is larger than ${MAX_FILE_BYTES} bytes; split it` });
-      } else if (!/^(---|\+\+\+|diff --git) /m.test(patch)) {
-        ctx.addIssue({ code: 'custom', message: 'must be a unified diff with ---/+++ file headers' });
+      } else if (!isEnvelope(patch) && !/^(---|\+\+\+|diff --git) /m.test(patch)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a unified diff with ---/+++ file headers, or an envelope starting with "*** Begin Patch"',
+        });
       }
     })
     .transform((patch) => (patch.endsWith('\n') ? patch : `${patch}\n`)),
@@ -40,49 +52,58 @@ done
 apply --check --verbose -p"$1"
 `;
 
-/** Applies a unified diff (git or plain diff -u format) at the workspace root. */
+/** Applies a unified diff or a `*** Begin Patch` envelope at the workspace root, all or nothing. */
 export const applyPatch = defineTool({
   name: 'apply_patch',
   description:
-    'Apply a unified diff to the workspace (git apply, run at the workspace root; hunk line counts are ' +
-    'recounted). Paths as in `git diff` (a/ and b/ prefixes) or relative to the root. Either the whole ' +
-    'patch applies or nothing changes.',
+    'Apply a patch to the workspace; either the whole patch applies or nothing changes. Two formats are accepted. ' +
+    '(1) A unified diff (git apply at the workspace root; hunk line counts are recounted); paths as in `git diff` ' +
+    '(a/ and b/ prefixes) or relative to the root. (2) The apply_patch envelope: "*** Begin Patch", then for each ' +
+    'file "*** Update File: <path>" (optionally followed by "*** Move to: <new path>") with hunks of "@@ <a line ' +
+    'near the change, e.g. the function header>" and lines starting " " (context), "-" (removed) or "+" (added), ' +
+    '"*** End of File" after a hunk that ends the file; "*** Add File: <path>" followed by its lines, each ' +
+    'starting "+"; or "*** Delete File: <path>"; and last "*** End Patch". Envelope paths are relative to the root.',
   schema: applyPatchArguments,
   isMutating: true,
-  async run(ctx, args) {
-    const [first, second] = hasPrefixes(args.patch) ? ['1', '0'] : ['0', '1'];
-    const result = await ctx.sandbox.exec(ctx.containerId, ['bash', '-c', APPLY_SCRIPT, 'apply_patch', first, second], {
-      stdin: args.patch,
-      timeoutMs: ctx.commandTimeoutMs,
-      maxOutputBytes: ctx.maxOutputBytes,
-    });
-    if (result.exitCode !== 0 || result.timedOut) {
-      const why = result.timedOut ? 'git apply timed out' : (result.stderr || result.stdout).trim();
-      return {
-        ok: false,
-        output:
-          `patch did not apply; nothing was changed:\n${why}\n` +
-          'Context lines must match the file exactly (a hunk without trailing context must end at the end ' +
-          'of the file). Read the file again and resend the patch, or use write_file.',
-        summary: oneLine(`apply_patch failed: ${why}`),
-        exitCode: result.exitCode,
-      };
-    }
-    const files = result.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const [added, deleted, file] = line.split('\t');
-        return `${file} (+${added} -${deleted})`;
-      });
-    return {
-      ok: true,
-      output: `patch applied:\n${files.join('\n')}\n`,
-      summary: oneLine(`applied patch to ${files.length} file(s): ${files.join(', ')}`),
-      exitCode: 0,
-    };
+  run(ctx, args) {
+    return isEnvelope(args.patch) ? applyEnvelope(ctx, args.patch) : applyUnifiedDiff(ctx, args.patch);
   },
 });
+
+/** Applies a unified diff (git or plain diff -u format) with git apply. */
+async function applyUnifiedDiff(ctx: ToolContext, patch: string): Promise<ToolOutcome> {
+  const [first, second] = hasPrefixes(patch) ? ['1', '0'] : ['0', '1'];
+  const result = await ctx.sandbox.exec(ctx.containerId, ['bash', '-c', APPLY_SCRIPT, 'apply_patch', first, second], {
+    stdin: patch,
+    timeoutMs: ctx.commandTimeoutMs,
+    maxOutputBytes: ctx.maxOutputBytes,
+  });
+  if (result.exitCode !== 0 || result.timedOut) {
+    const why = result.timedOut ? 'git apply timed out' : (result.stderr || result.stdout).trim();
+    return {
+      ok: false,
+      output:
+        `patch did not apply; nothing was changed:\n${why}\n` +
+        'Context lines must match the file exactly (a hunk without trailing context must end at the end ' +
+        'of the file). Read the file again and resend the patch, or use write_file.',
+      summary: oneLine(`apply_patch failed: ${why}`),
+      exitCode: result.exitCode,
+    };
+  }
+  const files = result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [added, deleted, file] = line.split('\t');
+      return `${file} (+${added} -${deleted})`;
+    });
+  return {
+    ok: true,
+    output: `patch applied:\n${files.join('\n')}\n`,
+    summary: oneLine(`applied patch to ${files.length} file(s): ${files.join(', ')}`),
+    exitCode: 0,
+  };
+}
 
 /** True when every file header path carries git's a/ or b/ prefix (or is /dev/null). */
 function hasPrefixes(patch: string): boolean {

@@ -70,7 +70,9 @@ describe('OpenAIModelClient against the scripted server', () => {
         },
       ],
     });
-    expect(seen?.body).not.toHaveProperty('stream', true);
+    // Streamed by default, with usage in the final chunk.
+    expect(seen?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(seen?.stream).toBe(true);
     expect(seen?.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(typeof seen?.receivedAt).toBe('number');
     expect(server.remaining()).toBe(0);
@@ -242,18 +244,32 @@ describe('OpenAIModelClient against the scripted server', () => {
     expect((await client.complete(MESSAGES, TOOLS, { model: 'scripted' })).message.content).toBe('more');
   });
 
-  it('serves GET /v1/models and refuses streaming requests', async () => {
-    const { server } = await setup([{ type: 'text', content: 'unused' }]);
+  it('serves GET /v1/models', async () => {
+    const { server } = await setup([]);
     const models = await fetch(`${server.url}/models`);
     expect(models.status).toBe(200);
     expect(await models.json()).toMatchObject({ object: 'list', data: [{ id: 'scripted' }] });
+  });
 
-    const streamed = await fetch(`${server.url}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'scripted', messages: MESSAGES, stream: true }),
+  it('asks for one JSON answer when streaming is off, and reads cached and reasoning tokens from it', async () => {
+    server = await startScriptedModelServer({
+      script: [
+        {
+          type: 'text',
+          content: 'ok',
+          usage: { prompt_tokens: 1000, completion_tokens: 50, cached_tokens: 800, reasoning_tokens: 30 },
+        },
+      ],
     });
-    expect(streamed.status).toBe(400);
-    expect(server.remaining()).toBe(1);
+    const client = new OpenAIModelClient({ apiKey: API_KEY, baseUrl: server.url, stream: false });
+    const completion = await client.complete(MESSAGES, TOOLS, { model: 'scripted' });
+    expect(completion.usage).toEqual({
+      promptTokens: 1000,
+      completionTokens: 50,
+      totalTokens: 1050,
+      cachedPromptTokens: 800,
+      reasoningTokens: 30,
+    });
+    expect(server.requests[0]?.stream).toBe(false);
   });
 });

@@ -87,7 +87,8 @@ test('the pool keeps K started containers, hardened exactly like a cold sandbox'
     memory: i.HostConfig.Memory,
     cpus: i.HostConfig.NanoCpus,
     tmpfs: i.HostConfig.Tmpfs,
-    mounts: i.Mounts.map((m) => m.Destination),
+    // The engine lists mounts in no fixed order.
+    mounts: i.Mounts.map((m) => m.Destination).sort(),
   });
   expect(hardening(warmInfo)).toEqual(hardening(coldInfo));
   expect(warmInfo.HostConfig.NetworkMode).toBe('none');

@@ -23,6 +23,7 @@ const AGENT_NAMES = [
   'readIssue',
   'readReviewFeedback',
   'readPullRequests',
+  'readModelProfiles',
 ] as const;
 
 /** Every sandbox activity name. */

@@ -60,6 +60,9 @@ export function fakeAgentActivities(goal: FakeGoal): AgentActivities {
     async readPullRequests(request) {
       return request.action === 'list' ? { action: 'list', directory: 'fake://prs', records: [] } : { action: 'show' };
     },
+    async readModelProfiles() {
+      return { profiles: [], defaultModel: 'scripted' };
+    },
   };
 }
 

@@ -108,9 +108,15 @@ describe('model failure types', () => {
     );
   });
 
+  it('classifies a connection that drops mid-stream (undici "terminated") as a retryable connection error', () => {
+    const err = Object.assign(new TypeError('terminated'), { cause: new Error('other side closed') });
+    expect(classifyModelError(err)).toMatchObject({ kind: 'connection', retryable: true });
+    expect(classifyModelError(err).message).toContain('other side closed');
+  });
+
   it('every kind has a catalogued failure type whose retryability is what the classifier says (but a spent quota)', () => {
     const kinds = Object.keys(MODEL_FAILURE_TYPES) as ModelErrorKind[];
-    expect(kinds).toHaveLength(11);
+    expect(kinds).toHaveLength(12);
     const retryable: Record<string, boolean> = {
       rate_limited: classifyModelError(apiError(429, 'slow down')).retryable,
       server_error: classifyModelError(apiError(500, 'x')).retryable,
@@ -123,6 +129,8 @@ describe('model failure types', () => {
       not_found: classifyModelError(apiError(404, 'x')).retryable,
       malformed_response: classifyModelError(new SyntaxError('x')).retryable,
       aborted: classifyModelError(new APIUserAbortError()).retryable,
+      // A silent stream (CallLimits' idle cut, test/integration/model-streaming.test.ts) is retried.
+      idle: true,
     };
     for (const kind of kinds)
       expect([kind, FAILURES[MODEL_FAILURE_TYPES[kind]].retryable]).toEqual([kind, retryable[kind]]);
