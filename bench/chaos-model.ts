@@ -5,6 +5,7 @@
  * requests per goal and step (a repeated call shows as a count above one).
  */
 import http from 'node:http';
+import { sendChatAnswer, type BenchCompletion } from './chat-wire';
 import type { AddressInfo } from 'node:net';
 
 /** One tool call of a step. */
@@ -35,13 +36,14 @@ export async function startChaosModel(steps: (goalKey: string) => ChaosCall[][])
         return;
       }
       const goalKey = decodeURIComponent(match[1]!);
-      const messages = (JSON.parse(body) as { messages?: { role: string }[] }).messages ?? [];
+      const request = JSON.parse(body) as { messages?: { role: string }[]; stream?: boolean };
+      const messages = request.messages ?? [];
       const step = messages.filter((m) => m.role === 'assistant').length;
       const perStep = counts.get(goalKey) ?? [];
       perStep[step] = (perStep[step] ?? 0) + 1;
       counts.set(goalKey, perStep);
       const calls = steps(goalKey)[step] ?? [{ name: 'finish', arguments: { summary: 'done', rationale: 'done' } }];
-      const answer = {
+      const answer: BenchCompletion = {
         id: `chatcmpl-${goalKey}-${step}`,
         object: 'chat.completion',
         created: 0,
@@ -63,7 +65,7 @@ export async function startChaosModel(steps: (goalKey: string) => ChaosCall[][])
         ],
         usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 },
       };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      sendChatAnswer(res, request.stream === true, answer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

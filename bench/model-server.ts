@@ -4,6 +4,7 @@
  * goals can run at once against one server. No think time.
  */
 import http from 'node:http';
+import { sendChatAnswer } from './chat-wire';
 import type { AddressInfo } from 'node:net';
 
 /** One tool call of a bench turn. */
@@ -39,13 +40,14 @@ export async function startBenchModelServer(scriptFor: (goal: string) => BenchCa
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
         messages: { role: string; content?: unknown }[];
         model?: string;
+        stream?: boolean;
       };
       const goal = String(body.messages[1]?.content ?? '');
       const turn = body.messages.filter((m) => m.role === 'assistant').length;
       const script = scriptFor(goal);
       const calls = script[Math.min(turn, script.length - 1)] ?? [];
       answered++;
-      send(200, {
+      sendChatAnswer(res, body.stream === true, {
         id: `chatcmpl-bench-${answered}`,
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
@@ -55,7 +57,6 @@ export async function startBenchModelServer(scriptFor: (goal: string) => BenchCa
             index: 0,
             message: {
               role: 'assistant',
-              refusal: null,
               content: null,
               tool_calls: calls.map((c) => ({
                 id: `call_${++callNumber}`,
@@ -64,7 +65,6 @@ export async function startBenchModelServer(scriptFor: (goal: string) => BenchCa
               })),
             },
             finish_reason: 'tool_calls',
-            logprobs: null,
           },
         ],
         usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },

@@ -36,6 +36,8 @@ export function useAgentStack(options: AgentStackOptions = {}): AgentStack {
     stack.workers = await startWorkers(stack.env, {
       OPENAI_BASE_URL: stack.model.url,
       OPENAI_API_KEY: 'scripted-key',
+      // DRYDOCK_TEST_MODEL_API=responses runs every suite on this stack over the Responses API.
+      DRYDOCK_MODEL_API: process.env.DRYDOCK_TEST_MODEL_API ?? 'chat',
       ...options.vars,
     });
   }, 120_000);
