@@ -30,6 +30,14 @@ function failureLine(err: unknown): string {
   return known ? message : `error: ${message}`;
 }
 
+// `drydock pr list | head -3`: a reader that stops early is not a failure of drydock's.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -3,6 +3,8 @@
  * command group per file under commands/. Every command records its exit code
  * through `run`; main.ts turns failures into one line.
  */
+import { existsSync, readFileSync } from 'fs';
+import * as path from 'path';
 import { Command } from 'commander';
 import { UsageError } from './errors';
 import { addCodecServerCommand } from './commands/codec-server';
@@ -62,6 +64,7 @@ Usage:
                                           decrypt payloads for the Temporal UI (needs DRYDOCK_PAYLOAD_KEY;
                                           requires its token: DRYDOCK_CODEC_TOKEN or one it prints)
   drydock help <command>                  a command's own options
+  drydock --version                       drydock's version
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 DRYDOCK_UI_URL (http://localhost:8233), DRYDOCK_PAYLOAD_KEY; doctor also reads
@@ -69,9 +72,22 @@ DOCKER_HOST, DRYDOCK_SANDBOX_IMAGE, OPENAI_API_KEY, OPENAI_BASE_URL, DRYDOCK_MOD
 Failures exit non-zero with one line on stderr.
 `;
 
+/** drydock's version, from its package.json (found upward from this file, in the sources or in dist/). */
+export function drydockVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'drydock' && pkg.version) return pkg.version;
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}
+
 /** Builds the command line; `run` records each command's exit code. */
 export function buildProgram(run: Run): Command {
   const program = new Command('drydock')
+    .version(drydockVersion(), '-V, --version', "drydock's version")
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', "a command's own options")
     // Errors surface as thrown CommanderErrors that main prints in one line; help goes to stdout.
