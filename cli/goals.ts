@@ -1,5 +1,5 @@
 /** `drydock status`, `result` and `cancel`: one goal, by workflow id. */
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { statusQuery } from '../workflows/messages';
 import type { GoalResult, GoalStatusView } from '../workflows/types';
 import { describeSandboxIsolation, describeSandboxLimits } from '../activities/shared/sandbox-policy-text';
@@ -53,6 +53,11 @@ export async function result(config: ClientConfig, id: string, json: boolean): P
     try {
       r = (await handle.result()) as GoalResult;
     } catch (err) {
+      if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
+        if (json) printJson({ workflowId: id, status: 'cancelled' });
+        else printError(`drydock: goal ${id} was cancelled\n`);
+        return 1;
+      }
       if (err instanceof WorkflowFailedError) {
         const cause = err.cause?.message ?? err.message;
         if (json) printJson({ workflowId: id, status: 'failed', reason: cause });
@@ -67,9 +72,14 @@ export async function result(config: ClientConfig, id: string, json: boolean): P
   });
 }
 
-/** Asks Temporal to cancel the goal; the workflow tears its sandbox down. */
+/** Asks Temporal to cancel the goal (the workflow tears its sandbox down); a goal that already ended is refused, with its state. */
 export async function cancel(config: ClientConfig, id: string): Promise<number> {
   return withGoal(config, id, async (handle) => {
+    const state = (await handle.describe()).status.name;
+    if (state !== 'RUNNING') {
+      printError(`drydock: goal ${id} already ended (${state.toLowerCase().replace(/_/g, ' ')}); nothing to cancel\n`);
+      return 1;
+    }
     await handle.cancel();
     printText(`cancellation requested for ${id}\n`);
     return 0;
