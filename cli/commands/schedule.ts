@@ -7,21 +7,6 @@ import { collect, type Run } from './command-kit';
 
 const USAGE = 'usage: drydock schedule create|list|show|pause|unpause|trigger|backfill|delete …';
 
-/** Options the schedule subcommands parse (each takes its own subset). */
-interface ScheduleFlags {
-  id?: string;
-  cron?: string;
-  repo?: string[];
-  goal?: string;
-  check?: string[];
-  maxConcurrent?: string;
-  from?: string;
-  to?: string;
-  note?: string;
-  paused?: boolean;
-  json?: boolean;
-}
-
 /** Adds `schedule create|list|show|pause|unpause|trigger|backfill|delete`. */
 export function addScheduleCommands(program: Command, run: Run): void {
   const group = program
@@ -31,7 +16,7 @@ export function addScheduleCommands(program: Command, run: Run): void {
     .argument('[command...]')
     // A missing or unknown subcommand says the usage in one line.
     .action(() => run(() => Promise.reject(new UsageError(USAGE))));
-  const runSchedule = (action: string, id: string | undefined, o: ScheduleFlags) =>
+  const runSchedule = (action: string, id: string | undefined, o: ScheduleOptions) =>
     run(() => schedule(loadClientConfig(), action, id, toOptions(o)));
 
   group
@@ -46,18 +31,18 @@ export function addScheduleCommands(program: Command, run: Run): void {
     .option('--note <text>', "the schedule's note")
     .option('--paused', 'create it paused')
     .option('--json', 'print JSON')
-    .action((o: ScheduleFlags) => runSchedule('create', undefined, o));
+    .action((o: ScheduleOptions) => runSchedule('create', undefined, o));
   group
     .command('list')
     .description('every schedule')
     .option('--json', 'print JSON')
-    .action((o: ScheduleFlags) => runSchedule('list', undefined, o));
+    .action((o: ScheduleOptions) => runSchedule('list', undefined, o));
   group
     .command('show')
     .description("a schedule's state, next runs and recent runs")
     .argument('[id]', 'the schedule id')
     .option('--json', 'print JSON')
-    .action((id: string | undefined, o: ScheduleFlags) => runSchedule('show', id, o));
+    .action((id: string | undefined, o: ScheduleOptions) => runSchedule('show', id, o));
   for (const [action, description] of [
     ['pause', 'pause a schedule'],
     ['unpause', 'unpause a schedule'],
@@ -67,28 +52,28 @@ export function addScheduleCommands(program: Command, run: Run): void {
       .description(description)
       .argument('[id]', 'the schedule id')
       .option('--note <text>', 'why')
-      .action((id: string | undefined, o: ScheduleFlags) => runSchedule(action, id, o));
+      .action((id: string | undefined, o: ScheduleOptions) => runSchedule(action, id, o));
   }
   group
     .command('trigger')
     .description('run a schedule now (skipped if a run is in progress)')
     .argument('[id]', 'the schedule id')
-    .action((id: string | undefined, o: ScheduleFlags) => runSchedule('trigger', id, o));
+    .action((id: string | undefined, o: ScheduleOptions) => runSchedule('trigger', id, o));
   group
     .command('backfill')
     .description('run the actions a schedule would have taken in a past window')
     .argument('[id]', 'the schedule id')
     .option('--from <ISO time>', 'start of the window')
     .option('--to <ISO time>', 'end of the window')
-    .action((id: string | undefined, o: ScheduleFlags) => runSchedule('backfill', id, o));
+    .action((id: string | undefined, o: ScheduleOptions) => runSchedule('backfill', id, o));
   group
     .command('delete')
     .description('delete a schedule')
     .argument('[id]', 'the schedule id')
-    .action((id: string | undefined, o: ScheduleFlags) => runSchedule('delete', id, o));
+    .action((id: string | undefined, o: ScheduleOptions) => runSchedule('delete', id, o));
 }
 
-function toOptions(o: ScheduleFlags): ScheduleOptions {
+function toOptions(o: ScheduleOptions): ScheduleOptions {
   return {
     id: o.id,
     cron: o.cron,

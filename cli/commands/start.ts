@@ -1,23 +1,11 @@
 /** `drydock start`: the command line of starting a goal. */
 import type { Command } from 'commander';
 import { loadClientConfig } from '../config';
-import { start } from '../start';
+import { start, type StartOptions } from '../start';
 import { collect, singleRepo, type Run } from './command-kit';
 
-/** Options `start` parses. */
-interface StartFlags {
-  repo?: string[];
-  branch?: string;
-  goal?: string;
-  goalFile?: string;
-  check?: string[];
-  model?: string;
-  maxIterations?: string;
-  id?: string;
-  wait?: boolean;
-  json?: boolean;
-  issue?: string;
-}
+/** Options `start` parses: StartOptions, with --repo collected (one is allowed; singleRepo says so). */
+type StartFlags = Omit<StartOptions, 'repo' | 'pullRequest'> & { repo?: string[] };
 
 /** Adds `start --repo <path|url> --goal "<text>" [options]`. */
 export function addStartCommand(program: Command, run: Run): void {
