@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { DockerSandbox } from '../../activities/sandbox/docker-sandbox';
 import { DockerNetworks } from '../../activities/sandbox/docker-networks';
-import { environmentRecordKey } from '../../activities/host/clone-for-goal';
+import { environmentRecordKey } from '../../activities/host/goal-environment';
 import { createPhaseActivities } from '../../activities/host/setup-phase';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import {
