@@ -122,7 +122,7 @@ test('a malformed services declaration is a clear, hopeless failure', async () =
     JSON.stringify({ text: '{"services":[{"name":"Bad Name","command":"x"}]}' }),
   );
   await expect(phases.runSetup({ sandbox: ref, goalId: `services-${name}` })).rejects.toThrow(
-    /services \[0\]\.name must be a lower-case host name/,
+    /\.drydock\/environment\.json: services\[0\]\.name: must be a lower-case host name/,
   );
 });
 
