@@ -1,4 +1,6 @@
 /** `.drydock/environment.json`: strict, every problem at once, one line each naming the file and the key path. */
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseEnvironmentFile, readEnvironmentFile } from '../../activities/environment/environment-file';
 
@@ -119,4 +121,11 @@ test('not JSON at all is one problem; parseEnvironmentFile throws a non-retryabl
   expect(thrown).toBeInstanceOf(ApplicationFailure);
   expect(thrown).toMatchObject({ type: 'InvalidEnvironment', nonRetryable: true });
   expect((thrown as Error).message.split('\n')).toHaveLength(2);
+});
+
+test('every example in docs/environment.md is a valid file', () => {
+  const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'environment.md'), 'utf8');
+  const examples = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  expect(examples.length).toBeGreaterThanOrEqual(4);
+  for (const example of examples) expect(readEnvironmentFile(example)).toMatchObject({ ok: true });
 });
