@@ -121,7 +121,7 @@ test('a malformed file ends the goal with one InvalidEnvironment message listing
     (err: { cause?: { type?: string; message?: string } }) => err.cause,
   );
   expect(failure?.type).toBe('InvalidEnvironment');
-  expect(failure?.message.split('\n')).toEqual([
+  expect(failure?.message?.split('\n')).toEqual([
     '.drydock/environment.json: checks: must be a list of command strings, got "pytest"',
     '.drydock/environment.json: env.1BAD: "1BAD" is not a variable name (letters, digits and _, not starting with a digit)',
     '.drydock/environment.json: toolchains.node: "banana" is not a Node version (use a major such as 22, or an exact version such as 22.11.0)',
