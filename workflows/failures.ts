@@ -47,7 +47,7 @@ export const FAILURES = {
   },
   InvalidEnvironment: {
     meaning:
-      '.drydock/environment.json is not a regular file, too large, not valid JSON, or has a bad `setup` or `services` value',
+      '.drydock/environment.json is not a regular file, too large, not valid JSON, or does not match its schema (docs/environment.md); the message lists every problem, one line each',
     retryable: false,
     raisedBy: 'copyRepository, runSetup',
   },

@@ -11,6 +11,7 @@ import { checkPublishable } from '../security/publish-gate';
 import { WORKSPACE } from '../sandbox/sandbox';
 import { checksReply, runCheckCommands } from './check-commands';
 import { cloneForGoal } from './clone-for-goal';
+import { readGoalEnvironment } from './goal-environment';
 import { computeWorkspaceChange, ChangeTooLargeError, WorkspaceUnreadableError } from './workspace-change';
 import { LOCAL_EXCLUDES, type HostContext } from './host-context';
 
@@ -62,6 +63,7 @@ export function createChangeActivities(ctx: HostContext) {
         checks: input.checks,
         timeoutSeconds: input.timeoutSeconds,
         logPrefix: `${goalPrefix(input.goalId)}/checks/${String(input.step).padStart(5, '0')}`,
+        env: (await readGoalEnvironment(deps.store, input.goalId)).env,
         onCheck: (i) => Context.current().heartbeat({ check: i }),
       });
       if (input.reply) {

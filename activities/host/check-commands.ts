@@ -4,6 +4,7 @@ import type { ArtifactStore } from '../store/artifact-store';
 import type { Sandbox } from '../sandbox/sandbox';
 import { trimOutput } from '../sandbox/trim-output';
 import { stripHiddenUnicodeWithNote } from '../security/hidden-unicode';
+import { envPrelude } from '../shared/shell-env';
 
 /** Bytes of a check's log kept in history and in the PR body. */
 const CHECK_LOG_TAIL_BYTES = 3000;
@@ -16,6 +17,8 @@ export interface CheckCommandsOptions {
   timeoutSeconds?: number;
   /** Store key of check i's log: `${logPrefix}-${i}.log`. */
   logPrefix: string;
+  /** The environment file's `env`, exported before each check. */
+  env?: Record<string, string>;
   /** Called before each check (a heartbeat). */
   onCheck?: (index: number) => void;
 }
@@ -29,9 +32,10 @@ export async function runCheckCommands(
 ): Promise<CheckResult[]> {
   const timeoutSeconds = o.timeoutSeconds ?? 600;
   const results: CheckResult[] = [];
+  const prelude = envPrelude(o.env);
   for (const [i, command] of o.checks.entries()) {
     o.onCheck?.(i);
-    const r = await sandbox.exec(containerId, ['bash', '-lc', command], {
+    const r = await sandbox.exec(containerId, ['bash', '-lc', prelude + command], {
       timeoutMs: timeoutSeconds * 1000,
       maxOutputBytes: CHECK_OUTPUT_BYTES,
     });

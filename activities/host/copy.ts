@@ -1,4 +1,9 @@
-/** Copying the repository into a sandbox and reading what it says about itself (AGENTS.md, the files that imply checks). */
+/**
+ * Copying the repository into a sandbox, and the checks that verify a goal:
+ * the environment file's, else AGENTS.md's, else the ones its layout implies,
+ * all read on the host from the base commit (goal-environment.ts); only
+ * whether setup left a virtualenv is read from the workspace, by the engine.
+ */
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -9,8 +14,11 @@ import { goalPrefix } from '../store/conversation';
 import { describeHiddenUnicode, stripHiddenUnicode } from '../security/hidden-unicode';
 import { WORKSPACE } from '../sandbox/sandbox';
 import { sandboxRecordKey } from '../sandbox/names';
-import { checksFromInstructions, detectChecks, type RepositoryFacts } from './detect-checks';
-import { cloneForGoal, excludeInClone, recordEnvironmentFile, tarOf } from './clone-for-goal';
+import type { Sandbox } from '../sandbox/sandbox';
+import { checksFromInstructions, detectChecks, VENV_FOLDERS, type RepositoryFacts } from '../environment/detect-checks';
+import { MAX_FACT_FILE_BYTES, type CommitFacts } from '../environment/repository-facts';
+import { cloneForGoal, excludeInClone, tarOf } from './clone-for-goal';
+import { readFactsRecord, readGoalEnvironment, recordRepository } from './goal-environment';
 import { LOCAL_EXCLUDES, type HostContext } from './host-context';
 
 /** Input of copyRepository. */
@@ -34,14 +42,11 @@ export interface CopiedRepository {
 export interface RepositoryInspection {
   /** Artifact key of AGENTS.md, when the repository has one. */
   instructionsRef?: string;
-  /** The checks AGENTS.md names, else detected ones. */
+  /** The environment file's checks, else the ones AGENTS.md names, else detected ones. */
   checks: string[];
   /** What hidden Unicode was stripped from AGENTS.md before the model reads it, when there was any. */
   hiddenUnicode?: string;
 }
-
-/** Bytes of AGENTS.md read. */
-const MAX_INSTRUCTIONS_BYTES = 32 * 1024;
 
 /** The goal a sandbox belongs to, from the record provisionSandbox wrote. */
 async function goalOfSandbox(store: ArtifactStore, sandbox: SandboxRef): Promise<string> {
@@ -66,8 +71,8 @@ export function createCopyActivities(ctx: HostContext) {
           gitAccessFor: deps.gitAccessFor,
           mirrorsDir: deps.mirrorsDir,
         });
-        // Setup reads the environment file as the base commit has it, never from the workspace.
-        await recordEnvironmentFile(
+        // Setup, checks and env come from the base commit, never from the workspace; a bad file ends the goal here.
+        await recordRepository(
           deps.store,
           input.goalId ?? (await goalOfSandbox(deps.store, input.sandbox)),
           cloned.dir,
@@ -82,20 +87,13 @@ export function createCopyActivities(ctx: HostContext) {
         void fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
       }
     },
-    /** Reads AGENTS.md and the files that imply checks. */
+    /** Finds the checks (environment file, AGENTS.md, detection) and stores AGENTS.md for the model. */
     async inspectRepository(input: { sandbox: SandboxRef; goalId: string }): Promise<RepositoryInspection> {
-      const result = await deps.sandbox.exec(
-        input.sandbox.containerId,
-        ['python3', '-c', INSPECT_SCRIPT, String(MAX_INSTRUCTIONS_BYTES)],
-        {
-          maxOutputBytes: 4 * MAX_INSTRUCTIONS_BYTES,
-          timeoutMs: 30_000,
-        },
-      );
-      if (result.exitCode !== 0) throw new Error(`inspecting the repository failed: ${result.stderr.slice(0, 500)}`);
-      const facts = JSON.parse(result.stdout) as RepositoryFacts & { agents?: string };
+      const environment = await readGoalEnvironment(deps.store, input.goalId);
+      const facts: CommitFacts =
+        (await readFactsRecord(deps.store, input.goalId)) ?? (await factsFromSandbox(deps.sandbox, input.sandbox));
       let instructionsRef: string | undefined;
-      let checks: string[] = [];
+      let checks: string[] = environment.checks ?? [];
       let hiddenUnicode: string | undefined;
       if (facts.agents) {
         // Instructions nobody reviewing the file can see never reach the model.
@@ -106,12 +104,49 @@ export function createCopyActivities(ctx: HostContext) {
         }
         instructionsRef = `${goalPrefix(input.goalId)}/instructions.md`;
         await deps.store.put(instructionsRef, stripped.text);
-        checks = checksFromInstructions(stripped.text);
+        if (checks.length === 0) checks = checksFromInstructions(stripped.text);
       }
-      if (checks.length === 0) checks = detectChecks(facts);
+      if (checks.length === 0) {
+        const detected = detectChecks(facts);
+        // Only Python checks depend on a virtualenv.
+        const venv = detected.some((c) => c.command.includes('pytest'))
+          ? await virtualenvAfterSetup(deps.sandbox, input.sandbox.containerId)
+          : undefined;
+        checks = (venv ? detectChecks({ ...facts, venv }) : detected).map((c) => c.command);
+      }
       return { instructionsRef, checks, hiddenUnicode };
     },
   };
+}
+
+/**
+ * The virtualenv setup left in the workspace, if any: its pyvenv.cfg as the
+ * engine reads it (no process in the sandbox takes part, nothing it says is
+ * run on the host; the answer only picks which python the checks use).
+ */
+async function virtualenvAfterSetup(sandbox: Sandbox, containerId: string): Promise<string | undefined> {
+  for (const folder of VENV_FOLDERS) {
+    try {
+      const stream = await sandbox.getArchive(containerId, `${WORKSPACE}/${folder}/pyvenv.cfg`);
+      stream.resume();
+      return folder;
+    } catch (err) {
+      // Missing files and a lost sandbox look alike to the engine's archive API.
+      if (!(await sandbox.isRunning(containerId))) throw err;
+    }
+  }
+  return undefined;
+}
+
+/** Facts of a goal copied before drydock recorded them on the host (an upgrade mid-goal): read in the sandbox. */
+async function factsFromSandbox(sandbox: Sandbox, ref: SandboxRef): Promise<CommitFacts> {
+  const result = await sandbox.exec(ref.containerId, ['python3', '-c', INSPECT_SCRIPT, String(MAX_FACT_FILE_BYTES)], {
+    maxOutputBytes: 4 * MAX_FACT_FILE_BYTES,
+    timeoutMs: 30_000,
+  });
+  if (result.exitCode !== 0) throw new Error(`inspecting the repository failed: ${result.stderr.slice(0, 500)}`);
+  const facts = JSON.parse(result.stdout) as RepositoryFacts & { agents?: string | null };
+  return { ...facts, agents: facts.agents ?? undefined };
 }
 
 /** Runs in the sandbox: prints what detectChecks needs and AGENTS.md, as JSON. */

@@ -11,6 +11,7 @@ import {
   restoreWorkspace,
 } from '../sandbox/checkpoint';
 import type { HostContext } from './host-context';
+import { readGoalEnvironment } from './goal-environment';
 
 /** Input of runTool: where the call is in the conversation and where its result goes. */
 export interface RunToolInput {
@@ -68,6 +69,7 @@ export function createRunToolActivities(ctx: HostContext) {
           containerId: input.sandbox.containerId,
           commandTimeoutMs: input.commandTimeoutSeconds * 1000,
           maxOutputBytes: input.maxOutputBytes,
+          env: (await readGoalEnvironment(deps.store, input.goalId)).env,
         },
         call.function.name,
         call.function.arguments,

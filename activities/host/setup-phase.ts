@@ -1,6 +1,6 @@
 /**
- * The setup phase, as in Codex cloud: the goal's setup script and the
- * repository's (`.drydock/environment.json` → `setup`) run first, with a
+ * The setup phase, as in Codex cloud: the goal's setup script, or else the
+ * repository's (`.drydock/environment.json` → `setup`), runs first, with a
  * route out (a per-goal Docker bridge network) and with the setup secrets in
  * that one command's environment; then isolateSandbox disconnects every
  * network, so the agent phase has only loopback.
@@ -9,12 +9,13 @@ import { failure } from '../../workflows/failures';
 import type { GoalSetup, SandboxRef } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
-import { ENVIRONMENT_FILE, readEnvironmentRecord, type EnvironmentRecord } from './clone-for-goal';
+import { readGoalEnvironment } from './goal-environment';
+import { ENVIRONMENT_FILE } from '../environment/environment-file';
 import { Redactor } from '../security/redact';
 import type { Sandbox } from '../sandbox/sandbox';
 import { setupNetworkName, type DockerNetworks } from '../sandbox/docker-networks';
 import { cleanUpAfterSetup, hygieneLog } from './setup-hygiene';
-import { parseServices, servicesNetworkName, type SandboxServices, type ServiceSpec } from '../sandbox/services';
+import { servicesNetworkName, type SandboxServices } from '../sandbox/services';
 import { trimOutput } from '../sandbox/trim-output';
 
 /** Bytes of the setup log kept in history. */
@@ -56,21 +57,18 @@ export interface SetupOutcome {
   services?: string[];
 }
 
-/** The parts of `.drydock/environment.json` drydock reads. */
-export interface EnvironmentFile {
-  setup?: string;
-  services: ServiceSpec[];
-}
-
 /** Creates runSetup and isolateSandbox. */
 export function createPhaseActivities(deps: PhaseActivityDeps) {
   return {
     /** Runs the setup scripts with network and the named secrets; a failing script fails the goal. */
     async runSetup(input: RunSetupInput): Promise<SetupOutcome> {
-      const environment = parseEnvironmentFile(await readEnvironmentRecord(deps.store, input.goalId));
-      const scripts = [environment.setup, input.setup?.script].filter(
-        (s): s is string => typeof s === 'string' && s.trim() !== '',
-      );
+      const environment = await readGoalEnvironment(deps.store, input.goalId);
+      // The goal's setup script overrides the repository's (its secrets are given to whichever runs).
+      const goalScript = input.setup?.script?.trim() ? input.setup.script : undefined;
+      const script = goalScript ?? (environment.setup?.trim() ? environment.setup : undefined);
+      const source = goalScript
+        ? `the goal's setup${environment.setup ? `, which overrides ${ENVIRONMENT_FILE}'s` : ''}`
+        : ENVIRONMENT_FILE;
       // Services first, so that a setup script can use them (a database migration, say).
       let services: string[] | undefined;
       if (environment.services.length > 0) {
@@ -83,7 +81,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
           services: environment.services,
         });
       }
-      if (scripts.length === 0) return services ? { ran: true, services } : { ran: false };
+      if (script === undefined) return services ? { ran: true, services } : { ran: false };
       const env: Record<string, string> = {};
       for (const name of input.setup?.secrets ?? []) {
         const value = deps.setupSecrets?.[name];
@@ -101,7 +99,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       await deps.networks.ensureSetupNetwork(input.sandbox.containerName, { 'drydock.goal': input.goalId });
       await deps.networks.connect(input.sandbox.containerId, network);
       const timeoutSeconds = input.timeoutSeconds ?? 900;
-      const result = await deps.sandbox.exec(input.sandbox.containerId, ['bash', '-lc', scripts.join('\n')], {
+      const result = await deps.sandbox.exec(input.sandbox.containerId, ['bash', '-lc', script], {
         env,
         timeoutMs: timeoutSeconds * 1000,
         maxOutputBytes: 256 * 1024,
@@ -123,7 +121,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       // The secrets' values are known here whatever the store's redactor knows.
       const redactor = new Redactor(Object.values(env));
       const log = redactor.redact(
-        `$ setup (${scripts.length} script${scripts.length === 1 ? '' : 's'})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n${hygiene}`,
+        `$ setup (${source})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n${hygiene}`,
       );
       const logRef = input.logKey ?? `${goalPrefix(input.goalId)}/setup.log`;
       await deps.store.put(logRef, log);
@@ -158,28 +156,5 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
         throw new Error(`the sandbox still has network interfaces: ${interfaces.join(', ')}`);
       return { interfaces };
     },
-  };
-}
-
-/** Parses `.drydock/environment.json` as read on the host from the base commit; absent is `{}`, invalid is a hopeless failure. */
-export function parseEnvironmentFile(record: EnvironmentRecord): EnvironmentFile {
-  if (record.text === null) return { services: [] };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(record.text);
-  } catch (err) {
-    throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} is not valid JSON: ${(err as Error).message}`);
-  }
-  const setup = (parsed as { setup?: unknown } | null)?.setup;
-  if (
-    setup !== undefined &&
-    typeof setup !== 'string' &&
-    !(Array.isArray(setup) && setup.every((s) => typeof s === 'string'))
-  ) {
-    throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE}: setup must be a string or a list of command strings`);
-  }
-  return {
-    setup: Array.isArray(setup) ? setup.join('\n') : setup,
-    services: parseServices((parsed as { services?: unknown }).services, ENVIRONMENT_FILE),
   };
 }

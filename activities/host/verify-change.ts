@@ -18,6 +18,7 @@ import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix, safeSegment, writeMessage } from '../store/conversation';
 import { checksReply, runCheckCommands } from './check-commands';
 import { cloneForGoal, excludeInClone, tarOf } from './clone-for-goal';
+import { readGoalEnvironment } from './goal-environment';
 import type { createPhaseActivities } from './setup-phase';
 import { WORKSPACE, type Sandbox } from '../sandbox/sandbox';
 
@@ -113,6 +114,7 @@ export function createVerifyActivities(deps: VerifyChangeDeps) {
           checks: input.checks,
           timeoutSeconds: input.checkTimeoutSeconds,
           logPrefix: `${goalPrefix(input.goalId)}/verify/${String(input.step).padStart(5, '0')}`,
+          env: (await readGoalEnvironment(deps.store, input.goalId)).env,
           onCheck: (i) => ctx.heartbeat({ check: i }),
         });
         const verified = results.map((r) => ({ ...r, cleanRoom: true }));

@@ -1,6 +1,6 @@
 /**
  * Service sidecars: containers an environment declares beside the sandbox
- * (`.drydock/environment.json` → `services`: a database, a cache, an HTTP
+ * (`.drydock/environment.json` → `services`, validated in activities/environment: a database, a cache, an HTTP
  * stub), on a per-goal internal Docker network with no route out, reachable
  * from the sandbox by name in the agent phase, and removed with the sandbox.
  * A service is as hardened and limited as the sandbox (the same sandbox policy:
@@ -12,7 +12,7 @@ import { createHash } from 'crypto';
 import Dockerode from 'dockerode';
 import { failure } from '../../workflows/failures';
 import { hostConfigFor, MANAGED_LABEL, SANDBOX_USER } from './container-options';
-import { defaultSandboxPolicy, IMAGE_NAME, SANDBOX_HOME, type SandboxPolicy } from './sandbox-policy';
+import { defaultSandboxPolicy, SANDBOX_HOME, type SandboxPolicy } from './sandbox-policy';
 import type { DockerNetworks } from './docker-networks';
 import { blockHostFrom, unblockHostFrom } from './host-firewall';
 
@@ -39,34 +39,6 @@ export function servicesNetworkName(containerName: string): string {
 /** The host-side bridge of a services network (at most 15 characters, a Linux interface name). */
 export function servicesBridgeName(containerName: string): string {
   return `ddsvc${createHash('sha256').update(containerName).digest('hex').slice(0, 10)}`;
-}
-
-/** Checks the `services` value of an environment file; throws a hopeless failure naming the problem. */
-export function parseServices(value: unknown, file: string): ServiceSpec[] {
-  if (value === undefined) return [];
-  const bad = (why: string) => failure('InvalidEnvironment', `${file}: services ${why}`);
-  if (!Array.isArray(value) || value.length > 8)
-    throw bad('must be a list of at most 8 { name, command, image?, ready? }');
-  const names = new Set<string>();
-  return value.map((s: unknown, i) => {
-    const o = s as Record<string, unknown>;
-    if (typeof o !== 'object' || o === null) throw bad(`[${i}] must be an object`);
-    if (typeof o.name !== 'string' || !/^[a-z][a-z0-9-]{0,30}$/.test(o.name))
-      throw bad(`[${i}].name must be a lower-case host name`);
-    if (names.has(o.name)) throw bad(`[${i}].name ${o.name} is declared twice`);
-    names.add(o.name);
-    if (typeof o.command !== 'string' || o.command.trim() === '')
-      throw bad(`[${i}].command must be a non-empty string`);
-    if (o.image !== undefined && (typeof o.image !== 'string' || !IMAGE_NAME.test(o.image)))
-      throw bad(`[${i}].image is not an image name`);
-    if (o.ready !== undefined && typeof o.ready !== 'string') throw bad(`[${i}].ready must be a command string`);
-    return {
-      name: o.name,
-      command: o.command,
-      image: o.image as string | undefined,
-      ready: o.ready as string | undefined,
-    };
-  });
 }
 
 /** What callers pass to SandboxServices. */

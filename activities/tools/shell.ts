@@ -5,6 +5,7 @@ import { WORKSPACE } from '../sandbox/sandbox';
 import { text } from './arguments';
 import { defineTool } from './define-tool';
 import { oneLine } from './sandbox-helper';
+import { envPrelude } from '../shared/shell-env';
 
 /** Longest timeout the model may ask for, in seconds. */
 const MAX_TIMEOUT_SECONDS = 3600;
@@ -39,7 +40,7 @@ export const shell = defineTool({
     // an error message for the model, not an engine failure.
     const result = await ctx.sandbox.exec(
       ctx.containerId,
-      ['bash', '-c', 'cd -- "$1" && exec bash -lc "$2"', 'shell', directory, args.command],
+      ['bash', '-c', 'cd -- "$1" && exec bash -lc "$2"', 'shell', directory, envPrelude(ctx.env) + args.command],
       { timeoutMs, maxOutputBytes: ctx.maxOutputBytes },
     );
     const status = result.timedOut

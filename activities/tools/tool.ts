@@ -15,6 +15,8 @@ export interface ToolContext {
   commandTimeoutMs: number;
   /** Bytes of output kept for the model (head + tail). */
   maxOutputBytes: number;
+  /** The environment file's `env`, exported in the shell before each command (activities/shared/shell-env.ts). */
+  env?: Record<string, string>;
 }
 
 /** What a tool call gave back. */

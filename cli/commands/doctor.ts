@@ -1,14 +1,25 @@
-/** `drydock doctor`: the command line of the machine check. */
+/** `drydock doctor`: the command line of the machine check and of the repository report (`--repo`). */
 import type { Command } from 'commander';
 import { loadDoctorConfig } from '../config';
 import { doctor } from '../doctor';
+import { doctorRepository } from '../doctor-repo';
 import type { Run } from './command-kit';
 
-/** Adds `doctor [--json]`. */
+/** Adds `doctor [--repo <path>] [--json]`. */
 export function addDoctorCommand(program: Command, run: Run): void {
   program
     .command('doctor')
-    .description('check Temporal, Docker, the sandbox image and the model')
-    .option('--json', 'print the checks as JSON')
-    .action((o: { json?: boolean }) => run(() => doctor(loadDoctorConfig(), o.json ?? false)));
+    .description(
+      'check Temporal, Docker, the sandbox image and the model; with --repo, what drydock would do for a repository',
+    )
+    .option(
+      '--repo <path>',
+      'a local repository: its environment file, setup, checks, env, toolchains and services at HEAD',
+    )
+    .option('--json', 'print the checks (or the repository report) as JSON')
+    .action((o: { repo?: string; json?: boolean }) =>
+      run(() =>
+        o.repo !== undefined ? doctorRepository(o.repo, o.json ?? false) : doctor(loadDoctorConfig(), o.json ?? false),
+      ),
+    );
 }

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { DockerSandbox, MANAGED_LABEL } from '../../activities/sandbox/docker-sandbox';
 import { DockerNetworks, setupNetworkName } from '../../activities/sandbox/docker-networks';
-import { environmentRecordKey } from '../../activities/host/clone-for-goal';
+import { environmentRecordKey } from '../../activities/host/goal-environment';
 import { createPhaseActivities } from '../../activities/host/setup-phase';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { FsArtifactStore } from '../../activities/store/fs-store';

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { DockerSandbox } from '../../activities/sandbox/docker-sandbox';
 import { DockerNetworks } from '../../activities/sandbox/docker-networks';
-import { environmentRecordKey } from '../../activities/host/clone-for-goal';
+import { environmentRecordKey } from '../../activities/host/goal-environment';
 import { createPhaseActivities } from '../../activities/host/setup-phase';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import {
@@ -122,7 +122,7 @@ test('a malformed services declaration is a clear, hopeless failure', async () =
     JSON.stringify({ text: '{"services":[{"name":"Bad Name","command":"x"}]}' }),
   );
   await expect(phases.runSetup({ sandbox: ref, goalId: `services-${name}` })).rejects.toThrow(
-    /services \[0\]\.name must be a lower-case host name/,
+    /\.drydock\/environment\.json: services\[0\]\.name: must be a lower-case host name/,
   );
 });
 

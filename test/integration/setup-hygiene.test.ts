@@ -17,7 +17,7 @@ import { DockerSandbox } from '../../activities/sandbox/docker-sandbox';
 import { DockerNetworks, setupNetworkName } from '../../activities/sandbox/docker-networks';
 import { createPhaseActivities } from '../../activities/host/setup-phase';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
-import { environmentRecordKey } from '../../activities/host/clone-for-goal';
+import { environmentRecordKey } from '../../activities/host/goal-environment';
 import { RUNNER_PATH_IN_SANDBOX } from '../../activities/sandbox/runner-binary';
 import { secretEncodings } from '../../activities/security/secret-encodings';
 import { FsArtifactStore } from '../../activities/store/fs-store';

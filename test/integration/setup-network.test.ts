@@ -18,7 +18,7 @@ import { DockerSandbox, MANAGED_LABEL } from '../../activities/sandbox/docker-sa
 import { DockerNetworks, setupBridgeName, setupNetworkName } from '../../activities/sandbox/docker-networks';
 import { createPhaseActivities } from '../../activities/host/setup-phase';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
-import { environmentRecordKey } from '../../activities/host/clone-for-goal';
+import { environmentRecordKey } from '../../activities/host/goal-environment';
 import { FsArtifactStore } from '../../activities/store/fs-store';
 import type { SandboxRef } from '../../workflows/types';
 

@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { createSandboxActivities } from '../../../activities/host';
+import { environmentRecordKey } from '../../../activities/host/goal-environment';
 import { messageKey, writeMessage } from '../../../activities/store/conversation';
 import type { SandboxRef } from '../../../workflows/types';
 import { InMemoryArtifactStore, mockActivityEnvironment, runActivity, ScriptedSandbox } from '../../support/fake-ports';
@@ -15,8 +16,11 @@ const GOAL = 'goal-run-tool';
 async function setUp(
   answer: ConstructorParameters<typeof ScriptedSandbox>[0],
   call: { name: string; arguments: unknown },
+  environmentFile: string | null = null,
 ) {
   const store = new InMemoryArtifactStore();
+  // What copyRepository records from the base commit.
+  await store.put(environmentRecordKey(GOAL), JSON.stringify({ text: environmentFile }));
   const sandbox = new ScriptedSandbox(answer);
   const { id } = await sandbox.create({ name: 'drydock-goal-run-tool', image: 'drydock-sandbox' });
   const ref: SandboxRef = {
@@ -65,6 +69,20 @@ test('a tool call runs in its container; the whole result goes to the conversati
   expect(message.tool_call_id).toBe('call-1');
   expect(message.content).toContain('ok 200 adds numbers');
   expect(JSON.stringify(summary).length).toBeLessThan(400);
+});
+
+test("the environment file's env is exported before the model's shell command, after the login profile", async () => {
+  const { sandbox, runTool } = await setUp(
+    () => ({ stdout: 'ok' }),
+    { name: 'shell', arguments: { command: 'pytest -q' } },
+    JSON.stringify({ env: { PATH: '/workspace/.venv/bin:$PATH', MODE: "it's" } }),
+  );
+  await runTool();
+  expect(sandbox.execs.map((e) => e.argv.at(-1))).toEqual([
+    `export PATH='/workspace/.venv/bin:'"\${PATH}"; export MODE='it'\\''s'; pytest -q`,
+  ]);
+  // Passed as a word of bash -lc (after the profile), not as the process environment the profile resets.
+  expect(sandbox.execs[0]?.options?.env).toBeUndefined();
 });
 
 test('a long command heartbeats while it runs, so a dead sandbox worker is noticed within the heartbeat timeout', async () => {
