@@ -82,7 +82,8 @@ const G = 'g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false "$@"; }
 /**
  * Records the baseline index from the base commit ($1): tracked files setup
  * changed or deleted and untracked files that are not ignored, hashed without
- * writing objects (--info-only), so a 500 MB venv costs one read, no copy.
+ * writing objects (--info-only), so a 500 MB venv costs one read, no copy
+ * (symlinks excepted: their blobs are their targets).
  */
 const MARK_BASELINE_SCRIPT = `set -euo pipefail
 ${G}
@@ -93,6 +94,8 @@ g read-tree "$1"
 g update-index -q --refresh >/dev/null 2>&1 || true
 { g ls-files -z -m -d; g ls-files -z -o --exclude-standard; } | { grep -zv '/$' || true; } |
   g update-index -z --add --remove --info-only --stdin
+# Symlinks' blobs are written (a few bytes each): git compares a link it cannot trust by stat with its blob.
+g ls-files -z -s | { grep -z '^120000 ' || true; } | sed -z 's/^[^\t]*\t//' | g update-index -z --add --stdin
 cp "$idx" ${BASELINE_INDEX}
 g ls-files -z | tr -cd '\\0' | wc -c`;
 
