@@ -105,7 +105,7 @@ export const FAILURES = {
   WorkspaceUnreadable: {
     meaning: 'the workspace archive cannot be read as a change (too many entries, a path below a file or symlink)',
     retryable: false,
-    raisedBy: 'collectChange',
+    raisedBy: 'collectChange, recordBaseline',
   },
   ChangeMismatch: {
     meaning: 'the change applied to the base commit does not give the tree that was verified',

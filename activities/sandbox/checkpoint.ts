@@ -101,21 +101,23 @@ g ls-files -z | tr -cd '\\0' | wc -c`;
 
 /**
  * Shell: writes the lists of what differs from the baseline index to $1.files
- * (changed and new, not ignored) and $1.deleted; then too_big_list $1.files N
- * says whether they hold more than N bytes, and baseline_tar $1 packs them
- * (the deleted list first, as ${DELETED_MEMBER}), byte for byte the same for
- * the same workspace (no owners, no times).
+ * (changed and new, not ignored) and $1.deleted, in one read-only pass of git
+ * over the workspace (a file that is now a folder counts as deleted; the files
+ * in it are new); then too_big_list $1.files N says whether they hold more
+ * than N bytes, and baseline_tar $1 packs them (the deleted list first, as
+ * ${DELETED_MEMBER}), byte for byte the same for the same workspace (no
+ * owners, no times).
  */
 const BASELINE_FUNCTIONS = `${G}
 baseline_lists() {
   [ -f ${BASELINE_INDEX} ] || { echo "the workspace has no baseline index" >&2; return 6; }
-  local idx="$1.index"
-  cp ${BASELINE_INDEX} "$idx"
-  GIT_INDEX_FILE="$idx" g update-index -q --refresh >/dev/null 2>&1 || true
-  GIT_INDEX_FILE="$idx" g diff-files -z --name-only --diff-filter=D > "$1.deleted"
-  { GIT_INDEX_FILE="$idx" g diff-files -z --name-only --diff-filter=d
-    GIT_INDEX_FILE="$idx" g ls-files -z -o --exclude-standard; } | { grep -zv '/$' || true; } > "$1.files"
-  rm -f "$idx"
+  : > "$1.files"; : > "$1.deleted"
+  local p
+  while IFS= read -r -d '' p; do
+    case "$p" in */) continue ;; esac
+    if [ -L "$p" ] || { [ -e "$p" ] && [ ! -d "$p" ]; }; then printf '%s\\0' "$p" >> "$1.files"
+    else printf '%s\\0' "$p" >> "$1.deleted"; fi
+  done < <(GIT_INDEX_FILE=${BASELINE_INDEX} g ls-files -z -m -o --exclude-standard)
 }
 too_big_list() { [ "$(xargs -0 -r stat -c %s -- < "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}')" -gt "$2" ]; }
 baseline_tar() {
@@ -128,7 +130,7 @@ baseline_tar() {
 const BASELINE_CHECKPOINT_SCRIPT = `set -euo pipefail
 ${BASELINE_FUNCTIONS}
 out=$(mktemp /tmp/.drydock-checkpoint.XXXXXX)
-trap 'rm -f "$out" "$out.files" "$out.deleted" "$out.index"' EXIT
+trap 'rm -f "$out" "$out.files" "$out.deleted"' EXIT
 baseline_lists "$out"
 if too_big_list "$out.files" "$1"; then exit 5; fi
 baseline_tar "$out"
@@ -274,7 +276,7 @@ stamp=/tmp/.drydock-checkpoint
   cd ${WORKSPACE}
   ${BASELINE_FUNCTIONS}
   out=/tmp/.drydock-checkpoint-tar.$$
-  trap 'rm -f "$out" "$out.files" "$out.deleted" "$out.index"' EXIT
+  trap 'rm -f "$out" "$out.files" "$out.deleted"' EXIT
   baseline_lists "$out"
   if too_big_list "$out.files" "$limit"; then rm -f "$stamp"; printf '-'; exit 0; fi
   baseline_tar "$out"
