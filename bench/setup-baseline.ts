@@ -67,7 +67,13 @@ async function main(): Promise<void> {
     const origin = path.join(dir, 'origin');
     mkdirSync(path.join(origin, 'src'), { recursive: true });
     for (let i = 0; i < 50; i++) writeFileSync(path.join(origin, 'src', `f${i}.js`), `exports.v = ${i};\n`);
-    const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'b',
+      GIT_AUTHOR_EMAIL: 'b@b',
+      GIT_COMMITTER_NAME: 'b',
+      GIT_COMMITTER_EMAIL: 'b@b',
+    };
     const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env }).toString().trim();
     git(origin, 'init', '-q', '-b', 'main');
     git(origin, 'add', '-A');
@@ -105,10 +111,9 @@ async function main(): Promise<void> {
     );
     log(`checkpoint: ${first.patch?.length ?? 0} bytes`);
     const again = new CheckpointingSandbox(sandbox, base, key(2));
-    await timed('exec + checkpoint, nothing changed (names the stored one)', () =>
-      again.exec(containerId, ['true']),
-    );
-    if (again.unchangedSince !== key(1)) log(`note: the unchanged checkpoint was taken again (${String(again.patch?.length)} bytes)`);
+    await timed('exec + checkpoint, nothing changed (names the stored one)', () => again.exec(containerId, ['true']));
+    if (again.unchangedSince !== key(1))
+      log(`note: the unchanged checkpoint was taken again (${String(again.patch?.length)} bytes)`);
 
     const change = async (withBaseline: boolean) => {
       const repoDir = path.join(mkdtempSync(path.join(dir, 'host-')), 'repo');

@@ -44,7 +44,8 @@ export async function readWorkspaceBaseline(o: ReadBaselineOptions): Promise<Wor
   let count = 0;
   await readArchive(o.archive, async (entry: ArchiveEntry) => {
     const header = entry.header;
-    if (++count > MAX_ENTRIES) throw new WorkspaceUnreadableError(`the workspace holds more than ${MAX_ENTRIES} entries`);
+    if (++count > MAX_ENTRIES)
+      throw new WorkspaceUnreadableError(`the workspace holds more than ${MAX_ENTRIES} entries`);
     const p = workspacePath(rawName(header.name, header.pax, 'path'));
     const executable = ((header.mode ?? 0) & 0o111) !== 0;
     if (p === undefined) return entry.resume();

@@ -171,15 +171,11 @@ export async function checkpointWorkspace(
   const argv = isBaselineCheckpoint(key)
     ? ['bash', '-c', BASELINE_CHECKPOINT_SCRIPT, 'checkpoint', String(MAX_CHECKPOINT_BYTES)]
     : ['bash', '-c', CHECKPOINT_SCRIPT, 'checkpoint', baseCommit, String(MAX_CHECKPOINT_BYTES)];
-  const r = await sandbox.exec(
-    containerId,
-    argv,
-    {
-      maxOutputBytes: MAX_CHECKPOINT_BYTES * 2,
-      maxStderrBytes: 64 * 1024,
-      timeoutMs: 120_000,
-    },
-  );
+  const r = await sandbox.exec(containerId, argv, {
+    maxOutputBytes: MAX_CHECKPOINT_BYTES * 2,
+    maxStderrBytes: 64 * 1024,
+    timeoutMs: 120_000,
+  });
   if (r.exitCode === 5) throw new CheckpointTooLargeError();
   if (r.exitCode !== 0)
     throw new Error(`checkpointing the workspace failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);

@@ -81,7 +81,10 @@ test("a Python repository whose setup makes .venv: the checks use the venv, the 
   const repo = makeGitRepo('py-repo');
   stack.model.push(
     { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: MEAN_FIX } }] },
-    { type: 'tool_calls', calls: [{ name: 'finish', arguments: { summary: 'Fixed mean()', rationale: 'n, not n+1' } }] },
+    {
+      type: 'tool_calls',
+      calls: [{ name: 'finish', arguments: { summary: 'Fixed mean()', rationale: 'n, not n+1' } }],
+    },
   );
   const result = await runGoal(`bl-venv-${RUN}`, {
     repository: repo,
@@ -150,7 +153,9 @@ test('a sandbox lost after setup is rebuilt: setup again, the baseline, the agen
       calls: [
         {
           name: 'shell',
-          arguments: { command: 'sleep 4 && .venv/bin/python -c "import calc; print(\'mean is\', calc.mean([1, 2, 3]))"' },
+          arguments: {
+            command: 'sleep 4 && .venv/bin/python -c "import calc; print(\'mean is\', calc.mean([1, 2, 3]))"',
+          },
         },
       ],
     },

@@ -99,7 +99,13 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'tool.sh'), 'echo tool\n');
   writeFileSync(path.join(dir, 'generated.txt'), 'gen\n');
   writeFileSync(path.join(dir, 'package-lock.json'), '{"lockfileVersion": 1}\n');
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@t',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@t',
+  };
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env }).toString().trim();
   git('init', '-q', '-b', 'main');
   git('add', '-A');

@@ -31,7 +31,13 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
   });
 }
 
@@ -106,7 +112,10 @@ async function changeOf(s: Repo, baseline: WorkspaceBaseline | undefined, maxCha
 }
 
 /** Publishes the change on a fresh clone; returns the commit, whose tree is the computed one. */
-async function publish(s: Repo, change: Awaited<ReturnType<typeof changeOf>>): Promise<{ dir: string; commit: string }> {
+async function publish(
+  s: Repo,
+  change: Awaited<ReturnType<typeof changeOf>>,
+): Promise<{ dir: string; commit: string }> {
   const dir = path.join(tmp('drydock-bl-pub-'), 'repo');
   git(path.dirname(dir), 'clone', '-q', '--no-checkout', s.origin, dir);
   const commit = await commitPatch(dir, s.base, change.patch, 'drydock: test\n', change.tree);
@@ -185,7 +194,11 @@ test("the change limit counts the agent's change only: a large setup output does
 
 test('a stored baseline keeps names that are not UTF-8', async () => {
   const s = setUp();
-  const odd = Buffer.concat([Buffer.from(path.join(s.workspace, 'odd-')), Buffer.from([0xff, 0xfe]), Buffer.from('.txt')]);
+  const odd = Buffer.concat([
+    Buffer.from(path.join(s.workspace, 'odd-')),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('.txt'),
+  ]);
   writeFileSync(odd, 'made by setup\n');
   const baseline = await baselineOf(s);
   const change = await changeOf(s, baseline);
