@@ -357,11 +357,18 @@ class UnpackedWorkspace {
     if (!known || source === undefined) {
       throw new WorkspaceUnreadableError(`the workspace archive links ${displayPath(p)} to an unknown file`);
     }
+    const executable = ((entry.header.mode ?? 0) & 0o111) !== 0;
+    const setupEntry = this.o.baseline?.get(p);
+    const asSetupMadeIt = setupEntry?.oid === known.oid && setupEntry.mode === (executable ? '100755' : '100644');
     if (known.onDisk) {
       await this.ensureParent(p);
       await fs.copyFile(this.onDisk(source), this.onDisk(p));
+    } else if (!this.base.has(p) && !asSetupMadeIt) {
+      // A new link to a file whose content is not on disk: a placeholder lets git list it (its blob is known).
+      await this.ensureParent(p);
+      await fs.writeFile(this.onDisk(p), '');
     }
-    this.files.set(p, { ...known, executable: ((entry.header.mode ?? 0) & 0o111) !== 0 });
+    this.files.set(p, { ...known, executable });
     entry.resume();
   }
 

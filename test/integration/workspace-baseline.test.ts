@@ -6,7 +6,7 @@
  * against its limit; what the agent did, even inside .venv, is.
  */
 import { execFileSync, spawn } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, unlinkSync } from 'fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, unlinkSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { computeWorkspaceChange, ChangeTooLargeError } from '../../activities/host/workspace-change';
@@ -203,4 +203,29 @@ test('a stored baseline keeps names that are not UTF-8', async () => {
   const baseline = await baselineOf(s);
   const change = await changeOf(s, baseline);
   expect(change.files).toEqual([]);
+});
+
+test('hard links: a new link to an unchanged file is part of the change; one to a file setup made is published or clearly refused', async () => {
+  const s = setUp();
+  runSetup(s.workspace);
+  linkSync(
+    path.join(s.workspace, '.venv', 'lib', 'site-packages', 'pkg', 'm7.py'),
+    path.join(s.workspace, '.venv', 'm7-link.py'),
+  );
+  const baseline = await baselineOf(s);
+  // A link setup made is no change; a new link to an unchanged base file is (its content is the base blob).
+  linkSync(path.join(s.workspace, 'src', 'math.js'), path.join(s.workspace, 'src', 'same.js'));
+  const change = await changeOf(s, baseline);
+  expect(change.files.map((f) => `${f.status} ${f.path}`)).toEqual(['A src/same.js']);
+  const { dir, commit } = await publish(s, change);
+  expect(git(dir, 'show', `${commit}:src/same.js`)).toBe('exports.add = (a, b) => a - b;\n');
+  // A new link to a file setup made: published with its content when the archive carries the link's path as the
+  // file (archive order is the folder's), else a clear failure (the host never kept the unchanged setup file).
+  linkSync(path.join(s.workspace, '.venv', 'pyvenv.cfg'), path.join(s.workspace, 'cfg-link'));
+  const linked = await changeOf(s, baseline).then(
+    (c) => c.files.map((f) => f.path).sort(),
+    (err: Error) => err.message,
+  );
+  if (typeof linked === 'string') expect(linked).toMatch(/^cfg-link is a hard link to a file the setup phase made/);
+  else expect(linked).toEqual(['cfg-link', 'src/same.js']);
 });
