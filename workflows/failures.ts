@@ -103,9 +103,10 @@ export const FAILURES = {
     raisedBy: 'collectChange',
   },
   WorkspaceUnreadable: {
-    meaning: 'the workspace archive cannot be read as a change (too many entries, a path below a file or symlink)',
+    meaning:
+      'the workspace archive cannot be read as a change (too many entries, a path below a file or symlink, a new hard link to a file setup made)',
     retryable: false,
-    raisedBy: 'collectChange',
+    raisedBy: 'collectChange, recordBaseline',
   },
   ChangeMismatch: {
     meaning: 'the change applied to the base commit does not give the tree that was verified',

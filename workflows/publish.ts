@@ -118,6 +118,9 @@ export class GoalPublisher {
       tree: change.tree,
       files: change.files,
       filesRef: change.filesRef,
+      ...(change.setupChanged
+        ? { setupChanged: change.setupChanged, setupChangedCount: change.setupChangedCount }
+        : {}),
       finishIndex: outcome.finishIndex,
       summary: outcome.summary,
       exhaustedReason: outcome.exhaustedReason,

@@ -6,6 +6,12 @@
  * the shared queue (any live sandbox worker takes it), copies the repository at
  * the same base commit, runs the setup phase again, restores the last workspace
  * checkpoint and runs the interrupted activity again.
+ *
+ * When a setup phase ran, the workspace it leaves is the baseline
+ * (recordBaseline, on every sandbox the lease prepares): checkpoints hold only
+ * what differs from it and collectChange compares with it, so setup's output is
+ * never part of a change, and a restore is setup again plus the agent's
+ * checkpoint.
  */
 import {
   ActivityFailure,
@@ -13,6 +19,7 @@ import {
   CancellationScope,
   TimeoutFailure,
   log,
+  patched,
   proxyActivities,
 } from '@temporalio/workflow';
 import type { SandboxActivities } from '../activities/activity-types';
@@ -54,11 +61,16 @@ export interface SandboxLeaseState {
   baseCommit?: string;
   setupRan: boolean;
   lastCheckpoint?: string;
+  /** The current sandbox's post-setup baseline (recordBaseline); absent when no setup phase ran. */
+  baselineRef?: string;
   /** Container name of the sandbox whose workspace is prepared. */
   preparedFor?: string;
   /** Sandboxes lost on the way; removed best-effort at release. */
   lost: SandboxRef[];
 }
+
+/** Patch marker: the workspace after setup is recorded as the baseline of checkpoints and of the change. */
+export const SETUP_BASELINE = 'setup-baseline';
 
 /** Sandboxes one goal may lose before it fails. */
 const MAX_REPLACEMENTS = 5;
@@ -151,9 +163,11 @@ export class SandboxLease {
     const result = await this.withLoss<unknown>(async (ref) => {
       const activity = hostActivities(ref, this.o.policy)[name] as (i: unknown) => Promise<unknown>;
       const sandbox = addressOf(ref);
+      const { baseCommit, baselineRef } = this.state();
+      if (name === 'collectChange' && baselineRef) return activity({ ...input, sandbox, baselineRef });
       if (name !== 'runTool') return activity({ ...input, sandbox });
-      const baseCommit = this.state().baseCommit;
-      const summary = (await activity({ ...input, sandbox, checkpoint: baseCommit ? { baseCommit } : undefined })) as {
+      const checkpoint = baseCommit ? { baseCommit, ...(baselineRef ? { baseline: true } : {}) } : undefined;
+      const summary = (await activity({ ...input, sandbox, checkpoint })) as {
         checkpointRef?: string;
       };
       if (summary.checkpointRef && this.s) this.s.lastCheckpoint = summary.checkpointRef;
@@ -178,7 +192,7 @@ export class SandboxLease {
     }
   }
 
-  /** Copy (at the pinned base commit), setup, isolation, and the last checkpoint, on a new sandbox. */
+  /** Copy (at the pinned base commit), setup, isolation, the baseline, and the last checkpoint, on a new sandbox. */
   private async prepareOn(ref: SandboxRef): Promise<void> {
     const s = this.state();
     const acts = hostActivities(ref, this.o.policy);
@@ -192,6 +206,12 @@ export class SandboxLease {
     });
     const setup = await acts.runSetup({ sandbox, goalId: this.o.goalId, setup: this.o.setup });
     if (setup.ran) await acts.isolateSandbox({ sandbox });
+    // A goal whose checkpoints were taken against the base commit (before baselines) keeps them so.
+    const baselineMode = s.lastCheckpoint === undefined || s.baselineRef !== undefined;
+    const baseline =
+      setup.ran && baselineMode && patched(SETUP_BASELINE)
+        ? await acts.recordBaseline({ sandbox, goalId: this.o.goalId, baseCommit: repo.baseCommit })
+        : undefined;
     if (s.lastCheckpoint)
       await acts.restoreWorkspace({ sandbox, baseCommit: repo.baseCommit, checkpointRef: s.lastCheckpoint });
     if (this.s)
@@ -200,6 +220,7 @@ export class SandboxLease {
         baseCommit: repo.baseCommit,
         setupRan: setup.ran,
         preparedFor: ref.containerName,
+        baselineRef: baseline?.baselineRef,
       });
   }
 

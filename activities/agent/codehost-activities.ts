@@ -53,6 +53,10 @@ export interface PublishChangeInput {
   files: ChangedFile[];
   /** Every changed file (files may hold only the first ones). */
   filesRef?: string;
+  /** Base-commit files the setup phase changed (a rewritten lockfile) that the change leaves out; the body names them. */
+  setupChanged?: string[];
+  /** How many there are (setupChanged may hold only the first ones). */
+  setupChangedCount?: number;
   /** Conversation index of the assistant message holding the `finish` call (absent when a budget ran out first). */
   finishIndex?: number;
   /** The summary when there is no finish call. */
@@ -124,6 +128,8 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
         summary: finish.summary,
         rationale: finish.rationale,
         files,
+        setupChanged: input.setupChanged,
+        setupChangedCount: input.setupChangedCount,
         checks: input.checks,
         usage: input.usage,
         costUsd: input.costUsd,

@@ -14,6 +14,9 @@ export interface PullRequestTextOptions {
   summary: string;
   rationale: string;
   files: ChangedFile[];
+  /** Base-commit files the setup phase changed, left out of the change. */
+  setupChanged?: string[];
+  setupChangedCount?: number;
   checks: CheckResult[];
   usage: Usage;
   costUsd?: number;
@@ -67,6 +70,7 @@ export function pullRequestBody(o: PullRequestTextOptions): string {
         `- \`${f.path}\` ${f.status} ${f.mode === '120000' ? `(symlink → \`${f.symlinkTarget ?? ''}\`)` : f.additions === null ? '(binary)' : `+${f.additions} −${f.deletions ?? 0}`}`,
     ),
     '',
+    ...setupChangedSection(o.setupChanged ?? [], o.setupChangedCount),
     '## Verification',
     '',
     o.checks.length > 0 && o.checks.every((c) => c.cleanRoom)
@@ -107,6 +111,21 @@ export function commitMessage(o: PullRequestTextOptions): string {
     `Drydock-Cost-USD: ${exactUsd(o.costUsd ?? 0)}`,
     '',
   ].join('\n');
+}
+
+/** The files setup changed that are not published, or nothing. */
+function setupChangedSection(paths: string[], count = paths.length): string[] {
+  if (paths.length === 0) return [];
+  const more = count - paths.length;
+  return [
+    `## Changed by setup, not published (${count} file${count === 1 ? '' : 's'})`,
+    '',
+    'The setup phase changed these files of the base commit; the agent did not, so this PR leaves them as they were:',
+    '',
+    ...paths.map((p) => `- \`${p}\``),
+    ...(more > 0 ? [`- … and ${more} more`] : []),
+    '',
+  ];
 }
 
 function quote(text: string): string {

@@ -13,6 +13,7 @@ import { checksReply, runCheckCommands } from './check-commands';
 import { cloneForGoal } from './clone-for-goal';
 import { readGoalEnvironment } from './goal-environment';
 import { computeWorkspaceChange, ChangeTooLargeError, WorkspaceUnreadableError } from './workspace-change';
+import { decodeBaseline } from './workspace-baseline';
 import { LOCAL_EXCLUDES, type HostContext } from './host-context';
 
 /** Input of runChecks. */
@@ -34,6 +35,8 @@ export interface CollectChangeInput {
   /** The repository and branch, for the host's own copy of the base commit (absent in older histories). */
   repository?: string;
   baseBranch?: string;
+  /** The workspace as setup left it (recordBaseline); absent when no setup phase ran. */
+  baselineRef?: string;
 }
 
 /** What collectChange found: made on the host, from the workspace's files. */
@@ -48,6 +51,9 @@ export interface CollectedChange {
   files: ChangedFile[];
   fileCount?: number;
   filesRef?: string;
+  /** Base-commit files setup changed and the agent did not: left out of the change (the first FILES_IN_HISTORY). */
+  setupChanged?: string[];
+  setupChangedCount?: number;
 }
 
 /** Changed files carried in history; the whole list is in the store. */
@@ -78,7 +84,8 @@ export function createChangeActivities(ctx: HostContext) {
     /**
      * Makes the change on this host from the workspace's files (the engine's tar
      * of /workspace against the base commit, by a git that reads nothing from the
-     * sandbox) and stores the patch, its text form and the file list.
+     * sandbox; what setup left as it was is not part of it) and stores the
+     * patch, its text form and the file list.
      */
     async collectChange(input: CollectChangeInput): Promise<CollectedChange> {
       if (!input.repository)
@@ -96,6 +103,7 @@ export function createChangeActivities(ctx: HostContext) {
         });
         const scratchDir = path.join(dir, 'files');
         await fs.mkdir(scratchDir);
+        const baseline = input.baselineRef ? decodeBaseline(await deps.store.get(input.baselineRef)) : undefined;
         const change = await computeWorkspaceChange({
           repoDir,
           baseCommit: input.baseCommit,
@@ -104,6 +112,7 @@ export function createChangeActivities(ctx: HostContext) {
           maxChangeBytes: limits.maxChangeBytes,
           maxWorkspaceBytes: limits.maxWorkspaceBytes,
           excludes: LOCAL_EXCLUDES,
+          baseline,
         }).catch((err: unknown) => {
           if (err instanceof ChangeTooLargeError) throw failure('ChangeTooLarge', err.message);
           if (err instanceof WorkspaceUnreadableError) throw failure('WorkspaceUnreadable', err.message);
@@ -144,6 +153,12 @@ export function createChangeActivities(ctx: HostContext) {
           files: change.files.slice(0, FILES_IN_HISTORY),
           fileCount: change.files.length,
           filesRef,
+          ...(change.setupChanged.length > 0
+            ? {
+                setupChanged: change.setupChanged.slice(0, FILES_IN_HISTORY),
+                setupChangedCount: change.setupChanged.length,
+              }
+            : {}),
         };
       } finally {
         void fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);

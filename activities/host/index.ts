@@ -5,6 +5,7 @@
  * sandbox worker; every one is safe to run twice.
  */
 import { sandboxRecordKey } from '../sandbox/names';
+import { createBaselineActivities } from './baseline';
 import { createChangeActivities } from './change';
 import { createCopyActivities } from './copy';
 import { hostContext, LOCAL_EXCLUDES, onContainer, type SandboxActivityDeps } from './host-context';
@@ -18,6 +19,7 @@ export type { ProvisionSandboxInput } from './provision';
 export type { CopyRepositoryInput, CopiedRepository, RepositoryInspection } from './copy';
 export type { RunToolInput, ToolRunSummary, RestoreWorkspaceInput } from './run-tool';
 export type { RunChecksInput, CollectChangeInput, CollectedChange } from './change';
+export type { RecordBaselineInput, RecordedBaseline } from './baseline';
 
 /** Creates the sandbox activities; every one on a container is wrapped by onContainer. */
 export function createSandboxActivities(deps: SandboxActivityDeps) {
@@ -27,6 +29,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
   const copy = createCopyActivities(ctx);
   const tools = createRunToolActivities(ctx);
   const change = createChangeActivities(ctx);
+  const baseline = createBaselineActivities(ctx);
   const verify = createVerifyActivities({
     ...deps,
     maxCloneBytes: ctx.limits.maxCloneBytes,
@@ -49,5 +52,6 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     restoreWorkspace: onContainer(tools.restoreWorkspace),
     runChecks: onContainer(change.runChecks),
     collectChange: onContainer(change.collectChange),
+    recordBaseline: onContainer(baseline.recordBaseline),
   };
 }

@@ -8,6 +8,7 @@ import {
   CheckpointTooLargeError,
   checkpointKey,
   checkpointWorkspace,
+  isBaselineCheckpoint,
   restoreWorkspace,
 } from '../sandbox/checkpoint';
 import type { HostContext } from './host-context';
@@ -22,8 +23,8 @@ export interface RunToolInput {
   resultIndex: number;
   commandTimeoutSeconds: number;
   maxOutputBytes: number;
-  /** When set, a mutating call is followed by a checkpoint of the workspace against this commit. */
-  checkpoint?: { baseCommit: string };
+  /** When set, a mutating call is followed by a checkpoint of the workspace against this commit (or, `baseline`, against the workspace as setup left it). */
+  checkpoint?: { baseCommit: string; baseline?: boolean };
 }
 
 /** What runTool returns to the workflow: no output, only a summary. */
@@ -58,7 +59,7 @@ export function createRunToolActivities(ctx: HostContext) {
       if (!call)
         throw failure('ToolCallNotFound', `tool call ${input.callId} not found at message ${input.assistantIndex}`);
       // A mutating tool checkpoints in the same exec as its command (one engine round trip, not two).
-      const key = checkpointKey(input.goalId, input.resultIndex);
+      const key = checkpointKey(input.goalId, input.resultIndex, input.checkpoint?.baseline ? 'tar' : 'patch');
       const checkpointing =
         input.checkpoint && findTool(call.function.name)?.isMutating
           ? new CheckpointingSandbox(deps.sandbox, input.checkpoint.baseCommit, key)
@@ -82,11 +83,12 @@ export function createRunToolActivities(ctx: HostContext) {
         const unchanged = checkpointing?.unchangedSince;
         // The stamp lives in the sandbox, where the model could write it: only this goal's own checkpoints count.
         const ownPrefix = checkpointKey(input.goalId, 0).replace(/\d+\.patch$/, '');
+        const ownFormat = isBaselineCheckpoint(key) ? /^\d+\.tar$/ : /^\d+\.patch$/;
         const stillHolds =
           unchanged !== undefined &&
           unchanged !== key &&
           unchanged.startsWith(ownPrefix) &&
-          /^\d+\.patch$/.test(unchanged.slice(ownPrefix.length)) &&
+          ownFormat.test(unchanged.slice(ownPrefix.length)) &&
           (await deps.store.has(unchanged));
         if (stillHolds) checkpointRef = unchanged;
         else if (checkpointing?.patch) await deps.store.put(key, checkpointing.patch);

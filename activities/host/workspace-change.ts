@@ -6,15 +6,33 @@
  * from the sandbox; the sandbox's own .git is never read. The commit, its
  * tree, the patch and the file list all come from that one comparison, so the
  * published change, the gate's input and the verified change are the same.
+ *
+ * With a post-setup baseline (workspace-baseline.ts) the change is the
+ * agent's alone: a path whose content is still what setup left (W = B) is
+ * published as the base commit has it; any other path as the workspace has
+ * it, deletion included. What setup made is never fed, hashed to disk or
+ * counted against the change limit.
  */
 import { createHash } from 'crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'fs';
 import * as path from 'path';
 import { once } from 'events';
-import { pipeline } from 'stream/promises';
-import * as tar from 'tar-stream';
 import type { ChangedFile } from '../shared/changed-file';
 import { formatBytes, gitBuffer, NEUTRAL_ATTRIBUTES, spawnGit } from '../codehost/git';
+import {
+  blobId,
+  displayPath,
+  MAX_ENTRIES,
+  rawName,
+  readArchive,
+  WorkspaceUnreadableError,
+  workspacePath,
+  type ArchiveEntry,
+  type RawPath,
+} from './workspace-archive';
+import type { BaselineEntry, WorkspaceBaseline } from './workspace-baseline';
+
+export { displayPath, WorkspaceUnreadableError } from './workspace-archive';
 
 /** What computeWorkspaceChange needs. */
 export interface WorkspaceChangeOptions {
@@ -31,6 +49,8 @@ export interface WorkspaceChangeOptions {
   maxWorkspaceBytes: number;
   /** Untracked paths that are never part of a change (gitignore syntax), besides the workspace's .gitignore files. */
   excludes: readonly string[];
+  /** The workspace as setup left it; absent (no setup phase): the change is against the base commit alone. */
+  baseline?: WorkspaceBaseline;
 }
 
 /** The change of a workspace against its base commit. */
@@ -43,6 +63,8 @@ export interface WorkspaceChange {
   /** The same diff with every file shown as text: what the publish gate reads. */
   textPatch: Buffer;
   files: ChangedFile[];
+  /** Base-commit files setup changed or deleted and the agent did not touch: left out of the change (display paths). */
+  setupChanged: string[];
 }
 
 /** Thrown when the files a change adds or modifies are larger than the change limit. */
@@ -61,16 +83,6 @@ export class ChangeTooLargeError extends Error {
   }
 }
 
-/** Thrown when the workspace's files add up to more than the workspace limit, or its archive is not what the engine writes. */
-export class WorkspaceUnreadableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WorkspaceUnreadableError';
-  }
-}
-
-/** Most entries a workspace archive may hold. */
-const MAX_ENTRIES = 2_000_000;
 /** Files up to this size are hashed in memory before deciding whether to keep them; larger ones go to disk first. */
 const IN_MEMORY_BYTES = 1024 * 1024;
 /** A blob or tree id. */
@@ -90,10 +102,9 @@ interface WorkspaceFile {
   executable: boolean;
   /** Its content is on disk under scratchDir (new or changed files, and every .gitignore). */
   onDisk: boolean;
+  /** Its blob is the base commit's at the same path (so the host repository has it). */
+  inRepo?: boolean;
 }
-
-/** Paths are kept as latin1 strings: one character per byte, so names that are not UTF-8 survive. */
-type RawPath = string;
 
 /** Computes the workspace's change against its base commit; see the module comment. */
 export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise<WorkspaceChange> {
@@ -104,7 +115,7 @@ export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise
   const workspace = await unpackWorkspace(o, base);
   const untracked = await untrackedFiles(o, workspace.symlinks);
 
-  const lines = treeLines(base, workspace, untracked);
+  const { lines, setupChanged } = treeLines(base, workspace, untracked, o.baseline);
   refuseLargeChange(lines, workspace.files, o.maxChangeBytes);
   const commit = await fastImport(o, lines);
   const tree = (await gitBuffer(['rev-parse', `${commit}^{tree}`], gitOptions)).toString('utf8').trim();
@@ -125,7 +136,14 @@ export async function computeWorkspaceChange(o: WorkspaceChangeOptions): Promise
     gitBuffer(['diff-tree', '-r', '-z', '--no-renames', '--raw', o.baseCommit, commit], gitOptions),
     gitBuffer(['diff-tree', '-r', '-z', '--no-renames', '--numstat', o.baseCommit, commit], gitOptions),
   ]);
-  return { commit, tree, patch, textPatch, files: changedFiles(raw, numstat, workspace.symlinks) };
+  return {
+    commit,
+    tree,
+    patch,
+    textPatch,
+    files: changedFiles(raw, numstat, workspace.symlinks),
+    setupChanged: setupChanged.map(displayPath),
+  };
 }
 
 /** One path of the new tree, for fast-import: by an existing blob id, or with its content (from disk, or given). */
@@ -136,20 +154,53 @@ interface TreeLine {
   source?: { file?: RawPath; text?: Buffer };
 }
 
+/** What a path holds in the workspace: git mode and blob id, or undefined when it is absent. */
+function workspaceEntry(
+  p: RawPath,
+  workspace: { files: Map<RawPath, WorkspaceFile>; symlinks: Map<RawPath, Buffer> },
+): { mode: string; oid: string } | undefined {
+  const target = workspace.symlinks.get(p);
+  if (target !== undefined) return { mode: '120000', oid: blobId(target) };
+  const file = workspace.files.get(p);
+  return file && { mode: file.executable ? '100755' : '100644', oid: file.oid };
+}
+
+/** True when the workspace holds at p exactly what setup left there (both absent counts). */
+function asSetupLeftIt(
+  p: RawPath,
+  workspace: { files: Map<RawPath, WorkspaceFile>; symlinks: Map<RawPath, Buffer> },
+  baseline: WorkspaceBaseline,
+): boolean {
+  const now = workspaceEntry(p, workspace);
+  const then = baseline.get(p);
+  if (!now || !then) return !now && !then;
+  return now.mode === then.mode && now.oid === then.oid;
+}
+
 /**
  * The new tree: every base file still present (by its base blob when
  * unchanged), every untracked file that is not ignored; base files that are
  * gone are left out (fast-import's deleteall, then a line for what stays).
+ * With a baseline, a path the agent left as setup made it takes the base
+ * commit's entry (or stays out); base files setup changed that way are listed.
  */
 function treeLines(
   base: Map<RawPath, BaseEntry>,
   workspace: { files: Map<RawPath, WorkspaceFile>; symlinks: Map<RawPath, Buffer> },
   untracked: RawPath[],
-): TreeLine[] {
+  baseline?: WorkspaceBaseline,
+): { lines: TreeLine[]; setupChanged: RawPath[] } {
   const lines: TreeLine[] = [];
+  const setupChanged: RawPath[] = [];
   for (const [p, entry] of base) {
     if (entry.mode === '160000') {
       lines.push({ path: p, mode: entry.mode, oid: entry.oid });
+      continue;
+    }
+    if (baseline && asSetupLeftIt(p, workspace, baseline)) {
+      lines.push({ path: p, mode: entry.mode, oid: entry.oid });
+      const then = baseline.get(p);
+      if (!then || then.oid !== entry.oid || then.mode !== entry.mode) setupChanged.push(p);
       continue;
     }
     const target = workspace.symlinks.get(p);
@@ -165,6 +216,7 @@ function treeLines(
     lines.push(file.oid === entry.oid ? { path: p, mode, oid: entry.oid } : fileLine(p, mode, file));
   }
   for (const p of untracked) {
+    if (baseline && asSetupLeftIt(p, workspace, baseline)) continue;
     const target = workspace.symlinks.get(p);
     if (target !== undefined) {
       lines.push({ path: p, mode: '120000', source: { text: target } });
@@ -173,7 +225,7 @@ function treeLines(
     const file = workspace.files.get(p);
     if (file) lines.push(fileLine(p, file.executable ? '100755' : '100644', file));
   }
-  return lines;
+  return { lines, setupChanged };
 }
 
 /** Throws ChangeTooLargeError when the content fed from disk adds up to more than the change limit. */
@@ -197,13 +249,14 @@ function fileLine(
   file: WorkspaceFile,
 ): { path: RawPath; mode: string; oid?: string; source?: { file: RawPath } } {
   // A hard link to an unchanged base file carries that file's blob, which the repository has.
-  if (!file.onDisk) return { path: p, mode, oid: file.oid };
+  if (!file.onDisk) {
+    if (file.inRepo === false)
+      throw new WorkspaceUnreadableError(
+        `${displayPath(p)} is a hard link to a file the setup phase made; the change cannot carry it (copy the file instead)`,
+      );
+    return { path: p, mode, oid: file.oid };
+  }
   return { path: p, mode, source: { file: p } };
-}
-
-/** The git blob id of some bytes (SHA-1 object format). */
-function blobId(content: Buffer): string {
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
 }
 
 /** Every file of the base commit (blobs, symlinks, gitlinks) by path. */
@@ -228,22 +281,9 @@ async function unpackWorkspace(
   base: Map<RawPath, BaseEntry>,
 ): Promise<{ files: Map<RawPath, WorkspaceFile>; symlinks: Map<RawPath, Buffer> }> {
   const unpacked = new UnpackedWorkspace(o, base);
-  const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
-  const archive = await o.archive();
-  const feeding = pipeline(archive, extract as unknown as NodeJS.WritableStream).catch((err: unknown) => {
-    extract.destroy(err as Error);
-  });
-  try {
-    for await (const entry of extract) await unpacked.add(entry as unknown as ArchiveEntry);
-  } finally {
-    (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-    await feeding;
-  }
+  await readArchive(o.archive, (entry) => unpacked.add(entry));
   return { files: unpacked.files, symlinks: unpacked.symlinks };
 }
-
-/** One entry of the engine's tar. */
-type ArchiveEntry = AsyncIterable<Buffer> & { header: tar.Header; resume(): void };
 
 /** The workspace as its archive is read: what each path is, and where new or changed content sits on disk. */
 class UnpackedWorkspace {
@@ -269,7 +309,7 @@ class UnpackedWorkspace {
       entry.resume();
       return;
     }
-    await this.ensureParent(p);
+    this.refuseBelowFile(p);
     if (kind === 'symlink') return this.addSymlink(p, entry);
     if (kind === 'link') return this.addHardLink(p, entry);
     return this.addFile(p, entry);
@@ -279,8 +319,8 @@ class UnpackedWorkspace {
     return Buffer.from(path.join(this.o.scratchDir, ...p.split('/')), 'latin1');
   }
 
-  /** Makes the folders above a path; a path below a file or symlink is refused (nothing is written through a link). */
-  private async ensureParent(p: RawPath): Promise<void> {
+  /** A path below a file or symlink is refused (nothing is written through a link). */
+  private refuseBelowFile(p: RawPath): void {
     const parent = p.split('/').slice(0, -1);
     for (let i = 1; i <= parent.length; i++) {
       const prefix = parent.slice(0, i).join('/');
@@ -288,6 +328,11 @@ class UnpackedWorkspace {
         throw new WorkspaceUnreadableError(`the workspace archive has ${displayPath(p)} below a file or symlink`);
       }
     }
+  }
+
+  /** Makes the folders above a path on disk, when something is written there (what setup made and nobody touched never is). */
+  private async ensureParent(p: RawPath): Promise<void> {
+    const parent = p.split('/').slice(0, -1);
     const dir = parent.join('/');
     if (dir === '' || this.madeDirs.has(dir)) return;
     await fs.mkdir(Buffer.from(path.join(this.o.scratchDir, ...parent), 'latin1'), { recursive: true });
@@ -295,10 +340,15 @@ class UnpackedWorkspace {
   }
 
   private async addSymlink(p: RawPath, entry: ArchiveEntry): Promise<void> {
-    this.symlinks.set(p, Buffer.from(rawName(entry.header.linkname ?? '', entry.header.pax, 'linkpath'), 'latin1'));
-    // A placeholder (never a real link on the host): it lets git tell whether the path is ignored.
-    await fs.writeFile(this.onDisk(p), '');
+    const target = Buffer.from(rawName(entry.header.linkname ?? '', entry.header.pax, 'linkpath'), 'latin1');
+    this.symlinks.set(p, target);
     entry.resume();
+    // A base symlink needs no placeholder (it is tracked), nor does one exactly as setup made it (it is no change).
+    const setupEntry = this.o.baseline?.get(p);
+    if (this.base.has(p) || (setupEntry?.mode === '120000' && setupEntry.oid === blobId(target))) return;
+    // A placeholder (never a real link on the host): it lets git tell whether the path is ignored.
+    await this.ensureParent(p);
+    await fs.writeFile(this.onDisk(p), '');
   }
 
   private async addHardLink(p: RawPath, entry: ArchiveEntry): Promise<void> {
@@ -307,15 +357,26 @@ class UnpackedWorkspace {
     if (!known || source === undefined) {
       throw new WorkspaceUnreadableError(`the workspace archive links ${displayPath(p)} to an unknown file`);
     }
-    if (known.onDisk) await fs.copyFile(this.onDisk(source), this.onDisk(p));
-    this.files.set(p, { ...known, executable: ((entry.header.mode ?? 0) & 0o111) !== 0 });
+    const executable = ((entry.header.mode ?? 0) & 0o111) !== 0;
+    const setupEntry = this.o.baseline?.get(p);
+    const asSetupMadeIt = setupEntry?.oid === known.oid && setupEntry.mode === (executable ? '100755' : '100644');
+    if (known.onDisk) {
+      await this.ensureParent(p);
+      await fs.copyFile(this.onDisk(source), this.onDisk(p));
+    } else if (!this.base.has(p) && !asSetupMadeIt) {
+      // A new link to a file whose content is not on disk: a placeholder lets git list it (its blob is known).
+      await this.ensureParent(p);
+      await fs.writeFile(this.onDisk(p), '');
+    }
+    this.files.set(p, { ...known, executable });
     entry.resume();
   }
 
   /**
-   * A regular file, hashed as git would (blob id) while it streams. A base file
-   * of the same size is held in memory (small) or on disk (large) until its id
-   * says whether it changed; new, resized and .gitignore files go to disk.
+   * A regular file, hashed as git would (blob id) while it streams. A base (or
+   * baseline) file of the same size is held in memory (small) or on disk
+   * (large) until its id says whether it changed; new, resized and .gitignore
+   * files go to disk. A file exactly as setup left it never stays on disk.
    */
   private async addFile(p: RawPath, entry: ArchiveEntry): Promise<void> {
     const size = entry.header.size ?? 0;
@@ -327,7 +388,12 @@ class UnpackedWorkspace {
       );
     }
     const baseEntry = this.base.get(p);
-    const keepAlways = p === '.gitignore' || p.endsWith('/.gitignore') || !baseEntry || baseEntry.size !== size;
+    const setupEntry: BaselineEntry | undefined = this.o.baseline?.get(p);
+    const mode = executable ? '100755' : '100644';
+    const sameSize = baseEntry?.size === size || (setupEntry?.mode !== '120000' && setupEntry?.size === size);
+    const keepAlways = p === '.gitignore' || p.endsWith('/.gitignore') || !sameSize;
+    // The content is needed unless the host repository has its blob, or it is exactly what setup left.
+    const needed = (oid: string) => oid !== baseEntry?.oid && !(oid === setupEntry?.oid && mode === setupEntry.mode);
     const hash = createHash('sha1').update(`blob ${size}\0`);
     if (!keepAlways && size <= IN_MEMORY_BYTES) {
       const chunks: Buffer[] = [];
@@ -336,11 +402,13 @@ class UnpackedWorkspace {
         chunks.push(chunk);
       }
       const oid = hash.digest('hex');
-      const kept = oid !== baseEntry?.oid;
+      const kept = needed(oid);
+      if (kept) await this.ensureParent(p);
       if (kept) await fs.writeFile(this.onDisk(p), Buffer.concat(chunks));
-      this.files.set(p, { oid, size, executable, onDisk: kept });
+      this.files.set(p, { oid, size, executable, onDisk: kept, inRepo: oid === baseEntry?.oid });
       return;
     }
+    await this.ensureParent(p);
     const out = createWriteStream(this.onDisk(p));
     for await (const chunk of entry) {
       hash.update(chunk);
@@ -349,33 +417,10 @@ class UnpackedWorkspace {
     out.end();
     await once(out, 'finish');
     const oid = hash.digest('hex');
-    const kept = keepAlways || oid !== baseEntry?.oid;
+    const kept = keepAlways || needed(oid);
     if (!kept) await fs.rm(this.onDisk(p));
-    this.files.set(p, { oid, size, executable, onDisk: kept });
+    this.files.set(p, { oid, size, executable, onDisk: kept, inRepo: oid === baseEntry?.oid });
   }
-}
-
-/** A header's name as latin1 bytes: names from a PAX record were decoded as UTF-8, the others as latin1. */
-function rawName(name: string, pax: unknown, key: 'path' | 'linkpath'): RawPath {
-  const fromPax = typeof pax === 'object' && pax !== null && typeof (pax as Record<string, unknown>)[key] === 'string';
-  return fromPax ? Buffer.from(name, 'utf8').toString('latin1') : name;
-}
-
-/**
- * A tar entry's path below the workspace folder, or undefined for the folder
- * itself and for anything inside a .git folder (git's own files are never part
- * of a change). Throws on a path that would leave the folder.
- */
-function workspacePath(name: string): RawPath | undefined {
-  const parts = name.split('/').filter((s) => s !== '' && s !== '.');
-  parts.shift();
-  if (parts.length === 0) return undefined;
-  if (name.startsWith('/') || parts.includes('..'))
-    throw new WorkspaceUnreadableError(
-      `the workspace archive has an entry outside the workspace: ${displayPath(name)}`,
-    );
-  if (parts.some((s) => s.toLowerCase() === '.git')) return undefined;
-  return parts.join('/');
 }
 
 /** Untracked files that are not ignored (the workspace's .gitignore files and the excludes), by a git that reads no other configuration. */
@@ -462,11 +507,6 @@ function quotePath(p: RawPath): Buffer {
   }
   out.push(0x22);
   return Buffer.from(out);
-}
-
-/** A raw path as text for people and records (UTF-8, as git shows it). */
-export function displayPath(p: RawPath): string {
-  return Buffer.from(p, 'latin1').toString('utf8');
 }
 
 /** ChangedFile records from `diff-tree --raw -z` and `--numstat -z`. */

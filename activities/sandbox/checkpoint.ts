@@ -3,6 +3,14 @@
  * commit (added, deleted, renamed and binary files, mode changes), stored per
  * goal and step, and its restore onto a fresh copy of the base commit. A lost
  * sandbox is rebuilt from the last one.
+ *
+ * When a setup phase ran, checkpoints are relative to the post-setup baseline
+ * instead (a `.tar` key): markBaseline records, in the sandbox, an index of the
+ * workspace as setup left it (hashes only, no objects written); a checkpoint is
+ * then a tar of the files that differ from it plus the list of those deleted,
+ * so what setup made (a venv, node_modules) is never in one, and a restore is
+ * the fresh sandbox's own setup plus that tar. Checkpoints only ever go back
+ * into a sandbox: the published change is made on the host.
  */
 import { randomBytes } from 'crypto';
 import { pipeline } from 'stream/promises';
@@ -54,12 +62,105 @@ git -c core.hooksPath=/dev/null reset -q --hard "$1"
 git -c core.hooksPath=/dev/null clean -q -fd
 if [ "$2" = apply ]; then git -c core.hooksPath=/dev/null apply --binary --whitespace=nowarn -; fi`;
 
-/** Key of a goal's checkpoint after the tool call whose result has conversation index `step`. */
-export function checkpointKey(goalId: string, step: number): string {
-  return `${goalPrefix(goalId)}/checkpoints/${String(step).padStart(5, '0')}.patch`;
+/** Key of a goal's checkpoint after the tool call whose result has conversation index `step` (`tar`: against the baseline). */
+export function checkpointKey(goalId: string, step: number, format: 'patch' | 'tar' = 'patch'): string {
+  return `${goalPrefix(goalId)}/checkpoints/${String(step).padStart(5, '0')}.${format}`;
 }
 
-/** Stores the workspace's diff against baseCommit under `key`. */
+/** True for a checkpoint taken against the post-setup baseline. */
+export function isBaselineCheckpoint(key: string): boolean {
+  return key.endsWith('.tar');
+}
+
+/** The sandbox's record of the workspace as setup left it: a git index (paths, modes, hashes, stat data). */
+const BASELINE_INDEX = '.git/drydock-baseline.index';
+/** The tar member of a baseline checkpoint that lists the deleted paths (NUL-separated); never a workspace path. */
+const DELETED_MEMBER = '.git/drydock-checkpoint-deleted';
+/** git with no hooks and no fsmonitor (the workspace's config could name programs). */
+const G = 'g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false "$@"; }';
+
+/**
+ * Records the baseline index from the base commit ($1): tracked files setup
+ * changed or deleted and untracked files that are not ignored, hashed without
+ * writing objects (--info-only), so a 500 MB venv costs one read, no copy
+ * (symlinks excepted: their blobs are their targets).
+ */
+const MARK_BASELINE_SCRIPT = `set -euo pipefail
+${G}
+idx=$(mktemp /tmp/.drydock-baseline-index.XXXXXX)
+trap 'rm -f "$idx"' EXIT
+export GIT_INDEX_FILE="$idx"
+g read-tree "$1"
+g update-index -q --refresh >/dev/null 2>&1 || true
+{ g ls-files -z -m -d; g ls-files -z -o --exclude-standard; } | { grep -zv '/$' || true; } |
+  g update-index -z --add --remove --info-only --stdin
+# Symlinks' blobs are written (a few bytes each): git compares a link it cannot trust by stat with its blob.
+g ls-files -z -s | { grep -z '^120000 ' || true; } | sed -z 's/^[^\t]*\t//' | g update-index -z --add --stdin
+cp "$idx" ${BASELINE_INDEX}
+g ls-files -z | tr -cd '\\0' | wc -c`;
+
+/**
+ * Shell: writes the lists of what differs from the baseline index to $1.files
+ * (changed and new, not ignored) and $1.deleted, in one read-only pass of git
+ * over the workspace (a file that is now a folder counts as deleted; the files
+ * in it are new); then too_big_list $1.files N says whether they hold more
+ * than N bytes, and baseline_tar $1 packs them (the deleted list first, as
+ * ${DELETED_MEMBER}), byte for byte the same for the same workspace (no
+ * owners, no times).
+ */
+const BASELINE_FUNCTIONS = `${G}
+baseline_lists() {
+  [ -f ${BASELINE_INDEX} ] || { echo "the workspace has no baseline index" >&2; return 6; }
+  : > "$1.files"; : > "$1.deleted"
+  local p
+  while IFS= read -r -d '' p; do
+    case "$p" in */) continue ;; esac
+    if [ -L "$p" ] || { [ -e "$p" ] && [ ! -d "$p" ]; }; then printf '%s\\0' "$p" >> "$1.files"
+    else printf '%s\\0' "$p" >> "$1.deleted"; fi
+  done < <(GIT_INDEX_FILE=${BASELINE_INDEX} g ls-files -z -m -o --exclude-standard)
+}
+too_big_list() { [ "$(xargs -0 -r stat -c %s -- < "$1" 2>/dev/null | awk '{s+=$1} END {print s+0}')" -gt "$2" ]; }
+baseline_tar() {
+  cp "$1.deleted" ${DELETED_MEMBER}
+  { printf '%s\\0' ${DELETED_MEMBER}; cat "$1.files"; } |
+    tar -c --null --no-recursion --mtime=@0 --owner=0 --group=0 --numeric-owner -T - -f "$1"
+}`;
+
+/** Checkpoint against the baseline: the tar in base64 on stdout; exit 5 when too big. */
+const BASELINE_CHECKPOINT_SCRIPT = `set -euo pipefail
+${BASELINE_FUNCTIONS}
+out=$(mktemp /tmp/.drydock-checkpoint.XXXXXX)
+trap 'rm -f "$out" "$out.files" "$out.deleted"' EXIT
+baseline_lists "$out"
+if too_big_list "$out.files" "$1"; then exit 5; fi
+baseline_tar "$out"
+base64 -w0 < "$out"`;
+
+/**
+ * Applies a baseline checkpoint (stdin) onto a sandbox fresh from setup: the
+ * deleted paths are removed, then the files are written (times are now's, as
+ * git apply leaves them). Nothing is reset: the workspace is the baseline.
+ */
+const BASELINE_RESTORE_SCRIPT = `set -euo pipefail
+ck=$(mktemp /tmp/.drydock-restore.XXXXXX)
+trap 'rm -f "$ck"' EXIT
+cat > "$ck"
+tar -x -O -f "$ck" ${DELETED_MEMBER} | xargs -0 -r rm -rf --
+tar -x -m -p -f "$ck" --exclude=${DELETED_MEMBER}`;
+
+/** Records the post-setup baseline index in the sandbox's workspace; returns how many paths it holds. */
+export async function markBaseline(sandbox: Sandbox, containerId: string, baseCommit: string): Promise<number> {
+  const r = await sandbox.exec(containerId, ['bash', '-c', MARK_BASELINE_SCRIPT, 'baseline', baseCommit], {
+    maxOutputBytes: 64 * 1024,
+    maxStderrBytes: 64 * 1024,
+    timeoutMs: 600_000,
+  });
+  if (r.exitCode !== 0 || r.timedOut)
+    throw new Error(`recording the baseline in the sandbox failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
+  return Number(r.stdout.trim()) || 0;
+}
+
+/** Stores the workspace's diff against baseCommit under `key` (a `.tar` key: against the baseline). */
 export async function checkpointWorkspace(
   sandbox: Sandbox,
   containerId: string,
@@ -67,15 +168,14 @@ export async function checkpointWorkspace(
   baseCommit: string,
   key: string,
 ): Promise<void> {
-  const r = await sandbox.exec(
-    containerId,
-    ['bash', '-c', CHECKPOINT_SCRIPT, 'checkpoint', baseCommit, String(MAX_CHECKPOINT_BYTES)],
-    {
-      maxOutputBytes: MAX_CHECKPOINT_BYTES * 2,
-      maxStderrBytes: 64 * 1024,
-      timeoutMs: 120_000,
-    },
-  );
+  const argv = isBaselineCheckpoint(key)
+    ? ['bash', '-c', BASELINE_CHECKPOINT_SCRIPT, 'checkpoint', String(MAX_CHECKPOINT_BYTES)]
+    : ['bash', '-c', CHECKPOINT_SCRIPT, 'checkpoint', baseCommit, String(MAX_CHECKPOINT_BYTES)];
+  const r = await sandbox.exec(containerId, argv, {
+    maxOutputBytes: MAX_CHECKPOINT_BYTES * 2,
+    maxStderrBytes: 64 * 1024,
+    timeoutMs: 120_000,
+  });
   if (r.exitCode === 5) throw new CheckpointTooLargeError();
   if (r.exitCode !== 0)
     throw new Error(`checkpointing the workspace failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
@@ -84,7 +184,11 @@ export async function checkpointWorkspace(
   await store.put(key, Buffer.from(r.stdout, 'base64'));
 }
 
-/** Resets the workspace to baseCommit and applies the checkpoint stored under `key` (none: the base commit as is). */
+/**
+ * Resets the workspace to baseCommit and applies the checkpoint stored under
+ * `key` (none: the base commit as is); a baseline checkpoint is applied onto
+ * the workspace as the fresh sandbox's setup left it, with no reset.
+ */
 export async function restoreWorkspace(
   sandbox: Sandbox,
   containerId: string,
@@ -93,6 +197,16 @@ export async function restoreWorkspace(
   key?: string,
 ): Promise<{ bytes: number }> {
   const patch = key ? await store.get(key) : Buffer.alloc(0);
+  if (key && isBaselineCheckpoint(key)) {
+    const r = await sandbox.exec(containerId, ['bash', '-c', BASELINE_RESTORE_SCRIPT], {
+      stdin: patch,
+      maxOutputBytes: 64 * 1024,
+      timeoutMs: 120_000,
+    });
+    if (r.exitCode !== 0)
+      throw new Error(`restoring the workspace from ${key} failed (exit ${r.exitCode}): ${r.stderr.slice(0, 500)}`);
+    return { bytes: patch.length };
+  }
   const apply = patch.length > 0;
   const r = await sandbox.exec(
     containerId,
@@ -149,6 +263,28 @@ stamp=/tmp/.drydock-checkpoint
   printf '@%s' "$(stat -c %s ${CHECKPOINT_FILE})" ) || { rm -f "$stamp"; printf '!'; }
 exit $rc`;
 
+/** COMMAND_THEN_CHECKPOINT against the baseline: the same protocol, the checkpoint a tar (baseline-functions). */
+const COMMAND_THEN_BASELINE_CHECKPOINT = `marker="$1"; base="$2"; key="$3"; limit="$4"; shift 4
+"$@"; rc=$?
+printf '\\n%s\\n' "$marker"
+stamp=/tmp/.drydock-checkpoint
+( set -euo pipefail
+  cd ${WORKSPACE}
+  ${BASELINE_FUNCTIONS}
+  out=/tmp/.drydock-checkpoint-tar.$$
+  trap 'rm -f "$out" "$out.files" "$out.deleted"' EXIT
+  baseline_lists "$out"
+  if too_big_list "$out.files" "$limit"; then rm -f "$stamp"; printf '-'; exit 0; fi
+  baseline_tar "$out"
+  sum=$(sha256sum < "$out")
+  last_key= last_sum=
+  if [ -s "$stamp" ]; then { read -r last_key; read -r last_sum; } < "$stamp" || true; fi
+  if [ -n "$last_key" ] && [ "$last_sum" = "$sum" ]; then printf '=%s' "$last_key"; exit 0; fi
+  printf '%s\\n%s\\n' "$key" "$sum" > "$stamp"
+  mv -f "$out" ${CHECKPOINT_FILE}
+  printf '@%s' "$(stat -c %s ${CHECKPOINT_FILE})" ) || { rm -f "$stamp"; printf '!'; }
+exit $rc`;
+
 /**
  * A Sandbox whose exec also checkpoints the workspace, in the same exec; the
  * last checkpoint taken is in `patch`, or `unchangedSince` names the stored one
@@ -166,7 +302,7 @@ export class CheckpointingSandbox implements Sandbox {
   constructor(
     private readonly inner: Sandbox,
     private readonly baseCommit: string,
-    /** The key this checkpoint will be stored under (the next exec may name it as unchanged). */
+    /** The key this checkpoint will be stored under (the next exec may name it as unchanged); a `.tar` key: against the baseline. */
     private readonly key: string,
   ) {}
 
@@ -198,7 +334,7 @@ export class CheckpointingSandbox implements Sandbox {
       [
         'bash',
         '-c',
-        COMMAND_THEN_CHECKPOINT,
+        isBaselineCheckpoint(this.key) ? COMMAND_THEN_BASELINE_CHECKPOINT : COMMAND_THEN_CHECKPOINT,
         'checkpoint',
         marker,
         this.baseCommit,

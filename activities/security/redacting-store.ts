@@ -1,16 +1,17 @@
 /**
  * An ArtifactStore decorator that redacts secrets from every text artifact
  * before it is written: the conversation (so tool output reaches the model
- * redacted), check and setup logs, instructions. Patches are kept verbatim —
+ * redacted), check and setup logs, instructions. Patches (and checkpoint tars,
+ * gzipped baselines) are kept verbatim —
  * a redacted patch would no longer apply — and the publish gate refuses any
  * patch that adds a secret.
  */
 import type { ArtifactStore } from '../store/artifact-store';
 import type { Redactor } from './redact';
 
-/** Keys stored as they are: binary-safe patches, which must apply byte for byte. */
+/** Keys stored as they are: binary-safe patches and checkpoint tars, which must apply byte for byte, and gzipped records. */
 export function isVerbatimArtifact(key: string): boolean {
-  return key.endsWith('.patch');
+  return key.endsWith('.patch') || key.endsWith('.tar') || key.endsWith('.gz');
 }
 
 /** Wraps a store so that every text put is redacted. */

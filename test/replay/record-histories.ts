@@ -126,3 +126,26 @@ test('a run that continues as new (its first run, which ends in ContinuedAsNew)'
     'first',
   );
 }, 120_000);
+
+test('a setup phase, then a sandbox re-provision (the baseline recorded on each sandbox)', async () => {
+  model.push(
+    FIX_TURNS[0]!,
+    FIX_TURNS[1]!,
+    { type: 'tool_calls', calls: [{ name: 'shell', arguments: { command: 'sleep 4; npm test' } }] },
+    FIX_TURNS[2]!,
+  );
+  await record(
+    'setup-reprovision',
+    {
+      repository: makeGitRepo('demo-repo'),
+      goal: GOAL,
+      setup: { script: 'mkdir -p build && echo built > build/out.txt' },
+      policy: { sandboxLossTimeoutSeconds: 10 },
+    },
+    async (id) => {
+      while (model.requests.length < 3) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500));
+      await docker.getContainer(containerNameFor(id)).remove({ force: true, v: true });
+    },
+  );
+}, 120_000);

@@ -27,6 +27,9 @@ test('every recorded history replays without a nondeterminism error', async () =
       'happy-path.json',
       'retried-model-call.json',
       'sandbox-reprovision.json',
+      // A goal with a setup phase recorded before the post-setup baseline, and one after (patched('setup-baseline')).
+      'setup-before-baseline.json',
+      'setup-reprovision.json',
     ]),
   );
   const histories = files.map((f) => ({

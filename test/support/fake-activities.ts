@@ -38,6 +38,7 @@ const SANDBOX_NAMES = [
   'restoreWorkspace',
   'runChecks',
   'collectChange',
+  'recordBaseline',
   'verifyChange',
   'runCommand',
 ] as const;

@@ -46,6 +46,14 @@ export function fakeSandboxActivities(goal: FakeGoal): SandboxActivities {
       return { checks: goal.script.checks ?? ['npm test'] };
     },
     runTool: (input) => runTool(goal, input),
+    async recordBaseline(input) {
+      container(goal, input.sandbox);
+      return {
+        baselineRef: `goals/${input.goalId}/baseline/${input.sandbox.containerName}.json.gz`,
+        files: 1,
+        bytes: 1,
+      };
+    },
     async restoreWorkspace(input) {
       container(goal, input.sandbox).restored = input.checkpointRef;
       return { bytes: 42 };

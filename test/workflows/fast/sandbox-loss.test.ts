@@ -42,6 +42,13 @@ test('a container lost under a tool call is replaced on another host, restored, 
   expect(shellRuns.map((c) => c.queue)).toEqual([sandboxHostQueue('alpha'), sandboxHostQueue('beta')]);
   expect(new Set(shellRuns.map((c) => (c.input as { resultIndex: number }).resultIndex)).size).toBe(1);
   expect(goal.inputsOf('collectChange').map((c) => c.sandbox.host)).toEqual(['beta']);
+  // Setup ran, so each sandbox's workspace after setup is recorded; checkpoints and the change are against the last one.
+  expect(goal.inputsOf('recordBaseline').map((b) => [b.sandbox.host, b.baseCommit])).toEqual([
+    ['alpha', BASE_COMMIT],
+    ['beta', BASE_COMMIT],
+  ]);
+  expect(goal.inputsOf('runTool').every((t) => t.checkpoint?.baseline === true)).toBe(true);
+  expect(goal.inputsOf('collectChange')[0]?.baselineRef).toBe('goals/loss-once/baseline/fake-loss-once-g1.json.gz');
   expect((await goal.status()).sandboxHost).toBe('beta');
   // Both containers are removed: the lost one and the one that finished.
   expect(
@@ -64,6 +71,10 @@ test('a host whose sandbox worker is gone counts as lost after the loss timeout;
   expect(goal.inputsOf('provisionSandbox')).toHaveLength(2);
   // Nothing ever ran on the ghost host; everything ran on alpha.
   expect(goal.callsOf('copyRepository').map((c) => c.queue)).toEqual([sandboxHostQueue('alpha')]);
+  // No setup phase: no baseline, the change and checkpoints are against the base commit as before.
+  expect(goal.inputsOf('recordBaseline')).toEqual([]);
+  expect(goal.inputsOf('runTool').map((t) => t.checkpoint)).toEqual([{ baseCommit: BASE_COMMIT }]);
+  expect(goal.inputsOf('collectChange')[0]?.baselineRef).toBeUndefined();
   expect(goal.callsOf('runTool').map((c) => c.queue)).toEqual([sandboxHostQueue('alpha')]);
   // The ghost's container cannot be removed now (its host's reaper does it when it is back); alpha's is gone.
   expect(goal.liveSandboxes()).toEqual(['fake-loss-ghost-g0']);
