@@ -6,6 +6,7 @@
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
 import type { GoalState } from './goal-state';
+import { toolCallLine } from './goal-view';
 import type { CheckResult, ModelSpec, SandboxRef } from './types';
 
 /** Why the loop stopped. */
@@ -105,13 +106,15 @@ export class AgentLoop {
           content: `Feedback from a person: ${feedback}`,
         });
       }
-      const turn = await agent.callModel({
-        goalId: o.goalId,
-        step: state.iteration,
-        length: this.length,
-        model: o.model,
-        budget: state.callBudget(),
-      });
+      const turn = await state.during('model', `model turn ${state.iteration + 1}`, () =>
+        agent.callModel({
+          goalId: o.goalId,
+          step: state.iteration,
+          length: this.length,
+          model: o.model,
+          budget: state.callBudget(),
+        }),
+      );
       if (turn.refused) return { kind: 'exhausted', reason: turn.refused };
       state.iteration++;
       state.account(turn.usage, turn);
@@ -165,14 +168,16 @@ export class AgentLoop {
     const results =
       o.verifyFinish && patched(CLEAN_ROOM_AT_FINISH)
         ? await o.verifyFinish(reply)
-        : await this.onHost.runChecks({
-            sandbox: o.sandbox,
-            goalId: o.goalId,
-            checks: o.checks,
-            step: state.iteration,
-            timeoutSeconds: state.policy.checkTimeoutSeconds,
-            reply,
-          });
+        : await state.during('checks', o.checks.join(' && '), () =>
+            this.onHost.runChecks({
+              sandbox: o.sandbox,
+              goalId: o.goalId,
+              checks: o.checks,
+              step: state.iteration,
+              timeoutSeconds: state.policy.checkTimeoutSeconds,
+              reply,
+            }),
+          );
     this.unanswered.shift();
     state.recordChecks(results);
     state.phase = 'working';
@@ -186,15 +191,17 @@ export class AgentLoop {
     resultIndex: number,
   ): Promise<{ ok: boolean; invalid?: boolean }> {
     const { state, o } = this;
-    const outcome = await this.onHost.runTool({
-      sandbox: o.sandbox,
-      goalId: o.goalId,
-      assistantIndex,
-      callId: call.id,
-      resultIndex,
-      commandTimeoutSeconds: state.policy.commandTimeoutSeconds,
-      maxOutputBytes: state.policy.maxToolOutputBytes,
-    });
+    const outcome = await state.during('tool', toolCallLine(call.name, call.argumentsPreview), () =>
+      this.onHost.runTool({
+        sandbox: o.sandbox,
+        goalId: o.goalId,
+        assistantIndex,
+        callId: call.id,
+        resultIndex,
+        commandTimeoutSeconds: state.policy.commandTimeoutSeconds,
+        maxOutputBytes: state.policy.maxToolOutputBytes,
+      }),
+    );
     this.unanswered.shift();
     state.lastTool = { name: call.name, argumentsPreview: call.argumentsPreview, summary: outcome.summary };
     return outcome;

@@ -31,14 +31,16 @@ export async function agreeOnPlan(
     await agent.appendMessage({ goalId: o.goalId, index: length++, role: 'user', content: request });
     const limit = state.exhaustedLimit();
     if (limit) return { stop: limit, status: 'budget_exhausted' };
-    const turn = await agent.callModel({
-      goalId: o.goalId,
-      step: state.iteration,
-      length,
-      model: state.input.model,
-      budget: state.callBudget(),
-      toolChoice: 'none',
-    });
+    const turn = await state.during('model', `model turn ${state.iteration + 1} (plan)`, () =>
+      agent.callModel({
+        goalId: o.goalId,
+        step: state.iteration,
+        length,
+        model: state.input.model,
+        budget: state.callBudget(),
+        toolChoice: 'none',
+      }),
+    );
     if (turn.refused) return { stop: turn.refused, status: 'budget_exhausted' };
     state.iteration++;
     state.account(turn.usage, turn);
@@ -67,8 +69,12 @@ export async function agreeOnPlan(
 }
 
 /** Waits for approvePublish on a change; a change sent back with a comment goes back to the model. */
-export async function approvePublish(state: GoalState, what: string): Promise<GateOutcome> {
-  const decision = await state.waitForApproval('publish', what);
+export async function approvePublish(
+  state: GoalState,
+  what: string,
+  diffStat?: { files: number; insertions: number; deletions: number },
+): Promise<GateOutcome> {
+  const decision = await state.waitForApproval('publish', what, diffStat);
   if (!decision)
     return {
       kind: 'stopped',

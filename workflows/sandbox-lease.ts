@@ -16,6 +16,7 @@ import {
   proxyActivities,
 } from '@temporalio/workflow';
 import type { SandboxActivities } from '../activities/activity-types';
+import { withSummaries, type CallSource } from './activity-summaries';
 import { SANDBOX_LOST } from './failures';
 import { SANDBOX_QUEUE } from './queues';
 import type { GoalSetup, Policy, SandboxRef } from './types';
@@ -44,6 +45,8 @@ export interface SandboxLeaseOptions {
   setup?: GoalSetup;
   /** Called whenever the lease moves to a new sandbox. */
   onChange?: (sandbox: SandboxRef) => void;
+  /** Where the activities' summaries read the call the goal runs now. */
+  calls?: CallSource;
 }
 
 /** The lease as plain data: what continue-as-new carries. */
@@ -112,7 +115,7 @@ export class SandboxLease {
 
   /** Provisions the first sandbox on the shared queue. */
   async provision(): Promise<SandboxRef> {
-    const current = await sharedActivities().provisionSandbox({ goalId: this.o.goalId });
+    const current = await sharedActivities(this.o.calls).provisionSandbox({ goalId: this.o.goalId });
     this.s = { current, generation: 0, baseBranch: this.o.baseBranch, setupRan: false, lost: [] };
     this.o.onChange?.(current);
     return current;
@@ -149,7 +152,7 @@ export class SandboxLease {
     input: Parameters<SandboxActivities[K]>[0],
   ): Promise<Awaited<ReturnType<SandboxActivities[K]>>> {
     const result = await this.withLoss<unknown>(async (ref) => {
-      const activity = hostActivities(ref, this.o.policy)[name] as (i: unknown) => Promise<unknown>;
+      const activity = hostActivities(ref, this.o.policy, this.o.calls)[name] as (i: unknown) => Promise<unknown>;
       const sandbox = addressOf(ref);
       if (name !== 'runTool') return activity({ ...input, sandbox });
       const baseCommit = this.state().baseCommit;
@@ -181,7 +184,7 @@ export class SandboxLease {
   /** Copy (at the pinned base commit), setup, isolation, and the last checkpoint, on a new sandbox. */
   private async prepareOn(ref: SandboxRef): Promise<void> {
     const s = this.state();
-    const acts = hostActivities(ref, this.o.policy);
+    const acts = hostActivities(ref, this.o.policy, this.o.calls);
     const sandbox = addressOf(ref);
     const repo = await acts.copyRepository({
       sandbox,
@@ -212,7 +215,7 @@ export class SandboxLease {
     log.warn('sandbox lost; provisioning a new one', { container: lost.containerName, host: lost.host, reason });
     const generation = s.generation + 1;
     this.pendingDestroys.push(this.destroyLost(lost));
-    const current = await sharedActivities().provisionSandbox({ goalId: this.o.goalId, generation });
+    const current = await sharedActivities(this.o.calls).provisionSandbox({ goalId: this.o.goalId, generation });
     if (this.s) Object.assign(this.s, { current, generation, lost: [...s.lost, lost], preparedFor: undefined });
     this.o.onChange?.(current);
   }
@@ -259,24 +262,30 @@ export function sandboxLossOf(err: unknown): string | undefined {
   return undefined;
 }
 
-function sharedActivities() {
-  return proxyActivities<SandboxActivities>({
-    taskQueue: SANDBOX_QUEUE,
-    startToCloseTimeout: '5m',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-  });
+function sharedActivities(calls: CallSource = {}): SandboxActivities {
+  return withSummaries(
+    calls,
+    proxyActivities<SandboxActivities>({
+      taskQueue: SANDBOX_QUEUE,
+      startToCloseTimeout: '5m',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+    }),
+  );
 }
 
 /** Activities on the queue of the host that holds the container; a silent host counts as lost after the loss timeout. */
-export function hostActivities(sandbox: SandboxRef, policy: Policy) {
+export function hostActivities(sandbox: SandboxRef, policy: Policy, calls: CallSource = {}): SandboxActivities {
   const longest = Math.max(policy.commandTimeoutSeconds, policy.checkTimeoutSeconds);
-  return proxyActivities<SandboxActivities>({
-    taskQueue: sandbox.taskQueue,
-    startToCloseTimeout: `${longest + 120}s`,
-    scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
-    heartbeatTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-  });
+  return withSummaries(
+    calls,
+    proxyActivities<SandboxActivities>({
+      taskQueue: sandbox.taskQueue,
+      startToCloseTimeout: `${longest + 120}s`,
+      scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+      heartbeatTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+    }),
+  );
 }
 
 /** destroySandbox on the container's host: bounded by the loss timeout when the host does not answer. */

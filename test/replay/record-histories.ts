@@ -10,7 +10,7 @@ import * as path from 'path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execFileSync } from 'child_process';
 import { AGENT_QUEUE } from '../../workflows/queues';
-import type { GoalInput, GoalResult } from '../../workflows/types';
+import type { GoalInput } from '../../workflows/types';
 import { containerNameFor } from '../../activities/sandbox/names';
 import { startTestEnvironment } from '../support/test-env';
 import { temporalBinary } from '../support/temporal-binary';
@@ -18,6 +18,7 @@ import { startWorkers, type RunningWorkers } from '../support/workers';
 import { docker } from '../support/docker';
 import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../../scripted-model';
 import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const OUT = path.join(__dirname, 'histories');
@@ -62,7 +63,7 @@ async function record(
   const workflowId = `replay-${name}-${RUN}`;
   const handle = await env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
   await during?.(workflowId);
-  const result = (await handle.result()) as GoalResult;
+  const result = await readGoalResult(handle);
   expect(result.status).toBe('succeeded');
   expect(model.remaining()).toBe(0);
   // The CLI's JSON is the format Worker.runReplayHistories reads (historyFromJSON).
