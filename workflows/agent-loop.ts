@@ -3,7 +3,7 @@
  * until the checks pass, a budget runs out, or the model misbehaves past the
  * policy's patience. Runs inside the workflow; every side effect is an activity.
  */
-import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
 import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
 import type { GoalState } from './goal-state';
 import { toolCallLine } from './goal-view';
@@ -37,6 +37,35 @@ export interface AgentLoopOptions {
 
 /** Patch marker: finish calls are verified in a clean sandbox. */
 export const CLEAN_ROOM_AT_FINISH = 'clean-room-at-finish';
+
+/** Patch marker: the deadline's timer has a name in history (the Temporal UI shows "deadline (…)" instead of a bare timer). */
+export const NAMED_DEADLINE_TIMER = 'named-deadline-timer';
+
+/**
+ * CancellationScope.withTimeout with a named timer: runs `fn` in a cancellable
+ * scope that a timer with this summary cancels when it fires first.
+ */
+async function withNamedTimeout<T>(ms: number, summary: string, fn: () => Promise<T>): Promise<T> {
+  const scope = new CancellationScope({ cancellable: true });
+  return scope.run(async () => {
+    const timer = new CancellationScope();
+    timer.run(() => sleep(ms, { summary })).then(
+      () => scope.cancel(),
+      () => undefined, // the timer was cancelled: fn ended first
+    );
+    try {
+      return await fn();
+    } finally {
+      if (!timer.consideredCancelled) timer.cancel();
+    }
+  });
+}
+
+/** A time left in the largest unit that reads well: 2h, 15m, 40s. */
+function deadlineText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 7200 ? `${Math.round(s / 3600)}h` : s >= 120 ? `${Math.round(s / 60)}m` : `${s}s`;
+}
 
 type Agent = Pick<AgentActivities, 'callModel' | 'appendMessage'>;
 /** One tool call of a model turn, as callModel summarised it. */
@@ -73,7 +102,8 @@ export class AgentLoop {
     const deadlineReason = `deadline reached (${new Date(this.state.limits.deadlineAt).toISOString()})`;
     if (remainingMs <= 0) return { kind: 'exhausted', reason: deadlineReason };
     try {
-      return await CancellationScope.withTimeout(remainingMs, () => this.turns());
+      if (!patched(NAMED_DEADLINE_TIMER)) return await CancellationScope.withTimeout(remainingMs, () => this.turns());
+      return await withNamedTimeout(remainingMs, `deadline (${deadlineText(remainingMs)} left)`, () => this.turns());
     } catch (err) {
       if (isCancellation(err) && !CancellationScope.current().consideredCancelled)
         return { kind: 'exhausted', reason: deadlineReason };

@@ -71,7 +71,7 @@ export class GoalPublisher {
     });
     if (!verdict.allowed) throw new PublishRefused(verdict.reasons);
     // The checks that decide run in a fresh sandbox on the base commit plus exactly this patch.
-    const results = await o.state.during('checks', `verifyChange: ${o.checks.join(' && ')}`, () =>
+    const results = await o.state.during('checks', o.checks.join(' && '), () =>
       verifier(o.policy, o.checks.length, o.state).verifyChange({
         goalId: o.goalId,
         repository: o.input.repository,

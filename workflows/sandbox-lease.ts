@@ -135,7 +135,7 @@ export class SandboxLease {
     await CancellationScope.nonCancellable(async () => {
       for (const lost of s.lost.slice(this.pendingDestroys.length)) this.pendingDestroys.push(this.destroyLost(lost));
       await Promise.all(this.pendingDestroys);
-      await destroyActivities(s.current, this.o.policy)
+      await destroyActivities(s.current, this.o.policy, 5, this.o.calls)
         .destroySandbox({ sandbox: s.current })
         .catch((err: unknown) => {
           // A host that is gone cannot remove its container now; its reaper does when it comes back.
@@ -223,7 +223,7 @@ export class SandboxLease {
   /** Removes a lost sandbox if its host answers within the loss timeout; failures are left to the reaper. */
   private destroyLost(lost: SandboxRef): Promise<void> {
     return CancellationScope.nonCancellable(() =>
-      destroyActivities(lost, this.o.policy, 2)
+      destroyActivities(lost, this.o.policy, 2, this.o.calls)
         .destroySandbox({ sandbox: lost })
         .catch((err: unknown) => {
           log.warn('could not remove a lost sandbox; the reaper will', {
@@ -289,11 +289,14 @@ export function hostActivities(sandbox: SandboxRef, policy: Policy, calls: CallS
 }
 
 /** destroySandbox on the container's host: bounded by the loss timeout when the host does not answer. */
-function destroyActivities(sandbox: SandboxRef, policy: Policy, maximumAttempts = 5) {
-  return proxyActivities<SandboxActivities>({
-    taskQueue: sandbox.taskQueue,
-    scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
-    startToCloseTimeout: '2m',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts },
-  });
+function destroyActivities(sandbox: SandboxRef, policy: Policy, maximumAttempts: number, calls: CallSource = {}) {
+  return withSummaries(
+    calls,
+    proxyActivities<SandboxActivities>({
+      taskQueue: sandbox.taskQueue,
+      scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+      startToCloseTimeout: '2m',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts },
+    }),
+  );
 }
