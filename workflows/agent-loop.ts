@@ -49,10 +49,12 @@ async function withNamedTimeout<T>(ms: number, summary: string, fn: () => Promis
   const scope = new CancellationScope({ cancellable: true });
   return scope.run(async () => {
     const timer = new CancellationScope();
-    timer.run(() => sleep(ms, { summary })).then(
-      () => scope.cancel(),
-      () => undefined, // the timer was cancelled: fn ended first
-    );
+    timer
+      .run(() => sleep(ms, { summary }))
+      .then(
+        () => scope.cancel(),
+        () => undefined, // the timer was cancelled: fn ended first
+      );
     try {
       return await fn();
     } finally {

@@ -430,7 +430,7 @@ function decisionReply(kind: 'plan' | 'publish', d: ApprovalDecision): string {
   if (d.approved)
     return kind === 'plan'
       ? `plan approved${by}: the model goes to work`
-      : `publishing approved${by}: the change is published`;
+      : `publish approved${by}: the change is published`;
   if (d.comment)
     return kind === 'plan'
       ? `plan sent back${by}: ${d.comment} (the model revises its plan; the goal waits again)`

@@ -22,7 +22,9 @@ const FIXED_ADD_PATCH = readFileSync(fixturePath('scripts/demo.json'), 'utf8');
 const stack = useAgentStack({ vars: { DRYDOCK_MODEL: 'scripted' } });
 
 function runGoal(workflowId: string, input: GoalInput): Promise<GoalResult> {
-  return stack.env.client.workflow.execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
+  return stack.env.client.workflow
+    .start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] })
+    .then(readGoalResult);
 }
 
 function prRecord(id: string): PullRequestRecord {

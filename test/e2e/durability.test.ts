@@ -120,7 +120,9 @@ const EDIT_TURNS: ScriptedTurn[] = [
 ];
 
 function runGoal(workflowId: string, input: GoalInput): Promise<GoalResult> {
-  return env.client.workflow.execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
+  return env.client.workflow
+    .start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] })
+    .then(readGoalResult);
 }
 
 async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -232,11 +232,13 @@ test('revise takes the unresolved review comments as the goal and pushes to the 
   );
   const titleBefore = fake.pulls()[0]!.title;
   const workflowId = `e2e-gh-revise-${RUN}`;
-  const result = (await env.client.workflow.execute('codingAgent', {
-    taskQueue: AGENT_QUEUE,
-    workflowId,
-    args: [{ repository: REPOSITORY, goal: '', pullRequest: { number: prNumber } } satisfies GoalInput],
-  })) as GoalResult;
+  const result = (await env.client.workflow
+    .start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId,
+      args: [{ repository: REPOSITORY, goal: '', pullRequest: { number: prNumber } } satisfies GoalInput],
+    })
+    .then(readGoalResult)) as GoalResult;
 
   expect(result.status).toBe('succeeded');
   expect(result.pr).toEqual(expect.objectContaining({ id: String(prNumber), branch: prBranch }));

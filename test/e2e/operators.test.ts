@@ -122,11 +122,11 @@ test('approvePlan: the model plans in text, waits for a person, then works', asy
     const v = await handle.query(statusQuery);
     return v.waitingFor?.startsWith('plan approval') ? v : undefined;
   });
-  expect(waiting.phase).toBe('planning');
+  expect(waiting.phase).toBe('awaiting_plan_approval');
   expect(waiting.plan).toContain('Fix add in src/math.js');
   expect((stack.model.requests[0]?.body as { tool_choice?: string }).tool_choice).toBe('none');
   expect(await handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, by: 'alice' }] })).toBe(
-    'plan approved',
+    'plan approved by alice: the model goes to work',
   );
   const result = await readGoalResult(handle);
   expect(result.status).toBe('succeeded');
