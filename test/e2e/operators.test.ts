@@ -161,6 +161,8 @@ describe('the Temporal CLI', () => {
     const result = await readGoalResult(stack.env.client.workflow.getHandle(id));
     expect(result.status).toBe('succeeded');
     expect(gitIn(repo, 'diff', '--name-only', 'main', result.pr!.branch)).toBe('src/math.js');
+    // No memo was given on the command line: the workflow set its own, so `drydock list` shows the goal.
+    expect((await stack.env.client.workflow.getHandle(id).describe()).memo).toEqual({ goal: GOAL, repository: repo });
   });
 
   test('bad input through the Temporal CLI fails fast, non-retryable, with the message', async () => {
@@ -264,6 +266,12 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
   expect(result.lines.map((l) => [l.repository, l.status])).toEqual(repos.map((r) => [r, 'succeeded']));
   expect(result.lines.every((l) => l.pr?.endsWith('.md'))).toBe(true);
   expect(result.succeeded).toBe(3);
+  // The Temporal UI shows the goal as the run's and each child's summary, and each child's repository in its details.
+  const described = await stack.env.client.workflow.getHandle(run.workflowId).describe();
+  expect(await described.staticSummary()).toBe('Add a MAINTENANCE.md');
+  const child = await stack.env.client.workflow.getHandle(result.lines[2]!.workflowId).describe();
+  expect(await child.staticSummary()).toBe('Add a MAINTENANCE.md');
+  expect(await child.staticDetails()).toContain(`**repository** ${repos[2]}`);
 
   // The cap: never more than 2 children ran at once.
   const spans = await Promise.all(
