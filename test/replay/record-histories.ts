@@ -10,7 +10,8 @@ import * as path from 'path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execFileSync } from 'child_process';
 import { AGENT_QUEUE } from '../../workflows/queues';
-import type { GoalInput } from '../../workflows/types';
+import type { GoalInput, GoalResult } from '../../workflows/types';
+import { approvePlanUpdate, approvePublishUpdate, statusQuery } from '../../workflows/messages';
 import { containerNameFor } from '../../activities/sandbox/names';
 import { startTestEnvironment } from '../support/test-env';
 import { temporalBinary } from '../support/temporal-binary';
@@ -59,12 +60,13 @@ async function record(
   input: GoalInput,
   during?: (workflowId: string) => Promise<void>,
   run: 'last' | 'first' = 'last',
+  status: GoalResult['status'] = 'succeeded',
 ): Promise<void> {
   const workflowId = `replay-${name}-${RUN}`;
   const handle = await env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
   await during?.(workflowId);
   const result = await readGoalResult(handle);
-  expect(result.status).toBe('succeeded');
+  expect(result.status).toBe(status);
   expect(model.remaining()).toBe(0);
   // The CLI's JSON is the format Worker.runReplayHistories reads (historyFromJSON).
   const runArgs = run === 'first' ? ['--run-id', handle.firstExecutionRunId] : [];
@@ -125,5 +127,46 @@ test('a run that continues as new (its first run, which ends in ContinuedAsNew)'
     { repository: makeGitRepo('demo-repo'), goal: GOAL, policy: { turnsPerRun: 2 } },
     undefined,
     'first',
+  );
+}, 120_000);
+
+/** Polls the goal's status until its phase is `phase`. */
+async function phaseOf(workflowId: string, phase: string): Promise<void> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  while ((await handle.query(statusQuery)).phase !== phase) await new Promise((r) => setTimeout(r, 200));
+}
+
+test('both approval gates (the awaiting phases, named wait timers, the paused deadline)', async () => {
+  model.push({ type: 'text', content: '1. Fix add in src/math.js\n2. Run npm test' }, ...FIX_TURNS);
+  await record(
+    'approval-gates',
+    {
+      repository: makeGitRepo('demo-repo'),
+      goal: GOAL,
+      policy: { requirePlanApproval: true, requirePublishApproval: true },
+    },
+    async (id) => {
+      const handle = env.client.workflow.getHandle(id);
+      await phaseOf(id, 'awaiting_plan_approval');
+      await handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, by: 'recorder' }] });
+      await phaseOf(id, 'awaiting_publish_approval');
+      await handle.executeUpdate(approvePublishUpdate, { args: [{ approved: true, by: 'recorder' }] });
+    },
+  );
+}, 120_000);
+
+test('a goal that fails (a plan rejected: the execution fails with the GoalResult as details)', async () => {
+  model.push({ type: 'text', content: '1. Delete the tests' });
+  await record(
+    'failed-goal',
+    { repository: makeGitRepo('demo-repo'), goal: GOAL, policy: { requirePlanApproval: true } },
+    async (id) => {
+      await phaseOf(id, 'awaiting_plan_approval');
+      await env.client.workflow
+        .getHandle(id)
+        .executeUpdate(approvePlanUpdate, { args: [{ approved: false, by: 'recorder' }] });
+    },
+    'last',
+    'failed',
   );
 }, 120_000);
