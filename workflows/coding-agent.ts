@@ -82,7 +82,7 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
     },
     resume?.lease,
   );
-  state.sandbox = resume ? lease.current : await lease.provision();
+  state.sandbox = resume ? lease.current : await state.during('setup', 'provisionSandbox', () => lease.provision());
   let continuing = false;
   let result: GoalResult;
   try {
