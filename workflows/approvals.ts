@@ -5,6 +5,7 @@
  */
 import type { AgentActivities } from '../activities/activity-types';
 import type { GoalState } from './goal-state';
+import type { GoalWaiting } from './types';
 
 /** How a gate ended: go on, send back with a comment, or stop with a reason. */
 export type GateOutcome =
@@ -72,9 +73,9 @@ export async function agreeOnPlan(
 export async function approvePublish(
   state: GoalState,
   what: string,
-  diffStat?: { files: number; insertions: number; deletions: number },
+  wait: Pick<GoalWaiting, 'diffStat' | 'reason'>,
 ): Promise<GateOutcome> {
-  const decision = await state.waitForApproval('publish', what, diffStat);
+  const decision = await state.waitForApproval('publish', what, wait);
   if (!decision)
     return {
       kind: 'stopped',

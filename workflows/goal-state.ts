@@ -210,13 +210,17 @@ export class GoalState {
   async waitForApproval(
     kind: 'plan' | 'publish',
     what: string,
-    diffStat?: GoalWaiting['diffStat'],
+    wait: Partial<Pick<GoalWaiting, 'diffStat' | 'reason'>> = {},
   ): Promise<ApprovalDecision | undefined> {
     this.gate = { kind };
     this.waitingFor = `${kind} approval: ${what} (send the approve${kind === 'plan' ? 'Plan' : 'Publish'} update; times out in ${this.policy.approvalTimeoutSeconds} s)`;
     const gate = this.gate;
     const decided = await this.waitForPerson(
-      { kind: kind === 'plan' ? 'plan_approval' : 'publish_approval', reason: what, diffStat },
+      {
+        kind: kind === 'plan' ? 'plan_approval' : 'publish_approval',
+        reason: wait.reason ?? what,
+        diffStat: wait.diffStat,
+      },
       () => gate.decision !== undefined,
       this.policy.approvalTimeoutSeconds,
     );
@@ -238,7 +242,8 @@ export class GoalState {
     const paused = patched(WAITING_IS_A_STATE);
     const since = Date.now();
     const until = timeoutSeconds === undefined ? 0 : since + timeoutSeconds * 1000;
-    this.waitState = { ...w, since, until, answers: answersFor(w.kind, this.goalId, w.reason), paused };
+    const answers = answersFor(w.kind, this.goalId, w.reason);
+    this.waitState = { ...w, since, until, answers, paused };
     const before = this.phase;
     if (paused) this.phase = AWAITING_PHASE[w.kind];
     this.refreshDetails();

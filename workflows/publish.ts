@@ -101,10 +101,10 @@ export class GoalPublisher {
       const added = change.files.reduce((n, f) => n + (f.additions ?? 0), 0);
       const deleted = change.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
       const files = change.fileCount ?? change.files.length;
-      const gate = await approvePublish(o.state, `${files} files changed, +${added} −${deleted} (${change.patchRef})`, {
-        files,
-        insertions: added,
-        deletions: deleted,
+      // The wait names the change's size (`drydock diff` shows it), not where the store keeps it.
+      const gate = await approvePublish(o.state, `${files} files changed, +${added} −${deleted}`, {
+        diffStat: { files, insertions: added, deletions: deleted },
+        reason: outcome.exhaustedReason ? `a draft: the budget ran out (${outcome.exhaustedReason})` : '',
       });
       if (gate.kind !== 'approved') return gate;
       o.state.phase = 'publishing';

@@ -31,7 +31,7 @@ export interface GoalWaiting {
   since: number;
   /** When the wait ends on its own (an approval's timeout), epoch milliseconds; 0: it waits until answered (a budget wait). */
   until: number;
-  /** Why it waits, in one line (the plan's first line, the change's size, the budget that ran out). */
+  /** Why it waits, in one line: the plan's first line, the budget that ran out; at the publish gate empty (diffStat says it), or why the change is a draft. */
   reason: string;
   /** The exact commands that answer, e.g. `drydock approve publish <id>`. */
   answers: string[];

@@ -106,10 +106,11 @@ describe('the publish gate', () => {
       (s) => s.waitingFor?.startsWith('publish approval') === true,
     );
     expect(waiting.waitingFor).toMatch(
-      /^publish approval: 1 files changed, \+3 −1 \(goals\/publish-sent-back\/change\.patch\)/,
+      /^publish approval: 1 files changed, \+3 −1 \(send the approvePublish update; times out in 604800 s\)$/,
     );
     expect(waiting.phase).toBe('awaiting_publish_approval');
     expect(waiting.waiting?.diffStat).toEqual({ files: 1, insertions: 3, deletions: 1 });
+    expect(waiting.waiting?.reason).toBe('');
     expect(waiting.waiting?.answers).toEqual([
       'drydock diff publish-sent-back',
       'drydock approve publish publish-sent-back',

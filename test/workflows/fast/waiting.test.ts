@@ -94,3 +94,17 @@ test('the call running now is in the status, with what it runs and since when', 
   await goal.handle.cancel();
   await goal.result().catch(() => undefined);
 });
+
+test('a draft waiting for publish approval says it is a draft and why; the change waits with its size, not a store key', async () => {
+  const goal = drydock.goal('wait-draft', { model: [turn(shell('npm test'))] });
+  await goal.start({ policy: { maxIterations: 1, requirePublishApproval: true } });
+  const waiting = await goal.statusWhen('the publish gate', (s) => s.phase === 'awaiting_publish_approval');
+  expect(waiting.waiting).toMatchObject({
+    kind: 'publish_approval',
+    reason: 'a draft: the budget ran out (max iterations (1) reached)',
+    diffStat: { files: 1, insertions: 3, deletions: 1 },
+  });
+  expect(JSON.stringify(waiting)).not.toContain('change.patch');
+  await goal.handle.cancel();
+  await goal.result().catch(() => undefined);
+});
