@@ -283,7 +283,8 @@ export class GoalState {
   /** Records a person's decision at the gate the goal waits at. */
   decide(kind: 'plan' | 'publish', decision: ApprovalDecision): string {
     this.assertWaitingFor(kind);
-    const comment = decision.comment?.trim() ? decision.comment.slice(0, 8000) : undefined;
+    // As before: any non-empty comment sends back (the CLI refuses a blank one at the edge).
+    const comment = decision.comment ? decision.comment.slice(0, 8000) : undefined;
     const by = typeof decision.by === 'string' && decision.by.trim() ? decision.by.slice(0, 200) : undefined;
     this.gate!.decision = { approved: decision.approved, comment, by };
     return decisionReply(kind, { approved: decision.approved, comment, by });
