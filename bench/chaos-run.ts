@@ -22,6 +22,7 @@ import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { temporalBinary } from '../test/support/temporal-binary';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
 import { startChaosModel, type ChaosCall } from './chaos-model';
+import { readGoalResult } from '../cli/goal-result';
 
 /** What a chaos run is asked to do. */
 export interface ChaosOptions {
@@ -134,10 +135,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
           await client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: g.id, args: [g.input] });
           try {
             // The handle's long poll survives the server restart: it is retried until the goal closes.
-            const result = await retryUntil(
-              () => client.workflow.getHandle(g.id).result() as Promise<GoalResult>,
-              240_000,
-            );
+            const result = await retryUntil(() => readGoalResult(client.workflow.getHandle(g.id)), 240_000);
             return { id: g.id, repo: g.repo, result };
           } catch (err) {
             return { id: g.id, repo: g.repo, error: err instanceof Error ? err.message : String(err) };

@@ -15,6 +15,7 @@ import { demoScript, makeDemoRepo, startTemporal, startBenchWorkers } from './ha
 import { timingsOf } from './history';
 import { startBenchModelServer } from './model-server';
 import { percentile, round } from './stats';
+import { readGoalResult } from '../cli/goal-result';
 
 const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
 
@@ -54,11 +55,13 @@ async function main(): Promise<void> {
     if (pool > 0) await new Promise((r) => setTimeout(r, 4000));
     for (let i = 0; i < goals; i++) {
       const id = `bench-clean-room-${run}-${i}`;
-      const result = (await temporal.client.workflow.execute('codingAgent', {
-        taskQueue: AGENT_QUEUE,
-        workflowId: id,
-        args: [{ repository: repo, goal: DEMO_GOAL }],
-      })) as GoalResult;
+      const result = (await temporal.client.workflow
+        .start('codingAgent', {
+          taskQueue: AGENT_QUEUE,
+          workflowId: id,
+          args: [{ repository: repo, goal: DEMO_GOAL }],
+        })
+        .then(readGoalResult)) as GoalResult;
       if (result.status !== 'succeeded') throw new Error(`goal ${id} ended ${result.status}: ${result.reason ?? ''}`);
       const t = timingsOf((await temporal.client.workflow.getHandle(id).fetchHistory()).events ?? []);
       const span = (name: string) =>

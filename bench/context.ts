@@ -20,6 +20,7 @@ import { startScriptedModelServer, type ScriptedTurn } from '../scripted-model';
 import { startBenchWorkers, startTemporal } from './harness';
 import { promptEstimatesOf, ratioSummary, type PromptEstimate, type RatioSummary } from './prompt-estimates';
 import { startTokenCountingProxy } from '../test/support/token-counting-proxy';
+import { readGoalResult } from '../cli/goal-result';
 
 /** The trajectory: reads, searches and test runs with outputs far above the cap, then finish. */
 function trajectory(turns: number): ScriptedTurn[] {
@@ -105,20 +106,22 @@ async function main(): Promise<void> {
       model.push(...trajectory(turns));
       const before = model.requests.length;
       const workflowId = `bench-context-${window}-${profile ?? 'scripted'}-${Date.now()}`;
-      const result: GoalResult = await temporal.client.workflow.execute('codingAgent', {
-        taskQueue: AGENT_QUEUE,
-        workflowId,
-        args: [
-          {
-            repository: repo,
-            goal: 'Explore the repository',
-            checks: ['true'],
-            ...(profile ? { model: { name: profile } } : {}),
-            // The token budget is not what this bench measures: every run gets all its turns.
-            policy: { maxIterations: turns, observationWindow: window, maxTotalTokens: 100_000_000 },
-          },
-        ],
-      });
+      const result: GoalResult = await temporal.client.workflow
+        .start('codingAgent', {
+          taskQueue: AGENT_QUEUE,
+          workflowId,
+          args: [
+            {
+              repository: repo,
+              goal: 'Explore the repository',
+              checks: ['true'],
+              ...(profile ? { model: { name: profile } } : {}),
+              // The token budget is not what this bench measures: every run gets all its turns.
+              policy: { maxIterations: turns, observationWindow: window, maxTotalTokens: 100_000_000 },
+            },
+          ],
+        })
+        .then(readGoalResult);
       const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
       const endpoint = profile ? 'JSON-dense count (2.55 chars/token)' : "scripted server's count (~4 chars/token)";
       const seen = estimates.find((e) => e.endpoint === endpoint);

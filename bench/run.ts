@@ -28,6 +28,7 @@ import { demoScript, makeDemoRepo, startBenchWorkers, startTemporal, type BenchT
 import { startBenchModelServer, type BenchCall } from './model-server';
 import { rawCreateStartCopy, rawExec, rawRunner, rawRunnerExec } from './raw-docker';
 import { percentile, round, summarize } from './stats';
+import { readGoalResult } from '../cli/goal-result';
 
 const ROOT = projectRoot();
 const RUN = Math.random().toString(36).slice(2, 8);
@@ -111,12 +112,14 @@ async function historyOf(client: Client, workflowId: string): Promise<GoalTiming
 }
 
 function runGoal(client: Client, workflowId: string, input: GoalInput): Promise<GoalResult> {
-  return client.workflow.execute('codingAgent', {
-    taskQueue: AGENT_QUEUE,
-    workflowId,
-    args: [input],
-    workflowExecutionTimeout: '15m',
-  });
+  return client.workflow
+    .start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId,
+      args: [input],
+      workflowExecutionTimeout: '15m',
+    })
+    .then(readGoalResult);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -15,6 +15,7 @@ import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printJson, printText } from './output';
+import { readGoalResult } from './goal-result';
 
 /** How `drydock cost` groups its rows. */
 export type CostGrouping = 'goal' | 'repo' | 'model' | 'day';
@@ -207,7 +208,7 @@ async function goalDetail(
 ): Promise<Pick<GoalResult | GoalStatusView, 'usage' | 'costUsd' | 'model'> | undefined> {
   const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
   try {
-    if (wf.status.name === 'COMPLETED') return (await handle.result()) as GoalResult;
+    if (wf.status.name === 'COMPLETED' || wf.status.name === 'FAILED') return await readGoalResult(handle);
     if (wf.status.name === 'RUNNING') {
       return await Promise.race([
         handle.query(statusQuery),

@@ -7,6 +7,7 @@ import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printError, printFields, printJson, printText } from './output';
+import { readGoalResult } from './goal-result';
 
 /** Prints the status query's answer. */
 export async function status(config: ClientConfig, id: string, json: boolean): Promise<number> {
@@ -51,7 +52,7 @@ export async function result(config: ClientConfig, id: string, json: boolean): P
   return withGoal(config, id, async (handle) => {
     let r: GoalResult;
     try {
-      r = (await handle.result()) as GoalResult;
+      r = await readGoalResult(handle);
     } catch (err) {
       if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
         if (json) printJson({ workflowId: id, status: 'cancelled' });

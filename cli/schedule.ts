@@ -9,6 +9,7 @@ import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { printJson, printText } from './output';
+import { goalStartMetadata } from '../workflows/goal-view';
 
 /** Options of the schedule commands, as parsed from the command line. */
 export interface ScheduleOptions {
@@ -92,6 +93,8 @@ export async function schedule(
               workflowId: `maintenance-${scheduleId}`,
               args: [input],
               memo: { goal: input.goal.slice(0, 4000) },
+              // The campaign's own summary and details in the Temporal UI; its children get theirs from maintenance.
+              ...goalStartMetadata({ ...input, repository: input.repositories.join(', ') }),
             },
             policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
             state: { paused: o.paused ?? false, note: o.note },

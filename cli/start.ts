@@ -5,7 +5,7 @@ import * as path from 'path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { isGitUrl, validateGoalInput } from '../workflows/policy';
 import { AGENT_QUEUE } from '../workflows/queues';
-import type { GoalInput, GoalResult, PolicyOptions } from '../workflows/types';
+import type { GoalInput, PolicyOptions } from '../workflows/types';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
@@ -13,6 +13,8 @@ import { goalWorkflowId } from './goal-id';
 import { parseGitHubRef } from './github-ref';
 import { printJson, printText } from './output';
 import { printResult } from './goals';
+import { readGoalResult } from './goal-result';
+import { goalStartMetadata } from '../workflows/goal-view';
 
 /** Options of `drydock start`, as parsed from the command line. */
 export interface StartOptions {
@@ -80,6 +82,7 @@ export async function start(config: ClientConfig, o: StartOptions): Promise<numb
         workflowId,
         args: [input],
         memo: { goal: (input.goal || source).slice(0, 4000), repository: input.repository },
+        ...goalStartMetadata(input),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -96,7 +99,7 @@ export async function start(config: ClientConfig, o: StartOptions): Promise<numb
       return 0;
     }
     if (!o.json) printText(`started ${workflowId}\n${url}\nwaiting for the result ...\n`);
-    const result = (await handle.result()) as GoalResult;
+    const result = await readGoalResult(handle);
     if (o.json) printJson({ workflowId, ...result });
     else printResult(workflowId, result);
     return result.status === 'succeeded' ? 0 : 1;

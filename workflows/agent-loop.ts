@@ -3,9 +3,10 @@
  * until the checks pass, a budget runs out, or the model misbehaves past the
  * policy's patience. Runs inside the workflow; every side effect is an activity.
  */
-import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
 import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
 import type { GoalState } from './goal-state';
+import { toolCallLine } from './goal-view';
 import type { CheckResult, ModelSpec, SandboxRef } from './types';
 
 /** Why the loop stopped. */
@@ -36,6 +37,37 @@ export interface AgentLoopOptions {
 
 /** Patch marker: finish calls are verified in a clean sandbox. */
 export const CLEAN_ROOM_AT_FINISH = 'clean-room-at-finish';
+
+/** Patch marker: the deadline's timer has a name in history (the Temporal UI shows "deadline (…)" instead of a bare timer). */
+export const NAMED_DEADLINE_TIMER = 'named-deadline-timer';
+
+/**
+ * CancellationScope.withTimeout with a named timer: runs `fn` in a cancellable
+ * scope that a timer with this summary cancels when it fires first.
+ */
+async function withNamedTimeout<T>(ms: number, summary: string, fn: () => Promise<T>): Promise<T> {
+  const scope = new CancellationScope({ cancellable: true });
+  return scope.run(async () => {
+    const timer = new CancellationScope();
+    timer
+      .run(() => sleep(ms, { summary }))
+      .then(
+        () => scope.cancel(),
+        () => undefined, // the timer was cancelled: fn ended first
+      );
+    try {
+      return await fn();
+    } finally {
+      if (!timer.consideredCancelled) timer.cancel();
+    }
+  });
+}
+
+/** A time left in the largest unit that reads well: 2h, 15m, 40s. */
+function deadlineText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 7200 ? `${Math.round(s / 3600)}h` : s >= 120 ? `${Math.round(s / 60)}m` : `${s}s`;
+}
 
 type Agent = Pick<AgentActivities, 'callModel' | 'appendMessage'>;
 /** One tool call of a model turn, as callModel summarised it. */
@@ -72,7 +104,8 @@ export class AgentLoop {
     const deadlineReason = `deadline reached (${new Date(this.state.limits.deadlineAt).toISOString()})`;
     if (remainingMs <= 0) return { kind: 'exhausted', reason: deadlineReason };
     try {
-      return await CancellationScope.withTimeout(remainingMs, () => this.turns());
+      if (!patched(NAMED_DEADLINE_TIMER)) return await CancellationScope.withTimeout(remainingMs, () => this.turns());
+      return await withNamedTimeout(remainingMs, `deadline (${deadlineText(remainingMs)} left)`, () => this.turns());
     } catch (err) {
       if (isCancellation(err) && !CancellationScope.current().consideredCancelled)
         return { kind: 'exhausted', reason: deadlineReason };
@@ -105,13 +138,15 @@ export class AgentLoop {
           content: `Feedback from a person: ${feedback}`,
         });
       }
-      const turn = await agent.callModel({
-        goalId: o.goalId,
-        step: state.iteration,
-        length: this.length,
-        model: o.model,
-        budget: state.callBudget(),
-      });
+      const turn = await state.during('model', `model turn ${state.iteration + 1}`, () =>
+        agent.callModel({
+          goalId: o.goalId,
+          step: state.iteration,
+          length: this.length,
+          model: o.model,
+          budget: state.callBudget(),
+        }),
+      );
       if (turn.refused) return { kind: 'exhausted', reason: turn.refused };
       state.iteration++;
       state.account(turn.usage, turn);
@@ -165,14 +200,16 @@ export class AgentLoop {
     const results =
       o.verifyFinish && patched(CLEAN_ROOM_AT_FINISH)
         ? await o.verifyFinish(reply)
-        : await this.onHost.runChecks({
-            sandbox: o.sandbox,
-            goalId: o.goalId,
-            checks: o.checks,
-            step: state.iteration,
-            timeoutSeconds: state.policy.checkTimeoutSeconds,
-            reply,
-          });
+        : await state.during('checks', o.checks.join(' && '), () =>
+            this.onHost.runChecks({
+              sandbox: o.sandbox,
+              goalId: o.goalId,
+              checks: o.checks,
+              step: state.iteration,
+              timeoutSeconds: state.policy.checkTimeoutSeconds,
+              reply,
+            }),
+          );
     this.unanswered.shift();
     state.recordChecks(results);
     state.phase = 'working';
@@ -186,15 +223,17 @@ export class AgentLoop {
     resultIndex: number,
   ): Promise<{ ok: boolean; invalid?: boolean }> {
     const { state, o } = this;
-    const outcome = await this.onHost.runTool({
-      sandbox: o.sandbox,
-      goalId: o.goalId,
-      assistantIndex,
-      callId: call.id,
-      resultIndex,
-      commandTimeoutSeconds: state.policy.commandTimeoutSeconds,
-      maxOutputBytes: state.policy.maxToolOutputBytes,
-    });
+    const outcome = await state.during('tool', toolCallLine(call.name, call.argumentsPreview), () =>
+      this.onHost.runTool({
+        sandbox: o.sandbox,
+        goalId: o.goalId,
+        assistantIndex,
+        callId: call.id,
+        resultIndex,
+        commandTimeoutSeconds: state.policy.commandTimeoutSeconds,
+        maxOutputBytes: state.policy.maxToolOutputBytes,
+      }),
+    );
     this.unanswered.shift();
     state.lastTool = { name: call.name, argumentsPreview: call.argumentsPreview, summary: outcome.summary };
     return outcome;

@@ -5,6 +5,7 @@
  */
 import type { AgentActivities } from '../activities/activity-types';
 import type { GoalState } from './goal-state';
+import type { GoalWaiting } from './types';
 
 /** How a gate ended: go on, send back with a comment, or stop with a reason. */
 export type GateOutcome =
@@ -31,14 +32,16 @@ export async function agreeOnPlan(
     await agent.appendMessage({ goalId: o.goalId, index: length++, role: 'user', content: request });
     const limit = state.exhaustedLimit();
     if (limit) return { stop: limit, status: 'budget_exhausted' };
-    const turn = await agent.callModel({
-      goalId: o.goalId,
-      step: state.iteration,
-      length,
-      model: state.input.model,
-      budget: state.callBudget(),
-      toolChoice: 'none',
-    });
+    const turn = await state.during('model', `model turn ${state.iteration + 1} (plan)`, () =>
+      agent.callModel({
+        goalId: o.goalId,
+        step: state.iteration,
+        length,
+        model: state.input.model,
+        budget: state.callBudget(),
+        toolChoice: 'none',
+      }),
+    );
     if (turn.refused) return { stop: turn.refused, status: 'budget_exhausted' };
     state.iteration++;
     state.account(turn.usage, turn);
@@ -67,8 +70,12 @@ export async function agreeOnPlan(
 }
 
 /** Waits for approvePublish on a change; a change sent back with a comment goes back to the model. */
-export async function approvePublish(state: GoalState, what: string): Promise<GateOutcome> {
-  const decision = await state.waitForApproval('publish', what);
+export async function approvePublish(
+  state: GoalState,
+  what: string,
+  wait: Pick<GoalWaiting, 'diffStat' | 'reason'>,
+): Promise<GateOutcome> {
+  const decision = await state.waitForApproval('publish', what, wait);
   if (!decision)
     return {
       kind: 'stopped',

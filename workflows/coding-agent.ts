@@ -31,6 +31,7 @@ import {
 } from './goal-start';
 import { CLEAN_ROOM_VERIFICATION, GoalPublisher, PublishRefused } from './publish';
 import { failure } from './failures';
+import { goalFailure, UNSUCCESSFUL_GOALS_FAIL } from './goal-outcome';
 import { compilePolicy, validateGoalInput } from './policy';
 import type { GoalInput, GoalResult, Policy, SandboxRef } from './types';
 
@@ -59,13 +60,14 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
   const state = new GoalState(goalId, input, policy, Date.now(), resume?.state);
   registerGoalHandlers(state);
 
-  const agent = agentActivities(policy);
+  const agent = agentActivities(policy, state);
   // GitHub goals (an issue, a PR's review feedback) are read before a sandbox exists, so a bad reference fails fast.
   const source: GoalSource = resume
     ? { goal: resume.goal, pullRequest: resume.pullRequest }
     : await readGoalSource(input, agent).catch((err: unknown) => {
         throw surfaceHopelessFailure(err);
       });
+  if (source.goal !== input.goal) state.setMemo(source.goal);
   state.phase = resume ? 'working' : 'provisioning';
   // The lease (sandbox-lease.ts) re-provisions a lost sandbox and restores the last workspace checkpoint.
   const lease = new SandboxLease(
@@ -76,20 +78,24 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       baseBranch: source.pullRequest?.headBranch ?? input.baseBranch,
       setup: input.setup,
       onChange: (ref) => (state.sandbox = ref),
+      calls: state,
     },
     resume?.lease,
   );
-  state.sandbox = resume ? lease.current : await lease.provision();
+  state.sandbox = resume ? lease.current : await state.during('setup', 'provisionSandbox', () => lease.provision());
   let continuing = false;
+  let result: GoalResult;
   try {
     const outcome = await workOn({ goalId, input, policy, state, agent, lease, source, resume });
-    if ('result' in outcome) return outcome.result;
-    // History stays small: the next run carries references and counters only, and keeps the sandbox.
-    await condition(allHandlersFinished);
-    continuing = true;
-    return await continueAsNew<typeof codingAgent>(input, outcome.next);
+    if ('next' in outcome) {
+      // History stays small: the next run carries references and counters only, and keeps the sandbox.
+      await condition(allHandlersFinished);
+      continuing = true;
+      return await continueAsNew<typeof codingAgent>(input, outcome.next);
+    }
+    result = outcome.result;
   } catch (err) {
-    return endInFailure(err, state);
+    result = endInFailure(err, state);
   } finally {
     if (!continuing) {
       state.phase = 'tearing_down';
@@ -98,6 +104,9 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       log.info('sandbox removed', { container: lease.current.containerName, replacements: lease.replacements });
     }
   }
+  // A goal that did not succeed fails its execution (the GoalResult is the failure's details), so Temporal's own status tells.
+  if (result.status !== 'succeeded' && patched(UNSUCCESSFUL_GOALS_FAIL)) throw goalFailure(result);
+  return result;
 }
 
 /** What a goal works with once its sandbox is leased. */

@@ -30,6 +30,18 @@ export const FAILURES = {
     retryable: false,
     raisedBy: 'codingAgent, maintenance, readIssue, readReviewFeedback',
   },
+  GoalFailed: {
+    meaning:
+      'the goal ended without success (checks failing, a plan or change rejected, an approval timed out, the publish gate refused); `details[0]` is the GoalResult',
+    retryable: false,
+    raisedBy: 'codingAgent',
+  },
+  GoalBudgetExhausted: {
+    meaning:
+      'a budget (turns, tokens, dollars, deadline) ran out; `details[0]` is the GoalResult, with the draft PR when one was published',
+    retryable: false,
+    raisedBy: 'codingAgent',
+  },
   InvalidInput: {
     meaning: 'an activity was called without an input it needs (a bug in the caller)',
     retryable: false,

@@ -11,6 +11,7 @@ import {
   extendBudgetUpdate,
   feedbackSignal,
   finishNowSignal,
+  finishNowUpdate,
   statusQuery,
 } from './messages';
 import { validateBudgetExtension } from './policy';
@@ -25,9 +26,11 @@ export function registerGoalHandlers(state: GoalState): void {
     validator: (extension) => {
       const problems = validateBudgetExtension(extension);
       if (problems.length > 0) throw new Error(`invalid budget extension: ${problems.join('; ')}`);
+      state.assertPriced(extension);
     },
   });
-  setHandler(finishNowSignal, () => state.requestFinishNow());
+  setHandler(finishNowSignal, () => void state.requestFinishNow());
+  setHandler(finishNowUpdate, () => state.requestFinishNow(), { validator: () => state.assertWaitingForBudget() });
   for (const [update, kind] of [
     [approvePlanUpdate, 'plan'],
     [approvePublishUpdate, 'publish'],

@@ -7,6 +7,7 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/activity-types';
+import { withSummaries, type CallSource } from './activity-summaries';
 import { agreeOnPlan } from './approvals';
 import type { GoalState } from './goal-state';
 import { AGENT_QUEUE } from './queues';
@@ -27,14 +28,17 @@ export interface PreparedGoal {
   length: number;
 }
 
-/** The agent-queue activities with the goal's timeouts. */
-export function agentActivities(policy: Policy) {
-  return proxyActivities<AgentActivities>({
-    taskQueue: AGENT_QUEUE,
-    startToCloseTimeout: `${policy.modelCallTimeoutSeconds + 30}s`,
-    heartbeatTimeout: `${policy.modelHeartbeatTimeoutSeconds}s`,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10 },
-  });
+/** The agent-queue activities with the goal's timeouts; each call carries a summary of the call the goal runs (`calls`). */
+export function agentActivities(policy: Policy, calls: CallSource = {}): AgentActivities {
+  return withSummaries(
+    calls,
+    proxyActivities<AgentActivities>({
+      taskQueue: AGENT_QUEUE,
+      startToCloseTimeout: `${policy.modelCallTimeoutSeconds + 30}s`,
+      heartbeatTimeout: `${policy.modelHeartbeatTimeoutSeconds}s`,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 10 },
+    }),
+  );
 }
 
 /**
@@ -82,9 +86,11 @@ export interface PrepareGoalOptions {
  */
 export async function prepareGoal(o: PrepareGoalOptions): Promise<PreparedGoal | { result: GoalResult }> {
   const { state, policy, input } = o;
-  const repo = await o.lease.prepare();
+  const repo = await state.during('setup', 'copy the repository, run the setup', () => o.lease.prepare());
   state.phase = 'inspecting';
-  const inspection = await o.lease.onHost.inspectRepository({ sandbox: o.lease.current, goalId: o.goalId });
+  const inspection = await state.during('setup', 'inspectRepository', () =>
+    o.lease.onHost.inspectRepository({ sandbox: o.lease.current, goalId: o.goalId }),
+  );
   const checks = input.checks && input.checks.length > 0 ? input.checks : inspection.checks;
   if (checks.length === 0) {
     return {

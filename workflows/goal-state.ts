@@ -2,9 +2,10 @@
  * The state of one goal inside codingAgent: progress, accounting against the
  * budget, what it waits for, and the view the status query returns.
  */
-import { condition, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, log, patched, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CallBudget } from '../activities/activity-types';
-import { addUsage, costOf, NO_USAGE, priceOf, uncachedCostOf } from './policy';
+import { answersFor, detailsMarkdown, goalMemo, WAIT_LABELS } from './goal-view';
+import { addUsage, costOf, deadlineAfterWait, extendedDeadline, NO_USAGE, priceOf, uncachedCostOf } from './policy';
 import {
   COST_ATTRIBUTE,
   OUTCOME_ATTRIBUTE,
@@ -17,10 +18,12 @@ import type {
   BudgetExtension,
   BudgetLimits,
   CheckResult,
+  CurrentCall,
   GoalInput,
   GoalPhase,
   GoalResult,
   GoalStatusView,
+  GoalWaiting,
   ModelPrice,
   Policy,
   SandboxRef,
@@ -33,6 +36,24 @@ import type {
  * earlier formula.
  */
 export const CACHED_INPUT_PRICES = 'cached-input-prices';
+
+/**
+ * Waiting for a person is a state: the awaiting_* phase while the goal waits,
+ * a named timer, the deadline paused for the wait's length, and finish-now
+ * heard only while the goal waits for budget. Histories recorded before it
+ * replay as they ran.
+ */
+export const WAITING_IS_A_STATE = 'waiting-is-a-state';
+
+/** Patch marker: the workflow sets its own memo (goal text, repository), whatever started it. */
+export const GOAL_MEMO = 'goal-memo';
+
+/** The phase of each kind of wait. */
+const AWAITING_PHASE: Record<GoalWaiting['kind'], GoalPhase> = {
+  plan_approval: 'awaiting_plan_approval',
+  publish_approval: 'awaiting_publish_approval',
+  budget: 'awaiting_budget',
+};
 
 /** What a model turn says about how it was priced: the price and the model (profile) the worker used. */
 export interface PricedCall {
@@ -70,6 +91,10 @@ export class GoalState {
   readonly pendingFeedback: string[] = [];
   private finishNow = false;
   private extended = false;
+  /** The wait for a person, while the goal waits; `paused`: the deadline does not run meanwhile. */
+  private waitState?: GoalWaiting & { paused: boolean };
+  /** The activity running now. */
+  currentCall?: CurrentCall;
   /** The gate the goal waits at, and the decision once a person made it. */
   private gate?: { kind: 'plan' | 'publish'; decision?: ApprovalDecision };
   /** The plan the model proposed, while it waits for approval (up to 4000 characters). */
@@ -104,6 +129,18 @@ export class GoalState {
       { key: PHASE_ATTRIBUTE, value: this.currentPhase },
       { key: TOKENS_ATTRIBUTE, value: this.usage.totalTokens },
     ]);
+    this.setMemo(input.goal);
+    this.refreshDetails();
+  }
+
+  /** Sets the memo (goal text, repository) from the workflow itself, so that every start path has it. */
+  setMemo(goal: string): void {
+    if (patched(GOAL_MEMO)) upsertMemo(goalMemo(this.input, goal));
+  }
+
+  /** The Temporal UI's current details: the status view as short markdown. */
+  refreshDetails(): void {
+    setCurrentDetails(detailsMarkdown(this.view()));
   }
 
   /** The state to carry into the next run. */
@@ -129,6 +166,20 @@ export class GoalState {
     if (phase === this.currentPhase) return;
     this.currentPhase = phase;
     upsertSearchAttributes([{ key: PHASE_ATTRIBUTE, value: phase }]);
+    this.refreshDetails();
+  }
+
+  /** Runs an activity call as the goal's current call (status, the UI's details, the activity's summary). */
+  async during<T>(kind: CurrentCall['kind'], summary: string, call: () => Promise<T>): Promise<T> {
+    const current: CurrentCall = { kind, summary: summary.slice(0, 200), startedAt: Date.now() };
+    this.currentCall = current;
+    this.refreshDetails();
+    try {
+      return await call();
+    } finally {
+      if (this.currentCall === current) this.currentCall = undefined;
+      this.refreshDetails();
+    }
   }
 
   /**
@@ -156,36 +207,87 @@ export class GoalState {
    * Waits, durably, at an approval gate until a person decides or the policy's
    * timeout passes (undefined).
    */
-  async waitForApproval(kind: 'plan' | 'publish', what: string): Promise<ApprovalDecision | undefined> {
+  async waitForApproval(
+    kind: 'plan' | 'publish',
+    what: string,
+    wait: Partial<Pick<GoalWaiting, 'diffStat' | 'reason'>> = {},
+  ): Promise<ApprovalDecision | undefined> {
     this.gate = { kind };
     this.waitingFor = `${kind} approval: ${what} (send the approve${kind === 'plan' ? 'Plan' : 'Publish'} update; times out in ${this.policy.approvalTimeoutSeconds} s)`;
     const gate = this.gate;
-    const decided = await condition(() => gate.decision !== undefined, this.policy.approvalTimeoutSeconds * 1000);
+    const decided = await this.waitForPerson(
+      {
+        kind: kind === 'plan' ? 'plan_approval' : 'publish_approval',
+        reason: wait.reason ?? what,
+        diffStat: wait.diffStat,
+      },
+      () => gate.decision !== undefined,
+      this.policy.approvalTimeoutSeconds,
+    );
     this.gate = undefined;
     this.waitingFor = undefined;
     return decided ? gate.decision : undefined;
   }
 
+  /**
+   * Waits for a person: the awaiting_* phase, the structured `waiting` of the
+   * status view, a named timer; the deadline moves by the wait's length
+   * (policy.ts deadlineAfterWait). False when the timeout passed first.
+   */
+  private async waitForPerson(
+    w: Pick<GoalWaiting, 'kind' | 'reason' | 'diffStat'>,
+    answered: () => boolean,
+    timeoutSeconds?: number,
+  ): Promise<boolean> {
+    const paused = patched(WAITING_IS_A_STATE);
+    const since = Date.now();
+    const until = timeoutSeconds === undefined ? 0 : since + timeoutSeconds * 1000;
+    const answers = answersFor(w.kind, this.goalId, w.reason);
+    this.waitState = { ...w, since, until, answers, paused };
+    const before = this.phase;
+    if (paused) this.phase = AWAITING_PHASE[w.kind];
+    this.refreshDetails();
+    let decided = true;
+    try {
+      if (timeoutSeconds === undefined) await condition(answered);
+      else if (paused)
+        decided = await condition(answered, timeoutSeconds * 1000, {
+          summary: `waiting for ${WAIT_LABELS[w.kind]} (${durationText(timeoutSeconds)})`,
+        });
+      else decided = await condition(answered, timeoutSeconds * 1000);
+    } finally {
+      this.waitState = undefined;
+      if (paused) {
+        this.limits.deadlineAt = deadlineAfterWait(this.limits.deadlineAt, since, Date.now());
+        this.phase = before;
+      }
+      this.refreshDetails();
+    }
+    return decided;
+  }
+
   /** Throws unless the goal waits at this gate (an update validator: refused updates leave no trace in history). */
   assertWaitingFor(kind: 'plan' | 'publish'): void {
     if (this.gate?.kind !== kind || this.gate.decision) {
-      throw new Error(
-        `the goal is not waiting for ${kind} approval (${this.waitingFor ? `it waits for ${this.waitingFor}` : `phase ${this.phase}`})`,
-      );
+      throw new Error(`the goal is not waiting for ${kind} approval (${this.stateText()})`);
     }
+  }
+
+  /** The goal's state in a few words, for a refusal: what it waits for, else its phase (and its result once it ended). */
+  stateText(): string {
+    if (this.waitingFor) return `it waits for ${this.waitingFor}`;
+    if (this.result) return `it ended ${this.result.status}; phase ${this.phase}`;
+    return `phase ${this.phase}`;
   }
 
   /** Records a person's decision at the gate the goal waits at. */
   decide(kind: 'plan' | 'publish', decision: ApprovalDecision): string {
     this.assertWaitingFor(kind);
-    this.gate!.decision = {
-      approved: decision.approved,
-      comment: decision.comment?.slice(0, 8000),
-      by: decision.by?.slice(0, 200),
-    };
-    return decision.approved
-      ? `${kind} approved`
-      : `${kind} sent back${decision.comment ? `: ${decision.comment}` : ''}`;
+    // As before: any non-empty comment sends back (the CLI refuses a blank one at the edge).
+    const comment = decision.comment ? decision.comment.slice(0, 8000) : undefined;
+    const by = typeof decision.by === 'string' && decision.by.trim() ? decision.by.slice(0, 200) : undefined;
+    this.gate!.decision = { approved: decision.approved, comment, by };
+    return decisionReply(kind, { approved: decision.approved, comment, by });
   }
 
   /** The budget the next model call must fit in. */
@@ -213,27 +315,61 @@ export class GoalState {
     return undefined;
   }
 
-  /** Raises the limits by an extension (already validated). */
+  /** Raises the limits by an extension (already validated); while the goal waits, the deadline's clock stands at the wait's start. */
   extend(e: BudgetExtension, now: number): BudgetLimits {
     const l = this.limits;
     if (e.iterations) l.maxIterations += e.iterations;
     if (e.tokens) l.maxTotalTokens += e.tokens;
     if (e.costUsd) l.maxCostUsd = (l.maxCostUsd ?? this.costUsd ?? 0) + e.costUsd;
-    if (e.seconds) l.deadlineAt = Math.max(l.deadlineAt, now) + e.seconds * 1000;
+    if (e.seconds)
+      l.deadlineAt = extendedDeadline(l.deadlineAt, e.seconds, this.waitState?.paused ? this.waitState.since : now);
     this.extended = true;
+    this.refreshDetails();
     return { ...l };
   }
 
-  /** Requests that a goal waiting for budget publish what it has. */
-  requestFinishNow(): void {
+  /** Throws unless a dollar extension can be priced: the goal's model has a price (an extendBudget validator). */
+  assertPriced(e: BudgetExtension): void {
+    if (e.costUsd === undefined || this.costUsd !== undefined) return;
+    const model = this.model ?? this.input.model?.name;
+    throw new Error(
+      `the goal's model${model ? ` (${model})` : ''} has no price, so a dollar budget cannot be kept; extend by tokens, iterations or seconds, or give the model a price (policy.prices, DRYDOCK_MODELS)`,
+    );
+  }
+
+  /** True while the goal waits for a person to extend its budget or finish now. */
+  get waitingForBudget(): boolean {
+    return this.waitState?.kind === 'budget';
+  }
+
+  /** Throws unless the goal waits for budget (the finishNow update's validator), with the goal's state. */
+  assertWaitingForBudget(): void {
+    if (!this.waitingForBudget || this.finishNow || this.extended)
+      throw new Error(`the goal is not waiting for budget, so there is nothing to finish now (${this.stateText()})`);
+  }
+
+  /**
+   * Requests that a goal waiting for budget publish what it has. Before
+   * WAITING_IS_A_STATE the request was stored for any later wait; now one that
+   * comes while the goal does not wait for budget is ignored.
+   */
+  requestFinishNow(): string {
+    if (patched(WAITING_IS_A_STATE) && !this.waitingForBudget) {
+      log.info('finishNow ignored: the goal is not waiting for budget', { phase: this.phase });
+      return `ignored: ${this.stateText()}`;
+    }
     this.finishNow = true;
+    return this.policy.onExhausted === 'ask'
+      ? 'finishing now: the goal stops working and publishes what it has as a draft PR'
+      : 'finishing now';
   }
 
   /** Waits, durably, for extendBudget (true) or finishNow (false). */
   async waitForBudgetDecision(reason: string): Promise<boolean> {
     this.extended = false;
+    if (patched(WAITING_IS_A_STATE)) this.finishNow = false;
     this.waitingFor = `budget: ${reason} (send the extendBudget update or the finishNow signal)`;
-    await condition(() => this.extended || this.finishNow);
+    await this.waitForPerson({ kind: 'budget', reason }, () => this.extended || this.finishNow);
     this.waitingFor = undefined;
     return this.extended && !this.finishNow;
   }
@@ -257,6 +393,7 @@ export class GoalState {
   finish(outcome: Pick<GoalResult, 'status' | 'summary'> & Partial<GoalResult>): GoalResult {
     this.result = { ...this.baseResult(), ...outcome };
     upsertSearchAttributes([{ key: OUTCOME_ATTRIBUTE, value: this.result.status }]);
+    this.refreshDetails();
     return this.result;
   }
 
@@ -274,6 +411,8 @@ export class GoalState {
       model: this.model,
       limits: { ...this.limits },
       waitingFor: this.waitingFor,
+      ...(this.waitState ? { waiting: publicWait(this.waitState) } : {}),
+      ...(this.currentCall ? { currentCall: { ...this.currentCall } } : {}),
       plan: this.gate?.kind === 'plan' ? this.plan : undefined,
       lastTool: this.lastTool,
       checks: { state, results: this.checks.map((c) => ({ command: c.command, exitCode: c.exitCode })) },
@@ -283,4 +422,37 @@ export class GoalState {
       result: this.result,
     };
   }
+}
+
+/** The wait as the status view shows it (without the workflow's own bookkeeping). */
+function publicWait(w: GoalWaiting & { paused: boolean }): GoalWaiting {
+  const { paused: _paused, ...rest } = w;
+  return { ...rest, answers: [...rest.answers] };
+}
+
+/** What an approval update answers: true to what the goal does next. */
+function decisionReply(kind: 'plan' | 'publish', d: ApprovalDecision): string {
+  const by = d.by ? ` by ${d.by}` : '';
+  if (d.approved)
+    return kind === 'plan'
+      ? `plan approved${by}: the model goes to work`
+      : `publish approved${by}: the change is published`;
+  if (d.comment)
+    return kind === 'plan'
+      ? `plan sent back${by}: ${d.comment} (the model revises its plan; the goal waits again)`
+      : `change sent back${by}: ${d.comment} (the model works on it; the goal waits again before publishing)`;
+  return kind === 'plan'
+    ? `plan rejected${by}: the goal ends failed. To send the plan back for a revision instead, reject it with a comment (--comment "what to change")`
+    : `publishing rejected${by}: the goal ends failed without a pull request. To send the change back to the model instead, reject it with a comment (--comment "what to change")`;
+}
+
+/** A duration in the largest whole unit: 7d, 3h, 15m, 40s. */
+function durationText(seconds: number): string {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  return `${seconds}s`;
 }

@@ -6,6 +6,8 @@
 import { ChildWorkflowFailure, executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import type { codingAgent } from './coding-agent';
 import { failure } from './failures';
+import { goalResultOfFailure } from './goal-outcome';
+import { goalStartMetadata } from './goal-view';
 import { validateGoalInput } from './policy';
 import { AGENT_QUEUE } from './queues';
 import type { GoalInput, GoalResult, GoalStatus } from './types';
@@ -61,14 +63,22 @@ export async function maintenance(input: MaintenanceInput): Promise<MaintenanceR
           .pop() ?? 'repo'
       }`;
       try {
+        const child: GoalInput = { ...goal, repository };
         const result: GoalResult = await executeChild<typeof codingAgent>('codingAgent', {
           workflowId,
           taskQueue: AGENT_QUEUE,
-          args: [{ ...goal, repository }],
+          args: [child],
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          ...goalStartMetadata(child),
         });
-        lines[i] = { repository, workflowId, status: result.status, pr: result.pr?.location, reason: result.reason };
+        lines[i] = lineOf(repository, workflowId, result);
       } catch (err) {
+        // A child that did not succeed fails with its GoalResult as the failure's details (goal-outcome.ts).
+        const result = goalResultOfFailure(err);
+        if (result) {
+          lines[i] = lineOf(repository, workflowId, result);
+          continue;
+        }
         const cause =
           err instanceof ChildWorkflowFailure
             ? (err.cause?.message ?? err.message)
@@ -85,4 +95,9 @@ export async function maintenance(input: MaintenanceInput): Promise<MaintenanceR
     succeeded: lines.filter((l) => l.status === 'succeeded').length,
     failed: lines.filter((l) => l.status !== 'succeeded').length,
   };
+}
+
+/** One repository's line from its goal's result. */
+function lineOf(repository: string, workflowId: string, result: GoalResult): MaintenanceLine {
+  return { repository, workflowId, status: result.status, pr: result.pr?.location, reason: result.reason };
 }

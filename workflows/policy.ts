@@ -365,6 +365,24 @@ export function isGitUrl(repository: string): boolean {
   return /^(https?|ssh|git|file):\/\//i.test(repository) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(repository);
 }
 
+/**
+ * The rule of waiting: time a goal spends waiting for a person (a plan or
+ * publish approval, more budget) does not count against its deadline. When the
+ * wait ends, the deadline moves by the wait's length.
+ */
+export function deadlineAfterWait(deadlineAt: number, waitStartedAt: number, now: number): number {
+  return deadlineAt + Math.max(0, now - waitStartedAt);
+}
+
+/**
+ * A deadline extended by `seconds`: from the deadline, or from `now` when it has
+ * passed. While the goal waits for a person its clock stands still, so `now`
+ * is the wait's start (deadlineAfterWait adds the wait afterwards).
+ */
+export function extendedDeadline(deadlineAt: number, seconds: number, now: number): number {
+  return Math.max(deadlineAt, now) + seconds * 1000;
+}
+
 /** Zero usage. */
 export const NO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
 

@@ -6,6 +6,7 @@
  */
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { AgentActivities, SandboxActivities } from '../activities/activity-types';
+import { withSummaries } from './activity-summaries';
 import { approvePublish } from './approvals';
 import type { GoalState } from './goal-state';
 import type { LeasedActivities } from './sandbox-lease';
@@ -70,19 +71,21 @@ export class GoalPublisher {
     });
     if (!verdict.allowed) throw new PublishRefused(verdict.reasons);
     // The checks that decide run in a fresh sandbox on the base commit plus exactly this patch.
-    const results = await verifier(o.policy, o.checks.length).verifyChange({
-      goalId: o.goalId,
-      repository: o.input.repository,
-      baseBranch: o.repo.baseBranch,
-      baseCommit: o.repo.baseCommit,
-      setup: o.input.setup,
-      patchRef: change.patchRef,
-      tree: change.tree ?? '',
-      checks: o.checks,
-      step: o.state.iteration,
-      checkTimeoutSeconds: o.policy.checkTimeoutSeconds,
-      reply,
-    });
+    const results = await o.state.during('checks', o.checks.join(' && '), () =>
+      verifier(o.policy, o.checks.length, o.state).verifyChange({
+        goalId: o.goalId,
+        repository: o.input.repository,
+        baseBranch: o.repo.baseBranch,
+        baseCommit: o.repo.baseCommit,
+        setup: o.input.setup,
+        patchRef: change.patchRef,
+        tree: change.tree ?? '',
+        checks: o.checks,
+        step: o.state.iteration,
+        checkTimeoutSeconds: o.policy.checkTimeoutSeconds,
+        reply,
+      }),
+    );
     o.state.recordChecks(results);
     this.verified = { change, results };
     return results;
@@ -97,40 +100,44 @@ export class GoalPublisher {
     if (o.policy.requirePublishApproval) {
       const added = change.files.reduce((n, f) => n + (f.additions ?? 0), 0);
       const deleted = change.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
-      const gate = await approvePublish(
-        o.state,
-        `${change.fileCount ?? change.files.length} files changed, +${added} −${deleted} (${change.patchRef})`,
-      );
+      const files = change.fileCount ?? change.files.length;
+      // The wait names the change's size (`drydock diff` shows it), not where the store keeps it.
+      const gate = await approvePublish(o.state, `${files} files changed, +${added} −${deleted}`, {
+        diffStat: { files, insertions: added, deletions: deleted },
+        reason: outcome.exhaustedReason ? `a draft: the budget ran out (${outcome.exhaustedReason})` : '',
+      });
       if (gate.kind !== 'approved') return gate;
       o.state.phase = 'publishing';
     }
-    const pr = await o.agent.publishChange({
-      allowProtectedPaths: o.policy.allowProtectedPaths,
-      goalId: o.goalId,
-      repository: o.input.repository,
-      baseBranch: o.repo.baseBranch,
-      baseCommit: o.repo.baseCommit,
-      goal: o.source.goal,
-      issue: o.input.issue,
-      pullRequest: o.source.pullRequest,
-      patchRef: change.patchRef,
-      textPatchRef: change.textPatchRef,
-      tree: change.tree,
-      files: change.files,
-      filesRef: change.filesRef,
-      ...(change.setupChanged
-        ? { setupChanged: change.setupChanged, setupChangedCount: change.setupChangedCount }
-        : {}),
-      finishIndex: outcome.finishIndex,
-      summary: outcome.summary,
-      exhaustedReason: outcome.exhaustedReason,
-      checks: o.state.checks,
-      usage: o.state.usage,
-      costUsd: o.state.costUsd,
-      model: o.input.model?.name,
-      iterations: o.state.iteration,
-      sandboxPolicy: o.state.sandbox?.policy,
-    });
+    const pr = await o.state.during('publish', 'publishChange', () =>
+      o.agent.publishChange({
+        allowProtectedPaths: o.policy.allowProtectedPaths,
+        goalId: o.goalId,
+        repository: o.input.repository,
+        baseBranch: o.repo.baseBranch,
+        baseCommit: o.repo.baseCommit,
+        goal: o.source.goal,
+        issue: o.input.issue,
+        pullRequest: o.source.pullRequest,
+        patchRef: change.patchRef,
+        textPatchRef: change.textPatchRef,
+        tree: change.tree,
+        files: change.files,
+        filesRef: change.filesRef,
+        ...(change.setupChanged
+          ? { setupChanged: change.setupChanged, setupChangedCount: change.setupChangedCount }
+          : {}),
+        finishIndex: outcome.finishIndex,
+        summary: outcome.summary,
+        exhaustedReason: outcome.exhaustedReason,
+        checks: o.state.checks,
+        usage: o.state.usage,
+        costUsd: o.state.costUsd,
+        model: o.input.model?.name,
+        iterations: o.state.iteration,
+        sandboxPolicy: o.state.sandbox?.policy,
+      }),
+    );
     return { kind: 'published', pr };
   }
 
@@ -169,11 +176,14 @@ export class GoalPublisher {
 }
 
 /** The clean-room verifier on the shared sandbox queue: setup plus every check, with time to spare. */
-function verifier(policy: Policy, checks: number) {
-  return proxyActivities<Pick<SandboxActivities, 'verifyChange'>>({
-    taskQueue: SANDBOX_QUEUE,
-    startToCloseTimeout: `${policy.checkTimeoutSeconds * Math.max(1, checks) + 900 + 300}s`,
-    heartbeatTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-  });
+function verifier(policy: Policy, checks: number, state: GoalState) {
+  return withSummaries(
+    state,
+    proxyActivities<Pick<SandboxActivities, 'verifyChange'>>({
+      taskQueue: SANDBOX_QUEUE,
+      startToCloseTimeout: `${policy.checkTimeoutSeconds * Math.max(1, checks) + 900 + 300}s`,
+      heartbeatTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+    }),
+  );
 }

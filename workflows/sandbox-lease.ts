@@ -23,6 +23,7 @@ import {
   proxyActivities,
 } from '@temporalio/workflow';
 import type { SandboxActivities } from '../activities/activity-types';
+import { withSummaries, type CallSource } from './activity-summaries';
 import { SANDBOX_LOST } from './failures';
 import { SANDBOX_QUEUE } from './queues';
 import type { GoalSetup, Policy, SandboxRef } from './types';
@@ -51,6 +52,8 @@ export interface SandboxLeaseOptions {
   setup?: GoalSetup;
   /** Called whenever the lease moves to a new sandbox. */
   onChange?: (sandbox: SandboxRef) => void;
+  /** Where the activities' summaries read the call the goal runs now. */
+  calls?: CallSource;
 }
 
 /** The lease as plain data: what continue-as-new carries. */
@@ -124,7 +127,7 @@ export class SandboxLease {
 
   /** Provisions the first sandbox on the shared queue. */
   async provision(): Promise<SandboxRef> {
-    const current = await sharedActivities().provisionSandbox({ goalId: this.o.goalId });
+    const current = await sharedActivities(this.o.calls).provisionSandbox({ goalId: this.o.goalId });
     this.s = { current, generation: 0, baseBranch: this.o.baseBranch, setupRan: false, lost: [] };
     this.o.onChange?.(current);
     return current;
@@ -144,7 +147,7 @@ export class SandboxLease {
     await CancellationScope.nonCancellable(async () => {
       for (const lost of s.lost.slice(this.pendingDestroys.length)) this.pendingDestroys.push(this.destroyLost(lost));
       await Promise.all(this.pendingDestroys);
-      await destroyActivities(s.current, this.o.policy)
+      await destroyActivities(s.current, this.o.policy, 5, this.o.calls)
         .destroySandbox({ sandbox: s.current })
         .catch((err: unknown) => {
           // A host that is gone cannot remove its container now; its reaper does when it comes back.
@@ -161,7 +164,7 @@ export class SandboxLease {
     input: Parameters<SandboxActivities[K]>[0],
   ): Promise<Awaited<ReturnType<SandboxActivities[K]>>> {
     const result = await this.withLoss<unknown>(async (ref) => {
-      const activity = hostActivities(ref, this.o.policy)[name] as (i: unknown) => Promise<unknown>;
+      const activity = hostActivities(ref, this.o.policy, this.o.calls)[name] as (i: unknown) => Promise<unknown>;
       const sandbox = addressOf(ref);
       const { baseCommit, baselineRef } = this.state();
       if (name === 'collectChange' && baselineRef) return activity({ ...input, sandbox, baselineRef });
@@ -195,7 +198,7 @@ export class SandboxLease {
   /** Copy (at the pinned base commit), setup, isolation, the baseline, and the last checkpoint, on a new sandbox. */
   private async prepareOn(ref: SandboxRef): Promise<void> {
     const s = this.state();
-    const acts = hostActivities(ref, this.o.policy);
+    const acts = hostActivities(ref, this.o.policy, this.o.calls);
     const sandbox = addressOf(ref);
     const repo = await acts.copyRepository({
       sandbox,
@@ -233,7 +236,7 @@ export class SandboxLease {
     log.warn('sandbox lost; provisioning a new one', { container: lost.containerName, host: lost.host, reason });
     const generation = s.generation + 1;
     this.pendingDestroys.push(this.destroyLost(lost));
-    const current = await sharedActivities().provisionSandbox({ goalId: this.o.goalId, generation });
+    const current = await sharedActivities(this.o.calls).provisionSandbox({ goalId: this.o.goalId, generation });
     if (this.s) Object.assign(this.s, { current, generation, lost: [...s.lost, lost], preparedFor: undefined });
     this.o.onChange?.(current);
   }
@@ -241,7 +244,7 @@ export class SandboxLease {
   /** Removes a lost sandbox if its host answers within the loss timeout; failures are left to the reaper. */
   private destroyLost(lost: SandboxRef): Promise<void> {
     return CancellationScope.nonCancellable(() =>
-      destroyActivities(lost, this.o.policy, 2)
+      destroyActivities(lost, this.o.policy, 2, this.o.calls)
         .destroySandbox({ sandbox: lost })
         .catch((err: unknown) => {
           log.warn('could not remove a lost sandbox; the reaper will', {
@@ -280,32 +283,41 @@ export function sandboxLossOf(err: unknown): string | undefined {
   return undefined;
 }
 
-function sharedActivities() {
-  return proxyActivities<SandboxActivities>({
-    taskQueue: SANDBOX_QUEUE,
-    startToCloseTimeout: '5m',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-  });
+function sharedActivities(calls: CallSource = {}): SandboxActivities {
+  return withSummaries(
+    calls,
+    proxyActivities<SandboxActivities>({
+      taskQueue: SANDBOX_QUEUE,
+      startToCloseTimeout: '5m',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+    }),
+  );
 }
 
 /** Activities on the queue of the host that holds the container; a silent host counts as lost after the loss timeout. */
-export function hostActivities(sandbox: SandboxRef, policy: Policy) {
+export function hostActivities(sandbox: SandboxRef, policy: Policy, calls: CallSource = {}): SandboxActivities {
   const longest = Math.max(policy.commandTimeoutSeconds, policy.checkTimeoutSeconds);
-  return proxyActivities<SandboxActivities>({
-    taskQueue: sandbox.taskQueue,
-    startToCloseTimeout: `${longest + 120}s`,
-    scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
-    heartbeatTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-  });
+  return withSummaries(
+    calls,
+    proxyActivities<SandboxActivities>({
+      taskQueue: sandbox.taskQueue,
+      startToCloseTimeout: `${longest + 120}s`,
+      scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+      heartbeatTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+    }),
+  );
 }
 
 /** destroySandbox on the container's host: bounded by the loss timeout when the host does not answer. */
-function destroyActivities(sandbox: SandboxRef, policy: Policy, maximumAttempts = 5) {
-  return proxyActivities<SandboxActivities>({
-    taskQueue: sandbox.taskQueue,
-    scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
-    startToCloseTimeout: '2m',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts },
-  });
+function destroyActivities(sandbox: SandboxRef, policy: Policy, maximumAttempts: number, calls: CallSource = {}) {
+  return withSummaries(
+    calls,
+    proxyActivities<SandboxActivities>({
+      taskQueue: sandbox.taskQueue,
+      scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+      startToCloseTimeout: '2m',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts },
+    }),
+  );
 }

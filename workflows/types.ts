@@ -16,7 +16,37 @@ export type GoalPhase =
   | 'verifying'
   | 'publishing'
   | 'tearing_down'
-  | 'done';
+  | 'done'
+  /** Waits for a person to approve (or send back) the model's plan. */
+  | 'awaiting_plan_approval'
+  /** Waits for a person to approve (or send back) the verified change before it is published. */
+  | 'awaiting_publish_approval'
+  /** A budget ran out (onExhausted "ask"): waits for a person to extend it or to finish now. */
+  | 'awaiting_budget';
+
+/** What a goal waits for a person to decide, while it waits (GoalStatusView.waiting). */
+export interface GoalWaiting {
+  kind: 'plan_approval' | 'publish_approval' | 'budget';
+  /** When the wait began, epoch milliseconds. */
+  since: number;
+  /** When the wait ends on its own (an approval's timeout), epoch milliseconds; 0: it waits until answered (a budget wait). */
+  until: number;
+  /** Why it waits, in one line: the plan's first line, the budget that ran out; at the publish gate empty (diffStat says it), or why the change is a draft. */
+  reason: string;
+  /** The exact commands that answer, e.g. `drydock approve publish <id>`. */
+  answers: string[];
+  /** The change waiting for publish approval: files, added and deleted lines. */
+  diffStat?: { files: number; insertions: number; deletions: number };
+}
+
+/** The activity a goal runs now (GoalStatusView.currentCall). */
+export interface CurrentCall {
+  kind: 'model' | 'tool' | 'checks' | 'setup' | 'publish';
+  /** One line, e.g. `shell: npm test`, `model turn 3`. */
+  summary: string;
+  /** When the call was scheduled, epoch milliseconds. */
+  startedAt: number;
+}
 
 /** Which model to call; the API key is never here, only resolved by the worker. */
 export interface ModelSpec {
@@ -301,8 +331,12 @@ export interface GoalStatusView {
   model?: string;
   /** The limits in force now (extendBudget raises them). */
   limits: BudgetLimits;
-  /** What the goal waits for, when it waits: more budget, or a person's approval. */
+  /** What the goal waits for, when it waits: more budget, or a person's approval (one line; see `waiting`). */
   waitingFor?: string;
+  /** What the goal waits for a person to decide, since when, until when, and the commands that answer. */
+  waiting?: GoalWaiting;
+  /** The activity running now, when one is. */
+  currentCall?: CurrentCall;
   /** The plan that waits for approval. */
   plan?: string;
   lastTool?: { name: string; argumentsPreview: string; summary: string };

@@ -18,6 +18,7 @@ import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 import { startTestEnvironment } from '../support/test-env';
 import { startTokenCountingProxy, type TokenCountingProxy } from '../support/token-counting-proxy';
 import { startWorkers, type RunningWorkers } from '../support/workers';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const listTurn: ScriptedTurn = { type: 'tool_calls', calls: [{ name: 'list_files', arguments: {} }] };
@@ -51,11 +52,13 @@ afterAll(async () => {
 });
 
 async function run(name: string, input: GoalInput): Promise<GoalResult> {
-  return (await env.client.workflow.execute('codingAgent', {
-    taskQueue: AGENT_QUEUE,
-    workflowId: `${name}-${RUN}`,
-    args: [input],
-  })) as GoalResult;
+  return (await env.client.workflow
+    .start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId: `${name}-${RUN}`,
+      args: [input],
+    })
+    .then(readGoalResult)) as GoalResult;
 }
 
 test('a call that would overrun the token budget with JSON-dense input is refused before it is made', async () => {

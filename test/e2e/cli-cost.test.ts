@@ -15,6 +15,7 @@ import { loadScript, type ScriptedTurn } from '../../scripted-model';
 import { useAgentStack } from '../support/agent-stack';
 import { runCli } from '../support/cli';
 import { fixturePath, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const GOAL = 'Make the failing test in test/math.test.js pass';
@@ -51,11 +52,13 @@ async function runGoal(name: string, repository: string, tokens: [number, number
     { ...finishTurn, usage: { prompt_tokens: tokens[1]![0], completion_tokens: tokens[1]![1] } },
   );
   const input: GoalInput = { repository, goal: GOAL, ...(model ? { model: { name: model } } : {}) };
-  const result = (await stack.env.client.workflow.execute('codingAgent', {
-    taskQueue: AGENT_QUEUE,
-    workflowId: `${name}-${RUN}`,
-    args: [input],
-  })) as GoalResult;
+  const result = (await stack.env.client.workflow
+    .start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId: `${name}-${RUN}`,
+      args: [input],
+    })
+    .then(readGoalResult)) as GoalResult;
   expect(result.status).toBe('succeeded');
   return result;
 }

@@ -100,6 +100,10 @@ test('start --wait runs the goal to a PR; status, result and pr show read it', a
   expect(started.stdout).toContain(`started ${id}`);
   expect(started.stdout).toContain(`http://localhost:8233/namespaces/default/workflows/${id}`);
   expect(started.stdout).toMatch(/status +succeeded/);
+  // The Temporal UI reads the goal, its repository and policy from the start's own metadata.
+  const described = await stack.env.client.workflow.getHandle(id).describe();
+  expect(await described.staticSummary()).toBe('Make the failing test in test/math.test.js pass');
+  expect(await described.staticDetails()).toMatch(new RegExp(`^\\*\\*repository\\*\\* ${repo}\n`));
 
   const status = await runCli(['status', id, '--json'], cliEnv);
   expect(status.code).toBe(0);

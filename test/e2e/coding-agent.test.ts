@@ -12,6 +12,7 @@ import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal } from '../support/docker';
 import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 /** Suffix of this run's workflow ids: container names come from them, and Docker is shared. */
 const RUN = Math.random().toString(36).slice(2, 8);
@@ -21,7 +22,9 @@ const FIXED_ADD_PATCH = readFileSync(fixturePath('scripts/demo.json'), 'utf8');
 const stack = useAgentStack({ vars: { DRYDOCK_MODEL: 'scripted' } });
 
 function runGoal(workflowId: string, input: GoalInput): Promise<GoalResult> {
-  return stack.env.client.workflow.execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
+  return stack.env.client.workflow
+    .start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] })
+    .then(readGoalResult);
 }
 
 function prRecord(id: string): PullRequestRecord {
@@ -247,6 +250,6 @@ test('starting the same goal id while it runs is a clear error, not a second run
       args: [{ repository: repo, goal: DEMO_GOAL }],
     }),
   ).rejects.toThrow(/already started/i);
-  const result = (await first.result()) as GoalResult;
+  const result = await readGoalResult(first);
   expect(result.status).toBe('succeeded');
 });

@@ -21,6 +21,7 @@ import { buildWorkers, removeBuild, startWorkerProcess, type WorkerProcess } fro
 import { containersOfGoal, docker } from '../support/docker';
 import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../../scripted-model';
 import { gitIn, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const FIX =
@@ -119,7 +120,9 @@ const EDIT_TURNS: ScriptedTurn[] = [
 ];
 
 function runGoal(workflowId: string, input: GoalInput): Promise<GoalResult> {
-  return env.client.workflow.execute('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
+  return env.client.workflow
+    .start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] })
+    .then(readGoalResult);
 }
 
 async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -232,7 +235,7 @@ test('two sandbox hosts on their own queues: one killed mid-goal, the goal finis
     await waitFor('the third model turn', () => model.requests.length >= 3);
     procs.push(await host(b));
     await procs[0]!.kill('SIGKILL');
-    const done = (await handle.result()) as GoalResult;
+    const done = await readGoalResult(handle);
 
     expect(done.status).toBe('succeeded');
     expect(model.requests).toHaveLength(4);

@@ -20,6 +20,7 @@ import { containersOfGoal } from '../support/docker';
 import { startScriptedModelServer, loadScript, type ScriptedModelServer } from '../../scripted-model';
 import { fixturePath, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github-server';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const TOKEN = `github_pat_E2ESECRET${RUN}${Math.random().toString(36).slice(2)}`;
@@ -136,7 +137,7 @@ test('an issue becomes a goal and one draft PR that closes it; the issue gets on
       { repository: REPOSITORY, goal: '', issue: { owner: 'acme', repo: 'demo', number: issue } } satisfies GoalInput,
     ],
   });
-  const result = (await handle.result()) as GoalResult;
+  const result = await readGoalResult(handle);
 
   expect(result.status).toBe('succeeded');
   const reads = fake.matching('GET', new RegExp(`/issues/${issue}$`));
@@ -231,11 +232,13 @@ test('revise takes the unresolved review comments as the goal and pushes to the 
   );
   const titleBefore = fake.pulls()[0]!.title;
   const workflowId = `e2e-gh-revise-${RUN}`;
-  const result = (await env.client.workflow.execute('codingAgent', {
-    taskQueue: AGENT_QUEUE,
-    workflowId,
-    args: [{ repository: REPOSITORY, goal: '', pullRequest: { number: prNumber } } satisfies GoalInput],
-  })) as GoalResult;
+  const result = (await env.client.workflow
+    .start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId,
+      args: [{ repository: REPOSITORY, goal: '', pullRequest: { number: prNumber } } satisfies GoalInput],
+    })
+    .then(readGoalResult)) as GoalResult;
 
   expect(result.status).toBe('succeeded');
   expect(result.pr).toEqual(expect.objectContaining({ id: String(prNumber), branch: prBranch }));

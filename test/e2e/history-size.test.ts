@@ -4,10 +4,10 @@
  */
 import { temporal } from '@temporalio/proto';
 import { AGENT_QUEUE } from '../../workflows/queues';
-import type { GoalResult } from '../../workflows/types';
 import { useAgentStack } from '../support/agent-stack';
 import { loadScript, type ScriptedTurn } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const TURNS = 30;
 
@@ -50,7 +50,7 @@ test(`history grows by a constant per turn over ${TURNS} turns with 40 KB tool o
       },
     ],
   });
-  const result = (await handle.result()) as GoalResult;
+  const result = await readGoalResult(handle);
   expect(result.status).toBe('succeeded');
   expect(result.iterations).toBe(TURNS);
   // The conversation is large: the last prompt alone is over half a megabyte.
@@ -103,7 +103,7 @@ test('a long goal continues as new with references only, keeps its sandbox, and 
     workflowId,
     args: [{ repository: repo, goal: 'Make the failing test in test/math.test.js pass', policy: { turnsPerRun: 3 } }],
   });
-  const result = (await handle.result()) as GoalResult;
+  const result = await readGoalResult(handle);
   expect(result.status).toBe('succeeded');
   expect(result.iterations).toBe(7);
   expect(gitIn(repo, 'diff', 'main', result.pr!.branch)).toContain('+  return a + b;');

@@ -14,6 +14,7 @@ import type { GoalInput } from '../../workflows/types';
 import { useAgentStack } from '../support/agent-stack';
 import { exportedHistory } from '../support/exported-history';
 import { fixturePath, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
@@ -52,7 +53,7 @@ describe.each<ModelApi>(['chat', 'responses'])('the demo goal on %s, streaming',
     const repo = makeGitRepo('demo-repo');
     stack.model.push(...demoScript().map((turn) => ({ ...turn, reasoning: {} })));
     const workflowId = `e2e-api-${api}-${RUN}`;
-    const result = await (await start(workflowId, { repository: repo, goal: DEMO_GOAL })).result();
+    const result = await readGoalResult(await start(workflowId, { repository: repo, goal: DEMO_GOAL }));
 
     expect(result.status).toBe('succeeded');
     expect(result.iterations).toBe(6);
@@ -98,7 +99,7 @@ describe.each<ModelApi>(['chat', 'responses'])('the demo goal on %s, streaming',
       goal: DEMO_GOAL,
       policy: { modelIdleTimeoutSeconds: 5 },
     });
-    const result = await handle.result();
+    const result = await readGoalResult(handle);
 
     expect(result.status).toBe('succeeded');
     expect(Date.now() - started).toBeGreaterThanOrEqual(25_000);

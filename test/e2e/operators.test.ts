@@ -7,13 +7,14 @@ import { execFile } from 'child_process';
 import { WorkflowFailedError } from '@temporalio/client';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import { approvePlanUpdate, approvePublishUpdate, feedbackSignal, statusQuery } from '../../workflows/messages';
-import type { GoalInput, GoalResult } from '../../workflows/types';
+import type { GoalInput } from '../../workflows/types';
 import type { MaintenanceResult } from '../../workflows/maintenance';
 import { useAgentStack } from '../support/agent-stack';
 import { loadScript, type ScriptedTurn } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 import { temporalBinary } from '../support/temporal-binary';
 import { runCli } from '../support/cli';
+import { readGoalResult } from '../../cli/goal-result';
 
 let cliEnv: Record<string, string>;
 const RUN = Math.random().toString(36).slice(2, 8);
@@ -67,7 +68,7 @@ test('the status query answers in the middle of a run; feedback reaches the next
   expect(mid.limits.maxIterations).toBe(30);
   expect(mid.checks.state).toBe('not_run');
   await handle.signal(feedbackSignal, 'use the + operator');
-  const result = (await handle.result()) as GoalResult;
+  const result = await readGoalResult(handle);
   expect(result.status).toBe('succeeded');
   const after = await handle.query(statusQuery);
   expect(after.lastTool?.name).toBe('apply_patch');
@@ -98,7 +99,7 @@ test('the approvePublish gate holds until approved, takes a change back with a c
   const approved = await runCli(['approve', 'publish', handle.workflowId], cliEnv);
   expect(approved.stderr).toBe('');
   expect(approved.stdout).toContain('publish approved');
-  const result = (await handle.result()) as GoalResult;
+  const result = await readGoalResult(handle);
   expect(result.status).toBe('succeeded');
   expect(gitIn(repo, 'branch', '--list', result.pr!.branch)).toContain(result.pr!.branch);
 });
@@ -106,9 +107,9 @@ test('the approvePublish gate holds until approved, takes a change back with a c
 test('a gate that times out ends the goal with a clear status, and nothing is published', async () => {
   const repo = makeGitRepo('demo-repo');
   stack.model.push(fixTurn(), finishTurn);
-  const result = (await (
-    await start('op-timeout', { policy: { requirePublishApproval: true, approvalTimeoutSeconds: 2 } }, repo)
-  ).result()) as GoalResult;
+  const result = await readGoalResult(
+    await start('op-timeout', { policy: { requirePublishApproval: true, approvalTimeoutSeconds: 2 } }, repo),
+  );
   expect(result.status).toBe('failed');
   expect(result.reason).toMatch(/no decision on publishing within 2 s \(approval timed out\)/);
   expect(gitIn(repo, 'branch', '--list', 'drydock/*')).toBe('');
@@ -121,13 +122,13 @@ test('approvePlan: the model plans in text, waits for a person, then works', asy
     const v = await handle.query(statusQuery);
     return v.waitingFor?.startsWith('plan approval') ? v : undefined;
   });
-  expect(waiting.phase).toBe('planning');
+  expect(waiting.phase).toBe('awaiting_plan_approval');
   expect(waiting.plan).toContain('Fix add in src/math.js');
   expect((stack.model.requests[0]?.body as { tool_choice?: string }).tool_choice).toBe('none');
   expect(await handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, by: 'alice' }] })).toBe(
-    'plan approved',
+    'plan approved by alice: the model goes to work',
   );
-  const result = (await handle.result()) as GoalResult;
+  const result = await readGoalResult(handle);
   expect(result.status).toBe('succeeded');
   expect(JSON.stringify(stack.model.requests[1]?.body)).toContain('The plan is approved. Go ahead.');
 });
@@ -157,9 +158,11 @@ describe('the Temporal CLI', () => {
       JSON.stringify({ repository: repo, goal: GOAL }),
     ]);
     expect(started.code).toBe(0);
-    const result = (await stack.env.client.workflow.getHandle(id).result()) as GoalResult;
+    const result = await readGoalResult(stack.env.client.workflow.getHandle(id));
     expect(result.status).toBe('succeeded');
     expect(gitIn(repo, 'diff', '--name-only', 'main', result.pr!.branch)).toBe('src/math.js');
+    // No memo was given on the command line: the workflow set its own, so `drydock list` shows the goal.
+    expect((await stack.env.client.workflow.getHandle(id).describe()).memo).toEqual({ goal: GOAL, repository: repo });
   });
 
   test('bad input through the Temporal CLI fails fast, non-retryable, with the message', async () => {
@@ -263,6 +266,12 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
   expect(result.lines.map((l) => [l.repository, l.status])).toEqual(repos.map((r) => [r, 'succeeded']));
   expect(result.lines.every((l) => l.pr?.endsWith('.md'))).toBe(true);
   expect(result.succeeded).toBe(3);
+  // The Temporal UI shows the goal as the run's and each child's summary, and each child's repository in its details.
+  const described = await stack.env.client.workflow.getHandle(run.workflowId).describe();
+  expect(await described.staticSummary()).toBe('Add a MAINTENANCE.md');
+  const child = await stack.env.client.workflow.getHandle(result.lines[2]!.workflowId).describe();
+  expect(await child.staticSummary()).toBe('Add a MAINTENANCE.md');
+  expect(await child.staticDetails()).toContain(`**repository** ${repos[2]}`);
 
   // The cap: never more than 2 children ran at once.
   const spans = await Promise.all(

@@ -9,6 +9,7 @@ import type { GoalResult } from '../../workflows/types';
 import { loadScript } from '../../scripted-model';
 import { useAgentStack } from '../support/agent-stack';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const SCRIPT = fixturePath('scripts/demo-envelope.json');
@@ -22,11 +23,13 @@ test('the scripted model fixes the demo with an apply_patch envelope, and the PR
 
   const repo = makeGitRepo('demo-repo');
   stack.model.push(...loadScript(SCRIPT));
-  const result: GoalResult = await stack.env.client.workflow.execute('codingAgent', {
-    taskQueue: AGENT_QUEUE,
-    workflowId: `e2e-envelope-${RUN}`,
-    args: [{ repository: repo, goal: 'Make the failing test in test/math.test.js pass' }],
-  });
+  const result: GoalResult = await stack.env.client.workflow
+    .start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId: `e2e-envelope-${RUN}`,
+      args: [{ repository: repo, goal: 'Make the failing test in test/math.test.js pass' }],
+    })
+    .then(readGoalResult);
 
   expect(result.status).toBe('succeeded');
   expect(result.checks).toEqual([expect.objectContaining({ command: 'npm test', exitCode: 0, passed: true })]);

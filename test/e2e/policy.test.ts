@@ -14,6 +14,7 @@ import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal } from '../support/docker';
 import { loadScript, type ScriptedTurn } from '../../scripted-model';
 import { fixturePath, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const GOAL = 'Make the failing test in test/math.test.js pass';
@@ -37,7 +38,7 @@ function start(name: string, input: Partial<GoalInput> = {}) {
 }
 
 async function run(name: string, input: Partial<GoalInput> = {}): Promise<GoalResult> {
-  return (await (await start(name, input)).result()) as GoalResult;
+  return await readGoalResult(await start(name, input));
 }
 
 function prRecord(id: string): PullRequestRecord {
@@ -207,7 +208,7 @@ describe('budgets', () => {
     stack.model.push(finishTurn);
     const limits = await handle.executeUpdate(extendBudgetUpdate, { args: [{ iterations: 3 }] });
     expect(limits.maxIterations).toBe(5);
-    const result = (await handle.result()) as GoalResult;
+    const result = await readGoalResult(handle);
     expect(result.status).toBe('succeeded');
     expect(result.iterations).toBe(3);
   });
@@ -217,7 +218,7 @@ describe('budgets', () => {
     const handle = await start('p-finishnow', { policy: { maxIterations: 1, onExhausted: 'ask' } });
     await until('the goal to wait for budget', async () => (await handle.query(statusQuery)).waitingFor !== undefined);
     await handle.signal(finishNowSignal);
-    const result = (await handle.result()) as GoalResult;
+    const result = await readGoalResult(handle);
     expect(result.status).toBe('budget_exhausted');
     expect(prRecord(result.pr!.id).draft).toBe(true);
   });

@@ -9,12 +9,13 @@ import { readFileSync, readdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { AGENT_QUEUE } from '../../workflows/queues';
-import type { GoalInput, GoalResult } from '../../workflows/types';
+import type { GoalInput } from '../../workflows/types';
 import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal, docker } from '../support/docker';
 import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 import { exportedHistory } from '../support/exported-history';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = randomBytes(3).toString('hex');
 /** The canary: every fake secret carries it; finding it anywhere is a leak. */
@@ -160,7 +161,7 @@ test('a poisoned AGENTS.md and a hostile model leak no canary and push nothing o
   const filesWithMarker = await inside('grep -rl -- "$0" /workspace /home /tmp /etc /run 2>/dev/null; true');
   expect(filesWithMarker.replace(/[\x00-\x08]/g, '').trim()).toBe('');
 
-  const result = (await handle.result()) as GoalResult;
+  const result = await readGoalResult(handle);
   expect(result.status).toBe('succeeded');
   expect(result.pr?.branch).toMatch(/^drydock\/[0-9a-f]{8}$/);
 
@@ -220,9 +221,7 @@ test('a change to .github/workflows is refused by the publish gate: failed, with
       calls: [{ name: 'finish', arguments: { summary: 'Fixed add() and CI', rationale: 'a + b' } }],
     },
   );
-  const result = (await (
-    await startGoal(`sec-gate-${RUN}`, { repository: repo, goal: DEMO_GOAL })
-  ).result()) as GoalResult;
+  const result = await readGoalResult(await startGoal(`sec-gate-${RUN}`, { repository: repo, goal: DEMO_GOAL }));
   expect(result.status).toBe('failed');
   expect(result.pr).toBeUndefined();
   expect(result.reason).toMatch(/publish gate: \.github\/workflows\/ci\.yml is a protected path/);

@@ -11,6 +11,7 @@ import { SIDECAR_OF_LABEL } from '../../activities/sandbox/services';
 import { useAgentStack } from '../support/agent-stack';
 import { docker } from '../support/docker';
 import { gitIn, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const stack = useAgentStack();
 
@@ -40,20 +41,22 @@ test('the checks reach a declared service by name; the service goes with the san
     ],
   });
   const workflowId = `services-${Math.random().toString(36).slice(2, 8)}`;
-  const result = (await stack.env.client.workflow.execute('codingAgent', {
-    taskQueue: AGENT_QUEUE,
-    workflowId,
-    args: [
-      {
-        repository: repo,
-        goal: 'Check that the api answers',
-        checks: [
-          'test "$(curl -sf --max-time 5 http://api:8080/ping)" = pong',
-          '! curl -sf --max-time 3 http://172.17.0.1:1/',
-        ],
-      },
-    ],
-  })) as GoalResult;
+  const result = (await stack.env.client.workflow
+    .start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId,
+      args: [
+        {
+          repository: repo,
+          goal: 'Check that the api answers',
+          checks: [
+            'test "$(curl -sf --max-time 5 http://api:8080/ping)" = pong',
+            '! curl -sf --max-time 3 http://172.17.0.1:1/',
+          ],
+        },
+      ],
+    })
+    .then(readGoalResult)) as GoalResult;
   expect(result.reason).toBeUndefined();
   expect(result.status).toBe('succeeded');
   expect(result.checks.every((c) => c.passed)).toBe(true);

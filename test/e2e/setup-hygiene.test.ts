@@ -14,6 +14,7 @@ import { secretEncodings } from '../../activities/security/secret-encodings';
 import { useAgentStack } from '../support/agent-stack';
 import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = randomBytes(3).toString('hex');
 const SECRET = `npm_${randomBytes(12).toString('hex')}`;
@@ -59,7 +60,7 @@ test('a hostile model finds no setup daemon and no setup secret, raw or encoded,
       },
     ],
   });
-  const result = (await handle.result().catch((err: unknown) => err)) as GoalResult;
+  const result = (await readGoalResult(handle).catch((err: unknown) => err)) as GoalResult;
 
   // The shell tool's answer, as the model received it with its next request.
   const saw = JSON.stringify(stack.model.requests[1]?.body ?? '');

@@ -15,6 +15,7 @@ import { useAgentStack } from '../support/agent-stack';
 import { containersOfGoal } from '../support/docker';
 import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = randomBytes(3).toString('hex');
 const DEMO_GOAL = 'Make the failing test in test/math.test.js pass';
@@ -27,7 +28,7 @@ async function runGoal(workflowId: string, input: GoalInput): Promise<GoalResult
     workflowId,
     args: [input],
   });
-  return (await handle.result()) as GoalResult;
+  return await readGoalResult(handle);
 }
 
 /** The failure of a goal that ended in one, as `{ type, message }`. */
@@ -38,7 +39,7 @@ async function failureOf(workflowId: string, input: GoalInput): Promise<{ type?:
     args: [input],
   });
   try {
-    await handle.result();
+    await readGoalResult(handle);
   } catch (err) {
     const cause = (err as { cause?: { type?: string; message?: string } }).cause;
     return { type: cause?.type, message: cause?.message ?? String(err) };

@@ -11,6 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execFileSync } from 'child_process';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalInput, GoalResult } from '../../workflows/types';
+import { approvePlanUpdate, approvePublishUpdate, statusQuery } from '../../workflows/messages';
 import { containerNameFor } from '../../activities/sandbox/names';
 import { startTestEnvironment } from '../support/test-env';
 import { temporalBinary } from '../support/temporal-binary';
@@ -18,6 +19,7 @@ import { startWorkers, type RunningWorkers } from '../support/workers';
 import { docker } from '../support/docker';
 import { startScriptedModelServer, type ScriptedModelServer, type ScriptedTurn } from '../../scripted-model';
 import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
+import { readGoalResult } from '../../cli/goal-result';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const OUT = path.join(__dirname, 'histories');
@@ -58,12 +60,13 @@ async function record(
   input: GoalInput,
   during?: (workflowId: string) => Promise<void>,
   run: 'last' | 'first' = 'last',
+  status: GoalResult['status'] = 'succeeded',
 ): Promise<void> {
   const workflowId = `replay-${name}-${RUN}`;
   const handle = await env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId, args: [input] });
   await during?.(workflowId);
-  const result = (await handle.result()) as GoalResult;
-  expect(result.status).toBe('succeeded');
+  const result = await readGoalResult(handle);
+  expect(result.status).toBe(status);
   expect(model.remaining()).toBe(0);
   // The CLI's JSON is the format Worker.runReplayHistories reads (historyFromJSON).
   const runArgs = run === 'first' ? ['--run-id', handle.firstExecutionRunId] : [];
@@ -147,5 +150,46 @@ test('a setup phase, then a sandbox re-provision (the baseline recorded on each 
       await new Promise((r) => setTimeout(r, 1500));
       await docker.getContainer(containerNameFor(id)).remove({ force: true, v: true });
     },
+  );
+}, 120_000);
+
+/** Polls the goal's status until its phase is `phase`. */
+async function phaseOf(workflowId: string, phase: string): Promise<void> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  while ((await handle.query(statusQuery)).phase !== phase) await new Promise((r) => setTimeout(r, 200));
+}
+
+test('both approval gates (the awaiting phases, named wait timers, the paused deadline)', async () => {
+  model.push({ type: 'text', content: '1. Fix add in src/math.js\n2. Run npm test' }, ...FIX_TURNS);
+  await record(
+    'approval-gates',
+    {
+      repository: makeGitRepo('demo-repo'),
+      goal: GOAL,
+      policy: { requirePlanApproval: true, requirePublishApproval: true },
+    },
+    async (id) => {
+      const handle = env.client.workflow.getHandle(id);
+      await phaseOf(id, 'awaiting_plan_approval');
+      await handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, by: 'recorder' }] });
+      await phaseOf(id, 'awaiting_publish_approval');
+      await handle.executeUpdate(approvePublishUpdate, { args: [{ approved: true, by: 'recorder' }] });
+    },
+  );
+}, 120_000);
+
+test('a goal that fails (a plan rejected: the execution fails with the GoalResult as details)', async () => {
+  model.push({ type: 'text', content: '1. Delete the tests' });
+  await record(
+    'failed-goal',
+    { repository: makeGitRepo('demo-repo'), goal: GOAL, policy: { requirePlanApproval: true } },
+    async (id) => {
+      await phaseOf(id, 'awaiting_plan_approval');
+      await env.client.workflow
+        .getHandle(id)
+        .executeUpdate(approvePlanUpdate, { args: [{ approved: false, by: 'recorder' }] });
+    },
+    'last',
+    'failed',
   );
 }, 120_000);

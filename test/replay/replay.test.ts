@@ -1,6 +1,7 @@
 /**
  * Versioning guard: the recorded histories in test/replay/histories/ (happy
- * path, a retried model call, a sandbox re-provision, continue-as-new) replay against the
+ * path, a retried model call, a sandbox re-provision, continue-as-new, both
+ * approval gates, a failed goal) replay against the
  * current workflow code. A change that would break running goals fails here;
  * put such a change behind patched() and re-record (record-histories.ts).
  */
@@ -23,7 +24,9 @@ test('every recorded history replays without a nondeterminism error', async () =
     .sort();
   expect(files).toEqual(
     expect.arrayContaining([
+      'approval-gates.json',
       'continue-as-new.json',
+      'failed-goal.json',
       'happy-path.json',
       'retried-model-call.json',
       'sandbox-reprovision.json',

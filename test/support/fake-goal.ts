@@ -12,6 +12,7 @@ import { statusQuery } from '../../workflows/messages';
 import type { GoalInput, GoalResult, GoalStatusView, SandboxRef } from '../../workflows/types';
 import { FakeConversation } from './fake-conversation';
 import type { FakeTurn, ToolCue } from './fake-model';
+import { readGoalResult } from '../../cli/goal-result';
 
 /** Every activity the workflows call, agent side and sandbox side. */
 export type Activities = AgentActivities & SandboxActivities;
@@ -127,7 +128,13 @@ export class FakeGoal {
 
   /** Starts the goal and waits for its result. */
   async run(input: Partial<GoalInput> = {}): Promise<GoalResult> {
-    return (await (await this.start(input)).result()) as GoalResult;
+    await this.start(input);
+    return this.result();
+  }
+
+  /** The started goal's GoalResult, whether its execution completed or failed with it (readGoalResult). */
+  result(): Promise<GoalResult> {
+    return readGoalResult(this.handle);
   }
 
   /** Records a call and wakes whoever waits for it. */

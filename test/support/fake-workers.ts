@@ -9,9 +9,11 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll } from '@jest/globals';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { projectRoot } from '../../activities/find-above';
+import { payloadCodecsFor } from '../../activities/security/payload-codec';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../../workflows/queues';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { devServerDynamicConfigArgs } from './dev-server-args';
@@ -23,8 +25,16 @@ import { temporalBinary } from './temporal-binary';
 /** The stack of one test file; its fields are set once beforeAll has run. */
 export interface FakeDrydock {
   env: TestWorkflowEnvironment;
+  /** The client goals are started with: env.client, or one with the payload codec when the stack has a payload key. */
+  client: Client;
   /** A goal with this (file-unique) workflow id, run by fakes that follow the script. */
   goal(workflowId: string, script: FakeGoalScript): FakeGoal;
+}
+
+/** How a test file's stack differs from the default. */
+export interface FakeDrydockOptions {
+  /** DRYDOCK_PAYLOAD_KEY: the workers and the client encrypt every payload with it (activities/security/payload-codec.ts). */
+  payloadKey?: string;
 }
 
 /** The workflow sources (also when this file runs compiled, from dist/). */
@@ -33,13 +43,13 @@ const WORKFLOWS_DIR = path.join(projectRoot(), 'workflows');
 const BUNDLE_PREFIX = 'drydock-fast-tier-workflows-';
 
 /** Starts the stack before the file's tests and stops it after. */
-export function useFakeDrydock(): FakeDrydock {
+export function useFakeDrydock(o: FakeDrydockOptions = {}): FakeDrydock {
   const goals = new Map<string, FakeGoal>();
   const stack = {
     goal(workflowId: string, script: FakeGoalScript) {
       if (goals.has(workflowId)) throw new Error(`two goals of this file are called ${workflowId}`);
       const goal = new FakeGoal(workflowId, script, (id, input) =>
-        stack.env.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: id, args: [input] }),
+        stack.client.workflow.start('codingAgent', { taskQueue: AGENT_QUEUE, workflowId: id, args: [input] }),
       );
       goals.set(workflowId, goal);
       return goal;
@@ -50,7 +60,11 @@ export function useFakeDrydock(): FakeDrydock {
     quietRuntime();
     const [env, bundle] = await Promise.all([startDevServer(), workflowBundle()]);
     stack.env = env;
-    stop = await runFakeWorkers(env, bundle, (id) => {
+    const dataConverter = { payloadCodecs: payloadCodecsFor(o.payloadKey) };
+    stack.client = o.payloadKey
+      ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter })
+      : env.client;
+    stop = await runFakeWorkers(env, bundle, dataConverter, (id) => {
       const goal = goals.get(id);
       if (!goal) throw new Error(`no fake goal for workflow ${id}`);
       return goal;
@@ -98,10 +112,12 @@ function quietRuntime(): void {
 async function runFakeWorkers(
   env: TestWorkflowEnvironment,
   bundle: { codePath: string },
+  dataConverter: WorkerOptions['dataConverter'],
   goalOf: (id: string) => FakeGoal,
 ): Promise<() => Promise<void>> {
   const common: Omit<WorkerOptions, 'taskQueue'> = {
     connection: env.nativeConnection,
+    dataConverter,
     namespace: env.namespace ?? 'default',
     shutdownGraceTime: '1s',
     // Cancellation reaches a heartbeating activity at its next heartbeat: keep that short.

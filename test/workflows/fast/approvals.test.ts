@@ -22,7 +22,18 @@ describe('the plan gate', () => {
     await goal.start({ policy: { requirePlanApproval: true } });
 
     const first = await goal.statusWhen('the plan gate', (s) => s.waitingFor?.startsWith('plan approval') === true);
-    expect(first.phase).toBe('planning');
+    // Waiting is a state: the phase says so, and the status carries what it waits for and the commands that answer.
+    expect(first.phase).toBe('awaiting_plan_approval');
+    expect(first.waiting).toEqual({
+      kind: 'plan_approval',
+      since: expect.any(Number),
+      until: first.waiting!.since + 604_800_000,
+      reason: '1. Fix add in src/math.js…',
+      answers: [
+        'drydock approve plan plan-revised',
+        'drydock approve plan plan-revised --reject --comment "<what to change>"',
+      ],
+    });
     expect(first.plan).toBe(PLAN);
     expect(first.waitingFor).toMatch(
       /^plan approval: 1\. Fix add in src\/math\.js… \(send the approvePlan update; times out in 604800 s\)$/,
@@ -30,7 +41,7 @@ describe('the plan gate', () => {
     expect(goal.callsOf('runTool')).toEqual([]);
     expect(
       await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: false, comment: 'lint it too' }] }),
-    ).toBe('plan sent back: lint it too');
+    ).toBe('plan sent back: lint it too (the model revises its plan; the goal waits again)');
 
     const second = await goal.statusWhen(
       'the revised plan',
@@ -39,8 +50,8 @@ describe('the plan gate', () => {
     expect(second.iteration).toBe(2);
     expect(
       await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: true, comment: 'go', by: 'alice' }] }),
-    ).toBe('plan approved');
-    const result = await goal.handle.result();
+    ).toBe('plan approved by alice: the model goes to work');
+    const result = await goal.result();
 
     expect(result.status).toBe('succeeded');
     expect(goal.inputsOf('callModel').map((c) => c.toolChoice)).toEqual(['none', 'none', undefined, undefined]);
@@ -53,12 +64,14 @@ describe('the plan gate', () => {
     expect(goal.liveSandboxes()).toEqual([]);
   });
 
-  test('a plan rejected without a comment ends the goal before anything changes', async () => {
+  test('a plan rejected without a comment ends the goal before anything changes, and the reply says so', async () => {
     const goal = drydock.goal('plan-rejected', { model: [text(PLAN)] });
     await goal.start({ policy: { requirePlanApproval: true } });
     await goal.statusWhen('the plan gate', (s) => s.waitingFor?.startsWith('plan approval') === true);
-    await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: false, by: 'bob' }] });
-    const result = await goal.handle.result();
+    expect(await goal.handle.executeUpdate(approvePlanUpdate, { args: [{ approved: false, by: 'bob' }] })).toBe(
+      'plan rejected by bob: the goal ends failed. To send the plan back for a revision instead, reject it with a comment (--comment "what to change")',
+    );
+    const result = await goal.result();
 
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('the plan was rejected by bob');
@@ -93,8 +106,16 @@ describe('the publish gate', () => {
       (s) => s.waitingFor?.startsWith('publish approval') === true,
     );
     expect(waiting.waitingFor).toMatch(
-      /^publish approval: 1 files changed, \+3 −1 \(goals\/publish-sent-back\/change\.patch\)/,
+      /^publish approval: 1 files changed, \+3 −1 \(send the approvePublish update; times out in 604800 s\)$/,
     );
+    expect(waiting.phase).toBe('awaiting_publish_approval');
+    expect(waiting.waiting?.diffStat).toEqual({ files: 1, insertions: 3, deletions: 1 });
+    expect(waiting.waiting?.reason).toBe('');
+    expect(waiting.waiting?.answers).toEqual([
+      'drydock diff publish-sent-back',
+      'drydock approve publish publish-sent-back',
+      'drydock approve publish publish-sent-back --reject --comment "<what to change>"',
+    ]);
     expect(waiting.checks.state).toBe('passed');
     expect(goal.callsOf('publishChange')).toEqual([]);
     // A plan decision at the publish gate is refused by the validator and changes nothing.
@@ -103,7 +124,7 @@ describe('the publish gate', () => {
       .catch((err: unknown) => err);
     expect(wrongGate).toBeInstanceOf(WorkflowUpdateFailedError);
     expect((wrongGate as WorkflowUpdateFailedError).cause?.message).toMatch(
-      /the goal is not waiting for plan approval \(it waits for publish approval/,
+      /^the goal is not waiting for plan approval \(it waits for publish approval: 1 files changed/,
     );
     await goal.handle.executeUpdate(approvePublishUpdate, {
       args: [{ approved: false, comment: 'add a changelog line' }],
@@ -117,7 +138,7 @@ describe('the publish gate', () => {
       'Feedback from a person: The change was not approved for publishing: add a changelog line',
     );
     await goal.handle.executeUpdate(approvePublishUpdate, { args: [{ approved: true, by: 'carol' }] });
-    const result = await goal.handle.result();
+    const result = await goal.result();
 
     expect(result.status).toBe('succeeded');
     expect(result.summary).toBe('fixed, with a changelog line');
@@ -130,8 +151,10 @@ describe('the publish gate', () => {
     const goal = drydock.goal('publish-rejected', { model: [fix(), turn(finish('fixed'))] });
     await goal.start({ policy: { requirePublishApproval: true } });
     await goal.statusWhen('the publish gate', (s) => s.waitingFor?.startsWith('publish approval') === true);
-    await goal.handle.executeUpdate(approvePublishUpdate, { args: [{ approved: false, by: 'carol' }] });
-    const result = await goal.handle.result();
+    expect(await goal.handle.executeUpdate(approvePublishUpdate, { args: [{ approved: false, by: 'carol' }] })).toMatch(
+      /^publishing rejected by carol: the goal ends failed without a pull request\. To send the change back/,
+    );
+    const result = await goal.result();
 
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('publishing was rejected by carol');

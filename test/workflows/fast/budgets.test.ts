@@ -84,7 +84,7 @@ test('the deadline interrupts a hanging tool call; with onExhausted=ask a person
   expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(/seconds must be a whole number above 0/);
   const limits = await goal.handle.executeUpdate(extendBudgetUpdate, { args: [{ seconds: 600 }] });
   expect(limits.deadlineAt).toBeGreaterThan(Date.now() + 500_000);
-  const result = await goal.handle.result();
+  const result = await goal.result();
 
   expect(result.status).toBe('succeeded');
   // The interrupted call and the one after it got an answer before the model's next turn (the fake endpoint refuses a prompt without).
@@ -105,7 +105,7 @@ test('finishNow while the goal waits for budget publishes a verified draft', asy
     (s) => s.waitingFor?.startsWith('budget: max iterations (1) reached') === true,
   );
   await goal.handle.signal(finishNowSignal);
-  const result = await goal.handle.result();
+  const result = await goal.result();
 
   expect(result.status).toBe('budget_exhausted');
   expect(result.pr).toBeDefined();
