@@ -23,6 +23,8 @@ import { redactGitHubText, toActivityFailure } from '../codehost/github-errors';
 import type { GitAccessResolver } from '../codehost/select-code-host';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
+import { readNodeHints } from '../environment/node-hints';
+import type { NodeHints } from '../environment/node-version';
 
 /** The repository's environment file. */
 export const ENVIRONMENT_FILE = '.drydock/environment.json';
@@ -92,9 +94,11 @@ async function fetchCommit(dir: string, commit: string): Promise<void> {
   );
 }
 
-/** The environment file as read from the base commit: its text, or null when the repository has none. */
+/** The environment file as read from the base commit: its text, or null when the repository has none; and the Node version the repository's other files name. */
 export interface EnvironmentRecord {
   text: string | null;
+  /** `.nvmrc`, `.node-version`, package.json engines.node at the base commit (absent in records made before them). */
+  nodeHints?: NodeHints;
 }
 
 /** Store key of the environment file read from a goal's base commit. */
@@ -103,8 +107,8 @@ export function environmentRecordKey(goalId: string): string {
 }
 
 /**
- * Reads `.drydock/environment.json` from the commit in the clone (never from a
- * work tree) and stores it for the setup phase. A `.drydock` or environment
+ * Reads `.drydock/environment.json` (and the Node version hints, node-hints.ts)
+ * from the commit in the clone (never from a work tree) and stores it for the setup phase. A `.drydock` or environment
  * file that is a symlink or not a file is refused.
  */
 export async function recordEnvironmentFile(
@@ -141,7 +145,7 @@ export async function recordEnvironmentFile(
       throw failure('InvalidEnvironment', `${ENVIRONMENT_FILE} is larger than ${MAX_ENVIRONMENT_BYTES} bytes`);
     text = bytes.toString('utf8');
   }
-  const record: EnvironmentRecord = { text };
+  const record: EnvironmentRecord = { text, nodeHints: await readNodeHints(dir, commit) };
   await store.put(environmentRecordKey(goalId), JSON.stringify(record));
 }
 
