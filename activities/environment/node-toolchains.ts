@@ -144,7 +144,7 @@ async function checkNodeBinary(dir: string, version: string): Promise<void> {
     name?: string;
     version?: string;
   };
-  if (manifest.name !== NODE_BINARY_PACKAGE || manifest.version !== version)
+  if (manifest.name !== NODE_BINARY_PACKAGE || manifest.version?.replace(/^v/, '') !== version)
     throw new Error(`the ${NODE_BINARY_PACKAGE}@${version} tarball says it is ${manifest.name}@${manifest.version}`);
   const binary = path.join(dir, 'bin', 'node');
   const stat = await fs.lstat(binary);
