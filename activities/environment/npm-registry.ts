@@ -6,6 +6,7 @@
  * the tarball against the registry's integrity hash).
  */
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { NodeVersionLister } from './node-version';
 
@@ -59,13 +60,15 @@ export class NpmRegistry implements NodeVersionLister {
       const { stdout } = await this.npm_(['view', target, field, '--json'], 120_000);
       return stdout.trim() === '' ? undefined : (JSON.parse(stdout) as unknown);
     } catch (err) {
-      const text = `${(err as { stdout?: string }).stdout ?? ''}${(err as { stderr?: string }).stderr ?? ''}`;
+      const e = err as { stdout?: string; stderr?: string; message?: string };
+      const text = `${e.stdout ?? ''}${e.stderr ?? ''}` || (e.message ?? String(err));
       if (/\bE404\b/.test(text)) return undefined;
       throw new Error(`npm view ${target} ${field} failed: ${text.trim().split('\n').slice(0, 3).join(' ')}`);
     }
   }
 
-  private npm_(args: string[], timeout: number): Promise<{ stdout: string; stderr: string }> {
+  private async npm_(args: string[], timeout: number): Promise<{ stdout: string; stderr: string }> {
+    await fs.mkdir(this.cwd, { recursive: true, mode: 0o700 });
     return run(this.npm, [...args, '--loglevel=error', '--no-fund', '--no-audit'], {
       cwd: this.cwd,
       timeout,
