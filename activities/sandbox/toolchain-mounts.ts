@@ -93,3 +93,17 @@ export async function selectNode(view: ToolchainView, version: string | undefine
 export async function removeToolchainView(view: ToolchainView | undefined): Promise<void> {
   if (view) await fs.rm(view.dir, { recursive: true, force: true });
 }
+
+/** Removes the view folders no container carries (inUse: the view ids on containers), except ones made in the last graceMs; returns their ids. */
+export async function sweepToolchainViews(root: string, inUse: Set<string>, graceMs = 5 * 60_000): Promise<string[]> {
+  const dir = path.join(root, 'views');
+  const removed: string[] = [];
+  for (const id of await fs.readdir(dir).catch(() => [] as string[])) {
+    if (!isViewId(id) || inUse.has(id)) continue;
+    const stat = await fs.stat(path.join(dir, id)).catch(() => undefined);
+    if (!stat || Date.now() - stat.mtimeMs < graceMs) continue;
+    await fs.rm(path.join(dir, id), { recursive: true, force: true });
+    removed.push(id);
+  }
+  return removed;
+}
