@@ -4,6 +4,8 @@
  * read from the commit as a sandbox worker reads a goal's base commit, without
  * starting a goal or needing a worker.
  */
+import { readNodeHints } from '../activities/environment/node-hints';
+import { nodeRequestOf } from '../activities/environment/node-version';
 import { existsSync } from 'fs';
 import * as path from 'path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -26,7 +28,8 @@ export interface RepositoryReport {
   setup?: string;
   checks: { command: string; source: CheckSource; reason?: string }[];
   env: Record<string, string>;
-  toolchains: { node?: string };
+  /** The Node the repository asks for (environment file, .nvmrc, .node-version, engines.node), with where it came from. */
+  toolchains: { node?: string; nodeSource?: string; nodeRange?: boolean };
   services: ServiceSpec[];
 }
 
@@ -64,7 +67,9 @@ export async function repositoryReport(repo: string): Promise<RepositoryReport> 
     return report;
   }
   const file = reading.file;
-  Object.assign(report, { setup: file.setup, env: file.env, toolchains: file.toolchains, services: file.services });
+  Object.assign(report, { setup: file.setup, env: file.env, services: file.services });
+  const node = nodeRequestOf(file.toolchains.node, await readNodeHints(dir, commit));
+  if (node) report.toolchains = { node: node.spec, nodeSource: node.source, nodeRange: node.kind === 'range' };
   const facts = await readCommitFacts(dir, commit);
   if (file.checks) report.checks = file.checks.map((command) => ({ command, source: 'environment file' }));
   else {
@@ -112,7 +117,13 @@ export async function doctorRepository(repo: string, json: boolean): Promise<num
   const env = Object.entries(report.env);
   if (env.length === 0) lines.push(['env', 'none']);
   env.forEach(([name, value], i) => lines.push([i === 0 ? 'env' : '', `${name}=${value}`]));
-  lines.push(['toolchains', report.toolchains.node ? `node ${report.toolchains.node}` : "the sandbox image's"]);
+  const t = report.toolchains;
+  lines.push([
+    'toolchains',
+    t.node
+      ? `node ${t.node} (${t.nodeSource}${t.nodeRange ? "; installed only when the image's Node does not satisfy it" : ''})`
+      : "the sandbox image's",
+  ]);
   if (report.services.length === 0) lines.push(['services', 'none']);
   report.services.forEach((s, i) =>
     lines.push([i === 0 ? 'services' : '', `${s.name}: ${s.command}${s.image ? ` (image ${s.image})` : ''}`]),

@@ -34,6 +34,8 @@ import { SandboxServices } from '../activities/sandbox/services';
 import { SandboxReaper } from '../activities/sandbox/reaper';
 import { dockerClientFor } from '../activities/sandbox/docker-engine';
 import { sandboxPolicyFor } from './sandbox-policy-setup';
+import { NodeToolchains } from '../activities/environment/node-toolchains';
+import { toolchainRoot } from '../activities/sandbox/toolchain-mounts';
 
 export { isLocalEngine, sandboxDisksFor, sandboxDisksRoot } from './sandbox-policy-setup';
 
@@ -177,6 +179,7 @@ export async function createSandboxWorkers(
     networks: overrides.sandbox ? undefined : networks,
     services: policy ? new SandboxServices(docker, networks, { policy }) : undefined,
     setupSecrets: config.security.setupSecrets,
+    toolchains: overrides.sandbox ? undefined : new NodeToolchains({ root: toolchainRoot() }),
     changeLimits: {
       ...CHANGE_LIMIT_DEFAULTS,
       ...(config.security.maxCloneBytes !== undefined ? { maxCloneBytes: config.security.maxCloneBytes } : {}),

@@ -84,6 +84,18 @@ export const FAILURES = {
     retryable: false,
     raisedBy: 'runSetup',
   },
+  SetupOutOfRoom: {
+    meaning:
+      "the setup script failed because the sandbox's disk (/workspace and $HOME) is full; the message names its size and DRYDOCK_SANDBOX_DISK",
+    retryable: false,
+    raisedBy: 'runSetup',
+  },
+  ToolchainUnavailable: {
+    meaning:
+      "the Node version the goal asks for (toolchains.node, .nvmrc, .node-version, engines.node) is malformed, not published, too old, or cannot be put first on the sandbox's PATH",
+    retryable: false,
+    raisedBy: 'runSetup',
+  },
   SetupProcessesLeft: {
     meaning: 'processes of the setup phase still ran after every one was killed',
     retryable: true,

@@ -7,11 +7,15 @@
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
 import { parseEnvironmentFile, type EnvironmentFile } from '../environment/environment-file';
+import { readNodeHints } from '../environment/node-hints';
+import type { NodeHints } from '../environment/node-version';
 import { readCommitFacts, readEnvironmentText, type CommitFacts } from '../environment/repository-facts';
 
-/** The environment file as read from the base commit: its text, or null when the repository has none. */
+/** The environment file as read from the base commit: its text, or null when the repository has none; and the Node version the repository's other files name. */
 export interface EnvironmentRecord {
   text: string | null;
+  /** `.nvmrc`, `.node-version`, package.json engines.node at the base commit (absent in records made before them). */
+  nodeHints?: NodeHints;
 }
 
 /** Store key of the environment file read from a goal's base commit. */
@@ -37,7 +41,7 @@ export async function recordRepository(
 ): Promise<void> {
   const text = await readEnvironmentText(dir, commit);
   parseEnvironmentFile(text);
-  const record: EnvironmentRecord = { text };
+  const record: EnvironmentRecord = { text, nodeHints: await readNodeHints(dir, commit) };
   await store.put(environmentRecordKey(goalId), JSON.stringify(record));
   await store.put(factsRecordKey(goalId), JSON.stringify(await readCommitFacts(dir, commit)));
 }

@@ -11,6 +11,7 @@ import type { SandboxServices } from '../sandbox/services';
 import type { Sandbox } from '../sandbox/sandbox';
 import { SandboxNotFoundError, SandboxNotRunningError } from '../sandbox/errors';
 import { SANDBOX_LOST, failure } from '../../workflows/failures';
+import type { NodeToolchains } from '../environment/node-toolchains';
 
 /** What the sandbox activities need. */
 export interface SandboxActivityDeps {
@@ -32,6 +33,8 @@ export interface SandboxActivityDeps {
   services?: SandboxServices;
   /** Size limits of what crosses the sandbox boundary (CHANGE_LIMIT_DEFAULTS when absent). */
   changeLimits?: ChangeLimits;
+  /** This host's Node versions for goals that ask for one (toolchains.node); without them such a goal fails with ToolchainUnavailable. */
+  toolchains?: NodeToolchains;
 }
 
 /** Limits on what crosses the sandbox boundary. */

@@ -86,7 +86,9 @@ for ((round = 0; round < 200; round++)); do
   kill -STOP -1 2>/dev/null
 done
 [[ -n $main ]] && kill -CONT "$main" 2>/dev/null
-ipcrm --all 2>/dev/null
+# System V objects only: POSIX shared memory is files in /dev/shm, which the file step searches and names
+# (util-linux 2.41's bare --all, in trixie, would remove them unnamed).
+for t in shm msg sem; do ipcrm --all=$t 2>/dev/null; done
 rm -f /dev/mqueue/* 2>/dev/null
 printf 'ended %s\\n' "\${#ended[@]}"
 `;

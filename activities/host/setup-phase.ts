@@ -9,14 +9,17 @@ import { failure } from '../../workflows/failures';
 import type { GoalSetup, SandboxRef } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
-import { readGoalEnvironment } from './goal-environment';
-import { ENVIRONMENT_FILE } from '../environment/environment-file';
+import { readEnvironmentRecord } from './goal-environment';
+import { ENVIRONMENT_FILE, parseEnvironmentFile } from '../environment/environment-file';
 import { Redactor } from '../security/redact';
 import type { Sandbox } from '../sandbox/sandbox';
 import { setupNetworkName, type DockerNetworks } from '../sandbox/docker-networks';
 import { cleanUpAfterSetup, hygieneLog } from './setup-hygiene';
 import { servicesNetworkName, type SandboxServices } from '../sandbox/services';
 import { trimOutput } from '../sandbox/trim-output';
+import type { NodeToolchains } from '../environment/node-toolchains';
+import { prepareSandboxNode } from '../environment/sandbox-node';
+import { outOfRoom } from '../environment/sandbox-room';
 
 /** Bytes of the setup log kept in history. */
 const SETUP_LOG_TAIL_BYTES = 3000;
@@ -33,6 +36,8 @@ export interface PhaseActivityDeps {
   services?: SandboxServices;
   /** The sandbox image: the default image of a service. */
   image: string;
+  /** This host's Node versions (toolchains.node); without them a goal that asks for a Node fails with ToolchainUnavailable. */
+  toolchains?: NodeToolchains;
 }
 
 /** Input of runSetup. */
@@ -55,6 +60,8 @@ export interface SetupOutcome {
   logRef?: string;
   /** Names of the services started beside the sandbox. */
   services?: string[];
+  /** Which Node the sandbox runs, when the goal asked for one (a line of the setup log). */
+  node?: string;
 }
 
 /** Creates runSetup and isolateSandbox. */
@@ -62,7 +69,17 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
   return {
     /** Runs the setup scripts with network and the named secrets; a failing script fails the goal. */
     async runSetup(input: RunSetupInput): Promise<SetupOutcome> {
-      const environment = await readGoalEnvironment(deps.store, input.goalId);
+      const record = await readEnvironmentRecord(deps.store, input.goalId);
+      const environment = parseEnvironmentFile(record.text);
+      // The Node the goal asks for, before anything runs in the sandbox (sandbox-node.ts).
+      const node = await prepareSandboxNode({
+        sandbox: deps.sandbox,
+        containerId: input.sandbox.containerId,
+        docker: deps.networks?.engine,
+        toolchains: deps.toolchains,
+        declared: environment.toolchains?.node,
+        hints: record.nodeHints ?? {},
+      });
       // The goal's setup script overrides the repository's (its secrets are given to whichever runs).
       const goalScript = input.setup?.script?.trim() ? input.setup.script : undefined;
       const script = goalScript ?? (environment.setup?.trim() ? environment.setup : undefined);
@@ -81,7 +98,8 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
           services: environment.services,
         });
       }
-      if (script === undefined) return services ? { ran: true, services } : { ran: false };
+      if (script === undefined)
+        return { ...(services ? { ran: true, services } : { ran: false }), ...(node ? { node } : {}) };
       const env: Record<string, string> = {};
       for (const name of input.setup?.secrets ?? []) {
         const value = deps.setupSecrets?.[name];
@@ -121,18 +139,30 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       // The secrets' values are known here whatever the store's redactor knows.
       const redactor = new Redactor(Object.values(env));
       const log = redactor.redact(
-        `$ setup (${source})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n${hygiene}`,
+        `${node ? `${node}\n` : ''}$ setup (${source})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n${hygiene}`,
       );
       const logRef = input.logKey ?? `${goalPrefix(input.goalId)}/setup.log`;
       await deps.store.put(logRef, log);
       const logTail = trimOutput(Buffer.from(log), SETUP_LOG_TAIL_BYTES);
       if (result.exitCode !== 0 || result.timedOut) {
+        // The host measures the sandbox's disk itself: a full one is named with its size and knob.
+        const full = await outOfRoom(deps.networks.engine, input.sandbox.containerId).catch(() => undefined);
+        if (full)
+          throw failure('SetupOutOfRoom', `the setup script failed (exit ${result.exitCode}): ${full}:\n${logTail}`);
         throw failure(
           'SetupFailed',
           `the setup script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`,
         );
       }
-      return { ran: true, exitCode: result.exitCode, durationMs: result.durationMs, logTail, logRef, services };
+      return {
+        ran: true,
+        exitCode: result.exitCode,
+        durationMs: result.durationMs,
+        logTail,
+        logRef,
+        services,
+        ...(node ? { node } : {}),
+      };
     },
 
     /**

@@ -12,6 +12,7 @@ import { defaultSandboxPolicy, SANDBOX_HOME, type SandboxPolicy, sandboxPolicyVi
 import { loadSeccompProfile, seccompSecurityOpt } from './seccomp-profile';
 import { DISK_BYTES_LABEL, DISK_LABEL, type SandboxDisk } from './sandbox-disk';
 import { mountableRunnerBinary, RUNNER_PATH_IN_SANDBOX } from './runner-binary';
+import { SANDBOX_PATH, TOOLCHAIN_VIEW_LABEL, toolchainMounts, type ToolchainView } from './toolchain-mounts';
 
 /** The uid:gid every sandbox process runs as (the image's `drydock` user). */
 export const SANDBOX_USER = '1000:1000';
@@ -24,8 +25,9 @@ export const MANAGED_LABEL = 'drydock.managed';
 /** Label of a sandbox container: the JSON of the policy it was created under. */
 export const POLICY_LABEL = 'drydock.policy';
 
-/** What a container is for: a goal's sandbox (on its disk, when it has one), or a service on its network. */
-export type ContainerUse = { kind: 'sandbox'; disk?: SandboxDisk } | { kind: 'service'; network: string };
+/** What a container is for: a goal's sandbox (on its disk and with its toolchain view, when it has them), or a service on its network. */
+export type ContainerUse =
+  { kind: 'sandbox'; disk?: SandboxDisk; toolchains?: ToolchainView } | { kind: 'service'; network: string };
 
 /** The engine's HostConfig of a container under the policy: the one place a limit, a mount or a network mode is decided. */
 export function hostConfigFor(policy: SandboxPolicy, use: ContainerUse): Dockerode.HostConfig {
@@ -38,6 +40,7 @@ export function hostConfigFor(policy: SandboxPolicy, use: ContainerUse): Dockero
     Mounts: [
       ...writableMounts(writable, use.kind === 'sandbox' ? use.disk : undefined),
       ...(use.kind === 'sandbox' ? runnerMount() : []),
+      ...(use.kind === 'sandbox' ? toolchainMounts(use.toolchains) : []),
     ],
     // tmpfs is memory: it counts against the memory limit.
     Tmpfs: Object.fromEntries(writable.filter((w) => w.storage === 'tmpfs').map((w) => [w.path, tmpfsOptions(w)])),
@@ -53,12 +56,13 @@ export function hostConfigFor(policy: SandboxPolicy, use: ContainerUse): Dockero
 
 /**
  * The container a spec describes under the policy: hardened, limited, and with nothing from
- * the host but the runner binary (read-only) and its own fixed-size disk.
+ * the host but the runner binary and the toolchain cache and view (read-only) and its own fixed-size disk.
  */
 export function sandboxContainerOptions(
   spec: SandboxSpec,
   policy: SandboxPolicy = defaultSandboxPolicy(),
   disk?: SandboxDisk,
+  toolchains?: ToolchainView,
 ): Dockerode.ContainerCreateOptions {
   return {
     name: spec.name,
@@ -66,14 +70,16 @@ export function sandboxContainerOptions(
     Cmd: ['sleep', 'infinity'],
     User: SANDBOX_USER,
     WorkingDir: WORKSPACE,
-    Env: [`HOME=${SANDBOX_HOME}`],
+    // The Node a goal asks for (toolchain-mounts.ts) comes first on PATH; the image's while none is selected.
+    Env: [`HOME=${SANDBOX_HOME}`, `PATH=${SANDBOX_PATH}`],
     Labels: {
       ...spec.labels,
       [MANAGED_LABEL]: 'true',
       [POLICY_LABEL]: JSON.stringify(sandboxPolicyView(policy)),
       ...(disk ? { [DISK_LABEL]: disk.id, [DISK_BYTES_LABEL]: String(disk.sizeBytes) } : {}),
+      ...(toolchains ? { [TOOLCHAIN_VIEW_LABEL]: toolchains.id } : {}),
     },
-    HostConfig: hostConfigFor(policy, { kind: 'sandbox', disk }),
+    HostConfig: hostConfigFor(policy, { kind: 'sandbox', disk, toolchains }),
   };
 }
 

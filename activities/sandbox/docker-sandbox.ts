@@ -15,6 +15,7 @@ import { CommandRunner } from './command-runner';
 import { ensureRunnerBinary, mountableRunnerBinary, refuseRunnerMountIf, type RunnerBinary } from './runner-binary';
 import { DISK_BYTES_LABEL, DISK_LABEL, type SandboxDisks } from './sandbox-disk';
 import { assertDisksFit, defaultSandboxPolicy, type SandboxPolicy } from './sandbox-policy';
+import { createToolchainView, removeToolchainView, toolchainRoot, viewOfLabels } from './toolchain-mounts';
 import {
   policyOfContainer,
   SANDBOX_GID,
@@ -112,11 +113,13 @@ export class DockerSandbox implements Sandbox {
     // A runner binary built on demand must exist before the container that mounts it.
     if (this.useRunner) await this.availableRunner();
     const disk = await this.disks?.create();
+    const view = await createToolchainView(toolchainRoot());
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(sandboxContainerOptions(spec, this.policy, disk));
+      container = await this.docker.createContainer(sandboxContainerOptions(spec, this.policy, disk, view));
     } catch (err) {
       if (disk) await this.disks?.release(disk.id).catch(() => undefined);
+      await removeToolchainView(view).catch(() => undefined);
       // The engine cannot find the runner binary (the worker is not on its host): no runner from now on.
       if (statusOf(err) === 400 && refuseRunnerMountIf(err)) {
         this.runnerBinary = Promise.resolve(mountableRunnerBinary());
@@ -455,11 +458,13 @@ export function sandboxLimitsOf(container: {
   };
 }
 
-/** Removes a sandbox container and then its disk; one already gone (or being removed) is fine. */
+/** Removes a sandbox container and then its disk and toolchain view; one already gone (or being removed) is fine. */
 export async function removeSandboxContainer(docker: Dockerode, id: string, disks?: SandboxDisks): Promise<void> {
   let diskId: string | undefined;
+  let labels: Record<string, string> | undefined;
   try {
-    diskId = (await docker.getContainer(id).inspect()).Config.Labels?.[DISK_LABEL];
+    labels = (await docker.getContainer(id).inspect()).Config.Labels ?? undefined;
+    diskId = labels?.[DISK_LABEL];
     await docker.getContainer(id).remove({ force: true, v: true });
   } catch (err) {
     // 404: already gone. 409: a removal of the same container is already in progress (its caller releases the disk).
@@ -467,6 +472,7 @@ export async function removeSandboxContainer(docker: Dockerode, id: string, disk
     throw err;
   }
   if (diskId) await disks?.release(diskId);
+  await removeToolchainView(viewOfLabels(toolchainRoot(), labels));
 }
 
 /** The limits and the policy a container runs under, from what the engine says of it. */

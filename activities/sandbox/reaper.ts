@@ -3,7 +3,8 @@
  * (left by a worker, a Docker host or a network that died before teardown, or
  * by a sandbox that was replaced while its host was away). Runs in the sandbox
  * worker at start and then periodically. Warm pool containers are the pool's.
- * It also releases the fixed-size disks (sandbox-disk.ts) whose container is gone.
+ * It also releases the fixed-size disks (sandbox-disk.ts) and the toolchain views
+ * (toolchain-mounts.ts) whose container is gone.
  */
 import type Dockerode from 'dockerode';
 import type { Client } from '@temporalio/client';
@@ -12,6 +13,7 @@ import { sandboxRecordKey } from './names';
 import { MANAGED_LABEL, removeSandboxContainer } from './docker-sandbox';
 import { DISK_LABEL, type SandboxDisks } from './sandbox-disk';
 import { POOL_NAME_PREFIX } from './sandbox-pool';
+import { sweepToolchainViews, TOOLCHAIN_VIEW_LABEL, toolchainRoot } from './toolchain-mounts';
 
 /** What callers pass to SandboxReaper. */
 export interface SandboxReaperOptions {
@@ -77,6 +79,7 @@ export class SandboxReaper {
       }
     }
     if (this.o.disks) await this.sweepDisks(this.o.disks);
+    await this.sweepViews();
     return removed;
   }
 
@@ -85,6 +88,13 @@ export class SandboxReaper {
     const carried = await this.o.docker.listContainers({ all: true, filters: { label: [DISK_LABEL] } });
     const inUse = new Set(carried.map((c) => c.Labels[DISK_LABEL]).filter((id): id is string => Boolean(id)));
     await disks.sweep(inUse, this.o.diskGraceMs);
+  }
+
+  /** Removes this host's toolchain views that no container (running or not) carries. */
+  private async sweepViews(): Promise<void> {
+    const carried = await this.o.docker.listContainers({ all: true, filters: { label: [TOOLCHAIN_VIEW_LABEL] } });
+    const inUse = new Set(carried.map((c) => c.Labels[TOOLCHAIN_VIEW_LABEL]).filter((id): id is string => Boolean(id)));
+    await sweepToolchainViews(toolchainRoot(), inUse, this.o.diskGraceMs);
   }
 
   private async recordedGoal(name: string): Promise<string | undefined> {

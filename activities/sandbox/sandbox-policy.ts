@@ -23,7 +23,7 @@ export const SANDBOX_POLICY_DEFAULTS = {
   pidsLimit: 512,
   /** /tmp: a tmpfs of this size (memory, counted against the memory limit). */
   tmpBytes: 1024 ** 3,
-  /** $HOME when it is not on the sandbox's disk: a tmpfs of this size. */
+  /** $HOME of a service sidecar: a tmpfs of this size. */
   homeTmpfsBytes: 256 * 1024 ** 2,
 } as const;
 
@@ -102,7 +102,12 @@ export function resolveSandboxPolicy(options: SandboxPolicyOptions, facts: Sandb
     runtime: options.runtime ?? null,
     writable:
       diskBytes === null
-        ? [{ path: WORKSPACE, storage: 'volume', sizeBytes: null }, homeTmpfs, tmp]
+        ? // No disk: home (package caches) on a volume beside the workspace, not in memory.
+          [
+            { path: WORKSPACE, storage: 'volume', sizeBytes: null },
+            { path: SANDBOX_HOME, storage: 'volume', sizeBytes: null },
+            tmp,
+          ]
         : [
             { path: WORKSPACE, storage: 'disk', sizeBytes: diskBytes },
             { path: SANDBOX_HOME, storage: 'disk', sizeBytes: diskBytes },

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { removeSandboxContainer } from './docker-sandbox';
+import { createToolchainView, removeToolchainView, toolchainRoot } from './toolchain-mounts';
 import { MANAGED_LABEL, sandboxContainerOptions } from './container-options';
 import type { SandboxDisks } from './sandbox-disk';
 import type { SandboxSpec } from './sandbox';
@@ -155,6 +156,7 @@ export class SandboxPool {
     const createdAt = Date.now();
     const expires = Math.floor(createdAt / 1000) + this.options.idleSeconds;
     const disk = await this.options.disks?.create();
+    const view = await createToolchainView(toolchainRoot());
     let container: Dockerode.Container;
     try {
       container = await this.options.docker.createContainer(
@@ -170,10 +172,12 @@ export class SandboxPool {
           },
           this.policy,
           disk,
+          view,
         ),
       );
     } catch (err) {
       if (disk) await this.options.disks?.release(disk.id).catch(() => undefined);
+      await removeToolchainView(view).catch(() => undefined);
       throw err;
     }
     try {

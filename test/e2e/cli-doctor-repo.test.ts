@@ -43,7 +43,7 @@ test('a Python repository with a venv setup: the file valid, setup, detected pyt
     /checks {7}python3 -m pytest -q {2}\(detected: pyproject\.toml has \[tool\.pytest\.ini_options\]; if setup leaves a virtualenv in \.venv or venv, its python runs pytest/,
   );
   expect(run.stdout).toContain('env          PATH=/workspace/.venv/bin:$PATH\n');
-  expect(run.stdout).toContain('toolchains   node 22\n');
+  expect(run.stdout).toContain('toolchains   node 22 (.drydock/environment.json toolchains.node)\n');
 });
 
 test('a Node repository with pnpm and declared checks: the declared checks override detection (--json)', async () => {
@@ -75,6 +75,9 @@ test('a Node repository with pnpm and declared checks: the declared checks overr
     ],
     services: [{ name: 'cache', command: 'redis-server', ready: 'redis-cli ping' }],
   });
+  commit(repo, { '.nvmrc': 'v22\n' });
+  const nvmrc = await runCli(['doctor', '--repo', repo], NO_TEMPORAL);
+  expect(nvmrc.stdout).toContain('toolchains   node 22 (.nvmrc)\n');
 });
 
 test('Go and Rust repositories without an environment file: go test, cargo test', async () => {

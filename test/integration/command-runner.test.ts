@@ -317,8 +317,8 @@ test('without a runner binary on this host, sandboxes use engine execs and the l
     const warnings: string[] = [];
     const plain = new DockerSandbox({ docker, warn: (message) => warnings.push(message) });
     const { id: container } = await plain.create({ name: uniqueName(), image });
-    const mounts = (await docker.getContainer(container).inspect()).Mounts.map((m) => m.Destination);
-    expect(mounts).toEqual(['/workspace']);
+    const mounts = (await docker.getContainer(container).inspect()).Mounts.map((m) => m.Destination).sort();
+    expect(mounts).toEqual(['/home/drydock', '/opt/drydock/toolchain', '/opt/drydock/toolchains/node', '/workspace']);
     for (let i = 0; i < 2; i++) {
       const r = await plain.exec(container, ['bash', '-c', 'echo "$PPID"']);
       expect(r).toMatchObject({ exitCode: 0, stdout: '0\n' });

@@ -168,9 +168,13 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
       Init: true,
     });
     expect(info.Config.Labels).toMatchObject({ [MANAGED_LABEL]: 'true', 'drydock.test': 'docker-sandbox' });
-    // From the host, only the command runner's binary, read-only.
+    // From the host, only the command runner's binary and the Node toolchains (cache and this sandbox's view), read-only;
+    // without a disk, the workspace and home are volumes.
     expect(info.Mounts.map((m) => `${m.Destination} ${m.RW ? 'rw' : 'ro'}`).sort()).toEqual([
+      '/home/drydock rw',
       `${RUNNER_PATH_IN_SANDBOX} ro`,
+      '/opt/drydock/toolchain ro',
+      '/opt/drydock/toolchains/node ro',
       '/workspace rw',
     ]);
   });
@@ -200,12 +204,12 @@ describe.each(modes)('DockerSandbox ($mode)', (m) => {
     expect(String(await outcome)).toMatch(/^Sandbox(NotFound|NotRunning)Error: /);
   });
 
-  test('destroy removes the container and its workspace volume, and tolerates a second call', async () => {
+  test('destroy removes the container and its workspace and home volumes, and tolerates a second call', async () => {
     const { id: doomed } = await sandbox.create({ name: uniqueName(), image });
     const volumes = (await docker.getContainer(doomed).inspect()).Mounts.filter((m) => m.Type === 'volume').map(
       (m) => m.Name ?? '',
     );
-    expect(volumes).toHaveLength(1);
+    expect(volumes).toHaveLength(2);
     await sandbox.destroy(doomed);
     await sandbox.destroy(doomed);
     expect(await statusOf(docker.getContainer(doomed).inspect())).toBe(404);

@@ -60,7 +60,8 @@ test('with nothing set: no network, 2 GiB without swap, 2 CPUs, 512 processes, n
     runtime: null,
     writable: [
       { path: '/workspace', storage: 'volume', sizeBytes: null },
-      { path: '/home/drydock', storage: 'tmpfs', sizeBytes: 256 * MIB },
+      // No disk: $HOME (package caches) is a volume beside the workspace, not memory.
+      { path: '/home/drydock', storage: 'volume', sizeBytes: null },
       { path: '/tmp', storage: 'tmpfs', sizeBytes: GIB },
     ],
     seccompProfile: expect.stringMatching(/^seccomp-test@sha256:[0-9a-f]{12}$/),
@@ -178,16 +179,13 @@ test('one HostConfig builder: sandboxes and services get the same hardening and 
   expect(shared(service)).toEqual(shared(sandbox));
   expect(sandbox.NetworkMode).toBe('none');
   expect(service.NetworkMode).toBe('svc-net');
-  expect(sandbox.Tmpfs).toEqual({
+  expect(sandbox.Tmpfs).toEqual({ '/tmp': 'rw,exec,nosuid,nodev,uid=1000,gid=1000,mode=1777,size=1g' });
+  expect(service.Tmpfs).toEqual({
     '/home/drydock': 'rw,exec,nosuid,nodev,uid=1000,gid=1000,mode=0755,size=256m',
     '/tmp': 'rw,exec,nosuid,nodev,uid=1000,gid=1000,mode=1777,size=1g',
   });
-  expect(service.Tmpfs).toEqual(sandbox.Tmpfs);
-  expect(sandbox.Mounts?.find((m) => m.Target === '/workspace')).toEqual({
-    Type: 'volume',
-    Source: '',
-    Target: '/workspace',
-  });
+  for (const target of ['/workspace', '/home/drydock'])
+    expect(sandbox.Mounts?.find((m) => m.Target === target)).toEqual({ Type: 'volume', Source: '', Target: target });
   expect(service.Mounts).toEqual([]);
   // Without a runtime the engine's default runs it: no Runtime key at all.
   expect(hostConfigFor(resolveSandboxPolicy({}, facts), { kind: 'sandbox' })).not.toHaveProperty('Runtime');
@@ -230,4 +228,25 @@ test('a warm container serves a sandbox whose policy makes the same container, w
   expect(sameContainerPolicy(base, resolveSandboxPolicy({ pidsLimit: 128 }, facts))).toBe(false);
   expect(sameContainerPolicy(base, resolveSandboxPolicy({ diskBytes: GIB }, facts))).toBe(false);
   expect(sameContainerPolicy(base, resolveSandboxPolicy({ runtime: 'runsc' }, facts))).toBe(false);
+});
+
+test('a sandbox with a toolchain view mounts the Node cache and its view read-only and puts the view first on PATH', () => {
+  const policy = resolveSandboxPolicy({}, facts);
+  const view = {
+    id: 'v0123456789abcdef',
+    dir: '/cache/toolchains/views/v0123456789abcdef',
+    nodeCache: '/cache/toolchains/node',
+  };
+  const options = sandboxContainerOptions({ name: 'drydock-t', image: 'img:1' }, policy, undefined, view);
+  expect(options.HostConfig!.Mounts!.filter((m) => m.Target.startsWith('/opt/drydock/toolchain'))).toEqual([
+    { Type: 'bind', Source: '/cache/toolchains/node', Target: '/opt/drydock/toolchains/node', ReadOnly: true },
+    { Type: 'bind', Source: view.dir, Target: '/opt/drydock/toolchain', ReadOnly: true },
+  ]);
+  expect(options.Env).toContain(
+    'PATH=/opt/drydock/toolchain/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  );
+  expect(options.Labels!['drydock.toolchain-view']).toBe(view.id);
+  // Without a view (a remote engine) nothing of the host is mounted for toolchains.
+  const bare = sandboxContainerOptions({ name: 'drydock-t', image: 'img:1' }, policy);
+  expect(bare.HostConfig!.Mounts!.some((m) => m.Target.startsWith('/opt/drydock/toolchain'))).toBe(false);
 });
