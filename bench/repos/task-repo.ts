@@ -31,14 +31,19 @@ const GIT_ENV = {
   GIT_CONFIG_GLOBAL: '/dev/null',
 };
 
-/** Runs git in `dir` with no user or system configuration. */
-export function gitIn(dir: string, ...args: string[]): string {
+/** Runs git in `dir` with no user or system configuration; its output as it is. */
+export function gitOutput(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'core.autocrlf=false', ...args], {
     cwd: dir,
     env: GIT_ENV,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
-  }).trimEnd();
+  });
+}
+
+/** Runs git in `dir` with no user or system configuration; its output without the trailing newline. */
+export function gitIn(dir: string, ...args: string[]): string {
+  return gitOutput(dir, ...args).replace(/\n$/, '');
 }
 
 /** How often `needle` occurs in `text`. */
@@ -99,7 +104,7 @@ export function makeTaskRepo(task: RepoTask, sourceDir: string): TaskRepo {
     );
     // The gold state: the original file back; its diff and tree, then the broken state again.
     writeFileSync(file, original);
-    const goldPatch = `${gitIn(dir, 'diff', '--no-color', '--no-ext-diff')}\n`;
+    const goldPatch = gitOutput(dir, 'diff', '--no-color', '--no-ext-diff');
     gitIn(dir, 'add', '-A');
     const goldTree = gitIn(dir, 'write-tree');
     gitIn(dir, 'reset', '-q', '--hard', 'HEAD');
