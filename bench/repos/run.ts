@@ -223,7 +223,9 @@ async function main(): Promise<void> {
     if (r.error) out.push(`${r.task}: ${r.error.split('\n')[0]}`);
     else if (r.validation && !r.validation.valid) out.push(`${r.task}: not valid: ${r.validation.reason ?? ''}`);
     else if (r.goal && !r.solved)
-      out.push(`${r.task}: goal ${r.goal.status}: ${(r.goal.reason ?? '').split('\n')[0]}; files ${r.goal.filesChanged.join(' ')}`);
+      out.push(
+        `${r.task}: goal ${r.goal.status}: ${(r.goal.reason ?? '').split('\n')[0]}; files ${r.goal.filesChanged.join(' ')}`,
+      );
   }
   const languages = [...new Set(valid.map((r) => r.language))].sort().join(', ');
   out.push('');

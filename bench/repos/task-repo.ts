@@ -5,7 +5,16 @@
  * "before the fix" state). The gold patch is the injection reversed.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RepoTask } from './manifest';
@@ -57,11 +66,14 @@ export function occurrences(text: string, needle: string): number {
 export function injectBug(task: RepoTask, text: string): string {
   const where = `bench/repos/tasks/${task.name}/manifest.json: bug`;
   const found = occurrences(text, task.bug.find);
-  if (found !== 1) throw new Error(`${where}.find occurs ${found} times in ${task.bug.file} (it must occur exactly once)`);
+  if (found !== 1)
+    throw new Error(`${where}.find occurs ${found} times in ${task.bug.file} (it must occur exactly once)`);
   const broken = text.replace(task.bug.find, () => task.bug.replace);
   const back = occurrences(broken, task.bug.replace);
   if (back !== 1)
-    throw new Error(`${where}.replace occurs ${back} times in the broken ${task.bug.file}: the gold patch would be ambiguous`);
+    throw new Error(
+      `${where}.replace occurs ${back} times in the broken ${task.bug.file}: the gold patch would be ambiguous`,
+    );
   return broken;
 }
 

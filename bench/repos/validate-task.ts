@@ -87,7 +87,17 @@ export async function validateTask(
     gitIn(work, 'clone', '-q', repo.dir, workspace);
     // The sandbox user (uid 1000) owns the workspace, as in drydock's sandboxes.
     await docker(['run', '--rm', '-v', `${workspace}:/w`, '--user', '0', image, 'chown', '-R', '1000:1000', '/w']);
-    const started = await docker(['run', '-d', '--name', name, '-v', `${workspace}:/workspace`, image, 'sleep', 'infinity']);
+    const started = await docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '-v',
+      `${workspace}:/workspace`,
+      image,
+      'sleep',
+      'infinity',
+    ]);
     if (started.code !== 0) throw new Error(`docker run ${image} failed: ${tail(started.out)}`);
     const setup = await docker(['exec', name, 'bash', '-lc', task.setup], { timeoutMs: 900_000 });
     outcome.setupMs = setup.ms;
