@@ -44,6 +44,8 @@ interface TaskRow {
   source: string;
   bug: string;
   fetchMs?: number;
+  /** The files the gold patch changes. */
+  goldFiles?: string[];
   validation?: ValidationOutcome;
   goal?: {
     workflowId: string;
@@ -106,6 +108,7 @@ async function prepare(task: RepoTask, image: string, row: TaskRow): Promise<Tas
   const source = await fetchSource(task.source);
   row.fetchMs = Date.now() - fetched;
   const repo = makeTaskRepo(task, source);
+  row.goldFiles = repo.goldFiles;
   row.validation = await validateTask(task, repo, image, log);
   if (!row.validation.valid) {
     log(`${task.name}: NOT VALID, not counted: ${row.validation.reason ?? ''}`);
@@ -215,7 +218,9 @@ async function main(): Promise<void> {
               ? 'not counted'
               : flags.validateOnly
                 ? 'validated'
-                : `failed: ${r.goal?.status ?? '?'}`,
+                : r.goal?.status === 'succeeded'
+                  ? 'NOT solved: other files'
+                  : `NOT solved: ${r.goal?.status ?? '?'}`,
       ]),
     ]),
   );
@@ -224,7 +229,7 @@ async function main(): Promise<void> {
     else if (r.validation && !r.validation.valid) out.push(`${r.task}: not valid: ${r.validation.reason ?? ''}`);
     else if (r.goal && !r.solved)
       out.push(
-        `${r.task}: goal ${r.goal.status}: ${(r.goal.reason ?? '').split('\n')[0]}; files ${r.goal.filesChanged.join(' ')}`,
+        `${r.task}: goal ${r.goal.status}${r.goal.reason ? ` (${r.goal.reason.split('\n')[0]})` : ''}; the PR changes ${r.goal.filesChanged.join(' ') || 'nothing'}, the gold patch ${r.goldFiles?.join(' ') ?? '?'}`,
       );
   }
   const languages = [...new Set(valid.map((r) => r.language))].sort().join(', ');
