@@ -1,0 +1,295 @@
+/**
+ * `npm run bench:repos`: drydock on real open-source projects. For each task
+ * (bench/repos/tasks/<name>/manifest.json) the released source is fetched from
+ * its registry, the bug injected and committed, and the task validated in the
+ * sandbox image (checks fail broken, pass with the gold patch). Then a real goal
+ * per valid task runs through the real stack (Temporal, drydock's workers, Docker)
+ * with a scripted model that applies the gold patch; a task is solved when the
+ * goal succeeds and its PR changes exactly the gold patch's files.
+ *
+ *   npm run bench:repos -- [--task NAME[,NAME…]] [--validate-only] [--label NAME] [--out FILE]
+ */
+import { parseArgs } from 'node:util';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
+import { projectRoot } from '../../activities/find-above';
+import { AGENT_QUEUE } from '../../workflows/queues';
+import type { GoalResult } from '../../workflows/types';
+import { startBenchWorkers, startTemporal } from '../harness';
+import { timingsOf } from '../history';
+import { startBenchModelServer, type BenchCall } from '../model-server';
+import { round } from '../stats';
+import { fetchSource } from './fetch-source';
+import { goalText, goldScript, taskInGoal } from './gold-script';
+import { loadTasks, tasksDir, type RepoTask } from './manifest';
+import { gitIn, makeTaskRepo, type TaskRepo } from './task-repo';
+import { validateTask, type ValidationOutcome } from './validate-task';
+
+const ROOT = projectRoot();
+const RUN = Math.random().toString(36).slice(2, 8);
+
+interface Flags {
+  tasks?: string[];
+  validateOnly: boolean;
+  label: string;
+  out?: string;
+}
+
+/** What one task gave. */
+interface TaskRow {
+  task: string;
+  language: string;
+  source: string;
+  bug: string;
+  fetchMs?: number;
+  /** The files the gold patch changes. */
+  goldFiles?: string[];
+  validation?: ValidationOutcome;
+  goal?: {
+    workflowId: string;
+    status: string;
+    reason?: string;
+    wallMs: number;
+    /** The agent sandbox's runSetup activity. */
+    setupMs: number;
+    /** The clean-room checks that decided the goal. */
+    checksMs: number;
+    /** The whole clean-room verification (a fresh sandbox, the setup again, the checks). */
+    verifyMs: number;
+    filesChanged: string[];
+    sameTreeAsGold: boolean;
+  };
+  solved: boolean;
+  error?: string;
+}
+
+function parseFlags(argv: string[]): Flags {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        task: { type: 'string', multiple: true },
+        'validate-only': { type: 'boolean' },
+        label: { type: 'string' },
+        out: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message.split('\n')[0]}; flags: --task NAME[,NAME…] --validate-only --label NAME --out FILE`,
+    );
+  }
+  return {
+    tasks: values.task?.flatMap((t) => t.split(',')).filter(Boolean),
+    validateOnly: values['validate-only'] === true,
+    label: values.label ?? 'run',
+    out: values.out,
+  };
+}
+
+function log(line: string): void {
+  process.stderr.write(`bench:repos: ${line}\n`);
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? '-' : String(round(ms / 1000, 1)));
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')).join('\n');
+}
+
+/** Fetches, builds and validates one task. */
+async function prepare(task: RepoTask, image: string, row: TaskRow): Promise<TaskRepo | undefined> {
+  const fetched = Date.now();
+  const source = await fetchSource(task.source);
+  row.fetchMs = Date.now() - fetched;
+  const repo = makeTaskRepo(task, source);
+  row.goldFiles = repo.goldFiles;
+  row.validation = await validateTask(task, repo, image, log);
+  if (!row.validation.valid) {
+    log(`${task.name}: NOT VALID, not counted: ${row.validation.reason ?? ''}`);
+    rmSync(repo.dir, { recursive: true, force: true });
+    return undefined;
+  }
+  log(
+    `${task.name}: valid (broken: checks exit ${row.validation.brokenExit}; gold: pass in ${seconds(row.validation.goldMs)} s)`,
+  );
+  return repo;
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  let tasks = loadTasks(tasksDir(ROOT));
+  if (flags.tasks) {
+    const unknown = flags.tasks.filter((t) => !tasks.some((k) => k.name === t));
+    if (unknown.length > 0)
+      throw new Error(`--task: no task ${unknown.join(', ')} (tasks: ${tasks.map((t) => t.name).join(', ')})`);
+    tasks = tasks.filter((t) => flags.tasks!.includes(t.name));
+  }
+  const image = process.env.DRYDOCK_SANDBOX_IMAGE ?? (await resolveSandboxImage());
+  log(`${tasks.length} task(s); sandbox image ${image}`);
+
+  const rows: TaskRow[] = [];
+  const repos = new Map<string, TaskRepo>();
+  for (const task of tasks) {
+    const row: TaskRow = {
+      task: task.name,
+      language: task.language,
+      source: `${task.source.registry}:${task.source.package}@${task.source.version}`,
+      bug: `${task.bug.kind} in ${task.bug.file}`,
+      solved: false,
+    };
+    rows.push(row);
+    try {
+      const repo = await prepare(task, image, row);
+      if (repo) repos.set(task.name, repo);
+    } catch (err) {
+      row.error = (err as Error).message;
+      log(`${task.name}: ${row.error}`);
+    }
+  }
+
+  if (!flags.validateOnly && repos.size > 0) {
+    const scripts = new Map<string, BenchCall[][]>();
+    for (const task of tasks) {
+      const repo = repos.get(task.name);
+      if (repo) scripts.set(task.name, goldScript(task, repo));
+    }
+    const model = await startBenchModelServer((goal) => scripts.get(taskInGoal(goal) ?? '') ?? []);
+    log('starting Temporal and the workers');
+    const temporal = await startTemporal();
+    const workers = await startBenchWorkers(temporal, {
+      OPENAI_BASE_URL: model.url,
+      OPENAI_API_KEY: 'bench',
+      DRYDOCK_MODEL: 'bench',
+      DRYDOCK_POOL_SIZE: '0',
+      DRYDOCK_SANDBOX_IMAGE: image,
+    });
+    try {
+      for (const task of tasks) {
+        const repo = repos.get(task.name);
+        const row = rows.find((r) => r.task === task.name)!;
+        if (!repo) continue;
+        try {
+          row.goal = await runGoal(temporal.client, task, repo);
+          row.solved =
+            row.goal.status === 'succeeded' &&
+            [...row.goal.filesChanged].sort().join('\n') === [...repo.goldFiles].sort().join('\n');
+          log(`${task.name}: goal ${row.goal.status} in ${seconds(row.goal.wallMs)} s; solved: ${row.solved}`);
+        } catch (err) {
+          row.error = (err as Error).message;
+          log(`${task.name}: ${row.error}`);
+        }
+      }
+    } finally {
+      await workers.stop();
+      await temporal.close();
+      await model.close();
+    }
+  }
+  for (const repo of repos.values()) rmSync(repo.dir, { recursive: true, force: true });
+
+  const valid = rows.filter((r) => r.validation?.valid);
+  const solved = rows.filter((r) => r.solved);
+  const out: string[] = [];
+  out.push(`drydock bench:repos (${flags.label}) · ${os.cpus().length} CPUs · ${new Date().toISOString()} · ${image}`);
+  out.push('');
+  out.push(
+    table([
+      ['task', 'lang', 'source', 'valid', 'setup s', 'checks s', 'goal s', 'files changed', 'result'],
+      ...rows.map((r) => [
+        r.task,
+        r.language,
+        r.source,
+        r.validation ? (r.validation.valid ? 'yes' : 'NO') : '-',
+        seconds(r.goal?.setupMs ?? r.validation?.setupMs),
+        seconds(r.goal?.checksMs ?? r.validation?.goldMs),
+        seconds(r.goal?.wallMs),
+        r.goal ? r.goal.filesChanged.join(' ') || '(none)' : '-',
+        r.solved
+          ? `solved${r.goal?.sameTreeAsGold ? ' (= gold)' : ''}`
+          : r.error
+            ? 'error'
+            : !r.validation?.valid
+              ? 'not counted'
+              : flags.validateOnly
+                ? 'validated'
+                : r.goal?.status === 'succeeded'
+                  ? 'NOT solved: other files'
+                  : `NOT solved: ${r.goal?.status ?? '?'}`,
+      ]),
+    ]),
+  );
+  for (const r of rows) {
+    if (r.error) out.push(`${r.task}: ${r.error.split('\n')[0]}`);
+    else if (r.validation && !r.validation.valid) out.push(`${r.task}: not valid: ${r.validation.reason ?? ''}`);
+    else if (r.goal && !r.solved)
+      out.push(
+        `${r.task}: goal ${r.goal.status}${r.goal.reason ? ` (${r.goal.reason.split('\n')[0]})` : ''}; the PR changes ${r.goal.filesChanged.join(' ') || 'nothing'}, the gold patch ${r.goldFiles?.join(' ') ?? '?'}`,
+      );
+  }
+  const languages = [...new Set(valid.map((r) => r.language))].sort().join(', ');
+  out.push('');
+  if (flags.validateOnly) out.push(`real repos: ${valid.length}/${rows.length} tasks valid (${languages})`);
+  else
+    out.push(
+      `real repos: ${solved.length}/${valid.length} gold solved (${languages}${rows.length > valid.length ? `; ${rows.length - valid.length} task(s) not counted` : ''})`,
+    );
+  const text = out.join('\n');
+  process.stdout.write(`${text}\n`);
+  const file =
+    flags.out ??
+    path.join(
+      process.env.DRYDOCK_BENCH_DIR ?? path.join(ROOT, 'bench', 'results'),
+      `repos-${flags.label}-${Date.now()}.json`,
+    );
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    `${JSON.stringify({ label: flags.label, at: new Date().toISOString(), cpus: os.cpus().length, image, rows, table: text }, null, 2)}\n`,
+  );
+  log(`wrote ${file}`);
+  if (rows.some((r) => r.error) || (!flags.validateOnly && solved.length < valid.length)) process.exitCode = 1;
+}
+
+/** Runs the task's goal to its end and reads what it did from its result, its history and its PR branch. */
+async function runGoal(
+  client: Awaited<ReturnType<typeof startTemporal>>['client'],
+  task: RepoTask,
+  repo: TaskRepo,
+): Promise<NonNullable<TaskRow['goal']>> {
+  const workflowId = `bench-repos-${task.name}-${RUN}`;
+  log(`${task.name}: goal ${workflowId}`);
+  const result = (await client.workflow.execute('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId,
+    // The checks go in the goal as well: the environment file's checks are read only where drydock supports them.
+    args: [{ repository: repo.dir, goal: goalText(task), checks: task.checks }],
+    workflowExecutionTimeout: '30m',
+  })) as GoalResult;
+  const t = timingsOf((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
+  const span = (name: string) =>
+    t.activities.filter((a) => a.name === name).reduce((n, a) => n + (a.closedMs - a.startedMs), 0);
+  const branch = result.pr?.branch;
+  const filesChanged = branch ? gitIn(repo.dir, 'diff', '--name-only', 'main', branch).split('\n').filter(Boolean) : [];
+  return {
+    workflowId,
+    status: result.status,
+    reason: result.reason,
+    wallMs: t.closedMs - t.startedMs,
+    setupMs: span('runSetup'),
+    checksMs: result.checks.reduce((n, c) => n + c.durationMs, 0),
+    verifyMs: span('verifyChange'),
+    filesChanged,
+    sameTreeAsGold: branch ? gitIn(repo.dir, 'rev-parse', `${branch}^{tree}`) === repo.goldTree : false,
+  };
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:repos failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
