@@ -10,7 +10,8 @@ import {
 import type { BudgetExtension } from '../workflows/types';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
-import { UsageError } from './errors';
+import { RefusedError, UsageError } from './errors';
+import { userIdentity } from './identity';
 import { printJson, printText } from './output';
 
 async function withHandle<T>(
@@ -18,13 +19,14 @@ async function withHandle<T>(
   id: string | undefined,
   run: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<T>,
 ): Promise<T> {
-  if (!id) throw new UsageError('give the goal id');
+  if (id === undefined) throw new UsageError('give the goal id (the workflow id `drydock start` printed)');
+  if (id.trim() === '') throw new UsageError('the goal id is empty; give the workflow id `drydock start` printed');
   const { client, close } = await connectClient(config);
   try {
     return await run(client.workflow.getHandle(id));
   } catch (err) {
     // An update the workflow refused (a validator) says why in its cause.
-    if (err instanceof WorkflowUpdateFailedError) throw new UsageError(err.cause?.message ?? err.message);
+    if (err instanceof WorkflowUpdateFailedError) throw new RefusedError(`${id}: ${err.cause?.message ?? err.message}`);
     if (err instanceof Error && err.name === 'WorkflowNotFoundError')
       throw new UsageError(`no running goal with id ${id}`);
     throw err;
@@ -55,7 +57,7 @@ export async function approve(
   if (gate !== 'plan' && gate !== 'publish')
     throw new UsageError('usage: drydock approve plan|publish <id> [--reject] [--comment "…"]');
   const update = gate === 'plan' ? approvePlanUpdate : approvePublishUpdate;
-  const by = process.env.USER ?? 'cli';
+  const by = userIdentity();
   const answer = await withHandle(config, id, (h) =>
     h.executeUpdate(update, { args: [{ approved: !o.reject, comment: o.comment, by }] }),
   );
@@ -71,6 +73,8 @@ export async function extend(
   e: BudgetExtension,
   json: boolean,
 ): Promise<number> {
+  if (Object.values(e).every((v) => v === undefined))
+    throw new UsageError('extend: give at least one of --tokens, --cost, --iterations, --seconds');
   const limits = await withHandle(config, id, (h) => h.executeUpdate(extendBudgetUpdate, { args: [e] }));
   if (json) printJson(limits);
   else

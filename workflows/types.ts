@@ -16,7 +16,10 @@ export type GoalPhase =
   | 'verifying'
   | 'publishing'
   | 'tearing_down'
-  | 'done';
+  | 'done'
+  | 'awaiting_plan_approval'
+  | 'awaiting_publish_approval'
+  | 'awaiting_budget';
 
 /** Which model to call; the API key is never here, only resolved by the worker. */
 export interface ModelSpec {
@@ -305,6 +308,17 @@ export interface GoalStatusView {
   waitingFor?: string;
   /** The plan that waits for approval. */
   plan?: string;
+  /** What a waiting goal waits for, since and until when (epoch ms), and the answers that end the wait. */
+  waiting?: {
+    kind: 'plan_approval' | 'publish_approval' | 'budget';
+    since: number;
+    until: number;
+    reason: string;
+    answers: string[];
+    diffStat?: { files: number; insertions: number; deletions: number };
+  };
+  /** The activity running now: what it does and since when (epoch ms). */
+  currentCall?: { kind: 'model' | 'tool' | 'checks' | 'setup' | 'publish'; summary: string; startedAt: number };
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   checks: { state: 'not_run' | 'passed' | 'failed'; results: { command: string; exitCode: number }[] };
   sandboxHost?: string;

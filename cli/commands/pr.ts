@@ -23,8 +23,13 @@ export function addPrCommands(program: Command, run: Run): void {
   pr.command('show')
     .description('one pull request record, by PR id, branch or goal id')
     .argument('[id]', 'the PR id (`drydock pr list`), its branch, or the goal id')
+    .option('--diff', 'the change itself after the record')
     .option('--json', 'print the record as JSON')
-    .action((id: string | undefined, o: { json?: boolean }) =>
-      run(() => prShow(loadClientConfig(), id, o.json ?? false)),
+    .action((id: string | undefined, o: { json?: boolean; diff?: boolean }) =>
+      run(() => prShow(loadClientConfig(), id, o.json ?? false, o.diff ?? false)),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ drydock pr show 1a2b3c4d --diff\n  $ drydock pr show goal-app-1a2b3c4d --json\n',
     );
 }
