@@ -69,10 +69,10 @@ export async function goalInputFrom(o: StartOptions, githubWebUrl = 'https://git
 
 /** Starts the goal; prints its id and UI link, or waits for and prints its result. */
 export async function start(config: ClientConfig, o: StartOptions): Promise<number> {
-  const input = await goalInputFrom(o, config.githubWebUrl);
-  const source = input.issue ? `issue ${o.issue}` : input.pullRequest ? `revise ${o.pullRequest}` : input.goal;
   if (o.id !== undefined && o.id.trim() === '')
     throw new UsageError('--id is empty; give a workflow id, or leave --id out for the business key');
+  const input = await goalInputFrom(o, config.githubWebUrl);
+  const source = input.issue ? `issue ${o.issue}` : input.pullRequest ? `revise ${o.pullRequest}` : input.goal;
   const workflowId = o.id ?? goalWorkflowId(input.repository, source);
   const { client, close } = await connectClient(config);
   try {

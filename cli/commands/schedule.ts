@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { loadClientConfig } from '../config';
 import { UsageError } from '../errors';
 import { schedule, type ScheduleOptions } from '../schedule';
-import { collect, type Run } from './command-kit';
+import { collect, examples, wholeNumber, type Run } from './command-kit';
+import { addPolicyOptions, type PolicyFlags } from './policy-flags';
 
 const USAGE = 'usage: drydock schedule create|list|show|pause|unpause|trigger|backfill|delete …';
 
@@ -19,7 +20,7 @@ export function addScheduleCommands(program: Command, run: Run): void {
   const runSchedule = (action: string, id: string | undefined, o: ScheduleOptions) =>
     run(() => schedule(loadClientConfig(), action, id, toOptions(o)));
 
-  group
+  const create = group
     .command('create')
     .description('a schedule that starts the maintenance workflow on a cron')
     .option('--cron <expression>', 'five-field cron, e.g. "0 3 * * 1" (minute hour day month weekday)')
@@ -27,11 +28,17 @@ export function addScheduleCommands(program: Command, run: Run): void {
     .option('--goal <text>', 'what to do in each repository')
     .option('--check <command>', 'a check the verify gate runs (repeatable)', collect)
     .option('--id <name>', 'the schedule id (default: drydock-<goal words>)')
-    .option('--max-concurrent <n>', 'goals at once (default 2)')
+    .option('--max-concurrent <n>', 'goals at once (default 2)', wholeNumber(1))
     .option('--note <text>', "the schedule's note")
     .option('--paused', 'create it paused')
-    .option('--json', 'print JSON')
-    .action((o: ScheduleOptions) => runSchedule('create', undefined, o));
+    .option('--json', 'print JSON');
+  addPolicyOptions(create).action((o: ScheduleOptions & PolicyFlags) =>
+    runSchedule('create', undefined, { ...o, policy: o }),
+  );
+  examples(create, [
+    'drydock schedule create --cron "0 3 * * 1" --repo ~/src/a --repo ~/src/b --goal "Upgrade lodash" --max-tokens 200000',
+    'drydock schedule create --id weekly-deps --cron @weekly --repo . --goal "Update dependencies" --require-publish-approval',
+  ]);
   group
     .command('list')
     .description('every schedule')
@@ -81,6 +88,7 @@ function toOptions(o: ScheduleOptions): ScheduleOptions {
     goal: o.goal,
     check: o.check,
     maxConcurrent: o.maxConcurrent,
+    policy: o.policy,
     from: o.from,
     to: o.to,
     note: o.note,
