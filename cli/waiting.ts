@@ -63,7 +63,8 @@ export function describeWait(v: GoalStatusView, now = Date.now()): WaitText | un
         ? 'budget'
         : undefined;
   return {
-    what: v.waitingFor.replace(/\s*\((send the|times out).*\)\s*$/, ''),
+    // Temporal's words (the update to send) and the store key give way to the commands below.
+    what: v.waitingFor.replace(/\s*\((send the|times out).*\)\s*$/, '').replace(/\s*\(goals\/[^)]*\)/, ''),
     commands: kind ? answerCommands(kind, v.workflowId) : [],
   };
 }
