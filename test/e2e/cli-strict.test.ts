@@ -238,3 +238,33 @@ test('with no worker: doctor says which queue nobody polls, and status says so w
   });
   expect(checks.find((c) => c.name === 'worker model')?.detail).toMatch(/^default model \S+ /);
 }, 60_000);
+
+test('backfill says how many runs it started and how many overlap skipped', async () => {
+  const repo = makeGitRepo('demo-repo');
+  const scheduleId = `cli-backfill-${RUN}`;
+  const created = await runCli(
+    ['schedule', 'create', '--id', scheduleId, '--cron', '0 3 * * *', '--repo', repo, '--goal', 'x', '--paused'],
+    stack.cliEnv,
+  );
+  expect(created.code).toBe(0);
+  try {
+    // Three days, three cron times; the first run waits for a sandbox worker that never comes, so overlap skips the rest.
+    const r = await runCli(
+      ['schedule', 'backfill', scheduleId, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-03T23:00:00Z'],
+      stack.cliEnv,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      `backfill of ${scheduleId} from 2026-01-01T00:00:00.000Z to 2026-01-03T23:00:00.000Z: 1 run started, 2 skipped (overlap: skip — a run was still in progress)\n`,
+    );
+  } finally {
+    const handle = stack.env.client.schedule.getHandle(scheduleId);
+    const running = (await handle.describe()).info.runningActions;
+    await handle.delete();
+    for (const a of running)
+      await stack.env.client.workflow
+        .getHandle(a.workflow.workflowId)
+        .terminate('test done')
+        .catch(() => undefined);
+  }
+}, 60_000);
