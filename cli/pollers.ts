@@ -49,15 +49,35 @@ export function noWorkerMessage(queue = AGENT_QUEUE): string {
 export async function queryWithWorker<T>(client: Client, namespace: string, query: () => Promise<T>): Promise<T> {
   const pollers = await pollersOf(client, namespace, AGENT_QUEUE, 'workflow');
   if (pollers.length === 0) throw new UnreachableError(noWorkerMessage());
+  const deadline = Date.now() + QUERY_TIMEOUT_SECONDS * 1000;
   try {
-    return await client.withDeadline(Date.now() + QUERY_TIMEOUT_SECONDS * 1000, query);
+    return await client.withDeadline(deadline, query);
   } catch (err) {
-    if (isDeadlineExceeded(err))
+    // The server's own word for it: "no poller seen for task queue recently, worker may be down".
+    if (causeCode(err) === 9 && /no poller/i.test(causeMessages(err))) throw new UnreachableError(noWorkerMessage());
+    // Cut at the deadline (DEADLINE_EXCEEDED, or CANCELLED when the client aborts the call).
+    if (isDeadlineExceeded(err) || Date.now() >= deadline - 50)
       throw new UnreachableError(
         `no worker answered on ${AGENT_QUEUE} within ${QUERY_TIMEOUT_SECONDS} s; start one with \`npm run worker\``,
       );
     throw err;
   }
+}
+
+/** The gRPC code of an error or its first cause that has one. */
+function causeCode(err: unknown): number | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+/** The messages of an error and its causes, joined. */
+function causeMessages(err: unknown): string {
+  const out: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause) out.push(e.message);
+  return out.join(' | ');
 }
 
 /** Whether an error (or one of its causes) is gRPC's DEADLINE_EXCEEDED. */

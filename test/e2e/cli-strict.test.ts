@@ -268,3 +268,24 @@ test('backfill says how many runs it started and how many overlap skipped', asyn
         .catch(() => undefined);
   }
 }, 60_000);
+
+test('a worker that just stopped: status says no worker answers within seconds, in one line', async () => {
+  const id = `cli-stopped-${RUN}`;
+  await startWaitingGoal(stack.env.client, id);
+  expect((await runCli(['status', id], stack.cliEnv)).code).toBe(0);
+  await stack.stopWorker();
+  const t0 = Date.now();
+  const r = await runCli(['status', id], stack.cliEnv);
+  expect(Date.now() - t0).toBeLessThan(10_000);
+  expect(r.stderr).toMatch(
+    /^drydock: no worker (is polling|answered on) drydock-agent.*; start one with `npm run worker`\n$/,
+  );
+  expect(r.code).toBe(3);
+  // A goal that ended: its status is a query too; Temporal answers "no poller seen" or the query times out.
+  await stack.env.client.workflow.getHandle(id).terminate('test done');
+  const ended = await runCli(['status', id], stack.cliEnv);
+  expect(ended.stderr).toMatch(
+    /^drydock: no worker (is polling|answered on) drydock-agent.*; start one with `npm run worker`\n$/,
+  );
+  expect(ended.code).toBe(3);
+}, 60_000);

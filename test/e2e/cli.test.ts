@@ -68,7 +68,10 @@ test.each([
   [['start', '--goal', 'x'], /--repo is required/],
   [['start', '--repo', '/nonexistent/repo', '--goal', 'x'], /--repo: no such directory \/nonexistent\/repo/],
   [['start', '--repo', '.', '--goal', '  '], /goal is required/],
-  [['start', '--repo', '.', '--goal', 'x', '--max-iterations=-3'], /option '--max-iterations <n>' argument '-3' is invalid. it must be 1 or more/],
+  [
+    ['start', '--repo', '.', '--goal', 'x', '--max-iterations=-3'],
+    /option '--max-iterations <n>' argument '-3' is invalid. it must be 1 or more/,
+  ],
   [['start', '--bogus'], /unknown option '--bogus'/],
   [['status', `no-such-goal-${RUN}`], /no goal with id no-such-goal/],
   [['frobnicate'], /unknown command "frobnicate"/],
