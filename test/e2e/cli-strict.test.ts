@@ -289,3 +289,22 @@ test('a worker that just stopped: status says no worker answers within seconds, 
   );
   expect(ended.code).toBe(3);
 }, 60_000);
+
+test('codec-server on a busy port: one line naming the port and --port, exit 2, no stack', async () => {
+  const net = await import('net');
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = (busy.address() as { port: number }).port;
+  try {
+    const r = await runCli(['codec-server', '--port', String(port)], {
+      ...stack.cliEnv,
+      DRYDOCK_PAYLOAD_KEY: Buffer.alloc(32, 7).toString('base64'),
+    });
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: `drydock: codec-server: port ${port} on 127.0.0.1 is in use; pick another with --port\n`,
+    });
+  } finally {
+    busy.close();
+  }
+});
