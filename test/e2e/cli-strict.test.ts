@@ -115,6 +115,13 @@ test('exit codes: 3 when Temporal does not answer, 4 when the goal refuses, 1 wh
   expect(wrongGate.code).toBe(4);
   expect(wrongGate.stderr).toMatch(new RegExp(`^drydock: ${id}: the goal is not waiting for plan approval`));
 
+  // finish-now answers a budget wait only; this goal waits for a sandbox.
+  const notWaiting = await runCli(['finish-now', id], stack.cliEnv);
+  expect(notWaiting.code).toBe(4);
+  expect(notWaiting.stderr).toBe(
+    `drydock: ${id}: the goal is not waiting for budget (phase provisioning); finish-now answers a goal that waits with onExhausted "ask"\n`,
+  );
+
   await runCli(['cancel', id], stack.cliEnv);
   const result = await runCli(['result', id], stack.cliEnv);
   expect(result).toMatchObject({ code: 1, stderr: `drydock: goal ${id} was cancelled\n` });
