@@ -10,5 +10,9 @@ export function addDoctorCommand(program: Command, run: Run): void {
     .command('doctor')
     .description('check Temporal, Docker, the sandbox image and the model')
     .option('--json', 'print the checks as JSON')
-    .action((o: { json?: boolean }) => run(() => doctor(loadDoctorConfig(), o.json ?? false)));
+    .action((o: { json?: boolean }) => run(() => doctor(loadDoctorConfig(), o.json ?? false)))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ drydock doctor\n  $ drydock doctor --json --address temporal.internal:7233\n',
+    );
 }

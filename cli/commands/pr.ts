@@ -19,7 +19,8 @@ export function addPrCommands(program: Command, run: Run): void {
   pr.command('list')
     .description('the local pull request records, newest first')
     .option('--json', 'print JSON (without the bodies)')
-    .action((o: { json?: boolean }) => run(() => prList(loadClientConfig(), o.json ?? false)));
+    .action((o: { json?: boolean }) => run(() => prList(loadClientConfig(), o.json ?? false)))
+    .addHelpText('after', '\nExamples:\n  $ drydock pr list\n  $ drydock pr list --json | jq -r .[0].id\n');
   pr.command('show')
     .description('one pull request record, by PR id, branch or goal id')
     .argument('[id]', 'the PR id (`drydock pr list`), its branch, or the goal id')

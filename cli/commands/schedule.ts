@@ -39,45 +39,66 @@ export function addScheduleCommands(program: Command, run: Run): void {
     'drydock schedule create --cron "0 3 * * 1" --repo ~/src/a --repo ~/src/b --goal "Upgrade lodash" --max-tokens 200000',
     'drydock schedule create --id weekly-deps --cron @weekly --repo . --goal "Update dependencies" --require-publish-approval',
   ]);
-  group
-    .command('list')
-    .description('every schedule')
-    .option('--json', 'print JSON')
-    .action((o: ScheduleOptions) => runSchedule('list', undefined, o));
-  group
-    .command('show')
-    .description("a schedule's state, next runs and recent runs")
-    .argument('[id]', 'the schedule id')
-    .option('--json', 'print JSON')
-    .action((id: string | undefined, o: ScheduleOptions) => runSchedule('show', id, o));
+  examples(
+    group
+      .command('list')
+      .description('every schedule: state, cron, next run, repositories, goal')
+      .option('--json', 'print JSON')
+      .action((o: ScheduleOptions) => runSchedule('list', undefined, o)),
+    ['drydock schedule list', 'drydock schedule list --json'],
+  );
+  examples(
+    group
+      .command('show')
+      .description("a schedule's state, cron, goal, repositories, next runs and recent runs")
+      .argument('[id]', 'the schedule id')
+      .option('--json', 'print JSON')
+      .action((id: string | undefined, o: ScheduleOptions) => runSchedule('show', id, o)),
+    ['drydock schedule show weekly-upgrade'],
+  );
   for (const [action, description] of [
     ['pause', 'pause a schedule'],
     ['unpause', 'unpause a schedule'],
   ] as const) {
-    group
-      .command(action)
-      .description(description)
-      .argument('[id]', 'the schedule id')
-      .option('--note <text>', 'why')
-      .action((id: string | undefined, o: ScheduleOptions) => runSchedule(action, id, o));
+    examples(
+      group
+        .command(action)
+        .description(description)
+        .argument('[id]', 'the schedule id')
+        .option('--note <text>', 'why')
+        .action((id: string | undefined, o: ScheduleOptions) => runSchedule(action, id, o)),
+      [`drydock schedule ${action} weekly-upgrade --note "release freeze"`],
+    );
   }
-  group
-    .command('trigger')
-    .description('run a schedule now (skipped if a run is in progress)')
-    .argument('[id]', 'the schedule id')
-    .action((id: string | undefined, o: ScheduleOptions) => runSchedule('trigger', id, o));
-  group
-    .command('backfill')
-    .description('run the actions a schedule would have taken in a past window')
-    .argument('[id]', 'the schedule id')
-    .option('--from <ISO time>', 'start of the window')
-    .option('--to <ISO time>', 'end of the window')
-    .action((id: string | undefined, o: ScheduleOptions) => runSchedule('backfill', id, o));
-  group
-    .command('delete')
-    .description('delete a schedule')
-    .argument('[id]', 'the schedule id')
-    .action((id: string | undefined, o: ScheduleOptions) => runSchedule('delete', id, o));
+  examples(
+    group
+      .command('trigger')
+      .description('run a schedule now (skipped if a run is in progress)')
+      .argument('[id]', 'the schedule id')
+      .action((id: string | undefined, o: ScheduleOptions) => runSchedule('trigger', id, o)),
+    ['drydock schedule trigger weekly-upgrade'],
+  );
+  examples(
+    group
+      .command('backfill')
+      .description(
+        'run the actions a schedule would have taken in a past window (says how many ran, how many overlap skipped)',
+      )
+      .argument('[id]', 'the schedule id')
+      .option('--from <ISO time>', 'start of the window')
+      .option('--to <ISO time>', 'end of the window')
+      .option('--json', 'print JSON')
+      .action((id: string | undefined, o: ScheduleOptions) => runSchedule('backfill', id, o)),
+    ['drydock schedule backfill weekly-upgrade --from 2026-11-01T00:00:00Z --to 2026-11-15T00:00:00Z'],
+  );
+  examples(
+    group
+      .command('delete')
+      .description('delete a schedule')
+      .argument('[id]', 'the schedule id')
+      .action((id: string | undefined, o: ScheduleOptions) => runSchedule('delete', id, o)),
+    ['drydock schedule delete weekly-upgrade'],
+  );
 }
 
 function toOptions(o: ScheduleOptions): ScheduleOptions {

@@ -315,3 +315,48 @@ test('codec-server on a busy port: one line naming the port and --port, exit 2, 
     busy.close();
   }
 });
+
+test('every command has its own --help with examples', async () => {
+  const commands = [
+    ['doctor'],
+    ['start'],
+    ['revise'],
+    ['status'],
+    ['result'],
+    ['watch'],
+    ['list'],
+    ['diff'],
+    ['logs'],
+    ['cost'],
+    ['models'],
+    ['feedback'],
+    ['approve'],
+    ['extend'],
+    ['finish-now'],
+    ['cancel'],
+    ['completion'],
+    ['smoke'],
+    ['codec-server'],
+    ['pr', 'list'],
+    ['pr', 'show'],
+    ['schedule', 'create'],
+    ['schedule', 'list'],
+    ['schedule', 'show'],
+    ['schedule', 'pause'],
+    ['schedule', 'unpause'],
+    ['schedule', 'trigger'],
+    ['schedule', 'backfill'],
+    ['schedule', 'delete'],
+  ];
+  const missing: string[] = [];
+  for (const c of commands) {
+    const r = await runCli([...c, '--help']);
+    if (
+      r.code !== 0 ||
+      !r.stdout.startsWith(`Usage: drydock ${c.join(' ')}`) ||
+      !/\nExamples:\n {2}\$ .*drydock /.test(r.stdout)
+    )
+      missing.push(c.join(' '));
+  }
+  expect(missing).toEqual([]);
+}, 120_000);
