@@ -9,6 +9,7 @@ import { describeCurrentCall, describeWait } from '../../cli/waiting';
 import { renderWatch } from '../../cli/watch';
 import { renderTable } from '../../cli/output';
 import { span } from '../../cli/time-text';
+import { renderDiff, wantsColour } from '../../cli/diff-text';
 
 const NOW = Date.parse('2026-11-30T10:00:00Z');
 const base: GoalStatusView = {
@@ -96,4 +97,31 @@ test('tables: aligned with a header on a terminal (wide characters counted once)
   expect(renderTable(['ID', 'STATUS', 'COST'], rows, false)).toBe(
     'goal-a\trunning (working)\t—\ngoal-long-id\tsucceeded\t$0.1\n',
   );
+});
+
+test('diff text: coloured on a terminal with binary hunks as one line; piped, exactly the patch (terminal-safe)', () => {
+  const patch = [
+    'diff --git a/a.txt b/a.txt',
+    '--- a/a.txt',
+    '+++ b/a.txt',
+    '@@ -1 +1 @@',
+    '-old\x1b]0;title\x07',
+    '+new',
+    'diff --git a/logo.png b/logo.png',
+    'GIT binary patch',
+    'literal 3',
+    'KcmZQz00961',
+    '',
+    '',
+  ].join('\n');
+  const tty = renderDiff(patch, true, true);
+  expect(tty).toContain('\x1b[31m-old\x1b[0m\n\x1b[32m+new\x1b[0m');
+  expect(tty).toContain('\x1b[36m@@ -1 +1 @@\x1b[0m');
+  expect(tty).toContain('(binary content left out)');
+  expect(tty).not.toContain('KcmZQz00961');
+  expect(tty).not.toContain(']0;title');
+  const piped = renderDiff(patch, false, false);
+  expect(piped).toBe(patch.replace('\x1b]0;title\x07', ''));
+  expect(wantsColour(true, { NO_COLOR: '1' })).toBe(false);
+  expect(wantsColour(false, {})).toBe(false);
 });
