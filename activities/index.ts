@@ -3,6 +3,7 @@ import { createCodeHostActivities, type CodeHostActivityDeps } from './agent/cod
 import { createModelActivities, type ModelActivityDeps } from './agent/model-activities';
 import { createPullRequestActivities, type PullRequestActivityDeps } from './agent/pull-request-activities';
 import { createModelProfileActivities, type ModelProfileActivityDeps } from './agent/model-profile-activities';
+import { createGoalArtifactActivities } from './agent/goal-artifact-activities';
 import { createSandboxActivities, type SandboxActivityDeps } from './host';
 import type { AgentActivities, SandboxActivities } from './activity-types';
 
@@ -15,13 +16,14 @@ export type AgentActivityDeps = ModelActivityDeps &
   PullRequestActivityDeps &
   ModelProfileActivityDeps;
 
-/** The agent queue's activities: conversation, model calls, publishing, reading PR records. */
+/** The agent queue's activities: conversation, model calls, publishing, reading PR records and goal artifacts. */
 export function createAgentActivities(deps: AgentActivityDeps): AgentActivities {
   return {
     ...createModelActivities(deps),
     ...createCodeHostActivities(deps),
     ...createPullRequestActivities(deps),
     ...createModelProfileActivities(deps),
+    ...createGoalArtifactActivities(deps),
   };
 }
 

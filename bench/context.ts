@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { temporal as temporal_ } from '@temporalio/proto';
 import { AGENT_QUEUE } from '../workflows/queues';
 import { DEFAULT_POLICY } from '../workflows/policy';
 import type { GoalResult } from '../workflows/types';
@@ -72,6 +73,18 @@ async function main(): Promise<void> {
   const turnsArg = process.argv.indexOf('--turns');
   const turns = turnsArg > 0 ? Number(process.argv[turnsArg + 1]) : 40;
   const temporal = await startTemporal();
+  // The goals' activities go to drydock-agent: another worker polling it would serve some of them with its own model.
+  const others = await temporal.client.workflowService.describeTaskQueue({
+    namespace: temporal.namespace,
+    taskQueue: { name: AGENT_QUEUE },
+    taskQueueType: temporal_.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  if ((others.pollers ?? []).length > 0) {
+    await temporal.close();
+    throw new Error(
+      `another worker polls ${AGENT_QUEUE} on ${temporal.address} (${(others.pollers ?? []).map((p) => p.identity).join(', ')}): it would take some of the bench's model calls and skew the figures; stop it, or unset TEMPORAL_ADDRESS to run on a server of the bench's own`,
+    );
+  }
   const model = await startScriptedModelServer({ script: [] });
   // A second endpoint, picked by profile: the same scripted answers, prompt tokens counted at 2.55 characters a token.
   const dense = await startTokenCountingProxy(() => model.url, 2.55);

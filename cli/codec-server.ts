@@ -103,7 +103,22 @@ export async function startCodecServer(
       })();
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 8888, listenHost, resolve));
+  const wanted = options.port ?? 8888;
+  // A busy port or an address it may not bind is the user's to fix: one line that says which and how.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new UsageError(`codec-server: port ${wanted} on ${listenHost} is in use; pick another with --port`)
+          : err.code === 'EACCES'
+            ? new UsageError(
+                `codec-server: no permission to listen on ${listenHost}:${wanted}; pick a port above 1023 with --port`,
+              )
+            : err,
+      ),
+    );
+    server.listen(wanted, listenHost, resolve);
+  });
   const { port } = server.address() as AddressInfo;
   hosts = acceptedHosts(listenHost, port, options.allowedHosts ?? []);
   return {

@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { payloadCodecsFor } from '../activities/security/payload-codec';
 import type { ClientConfig } from './config';
+import { UnreachableError } from './errors';
 
 /** Connects to Temporal; throws an Error that says how to start the dev server. */
 export async function connectClient(config: ClientConfig): Promise<{ client: Client; close: () => Promise<void> }> {
@@ -9,8 +10,8 @@ export async function connectClient(config: ClientConfig): Promise<{ client: Cli
   try {
     connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '5s' });
   } catch (err) {
-    throw new Error(
-      `cannot reach Temporal at ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); start it with \`npm run dev-server\` or set TEMPORAL_ADDRESS`,
+    throw new UnreachableError(
+      `cannot reach Temporal at ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); start it with \`npm run dev-server\` or give --address (TEMPORAL_ADDRESS)`,
     );
   }
   // With DRYDOCK_PAYLOAD_KEY set, payloads are AES-GCM encrypted (activities/security/payload-codec.ts).

@@ -7,6 +7,11 @@ import { DEFAULT_IMAGE_ROOT, probeSandboxDisks } from '../activities/sandbox/san
 import type { DoctorConfig } from './config';
 import { connectClient } from './connect';
 import { printJson, printText } from './output';
+import type { Client } from '@temporalio/client';
+import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
+import type { ModelProfilesAnswer } from '../workflows/model-profiles';
+import { readOnAgent } from './agent-read';
+import { noWorkerMessage, pollersOf, type Poller } from './pollers';
 
 /** One check's verdict. */
 export interface DoctorCheck {
@@ -20,11 +25,15 @@ export interface DoctorCheck {
 
 /** Runs every check; returns the exit code (1 when a required check fails). */
 export async function doctor(config: DoctorConfig, json: boolean): Promise<number> {
-  const checks = await Promise.all([checkTemporal(config), checkDockerAndImage(config), checkSandboxDisk(config)]).then(
-    ([t, d, disk]) => [t, ...d, checkSeccomp(config), disk, checkModel(config)],
-  );
+  const checks = await Promise.all([
+    checkTemporal(config),
+    checkWorkers(config),
+    checkDockerAndImage(config),
+    checkSandboxDisk(config),
+  ]).then(([t, workers, d, disk]) => [t, ...workers, ...d, checkSeccomp(config), disk, checkModel(config)]);
   if (json) printJson({ ok: checks.every((c) => c.ok || !c.required), checks });
   else for (const c of checks) printText(`${c.ok ? '✔' : c.required ? '✘' : '•'} ${c.name.padEnd(14)} ${c.detail}\n`);
+  // Docker and the image are checked on this machine; a sandbox worker elsewhere has its own.
   return checks.every((c) => c.ok || !c.required) ? 0 : 1;
 }
 
@@ -117,6 +126,89 @@ async function checkSandboxDisk(config: DoctorConfig): Promise<DoctorCheck> {
     detail: `${Math.round((size / 1024 ** 3) * 10) / 10} GiB per sandbox (DRYDOCK_SANDBOX_DISK), ext4 on a loop device`,
     required: false,
   };
+}
+
+/**
+ * The workers, as Temporal sees them: pollers on drydock-agent (workflows and activities), on the shared
+ * sandbox queue, and on each sandbox host's own queue (hosts named by the shared queue's pollers); then the
+ * model configuration as the agent worker holds it (read on it through the modelProfiles workflow).
+ */
+async function checkWorkers(config: DoctorConfig): Promise<DoctorCheck[]> {
+  let connected;
+  try {
+    connected = await connectClient(config);
+  } catch {
+    return [{ name: 'workers', ok: false, detail: 'not checked: Temporal does not answer', required: true }];
+  }
+  const { client, close } = connected;
+  try {
+    const agent = await pollersOf(client, config.namespace, AGENT_QUEUE, 'workflow');
+    const agentActivities = await pollersOf(client, config.namespace, AGENT_QUEUE, 'activity');
+    const sandbox = await pollersOf(client, config.namespace, SANDBOX_QUEUE, 'activity');
+    const hosts = [
+      ...new Set(sandbox.map((p) => /sandbox-host=(\S+)/.exec(p.identity)?.[1]).filter(Boolean)),
+    ] as string[];
+    const hostQueues = await Promise.all(
+      hosts.map(async (h) => ({
+        h,
+        pollers: await pollersOf(client, config.namespace, sandboxHostQueue(h), 'activity'),
+      })),
+    );
+    const seen = (pollers: Poller[]) => pollers.map((p) => p.identity.split(' ')[0]).join(', ');
+    const checks: DoctorCheck[] = [
+      agent.length > 0 && agentActivities.length > 0
+        ? { name: 'agent worker', ok: true, detail: `polls ${AGENT_QUEUE} (${seen(agent)})`, required: true }
+        : { name: 'agent worker', ok: false, detail: noWorkerMessage(AGENT_QUEUE), required: true },
+      sandbox.length > 0
+        ? { name: 'sandbox worker', ok: true, detail: `polls ${SANDBOX_QUEUE} (${seen(sandbox)})`, required: true }
+        : { name: 'sandbox worker', ok: false, detail: noWorkerMessage(SANDBOX_QUEUE), required: true },
+      ...hostQueues.map(({ h, pollers }) =>
+        pollers.length > 0
+          ? { name: 'sandbox host', ok: true, detail: `${h}: polls ${sandboxHostQueue(h)}`, required: true }
+          : {
+              name: 'sandbox host',
+              ok: false,
+              detail: `${h}: nobody polls ${sandboxHostQueue(h)} (its goals' tool calls wait); restart that host's worker`,
+              required: true,
+            },
+      ),
+    ];
+    if (agent.length > 0) checks.push(await checkWorkerModel(client, config));
+    return checks;
+  } catch (err) {
+    return [{ name: 'workers', ok: false, detail: err instanceof Error ? err.message : String(err), required: true }];
+  } finally {
+    await close();
+  }
+}
+
+/** The default model and its endpoint as the agent worker resolves them (not this shell's environment). */
+async function checkWorkerModel(client: Client, config: DoctorConfig): Promise<DoctorCheck> {
+  try {
+    const answer = await readOnAgent<ModelProfilesAnswer>(client, config, 'modelProfiles', [], 'model profiles');
+    const profile = answer.profiles.find((p) => p.name === answer.defaultModel);
+    if (!profile)
+      return {
+        name: 'worker model',
+        ok: true,
+        detail: `default model ${answer.defaultModel} (no profile: the worker's own endpoint, unpriced)`,
+        required: false,
+      };
+    const priced = profile.price ? 'priced' : 'unpriced';
+    return {
+      name: 'worker model',
+      ok: profile.apiKeySet || profile.endpoint !== 'https://api.openai.com/v1',
+      detail: `default model ${answer.defaultModel} (${profile.model}, ${profile.api}) at ${profile.endpoint}, key ${profile.apiKeyVariable}${profile.apiKeySet ? ' set' : ' unset'}, ${priced}`,
+      required: false,
+    };
+  } catch (err) {
+    return {
+      name: 'worker model',
+      ok: false,
+      detail: err instanceof Error ? err.message : String(err),
+      required: false,
+    };
+  }
 }
 
 function checkModel(config: DoctorConfig): DoctorCheck {

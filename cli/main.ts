@@ -1,9 +1,9 @@
 /** The `drydock` command: a Temporal client for starting, watching and reading goals (commands: program.ts). */
 import { CommanderError } from 'commander';
 import { ConfigError } from '../activities/shared/env-settings';
-import { UsageError } from './errors';
+import { EXIT, RefusedError, UnreachableError, UsageError } from './errors';
 import { printError } from './output';
-import { buildProgram } from './program';
+import { buildProgram, otherCommandsWithOption } from './program';
 
 /** Parses argv, runs the command, and returns its exit code; failures print one line on stderr. */
 async function main(argv: string[]): Promise<number> {
@@ -17,15 +17,33 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // --help and help: commander's way of ending after printing.
     if (err instanceof CommanderError && err.exitCode === 0) return 0;
-    printError(`drydock: ${failureLine(err)}\n`);
-    return 1;
+    printError(`drydock: ${failureLine(err, program)}\n`);
+    return exitCodeOf(err);
   }
 }
 
-/** One line for a failure: the message alone for a user's mistake, `error: …` for anything else. */
-function failureLine(err: unknown): string {
-  if (err instanceof CommanderError) return err.message.replace(/^error: /, '').replace(/\n/g, ' ');
-  const known = err instanceof UsageError || err instanceof ConfigError;
+/** The exit code of a failure (README, "Exit codes"). */
+function exitCodeOf(err: unknown): number {
+  if (err instanceof CommanderError || err instanceof UsageError || err instanceof ConfigError) return EXIT.usage;
+  if (err instanceof UnreachableError) return EXIT.unreachable;
+  if (err instanceof RefusedError) return EXIT.refused;
+  return EXIT.failed;
+}
+
+/** One line for a failure: the message alone for a known kind, `error: …` for anything else. */
+function failureLine(err: unknown, program?: ReturnType<typeof buildProgram>): string {
+  if (err instanceof CommanderError) {
+    const line = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
+    // A flag of another command: say whose it is.
+    const flag = err.code === 'commander.unknownOption' ? /'(--?[\w-]+)'/.exec(line)?.[1] : undefined;
+    const owners = flag && program && !/Did you mean/.test(line) ? otherCommandsWithOption(program, flag) : [];
+    return owners.length > 0 ? `${line} (it is an option of ${owners.map((o) => `\`${o}\``).join(', ')})` : line;
+  }
+  const known =
+    err instanceof UsageError ||
+    err instanceof ConfigError ||
+    err instanceof UnreachableError ||
+    err instanceof RefusedError;
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
   return known ? message : `error: ${message}`;
 }
@@ -44,6 +62,6 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     printError(`drydock: ${failureLine(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeOf(err);
   },
 );

@@ -9,6 +9,7 @@ import { AGENT_QUEUE } from '../workflows/queues';
 import type { ModelProfilesAnswer } from '../workflows/model-profiles';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
+import { UnreachableError } from './errors';
 import { printJson, printText } from './output';
 
 /** How long the read may take before the CLI says no agent worker answers. */
@@ -79,7 +80,7 @@ async function readModelProfiles(config: ClientConfig): Promise<ModelProfilesAns
     });
   } catch (err) {
     if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
-      throw new Error(
+      throw new UnreachableError(
         `no agent worker answered on ${AGENT_QUEUE} within ${MODEL_PROFILES_TIMEOUT_SECONDS} s (namespace ${config.namespace}); model profiles are read on the agent worker: start it with \`npm run worker\``,
       );
     }

@@ -9,8 +9,10 @@ import { AGENT_QUEUE } from '../workflows/queues';
 import type { PullRequestsAnswer, PullRequestsRequest } from '../workflows/pull-requests';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
-import { UsageError } from './errors';
-import { printJson, printText } from './output';
+import { UnreachableError, UsageError } from './errors';
+import { printJson, printText, stdoutIsTerminal } from './output';
+import { readDiff } from './diff';
+import { renderDiff, wantsColour } from './diff-text';
 
 /** How long a PR read may take before the CLI says no agent worker answers. */
 export const PULL_REQUESTS_TIMEOUT_SECONDS = 10;
@@ -32,18 +34,41 @@ export async function prList(config: ClientConfig, json: boolean): Promise<numbe
   return 0;
 }
 
-/** Prints one PR record (by PR id, head branch or goal id): its Markdown, or its JSON. */
-export async function prShow(config: ClientConfig, id: string | undefined, json: boolean): Promise<number> {
-  if (!id) throw new UsageError('give the PR id (see `drydock pr list`)');
+/** Prints one PR record (by PR id, head branch or goal id): its Markdown, or its JSON; with `diff`, the change after it. */
+export async function prShow(
+  config: ClientConfig,
+  id: string | undefined,
+  json: boolean,
+  diff = false,
+): Promise<number> {
+  if (!id?.trim()) throw new UsageError('give the PR id (see `drydock pr list`)');
   const answer = await readPullRequests(config, { action: 'show', id });
   const r = answer.action === 'show' ? answer.record : undefined;
   if (!r) throw new UsageError(`no pull request ${id} (see \`drydock pr list\`)`);
-  if (json) printJson(r);
-  else
+  const patch = diff ? await publishedPatch(config, r.goalId) : undefined;
+  if (json) printJson(diff ? { ...r, diff: patch ?? null } : r);
+  else {
     printText(
       `# ${r.title}\n\n${r.head} → ${r.base} · ${r.repository} · commit ${r.commit.slice(0, 12)}\n\n${r.body}\n`,
     );
+    if (diff) {
+      const terminal = stdoutIsTerminal();
+      printText('\n## Diff\n\n');
+      if (patch) process.stdout.write(`${renderDiff(patch, terminal, wantsColour(terminal)).replace(/\n?$/, '\n')}`);
+      else printText(`(the change of goal ${r.goalId} is no longer in the artifact store)\n`);
+    }
+  }
   return 0;
+}
+
+/** The change a goal published, read on the agent worker (undefined when the store no longer holds it). */
+async function publishedPatch(config: ClientConfig, goalId: string): Promise<string | undefined> {
+  const { client, close } = await connectClient(config);
+  try {
+    return (await readDiff(client, config, goalId, 'change')).patch;
+  } finally {
+    await close();
+  }
 }
 
 /** Runs the pullRequests workflow on the agent queue; a clear error when no agent worker answers in time. */
@@ -58,7 +83,7 @@ async function readPullRequests(config: ClientConfig, request: PullRequestsReque
     });
   } catch (err) {
     if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
-      throw new Error(
+      throw new UnreachableError(
         `no agent worker answered on ${AGENT_QUEUE} within ${PULL_REQUESTS_TIMEOUT_SECONDS} s (namespace ${config.namespace}); PR records are read on the agent worker: start it with \`npm run worker\``,
       );
     }

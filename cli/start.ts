@@ -5,13 +5,15 @@ import * as path from 'path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { isGitUrl, validateGoalInput } from '../workflows/policy';
 import { AGENT_QUEUE } from '../workflows/queues';
-import type { GoalInput, PolicyOptions } from '../workflows/types';
+
+import type { GoalInput } from '../workflows/types';
+import { policyFrom, type PolicyFlags } from './commands/policy-flags';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
 import { goalWorkflowId } from './goal-id';
 import { parseGitHubRef } from './github-ref';
-import { printJson, printText } from './output';
+import { printError, printJson, printText } from './output';
 import { printResult } from './goals';
 import { readGoalResult } from './goal-result';
 import { goalStartMetadata } from '../workflows/goal-view';
@@ -23,8 +25,8 @@ export interface StartOptions {
   goal?: string;
   goalFile?: string;
   check?: string[];
-  model?: string;
-  maxIterations?: string;
+  /** The policy flags (--model, --max-iterations, --max-tokens, …). */
+  policy?: PolicyFlags;
   id?: string;
   wait?: boolean;
   json?: boolean;
@@ -48,14 +50,14 @@ export async function goalInputFrom(o: StartOptions, githubWebUrl = 'https://git
   const named = issue ?? pr;
   const repo = o.repo ?? (named ? `${githubWebUrl}/${named.owner}/${named.repo}` : undefined);
   const repository = repo && !isGitUrl(repo) ? path.resolve(repo) : repo;
-  const policy: PolicyOptions = {};
-  if (o.maxIterations !== undefined) policy.maxIterations = Number(o.maxIterations);
+  const policy = policyFrom(o.policy ?? {});
+  const model = o.policy?.model;
   const input: GoalInput = {
     repository: repository ?? '',
     goal: goal ?? '',
     ...(o.branch ? { baseBranch: o.branch } : {}),
     ...(o.check && o.check.length > 0 ? { checks: o.check } : {}),
-    ...(o.model ? { model: { name: o.model } } : {}),
+    ...(model ? { model: { name: model } } : {}),
     ...(Object.keys(policy).length > 0 ? { policy } : {}),
     ...(issue ? { issue } : {}),
     ...(pr ? { pullRequest: { number: pr.number } } : {}),
@@ -70,6 +72,8 @@ export async function goalInputFrom(o: StartOptions, githubWebUrl = 'https://git
 
 /** Starts the goal; prints its id and UI link, or waits for and prints its result. */
 export async function start(config: ClientConfig, o: StartOptions): Promise<number> {
+  if (o.id !== undefined && o.id.trim() === '')
+    throw new UsageError('--id is empty; give a workflow id, or leave --id out for the business key');
   const input = await goalInputFrom(o, config.githubWebUrl);
   const source = input.issue ? `issue ${o.issue}` : input.pullRequest ? `revise ${o.pullRequest}` : input.goal;
   const workflowId = o.id ?? goalWorkflowId(input.repository, source);
@@ -136,4 +140,37 @@ async function checkRepository(repository: string, branch: string | undefined): 
   });
   if (branch && refs.trim() === '') throw new UsageError(`--branch: ${repository} has no branch ${branch}`);
   if (!branch && refs.trim() === '') throw new UsageError(`--repo: ${repository} has no commits`);
+  if (isGitUrl(repository)) return;
+  // A local repository: the goal starts from a branch's last commit, so a detached HEAD needs --branch.
+  if (!branch && !/^ref: refs\/heads\//m.test(refs)) {
+    const at = refs.trim().split(/\s/)[0]?.slice(0, 12) ?? '?';
+    throw new UsageError(
+      `--repo: ${repository} has a detached HEAD (at ${at}); give --branch <name>: the goal starts from that branch's last commit`,
+    );
+  }
+  const dirty = await uncommittedChanges(repository);
+  if (dirty.length > 0)
+    printError(
+      `drydock: note: ${dirty.length} uncommitted change${dirty.length === 1 ? '' : 's'} in ${repository} ${dirty.length === 1 ? 'is' : 'are'} not included (the goal starts from the last commit of ${branch ?? 'the checked-out branch'}): ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}\n`,
+    );
+}
+
+/** The working tree's uncommitted changes (`M path`, `?? path`), read with hooks and fsmonitor off. */
+async function uncommittedChanges(repository: string): Promise<string[]> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-C', repository, 'status', '--porcelain'],
+      { timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' } },
+      (err, stdout) =>
+        resolve(
+          err
+            ? []
+            : stdout
+                .split('\n')
+                .filter((l) => l.trim())
+                .map((l) => l.trim().replace(/\s+/, ' ')),
+        ),
+    );
+  });
 }

@@ -1,30 +1,35 @@
 /** `drydock feedback`, `approve`, `extend` and `finish-now`: steer a running goal. */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   approvePlanUpdate,
   approvePublishUpdate,
   extendBudgetUpdate,
   feedbackSignal,
-  finishNowSignal,
+  finishNowUpdate,
+  statusQuery,
 } from '../workflows/messages';
-import type { BudgetExtension } from '../workflows/types';
+import type { BudgetExtension, GoalStatusView } from '../workflows/types';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
-import { UsageError } from './errors';
-import { printJson, printText } from './output';
+import { RefusedError, UsageError } from './errors';
+import { userIdentity } from './identity';
+import { printError, printJson, printText } from './output';
+import { queryWithWorker } from './pollers';
+import { describeWait, phaseText } from './waiting';
 
 async function withHandle<T>(
   config: ClientConfig,
   id: string | undefined,
-  run: (h: ReturnType<Awaited<ReturnType<typeof connectClient>>['client']['workflow']['getHandle']>) => Promise<T>,
+  run: (h: WorkflowHandle, client: Client) => Promise<T>,
 ): Promise<T> {
-  if (!id) throw new UsageError('give the goal id');
+  if (id === undefined) throw new UsageError('give the goal id (the workflow id `drydock start` printed)');
+  if (id.trim() === '') throw new UsageError('the goal id is empty; give the workflow id `drydock start` printed');
   const { client, close } = await connectClient(config);
   try {
-    return await run(client.workflow.getHandle(id));
+    return await run(client.workflow.getHandle(id), client);
   } catch (err) {
     // An update the workflow refused (a validator) says why in its cause.
-    if (err instanceof WorkflowUpdateFailedError) throw new UsageError(err.cause?.message ?? err.message);
+    if (err instanceof WorkflowUpdateFailedError) throw new RefusedError(`${id}: ${err.cause?.message ?? err.message}`);
     if (err instanceof Error && err.name === 'WorkflowNotFoundError')
       throw new UsageError(`no running goal with id ${id}`);
     throw err;
@@ -55,7 +60,11 @@ export async function approve(
   if (gate !== 'plan' && gate !== 'publish')
     throw new UsageError('usage: drydock approve plan|publish <id> [--reject] [--comment "…"]');
   const update = gate === 'plan' ? approvePlanUpdate : approvePublishUpdate;
-  const by = process.env.USER ?? 'cli';
+  const by = userIdentity();
+  if (o.reject && !o.comment?.trim())
+    printError(
+      `drydock: note: --reject without --comment ends the goal; give --comment "…" to send the ${gate === 'plan' ? 'plan' : 'change'} back to the model with what to change instead\n`,
+    );
   const answer = await withHandle(config, id, (h) =>
     h.executeUpdate(update, { args: [{ approved: !o.reject, comment: o.comment, by }] }),
   );
@@ -71,6 +80,8 @@ export async function extend(
   e: BudgetExtension,
   json: boolean,
 ): Promise<number> {
+  if (Object.values(e).every((v) => v === undefined))
+    throw new UsageError('extend: give at least one of --tokens, --cost, --iterations, --seconds');
   const limits = await withHandle(config, id, (h) => h.executeUpdate(extendBudgetUpdate, { args: [e] }));
   if (json) printJson(limits);
   else
@@ -80,9 +91,23 @@ export async function extend(
   return 0;
 }
 
-/** Tells a goal waiting for budget to publish what it has. */
+/** Tells a goal waiting for budget to publish what it has; refused (with what it does instead) when it does not wait for budget. */
 export async function finishNow(config: ClientConfig, id: string | undefined): Promise<number> {
-  await withHandle(config, id, (h) => h.signal(finishNowSignal));
-  printText(`${id}: asked to publish what it has\n`);
+  const reply = await withHandle(config, id, async (h, client) => {
+    const view: GoalStatusView = await queryWithWorker(client, config.namespace, () => h.query(statusQuery));
+    const waitsForBudget = view.waiting?.kind === 'budget' || /extendBudget|finishNow/.test(view.waitingFor ?? '');
+    if (!waitsForBudget) {
+      const doing = view.result
+        ? `it ended: ${view.result.status}`
+        : view.waitingFor || view.waiting
+          ? `it waits for ${describeWait(view)?.what ?? view.waitingFor}`
+          : `phase ${phaseText(view)}`;
+      throw new RefusedError(
+        `${id}: the goal is not waiting for budget (${doing}); finish-now answers a goal that waits with onExhausted "ask"`,
+      );
+    }
+    return h.executeUpdate(finishNowUpdate);
+  });
+  printText(`${id}: ${reply}\n`);
   return 0;
 }

@@ -6,7 +6,9 @@ import { formatUsd, usageBreakdown } from '../activities/shared/usage-text';
 import type { ClientConfig } from './config';
 import { connectClient } from './connect';
 import { UsageError } from './errors';
-import { printJsonLine, printText } from './output';
+import { printJsonLine, printText, stdoutIsTerminal } from './output';
+import { queryWithWorker } from './pollers';
+import { describeCurrentCall, describeWait, phaseText } from './waiting';
 
 /** Renders one frame of the watch view. */
 export function renderWatch(v: GoalStatusView, now: number): string {
@@ -15,16 +17,24 @@ export function renderWatch(v: GoalStatusView, now: number): string {
     return `[${'█'.repeat(Math.round(f * width))}${'·'.repeat(width - Math.round(f * width))}] ${(f * 100).toFixed(0)}%`;
   };
   const l = v.limits;
+  const wait = describeWait(v, now);
+  const call = describeCurrentCall(v, now);
   const lines = [
     `${v.workflowId} — ${v.goal.split('\n')[0]?.slice(0, 80) ?? ''}`,
-    `phase      ${v.phase}${v.waitingFor ? `  ⏸ waiting for ${v.waitingFor}` : ''}`,
+    `phase      ${phaseText(v)}`,
+    ...(wait
+      ? [
+          `waiting    ⏸ ${wait.what}`,
+          ...[wait.since, wait.until].filter((t): t is string => Boolean(t)).map((t) => `           ${t}`),
+          ...wait.commands.map((c) => `           → ${c}`),
+        ]
+      : []),
+    ...(call ? [`running    ${call}`] : []),
     `turns      ${bar(v.iteration / l.maxIterations)} ${v.iteration}/${l.maxIterations}`,
     `tokens     ${bar(v.usage.totalTokens / l.maxTotalTokens)} ${v.usage.totalTokens}/${l.maxTotalTokens}`,
     ...(l.maxCostUsd !== undefined
       ? [`cost       ${bar((v.costUsd ?? 0) / l.maxCostUsd)} ${formatUsd(v.costUsd ?? 0)}/$${l.maxCostUsd}`]
-      : v.costUsd !== undefined
-        ? [`cost       ${formatUsd(v.costUsd)}`]
-        : []),
+      : [`cost       ${formatUsd(v.costUsd)}`]),
     `usage      ${usageBreakdown(v.usage)}${v.model ? `  model ${v.model}` : ''}`,
     ...(v.result ? [] : [`deadline   ${Math.max(0, Math.round((l.deadlineAt - now) / 1000))} s left`]),
     `last tool  ${v.lastTool ? `${v.lastTool.name} ${v.lastTool.argumentsPreview.slice(0, 60)} → ${v.lastTool.summary.slice(0, 80)}` : '—'}`,
@@ -51,9 +61,10 @@ export async function watch(
   id: string | undefined,
   o: { json?: boolean; intervalMs?: number },
 ): Promise<number> {
-  if (!id) throw new UsageError('usage: drydock watch <id> [--json]');
+  if (id === undefined) throw new UsageError('give the goal id: drydock watch <id> [--json]');
+  if (id.trim() === '') throw new UsageError('the goal id is empty; give the workflow id `drydock start` printed');
   const { client, close } = await connectClient(config);
-  const tty = process.stdout.isTTY && !o.json;
+  const tty = stdoutIsTerminal() && !o.json;
   try {
     const handle = client.workflow.getHandle(id);
     for (;;) {
@@ -61,13 +72,14 @@ export async function watch(
       try {
         description = await handle.describe();
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new UsageError(`no goal with id ${id}`);
+        if (err instanceof WorkflowNotFoundError)
+          throw new UsageError(`no goal with id ${id} in namespace ${config.namespace}`);
         throw err;
       }
       const running = description.status.name === 'RUNNING';
       let view: GoalStatusView | undefined;
       try {
-        view = await handle.query(statusQuery);
+        view = await queryWithWorker(client, config.namespace, () => handle.query(statusQuery));
       } catch (err) {
         if (running) throw err;
       }

@@ -3,6 +3,7 @@
  * publishing) and the sandbox worker (one per Docker host: the shared
  * provisioning queue and the host's own queue).
  */
+import * as os from 'os';
 import * as path from 'path';
 import Dockerode from 'dockerode';
 import { failure } from '../workflows/failures';
@@ -193,6 +194,8 @@ export async function createSandboxWorkers(
         namespace: config.namespace,
         taskQueue,
         activities,
+        // The host id in the identity: `drydock doctor` finds each host's own queue from the shared queue's pollers.
+        identity: sandboxWorkerIdentity(config.hostId),
         ...securityWorkerOptions(config),
         ...overrides.workerOptions,
       }),
@@ -213,6 +216,11 @@ export async function createSandboxWorkers(
     stopWhenAllStop(workers, () => reaper.stop());
   }
   return workers;
+}
+
+/** A sandbox worker's identity: Temporal's default (`pid@hostname`) and `sandbox-host=<host id>`. */
+export function sandboxWorkerIdentity(hostId: string): string {
+  return `${process.pid}@${os.hostname()} sandbox-host=${hostId}`;
 }
 
 /** Calls `stop` when the last of these workers stops running. */

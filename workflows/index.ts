@@ -4,3 +4,4 @@ export { sandboxSmoke } from './sandbox-smoke';
 export { maintenance } from './maintenance';
 export { pullRequests } from './pull-requests';
 export { modelProfiles } from './model-profiles';
+export { goalArtifacts } from './goal-artifacts';

@@ -13,5 +13,9 @@ export function addCodecServerCommand(program: Command, run: Run): void {
     .option('--ui-origin <origin>', "the Temporal UI's origin (default: DRYDOCK_UI_URL's)")
     .action((o: { port?: string; uiOrigin?: string }) =>
       run(() => codecServer(loadClientConfig(), { port: o.port, uiOrigin: o.uiOrigin })),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ DRYDOCK_PAYLOAD_KEY=$(cat key) drydock codec-server\n  $ drydock codec-server --port 9999 --ui-origin http://temporal-ui.internal:8080\n',
     );
 }

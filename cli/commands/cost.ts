@@ -17,5 +17,9 @@ export function addCostCommand(program: Command, run: Run): void {
       run(() =>
         cost(loadClientConfig(), { repo: singleRepo(o.repo), since: o.since, by: o.by, json: o.json ?? false }),
       ),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ drydock cost --since 7d --by model\n  $ drydock cost --repo ~/src/app --json\n',
     );
 }

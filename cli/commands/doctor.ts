@@ -21,5 +21,9 @@ export function addDoctorCommand(program: Command, run: Run): void {
       run(() =>
         o.repo !== undefined ? doctorRepository(o.repo, o.json ?? false) : doctor(loadDoctorConfig(), o.json ?? false),
       ),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ drydock doctor\n  $ drydock doctor --json --address temporal.internal:7233\n  $ drydock doctor --repo ~/src/myproject\n',
     );
 }

@@ -10,5 +10,6 @@ export function addModelsCommand(program: Command, run: Run): void {
     .command('models')
     .description('the model profiles goals pick by name (read on the agent worker)')
     .option('--json', 'print JSON')
-    .action((o: { json?: boolean }) => run(() => models(loadClientConfig(), o.json ?? false)));
+    .action((o: { json?: boolean }) => run(() => models(loadClientConfig(), o.json ?? false)))
+    .addHelpText('after', '\nExamples:\n  $ drydock models\n  $ drydock models --json\n');
 }

@@ -19,12 +19,18 @@ export function addPrCommands(program: Command, run: Run): void {
   pr.command('list')
     .description('the local pull request records, newest first')
     .option('--json', 'print JSON (without the bodies)')
-    .action((o: { json?: boolean }) => run(() => prList(loadClientConfig(), o.json ?? false)));
+    .action((o: { json?: boolean }) => run(() => prList(loadClientConfig(), o.json ?? false)))
+    .addHelpText('after', '\nExamples:\n  $ drydock pr list\n  $ drydock pr list --json | jq -r .[0].id\n');
   pr.command('show')
     .description('one pull request record, by PR id, branch or goal id')
     .argument('[id]', 'the PR id (`drydock pr list`), its branch, or the goal id')
+    .option('--diff', 'the change itself after the record')
     .option('--json', 'print the record as JSON')
-    .action((id: string | undefined, o: { json?: boolean }) =>
-      run(() => prShow(loadClientConfig(), id, o.json ?? false)),
+    .action((id: string | undefined, o: { json?: boolean; diff?: boolean }) =>
+      run(() => prShow(loadClientConfig(), id, o.json ?? false, o.diff ?? false)),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ drydock pr show 1a2b3c4d --diff\n  $ drydock pr show goal-app-1a2b3c4d --json\n',
     );
 }

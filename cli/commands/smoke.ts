@@ -11,5 +11,6 @@ export function addSmokeCommand(program: Command, run: Run): void {
     .description('run the sandboxSmoke workflow: one command in a fresh sandbox')
     .argument('[argv...]', 'the command to run (after --; default: uname -a and id)')
     .option('--json', 'print JSON')
-    .action((argv: string[], o: { json?: boolean }) => run(() => smoke(loadClientConfig(), argv, o.json ?? false)));
+    .action((argv: string[], o: { json?: boolean }) => run(() => smoke(loadClientConfig(), argv, o.json ?? false)))
+    .addHelpText('after', '\nExamples:\n  $ drydock smoke\n  $ drydock smoke -- node --version\n');
 }

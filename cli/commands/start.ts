@@ -2,23 +2,23 @@
 import type { Command } from 'commander';
 import { loadClientConfig } from '../config';
 import { start, type StartOptions } from '../start';
-import { collect, singleRepo, type Run } from './command-kit';
+import { collect, examples, singleRepo, type Run } from './command-kit';
+import { addPolicyOptions, type PolicyFlags } from './policy-flags';
 
-/** Options `start` parses: StartOptions, with --repo collected (one is allowed; singleRepo says so). */
-type StartFlags = Omit<StartOptions, 'repo' | 'pullRequest'> & { repo?: string[] };
+/** Options `start` parses: StartOptions with the policy flags flat, and --repo collected (one is allowed; singleRepo says so). */
+type StartFlags = Omit<StartOptions, 'repo' | 'pullRequest' | 'policy'> & PolicyFlags & { repo?: string[] };
 
 /** Adds `start --repo <path|url> --goal "<text>" [options]`. */
 export function addStartCommand(program: Command, run: Run): void {
-  program
+  const command = program
     .command('start')
     .description('start a goal: one durable workflow that ends in a pull request')
     .option('--repo <path|url>', 'the repository (a local path or a git URL)', collect)
-    .option('--goal <text>', 'what to do, in plain words')
+    .option('--goal <text>', 'what to do, in plain words (quote it)')
     .option('--goal-file <file>', 'read the goal from a file')
     .option('--branch <name>', "base branch (default: the repository's default branch)")
-    .option('--check <command>', 'a check the verify gate runs (repeatable; default: detected)', collect)
-    .option('--model <name>', 'model name (default: DRYDOCK_MODEL)')
-    .option('--max-iterations <n>', 'model turns at most (default 30)')
+    .option('--check <command>', 'a check the verify gate runs (repeatable; default: detected)', collect);
+  addPolicyOptions(command)
     .option('--id <workflow id>', 'instead of the business key goal-<repo>-<hash>')
     .option('--wait', 'wait for the result and print it')
     .option('--issue <owner/repo#n>', 'the goal is this GitHub issue (title + body); the PR closes it')
@@ -31,8 +31,7 @@ export function addStartCommand(program: Command, run: Run): void {
           goal: o.goal,
           goalFile: o.goalFile,
           check: o.check,
-          model: o.model,
-          maxIterations: o.maxIterations,
+          policy: o,
           id: o.id,
           wait: o.wait,
           json: o.json ?? false,
@@ -40,4 +39,10 @@ export function addStartCommand(program: Command, run: Run): void {
         }),
       ),
     );
+  examples(command, [
+    'drydock start --repo . --goal "Make the failing test in test/math.test.js pass"',
+    'drydock start --repo ~/src/app --branch develop --goal-file goal.md --check "npm test" --wait',
+    'drydock start --repo . --goal "Upgrade lodash" --require-publish-approval --max-tokens 300000 --deadline 1h',
+    'drydock start --issue acme/app#42 --on-exhausted ask',
+  ]);
 }

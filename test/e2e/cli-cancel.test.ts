@@ -27,6 +27,6 @@ test('cancel a running goal, then: result says cancelled, and a second cancel is
   expect(JSON.parse(json.stdout)).toEqual({ workflowId: id, status: 'cancelled' });
 
   const again = await runCli(['cancel', id], stack.cliEnv);
-  expect(again.code).toBe(1);
+  expect(again.code).toBe(4);
   expect(again.stderr).toBe(`drydock: goal ${id} already ended (cancelled); nothing to cancel\n`);
 }, 60_000);

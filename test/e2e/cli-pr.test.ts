@@ -80,7 +80,7 @@ test('pr show finds a record by its branch and by its goal id', async () => {
   expect(byGoal.code).toBe(0);
   expect((JSON.parse(byGoal.stdout) as PullRequestRecord).id).toBe('0a0a0a0a');
   const none = await runCli(['pr', 'show', 'goal-none'], env);
-  expect(none.code).toBe(1);
+  expect(none.code).toBe(2);
   expect(none.stderr).toBe('drydock: no pull request goal-none (see `drydock pr list`)\n');
 });
 
@@ -88,7 +88,7 @@ test('with no agent worker, pr list fails in one line within seconds instead of 
   await stack.stopWorker();
   const t0 = Date.now();
   const r = await runCli(['pr', 'list'], env);
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(3);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toMatch(/no agent worker answered on drydock-agent within 10 s .*npm run worker/);
   expect(Date.now() - t0).toBeLessThan(30_000);

@@ -58,6 +58,6 @@ test('pr list and pr show --json print no escape byte; the JSON still holds the 
 
 test('a failure line that echoes hostile input prints no escape byte', async () => {
   const r = await runCli(['pr', 'show', `x${TITLE}`], stack.cliEnv);
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(2);
   expect(r.stderr).toBe('drydock: no pull request x (see `drydock pr list`)\n');
 });

@@ -68,13 +68,16 @@ test.each([
   [['start', '--goal', 'x'], /--repo is required/],
   [['start', '--repo', '/nonexistent/repo', '--goal', 'x'], /--repo: no such directory \/nonexistent\/repo/],
   [['start', '--repo', '.', '--goal', '  '], /goal is required/],
-  [['start', '--repo', '.', '--goal', 'x', '--max-iterations=-3'], /maxIterations must be between 1 and 1000, got -3/],
+  [
+    ['start', '--repo', '.', '--goal', 'x', '--max-iterations=-3'],
+    /option '--max-iterations <n>' argument '-3' is invalid. it must be 1 or more/,
+  ],
   [['start', '--bogus'], /unknown option '--bogus'/],
   [['status', `no-such-goal-${RUN}`], /no goal with id no-such-goal/],
   [['frobnicate'], /unknown command "frobnicate"/],
-])('bad input %j exits 1 with one clear line', async (args, message) => {
+])('bad input %j exits 2 (bad usage) with one clear line', async (args, message) => {
   const r = await runCli(args, cliEnv);
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(2);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -83,7 +86,7 @@ test.each([
 test('an unknown branch is refused before any workflow starts', async () => {
   const repo = makeGitRepo('demo-repo');
   const r = await runCli(['start', '--repo', repo, '--branch', 'nope', '--goal', 'x'], cliEnv);
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/--branch: .* has no branch nope/);
 });
 
@@ -133,6 +136,6 @@ test('start --wait runs the goal to a PR; status, result and pr show read it', a
   expect(show.stdout).toContain('`npm test` → exit 0');
 
   const again = await runCli(['pr', 'show', 'nope'], cliEnv);
-  expect(again.code).toBe(1);
+  expect(again.code).toBe(2);
   expect(again.stderr).toMatch(/no pull request nope/);
 });

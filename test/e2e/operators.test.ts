@@ -254,7 +254,16 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
   expect(created.stderr).toBe('');
   expect(created.stdout).toContain(`created schedule ${scheduleId}`);
   const listed = await runCli(['schedule', 'list'], cliEnv);
-  expect(listed.stdout).toMatch(new RegExp(`${scheduleId}  active  next 20`));
+  // Piped: id, state, cron, next run, repositories, goal between tabs.
+  expect(listed.stdout).toMatch(
+    new RegExp(
+      `^${scheduleId}\tactive\t0 3 \\* \\* 1\t20\\d\\d-\\d\\d-\\d\\d \\d\\d:\\d\\d\t3\tAdd a MAINTENANCE.md$`,
+      'm',
+    ),
+  );
+  const shown = await runCli(['schedule', 'show', scheduleId], cliEnv);
+  expect(shown.stdout).toContain('cron: 0 3 * * 1\ngoal: Add a MAINTENANCE.md\nrepositories:\n');
+  for (const r of repos) expect(shown.stdout).toContain(`\n  ${r}\n`);
   expect((await runCli(['schedule', 'trigger', scheduleId], cliEnv)).code).toBe(0);
 
   const run = await until('the maintenance run', async () => {
@@ -286,6 +295,6 @@ test('a schedule triggered now fans out over 3 repositories with a cap of 2 and 
   expect((await runCli(['schedule', 'pause', scheduleId], cliEnv)).stdout).toContain('paused');
   expect((await runCli(['schedule', 'delete', scheduleId], cliEnv)).stdout).toContain('deleted');
   const gone = await runCli(['schedule', 'show', scheduleId], cliEnv);
-  expect(gone.code).toBe(1);
+  expect(gone.code).toBe(2);
   expect(gone.stderr).toMatch(/no schedule/);
 });

@@ -24,6 +24,7 @@ const AGENT_NAMES = [
   'readReviewFeedback',
   'readPullRequests',
   'readModelProfiles',
+  'readGoalArtifacts',
 ] as const;
 
 /** Every sandbox activity name. */

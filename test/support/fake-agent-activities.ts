@@ -63,6 +63,11 @@ export function fakeAgentActivities(goal: FakeGoal): AgentActivities {
     async readModelProfiles() {
       return { profiles: [], defaultModel: 'scripted' };
     },
+    async readGoalArtifacts(request) {
+      return request.action === 'diff'
+        ? { action: 'diff', bytes: 0 }
+        : { action: 'logs', entries: [], next: 0, more: false };
+    },
   };
 }
 
