@@ -2,6 +2,7 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig, type DrydockConfig } from './config';
 import { runUntilSignal } from './create-workers';
+import { explainConnectError } from '../activities/shared/temporal-connect-error';
 
 /** Connects to Temporal, creates the workers `make` returns, and runs them until a signal. */
 export function runWorkers(
@@ -12,7 +13,11 @@ export function runWorkers(
     let connection: NativeConnection | undefined;
     try {
       const config = loadConfig();
-      connection = await NativeConnection.connect({ address: config.temporalAddress });
+      try {
+        connection = await NativeConnection.connect(config.temporal.connectOptions);
+      } catch (err) {
+        throw new Error(await explainConnectError(err, config.temporal, 'start it with `npm run dev-server`'));
+      }
       const workers = await make(connection, config);
       console.log(
         `drydock ${name} worker: ${workers.map((w) => w.options.taskQueue).join(', ')} on ${config.temporalAddress} (${config.namespace})`,
