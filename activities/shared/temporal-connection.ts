@@ -7,7 +7,6 @@
  * for the workers, the CLI, the bench and the tests.
  */
 import { existsSync, readFileSync } from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import {
   loadClientConfig,
@@ -223,12 +222,11 @@ function readConfigFile(
   return { file, data, ...(profileName !== undefined ? { profileName } : {}) };
 }
 
-/** Where envconfig looks when TEMPORAL_CONFIG_FILE is unset: $XDG_CONFIG_HOME (or ~/.config)/temporalio/temporal.toml. */
+/** Where envconfig looks when TEMPORAL_CONFIG_FILE is unset: $XDG_CONFIG_HOME (or $HOME/.config)/temporalio/temporal.toml. */
 function defaultConfigFile(env: Record<string, string>): string | undefined {
   const xdg = env.XDG_CONFIG_HOME;
-  const base =
-    xdg && path.isAbsolute(xdg) ? xdg : env.HOME ? path.join(env.HOME, '.config') : path.join(os.homedir(), '.config');
-  return path.join(base, 'temporalio', 'temporal.toml');
+  if (xdg !== undefined) return path.isAbsolute(xdg) ? path.join(xdg, 'temporalio', 'temporal.toml') : undefined;
+  return env.HOME !== undefined ? path.join(env.HOME, '.config', 'temporalio', 'temporal.toml') : undefined;
 }
 
 /** Checks each certificate and key: present, readable, PEM of the right kind, a certificate with its key. */
