@@ -19,7 +19,7 @@ import {
 import { ConfigError, loadConfig, type DrydockConfig } from '../workers/config';
 import { readTemporalConnection } from '../activities/shared/temporal-connection';
 import { runWorkersInProcess, WORKFLOWS_PATH } from '../workers/create-workers';
-import { prebuiltWorkflowBundle } from '../workers/workflow-bundle';
+import { prebuiltWorkflowBundle, WORKFLOW_INTERCEPTOR_MODULES } from '../workers/workflow-bundle';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { projectRoot } from '../activities/find-above';
 import type { BenchCall } from './model-server';
@@ -95,7 +95,11 @@ export interface BenchWorkers {
 export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<string, string>): Promise<BenchWorkers> {
   bundle ??= Promise.resolve(
     prebuiltWorkflowBundle() ??
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      bundleWorkflowCode({
+        workflowsPath: WORKFLOWS_PATH,
+        workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+        logger: new DefaultLogger('WARN'),
+      }),
   );
   const workflowBundle = await bundle;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-'));

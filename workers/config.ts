@@ -21,6 +21,7 @@ import {
   type EnvGetter,
 } from '../activities/shared/env-settings';
 import { readTemporalConnection, type TemporalConnectionConfig } from '../activities/shared/temporal-connection';
+import { readObservabilityConfig, type ObservabilityConfig } from './observability-config';
 
 export { ConfigError } from '../activities/shared/env-settings';
 
@@ -34,6 +35,8 @@ export interface DrydockConfig {
   namespace: string;
   /** How to connect: profile, TLS, API key (activities/shared/temporal-connection.ts). */
   temporal: TemporalConnectionConfig;
+  /** Log level and format, the metrics endpoint (observability-config.ts). */
+  observability: ObservabilityConfig;
   /** DRYDOCK_DATA_DIR: PR records, artifacts, mirrors, the dev server's SQLite. */
   dataDir: string;
   /** This sandbox host's id; its queue is `drydock-sandbox-<hostId>`. */
@@ -76,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   const get = envGetter(env);
 
   const temporal = readTemporalConnection(env, problems);
+  const observability = readObservabilityConfig(get, problems);
 
   const rawDataDir = get('DRYDOCK_DATA_DIR') ?? path.join(os.homedir(), '.drydock');
   const dataDir = rawDataDir.startsWith('~/') ? path.join(os.homedir(), rawDataDir.slice(2)) : rawDataDir;
@@ -123,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     temporalAddress: temporal.address,
     namespace: temporal.namespace,
     temporal,
+    observability,
     dataDir,
     hostId,
     dockerHost,

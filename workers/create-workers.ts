@@ -23,7 +23,9 @@ import { SandboxPool } from '../activities/sandbox/sandbox-pool';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
 import type { Sandbox } from '../activities/sandbox/sandbox';
 import { FsArtifactStore } from '../activities/store/fs-store';
-import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { prebuiltWorkflowBundle, WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
+import { modelMetricsInterceptor } from './model-metrics-interceptor';
+import { meteredPool, meteredSandbox, meteredStore, reportHostGauges, WarmIds } from './metered-ports';
 import type { ArtifactStore } from '../activities/store/artifact-store';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
 import type { ModelSpec } from '../workflows/types';
@@ -130,13 +132,19 @@ export async function createAgentWorker(
       return client;
     },
   });
+  const code = workflowCode();
   return Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: AGENT_QUEUE,
-    ...workflowCode(),
+    ...code,
     activities,
-    ...securityWorkerOptions(config),
+    ...withInterceptors(securityWorkerOptions(config), {
+      activity: [modelMetricsInterceptor(config.defaultModel)],
+      // A bundle carries its interceptor modules (workflow-bundle.ts); bundling at start adds them here.
+      workflowModules:
+        'workflowsPath' in code && !overrides.workerOptions?.workflowBundle ? WORKFLOW_INTERCEPTOR_MODULES : [],
+    }),
     ...overrides.workerOptions,
   });
 }
@@ -166,10 +174,16 @@ export async function createSandboxWorkers(
         disks,
       })
     : undefined;
-  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, policy, disks });
+  // Measured: ready time (cold or warm from the pool), checkpoint bytes (metered-ports.ts).
+  const warm = new WarmIds();
+  const sandbox = meteredSandbox(
+    overrides.sandbox ?? new DockerSandbox({ docker, pool: pool ? meteredPool(pool, warm) : undefined, policy, disks }),
+    config.hostId,
+    warm,
+  );
   const activities = createSandboxActivities({
     sandbox,
-    store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
+    store: meteredStore(redactingStore(overrides.store ?? artifactStoreFor(config), config)),
     host: config.hostId,
     image,
     mirrorsDir: path.join(config.dataDir, 'mirrors-sandbox'),
@@ -196,6 +210,8 @@ export async function createSandboxWorkers(
     ),
   );
   if (pool) await startPoolWith(pool, workers);
+  const gauges = reportHostGauges(config.hostId, () => pool?.size ?? 0);
+  stopWhenAllStop(workers, async () => gauges.stop());
   if (!overrides.sandbox) {
     // Removes this host's containers of closed goals: at start, then every minute (sandbox-reaper.ts).
     const reaper = new SandboxReaper({
@@ -210,6 +226,22 @@ export async function createSandboxWorkers(
     stopWhenAllStop(workers, () => reaper.stop());
   }
   return workers;
+}
+
+/** Worker options with more interceptors after those already there. */
+function withInterceptors(
+  options: Partial<WorkerOptions>,
+  more: NonNullable<WorkerOptions['interceptors']>,
+): Partial<WorkerOptions> {
+  const have = options.interceptors ?? {};
+  return {
+    ...options,
+    interceptors: {
+      ...have,
+      activity: [...(have.activity ?? []), ...(more.activity ?? [])],
+      workflowModules: [...(have.workflowModules ?? []), ...(more.workflowModules ?? [])],
+    },
+  };
 }
 
 /** Calls `stop` when the last of these workers stops running. */
