@@ -5,7 +5,7 @@
  * workers. The dev server serves no TLS, so a TLS-terminating gRPC proxy
  * (test/support/tls-proxy.ts) stands in front of it.
  */
-import { execFile } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -18,6 +18,7 @@ import { startTestEnvironment } from '../support/test-env';
 import { makeTestCertificates, type TestCertificates } from '../support/test-certificates';
 import { startTlsProxy, type TlsProxy } from '../support/tls-proxy';
 
+const WORKER = path.join(__dirname, '..', '..', 'dist', 'workers', 'agent-worker.js');
 let env: TestWorkflowEnvironment;
 let certs: TestCertificates;
 let mtls: TlsProxy;
@@ -116,6 +117,32 @@ test('a worker connects with the same profile (mutual TLS from the native connec
   expect(mtls.refusedHandshakes).toBe(0);
 });
 
+test('a worker process runs over the profile with mutual TLS and logs JSON lines when asked', async () => {
+  const child = spawn(process.execPath, [WORKER], {
+    env: { ...process.env, ...base, TEMPORAL_PROFILE: 'fleet', DRYDOCK_LOG_FORMAT: 'json', DRYDOCK_POOL_SIZE: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const until = Date.now() + 60_000;
+    while (!/drydock agent worker: /.test(out) && child.exitCode === null && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
+    const line = out.split('\n').find((l) => l.includes('drydock agent worker: '));
+    expect(line).toBeDefined();
+    const entry = JSON.parse(line ?? '') as { level: string; message: string; time: string };
+    expect(entry.level).toBe('INFO');
+    expect(entry.message).toContain(`drydock-agent on ${mtls.address}`);
+    expect(entry.message).toContain('profile fleet');
+    expect(entry.message).toContain('mTLS');
+    expect(Number.isNaN(Date.parse(entry.time))).toBe(false);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}, 90_000);
+
 test('an unknown profile is one line that names the file and the profiles it has', async () => {
   const r = await runCli(['list'], { ...base, TEMPORAL_PROFILE: 'nope' });
   expectOneLine(
@@ -146,7 +173,7 @@ test('a worker with the wrong certificate exits 1 with the same one line', async
   const r = await new Promise<CliRun>((resolve) =>
     execFile(
       process.execPath,
-      [path.join(__dirname, '..', '..', 'dist', 'workers', 'agent-worker.js')],
+      [WORKER],
       { env: { ...process.env, ...base, TEMPORAL_PROFILE: 'rogue' }, timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     ),
