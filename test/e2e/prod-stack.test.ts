@@ -17,6 +17,7 @@ import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalResult } from '../../workflows/types';
 import { startScriptedModelServer, loadScript, type ScriptedModelServer } from '../../scripted-model';
 import { runCli } from '../support/cli';
+import { makeTestCertificates } from '../support/test-certificates';
 import { containersOfGoal } from '../support/docker';
 import { fixturePath, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 import { mkdtempSync, rmSync } from 'fs';
@@ -98,6 +99,35 @@ suite('the production-shaped stack', () => {
     expect(temporal).toMatchObject({ ok: true });
     expect(temporal?.detail).toMatch(/profile prod .*mTLS/);
   });
+
+  test('a client certificate of another CA is refused with one line, from the CLI and from a worker', async () => {
+    const rogue = makeTestCertificates();
+    try {
+      const vars = {
+        ...profile,
+        TEMPORAL_TLS_CLIENT_CERT_PATH: rogue.rogueClientCert,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: rogue.rogueClientKey,
+      };
+      const cli = await runCli(['list'], vars);
+      expect(cli.code).toBe(1);
+      expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+      expect(cli.stderr).toMatch(
+        /TLS handshake with Temporal at 127\.0\.0\.1:\d+ failed: check the client certificate/,
+      );
+      const worker = await new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [path.join(ROOT, 'dist', 'workers', 'agent-worker.js')],
+          { env: { ...process.env, ...vars }, timeout: 60_000 },
+          (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }),
+        ),
+      );
+      expect(worker.code).toBe(1);
+      expect(worker.stderr).toMatch(/^drydock agent worker failed: TLS handshake with Temporal at .* failed/);
+    } finally {
+      rogue.remove();
+    }
+  }, 120_000);
 
   test('the demo goal runs to a PR record, is found by its search attributes, and leaves no container', async () => {
     const id = `prod-demo-${RUN}`;
