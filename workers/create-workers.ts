@@ -7,7 +7,7 @@ import * as path from 'path';
 import Dockerode from 'dockerode';
 import { failure } from '../workflows/failures';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
 import { CHANGE_LIMIT_DEFAULTS } from '../activities/host';
 import { createCodeHostSelector, createGitAccessResolver } from '../activities/codehost/select-code-host';
@@ -157,11 +157,13 @@ export async function createSandboxWorkers(
 ): Promise<Worker[]> {
   const image = config.sandboxImage ?? (await resolveSandboxImage());
   const docker = dockerFor(config);
+  // Notes of the host's set-up go to the worker's log (workers/runtime.ts), not the console.
+  const warn = (message: string) => Runtime.instance().logger.warn(message);
   // The operator's sandbox policy, resolved once: sandboxes, the warm pool and services all run under it.
   // The pool and services serve only drydock's own DockerSandbox; a replaced sandbox has none.
   const { policy, disks } = overrides.sandbox
     ? { policy: undefined, disks: undefined }
-    : await sandboxPolicyFor(config, docker);
+    : await sandboxPolicyFor(config, docker, warn);
   const networks = new DockerNetworks(docker);
   const pool = policy
     ? new SandboxPool({
@@ -177,7 +179,8 @@ export async function createSandboxWorkers(
   // Measured: ready time (cold or warm from the pool), checkpoint bytes (metered-ports.ts).
   const warm = new WarmIds();
   const sandbox = meteredSandbox(
-    overrides.sandbox ?? new DockerSandbox({ docker, pool: pool ? meteredPool(pool, warm) : undefined, policy, disks }),
+    overrides.sandbox ??
+      new DockerSandbox({ docker, pool: pool ? meteredPool(pool, warm) : undefined, policy, disks, warn }),
     config.hostId,
     warm,
   );
