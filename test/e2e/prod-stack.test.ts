@@ -52,6 +52,7 @@ suite('the production-shaped stack', () => {
     installRuntime({ logLevel: 'WARN', logFormat: 'text' });
     const up = await prodStack('up');
     expect(up.stderr).toMatch(/mTLS, 4 history shards, PostgreSQL/);
+    expect(up.stderr).toMatch(/Temporal UI on http:\/\/localhost:18233/);
     expect(up.code).toBe(0);
     profile = Object.fromEntries(
       up.stdout
@@ -98,6 +99,13 @@ suite('the production-shaped stack', () => {
     ).checks.find((c) => c.name === 'Temporal');
     expect(temporal).toMatchObject({ ok: true });
     expect(temporal?.detail).toMatch(/profile prod .*mTLS/);
+  });
+
+  test('the Temporal UI answers against the stack (its server built from the Go module, over mTLS)', async () => {
+    const answer = await fetch('http://127.0.0.1:18233/api/v1/namespaces/default');
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { namespaceInfo?: { name?: string } };
+    expect(body.namespaceInfo?.name).toBe('default');
   });
 
   test('a client certificate of another CA is refused with one line, from the CLI and from a worker', async () => {
