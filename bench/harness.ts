@@ -16,9 +16,10 @@ import {
   Runtime,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { loadConfig, type DrydockConfig } from '../workers/config';
+import { ConfigError, loadConfig, type DrydockConfig } from '../workers/config';
+import { readTemporalConnection } from '../activities/shared/temporal-connection';
 import { runWorkersInProcess, WORKFLOWS_PATH } from '../workers/create-workers';
-import { prebuiltWorkflowBundle } from '../workers/workflow-bundle';
+import { prebuiltWorkflowBundle, WORKFLOW_INTERCEPTOR_MODULES } from '../workers/workflow-bundle';
 import { DRYDOCK_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { projectRoot } from '../activities/find-above';
 import type { BenchCall } from './model-server';
@@ -36,23 +37,25 @@ export interface BenchTemporal {
   close(): Promise<void>;
 }
 
-/** Connects to TEMPORAL_ADDRESS, or starts a local dev server. */
+/** Connects to TEMPORAL_ADDRESS (or TEMPORAL_PROFILE's server, TLS and API key included), or starts a local dev server. */
 export async function startTemporal(): Promise<BenchTemporal> {
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // installed already
   }
-  const address = process.env.TEMPORAL_ADDRESS;
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  if (address) {
-    const connection = await NativeConnection.connect({ address });
-    const clientConnection = await Connection.connect({ address });
+  // TEMPORAL_ADDRESS or a temporal.toml profile: that server, with its TLS and API key (the workers' reader).
+  if (process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE) {
+    const problems: string[] = [];
+    const temporal = readTemporalConnection(process.env, problems);
+    if (problems.length > 0) throw new ConfigError(problems);
+    const connection = await NativeConnection.connect(temporal.connectOptions);
+    const clientConnection = await Connection.connect(temporal.connectOptions);
     return {
-      client: new Client({ connection: clientConnection, namespace }),
+      client: new Client({ connection: clientConnection, namespace: temporal.namespace }),
       connection,
-      namespace,
-      address,
+      namespace: temporal.namespace,
+      address: temporal.address,
       async close() {
         await clientConnection.close();
         await connection.close();
@@ -92,7 +95,11 @@ export interface BenchWorkers {
 export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<string, string>): Promise<BenchWorkers> {
   bundle ??= Promise.resolve(
     prebuiltWorkflowBundle() ??
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      bundleWorkflowCode({
+        workflowsPath: WORKFLOWS_PATH,
+        workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+        logger: new DefaultLogger('WARN'),
+      }),
   );
   const workflowBundle = await bundle;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-'));

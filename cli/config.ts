@@ -1,6 +1,8 @@
 /**
- * What the `drydock` command reads from the environment: where Temporal
- * answers, the payload key, the links it prints. A client reads no worker
+ * What the `drydock` command reads from the environment: where and how
+ * Temporal answers (a temporal.toml profile, TLS, API key), the payload key,
+ * the links it prints. The flags go over the environment through
+ * TemporalConnectionOptions. A client reads no worker
  * secret (model keys, code-host tokens, setup secrets); `drydock doctor`
  * also reads what it checks on this machine (doctorConfig).
  */
@@ -10,21 +12,28 @@ import {
   readDefaultModel,
   readDockerHost,
   readGitHubUrls,
-  readNamespace,
   readOpenAiBaseUrl,
   readPayloadKey,
   readSandboxDisk,
   readSeccompProfilePath,
-  readTemporalAddress,
   readTemporalUiUrl,
 } from '../activities/shared/env-settings';
+import {
+  readTemporalConnection,
+  type TemporalConnectionConfig,
+  type TemporalConnectionOptions,
+} from '../activities/shared/temporal-connection';
+
+export type { TemporalConnectionOptions } from '../activities/shared/temporal-connection';
 
 /** The client's configuration. */
 export interface ClientConfig {
-  /** TEMPORAL_ADDRESS (default localhost:7233). */
+  /** The resolved address: TEMPORAL_ADDRESS or the profile's (default localhost:7233). */
   temporalAddress: string;
-  /** TEMPORAL_NAMESPACE (default `default`). */
+  /** The resolved namespace: TEMPORAL_NAMESPACE or the profile's (default `default`). */
   namespace: string;
+  /** How to connect: temporal.toml profile, TLS, API key (activities/shared/temporal-connection.ts). */
+  temporal: TemporalConnectionConfig;
   /** DRYDOCK_UI_URL: the Temporal UI, for links. */
   temporalUiUrl: string;
   /** DRYDOCK_PAYLOAD_KEY: payloads are AES-GCM encrypted when set (the workers hold the same key). */
@@ -51,18 +60,24 @@ export interface DoctorConfig extends ClientConfig {
 }
 
 /** Reads and validates the client's configuration; throws ConfigError listing every bad value. */
-export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig {
+export function loadClientConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  connection: TemporalConnectionOptions = {},
+): ClientConfig {
   const problems: string[] = [];
-  const config = readClientConfig(env, problems);
+  const config = readClientConfig(env, problems, connection);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
 /** Reads and validates what `drydock doctor` needs; throws ConfigError listing every bad value. */
-export function loadDoctorConfig(env: NodeJS.ProcessEnv = process.env): DoctorConfig {
+export function loadDoctorConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  connection: TemporalConnectionOptions = {},
+): DoctorConfig {
   const problems: string[] = [];
   const get = envGetter(env);
-  const client = readClientConfig(env, problems);
+  const client = readClientConfig(env, problems, connection);
   const config: DoctorConfig = {
     ...client,
     dockerHost: readDockerHost(get, problems),
@@ -77,11 +92,17 @@ export function loadDoctorConfig(env: NodeJS.ProcessEnv = process.env): DoctorCo
   return config;
 }
 
-function readClientConfig(env: NodeJS.ProcessEnv, problems: string[]): ClientConfig {
+function readClientConfig(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  connection: TemporalConnectionOptions,
+): ClientConfig {
   const get = envGetter(env);
+  const temporal = readTemporalConnection(env, problems, connection);
   return {
-    temporalAddress: readTemporalAddress(get, problems),
-    namespace: readNamespace(get, problems),
+    temporalAddress: temporal.address,
+    namespace: temporal.namespace,
+    temporal,
     temporalUiUrl: readTemporalUiUrl(get, problems),
     payloadKey: readPayloadKey(get, problems),
     githubWebUrl: readGitHubUrls(get, problems).webUrl,

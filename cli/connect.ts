@@ -1,17 +1,22 @@
-/** The Temporal client the CLI uses, with a clear error when the server does not answer. */
+/** The Temporal client the CLI uses, with one clear line when the server does not answer or refuses us. */
 import { Client, Connection } from '@temporalio/client';
 import { payloadCodecsFor } from '../activities/security/payload-codec';
+import { explainConnectError } from '../activities/shared/temporal-connect-error';
 import type { ClientConfig } from './config';
 import { UnreachableError } from './errors';
 
-/** Connects to Temporal; throws an Error that says how to start the dev server. */
+/** Connects to Temporal as config.temporal says (profile, TLS, API key); throws an Error with one clear line. */
 export async function connectClient(config: ClientConfig): Promise<{ client: Client; close: () => Promise<void> }> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '5s' });
+    connection = await Connection.connect({ ...config.temporal.connectOptions, connectTimeout: '5s' });
   } catch (err) {
     throw new UnreachableError(
-      `cannot reach Temporal at ${config.temporalAddress} (${err instanceof Error ? err.message : String(err)}); start it with \`npm run dev-server\` or give --address (TEMPORAL_ADDRESS)`,
+      await explainConnectError(
+        err,
+        config.temporal,
+        'start it with `npm run dev-server` or give --address (TEMPORAL_ADDRESS)',
+      ),
     );
   }
   // With DRYDOCK_PAYLOAD_KEY set, payloads are AES-GCM encrypted (activities/security/payload-codec.ts).

@@ -6,6 +6,8 @@ import { loadSeccompProfile, seccompProfilePath } from '../activities/sandbox/se
 import { DEFAULT_IMAGE_ROOT, probeSandboxDisks } from '../activities/sandbox/sandbox-disk';
 import type { DoctorConfig } from './config';
 import { connectClient } from './connect';
+import { describeTemporalConnection } from '../activities/shared/temporal-connection';
+import { explainConnectError } from '../activities/shared/temporal-connect-error';
 import { printJson, printText } from './output';
 import type { Client } from '@temporalio/client';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
@@ -45,14 +47,24 @@ async function checkTemporal(config: DoctorConfig): Promise<DoctorCheck> {
       return {
         name: 'Temporal',
         ok: true,
-        detail: `answers at ${config.temporalAddress} (namespace ${config.namespace}); UI ${config.temporalUiUrl}`,
+        detail: `answers at ${config.temporalAddress} (${describeTemporalConnection(config.temporal)}); UI ${config.temporalUiUrl}`,
         required: true,
       };
     } finally {
       await close();
     }
   } catch (err) {
-    return { name: 'Temporal', ok: false, detail: err instanceof Error ? err.message : String(err), required: true };
+    // connectClient's line already says what failed; a failed first call is told the same way.
+    const message = err instanceof Error ? err.message : String(err);
+    const detail = /^(cannot reach|TLS handshake|Temporal at)/.test(message)
+      ? message
+      : await explainConnectError(err, config.temporal);
+    return {
+      name: 'Temporal',
+      ok: false,
+      detail: `${detail} [${describeTemporalConnection(config.temporal)}]`,
+      required: true,
+    };
   }
 }
 

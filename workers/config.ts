@@ -16,12 +16,12 @@ import {
   readDefaultModel,
   readDockerHost,
   readGitHubUrls,
-  readNamespace,
   readOpenAiBaseUrl,
-  readTemporalAddress,
   readTemporalUiUrl,
   type EnvGetter,
 } from '../activities/shared/env-settings';
+import { readTemporalConnection, type TemporalConnectionConfig } from '../activities/shared/temporal-connection';
+import { readObservabilityConfig, type ObservabilityConfig } from './observability-config';
 
 export { ConfigError } from '../activities/shared/env-settings';
 
@@ -29,8 +29,14 @@ export type { GitHubConfig } from '../activities/codehost/github-config';
 
 /** Everything a worker reads from the environment (the CLI reads its own part: cli/config.ts). */
 export interface DrydockConfig {
+  /** The resolved address: TEMPORAL_ADDRESS or the temporal.toml profile's (default localhost:7233). */
   temporalAddress: string;
+  /** The resolved namespace (default `default`). */
   namespace: string;
+  /** How to connect: profile, TLS, API key (activities/shared/temporal-connection.ts). */
+  temporal: TemporalConnectionConfig;
+  /** Log level and format, the metrics endpoint (observability-config.ts). */
+  observability: ObservabilityConfig;
   /** DRYDOCK_DATA_DIR: PR records, artifacts, mirrors, the dev server's SQLite. */
   dataDir: string;
   /** This sandbox host's id; its queue is `drydock-sandbox-<hostId>`. */
@@ -72,8 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   const problems: string[] = [];
   const get = envGetter(env);
 
-  const temporalAddress = readTemporalAddress(get, problems);
-  const namespace = readNamespace(get, problems);
+  const temporal = readTemporalConnection(env, problems);
+  const observability = readObservabilityConfig(get, problems);
 
   const rawDataDir = get('DRYDOCK_DATA_DIR') ?? path.join(os.homedir(), '.drydock');
   const dataDir = rawDataDir.startsWith('~/') ? path.join(os.homedir(), rawDataDir.slice(2)) : rawDataDir;
@@ -118,8 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    temporalAddress,
-    namespace,
+    temporalAddress: temporal.address,
+    namespace: temporal.namespace,
+    temporal,
+    observability,
     dataDir,
     hostId,
     dockerHost,

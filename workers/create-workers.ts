@@ -8,7 +8,7 @@ import * as path from 'path';
 import Dockerode from 'dockerode';
 import { failure } from '../workflows/failures';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
 import { CHANGE_LIMIT_DEFAULTS } from '../activities/host';
 import { createCodeHostSelector, createGitAccessResolver } from '../activities/codehost/select-code-host';
@@ -24,7 +24,9 @@ import { SandboxPool } from '../activities/sandbox/sandbox-pool';
 import { resolveSandboxImage } from '../activities/sandbox/image-tag';
 import type { Sandbox } from '../activities/sandbox/sandbox';
 import { FsArtifactStore } from '../activities/store/fs-store';
-import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { prebuiltWorkflowBundle, WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
+import { modelMetricsInterceptor } from './model-metrics-interceptor';
+import { meteredPool, meteredSandbox, meteredStore, reportHostGauges, WarmIds } from './metered-ports';
 import type { ArtifactStore } from '../activities/store/artifact-store';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
 import type { ModelSpec } from '../workflows/types';
@@ -133,13 +135,19 @@ export async function createAgentWorker(
       return client;
     },
   });
+  const code = workflowCode();
   return Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: AGENT_QUEUE,
-    ...workflowCode(),
+    ...code,
     activities,
-    ...securityWorkerOptions(config),
+    ...withInterceptors(securityWorkerOptions(config), {
+      activity: [modelMetricsInterceptor(config.defaultModel)],
+      // A bundle carries its interceptor modules (workflow-bundle.ts); bundling at start adds them here.
+      workflowModules:
+        'workflowsPath' in code && !overrides.workerOptions?.workflowBundle ? WORKFLOW_INTERCEPTOR_MODULES : [],
+    }),
     ...overrides.workerOptions,
   });
 }
@@ -152,11 +160,13 @@ export async function createSandboxWorkers(
 ): Promise<Worker[]> {
   const image = config.sandboxImage ?? (await resolveSandboxImage());
   const docker = dockerFor(config);
+  // Notes of the host's set-up go to the worker's log (workers/runtime.ts), not the console.
+  const warn = (message: string) => Runtime.instance().logger.warn(message);
   // The operator's sandbox policy, resolved once: sandboxes, the warm pool and services all run under it.
   // The pool and services serve only drydock's own DockerSandbox; a replaced sandbox has none.
   const { policy, disks } = overrides.sandbox
     ? { policy: undefined, disks: undefined }
-    : await sandboxPolicyFor(config, docker);
+    : await sandboxPolicyFor(config, docker, warn);
   const networks = new DockerNetworks(docker);
   const pool = policy
     ? new SandboxPool({
@@ -169,10 +179,17 @@ export async function createSandboxWorkers(
         disks,
       })
     : undefined;
-  const sandbox = overrides.sandbox ?? new DockerSandbox({ docker, pool, policy, disks });
+  // Measured: ready time (cold or warm from the pool), checkpoint bytes (metered-ports.ts).
+  const warm = new WarmIds();
+  const sandbox = meteredSandbox(
+    overrides.sandbox ??
+      new DockerSandbox({ docker, pool: pool ? meteredPool(pool, warm) : undefined, policy, disks, warn }),
+    config.hostId,
+    warm,
+  );
   const activities = createSandboxActivities({
     sandbox,
-    store: redactingStore(overrides.store ?? artifactStoreFor(config), config),
+    store: meteredStore(redactingStore(overrides.store ?? artifactStoreFor(config), config)),
     host: config.hostId,
     image,
     mirrorsDir: path.join(config.dataDir, 'mirrors-sandbox'),
@@ -202,6 +219,8 @@ export async function createSandboxWorkers(
     ),
   );
   if (pool) await startPoolWith(pool, workers);
+  const gauges = reportHostGauges(config.hostId, () => pool?.size ?? 0);
+  stopWhenAllStop(workers, async () => gauges.stop());
   if (!overrides.sandbox) {
     // Removes this host's containers of closed goals: at start, then every minute (sandbox-reaper.ts).
     const reaper = new SandboxReaper({
@@ -221,6 +240,22 @@ export async function createSandboxWorkers(
 /** A sandbox worker's identity: Temporal's default (`pid@hostname`) and `sandbox-host=<host id>`. */
 export function sandboxWorkerIdentity(hostId: string): string {
   return `${process.pid}@${os.hostname()} sandbox-host=${hostId}`;
+}
+
+/** Worker options with more interceptors after those already there. */
+function withInterceptors(
+  options: Partial<WorkerOptions>,
+  more: NonNullable<WorkerOptions['interceptors']>,
+): Partial<WorkerOptions> {
+  const have = options.interceptors ?? {};
+  return {
+    ...options,
+    interceptors: {
+      ...have,
+      activity: [...(have.activity ?? []), ...(more.activity ?? [])],
+      workflowModules: [...(have.workflowModules ?? []), ...(more.workflowModules ?? [])],
+    },
+  };
 }
 
 /** Calls `stop` when the last of these workers stops running. */

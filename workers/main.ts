@@ -2,6 +2,9 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig, type DrydockConfig } from './config';
 import { runUntilSignal } from './create-workers';
+import { explainConnectError } from '../activities/shared/temporal-connect-error';
+import { describeTemporalConnection } from '../activities/shared/temporal-connection';
+import { installRuntime } from './runtime';
 
 /** Connects to Temporal, creates the workers `make` returns, and runs them until a signal. */
 export function runWorkers(
@@ -12,10 +15,16 @@ export function runWorkers(
     let connection: NativeConnection | undefined;
     try {
       const config = loadConfig();
-      connection = await NativeConnection.connect({ address: config.temporalAddress });
+      const logger = installRuntime(config.observability);
+      try {
+        connection = await NativeConnection.connect(config.temporal.connectOptions);
+      } catch (err) {
+        throw new Error(await explainConnectError(err, config.temporal, 'start it with `npm run dev-server`'));
+      }
       const workers = await make(connection, config);
-      console.log(
-        `drydock ${name} worker: ${workers.map((w) => w.options.taskQueue).join(', ')} on ${config.temporalAddress} (${config.namespace})`,
+      logger.info(
+        `drydock ${name} worker: ${workers.map((w) => w.options.taskQueue).join(', ')} on ${config.temporalAddress} (${describeTemporalConnection(config.temporal)})`,
+        config.observability.metricsAddress ? { metrics: `http://${config.observability.metricsAddress}/metrics` } : {},
       );
       await runUntilSignal(workers);
     } catch (err) {

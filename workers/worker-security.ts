@@ -11,9 +11,12 @@ import { redactingActivityInterceptor } from '../activities/security/redacting-i
 import type { ArtifactStore } from '../activities/store/artifact-store';
 import type { DrydockConfig } from './config';
 
-/** The secret values this worker holds: model key, GitHub credentials, payload key, setup secrets. */
+/** The secret values this worker holds: model key, GitHub credentials, payload key, setup secrets, Temporal API key and client key. */
 export function workerSecretValues(config: DrydockConfig): string[] {
+  const tls = config.temporal?.connectOptions.tls;
   const values = [
+    config.temporal?.connectOptions.apiKey,
+    typeof tls === 'object' ? tls.clientCertPair?.key.toString('utf8') : undefined,
     config.openaiApiKey,
     ...Object.values(config.modelKeys ?? {}),
     config.github?.token,

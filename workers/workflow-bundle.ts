@@ -37,6 +37,11 @@ export function workflowSourcesHash(sources: string = SOURCES): string {
   return hash.digest('hex');
 }
 
+/** Workflow interceptor modules every drydock bundle carries: goals by outcome (drydock_goals). */
+export const WORKFLOW_INTERCEPTOR_MODULES = [
+  require.resolve(path.join(__dirname, '..', 'workflows', 'goal-metrics-interceptor')),
+];
+
 /** Where the bundle lives: dist/ of the project by default. */
 export interface WorkflowBundleOptions {
   sources?: string;
@@ -64,6 +69,7 @@ export async function buildWorkflowBundle({
   const hash = workflowSourcesHash(sources);
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(sources, 'index.ts'),
+    workflowInterceptorModules: [path.join(sources, 'goal-metrics-interceptor.ts')],
     logger: new DefaultLogger('WARN'),
   });
   await mkdir(dist, { recursive: true });

@@ -1,4 +1,6 @@
 /** Running the model's tool calls in a sandbox, with a checkpoint of the workspace after each mutating one, and restoring a checkpoint. */
+import { recordHistogram } from '../shared/activity-metrics';
+import { TOOL_LATENCY } from '../../workflows/metric-names';
 import { failure } from '../../workflows/failures';
 import type { SandboxRef } from '../../workflows/types';
 import { readMessage, writeMessage } from '../store/conversation';
@@ -64,6 +66,7 @@ export function createRunToolActivities(ctx: HostContext) {
         input.checkpoint && findTool(call.function.name)?.isMutating
           ? new CheckpointingSandbox(deps.sandbox, input.checkpoint.baseCommit, key)
           : undefined;
+      const started = Date.now();
       const outcome = await runToolCall(
         {
           sandbox: checkpointing ?? deps.sandbox,
@@ -75,6 +78,9 @@ export function createRunToolActivities(ctx: HostContext) {
         call.function.name,
         call.function.arguments,
       );
+      recordHistogram(TOOL_LATENCY, Date.now() - started, {
+        tool: findTool(call.function.name) ? call.function.name : 'unknown',
+      });
       const isMutating = !outcome.invalid && (findTool(call.function.name)?.isMutating ?? false);
       // Checkpoint before the result is written: a sandbox lost in between runs the call again from the previous checkpoint.
       let checkpointRef: string | undefined;

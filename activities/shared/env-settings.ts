@@ -3,6 +3,8 @@
  * (workers/config.ts) and the client (cli/config.ts) both read, each with one
  * clear message per bad value. Every reader takes the trimmed-value getter and
  * appends its problems to a list, so that a caller reports every bad value at once.
+ * Temporal's own variables (address, namespace, profile, TLS, API key) are read
+ * in temporal-connection.ts.
  */
 
 /** Thrown when an environment variable has a value drydock cannot use. */
@@ -22,26 +24,6 @@ export function envGetter(env: NodeJS.ProcessEnv): EnvGetter {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
-}
-
-/** TEMPORAL_ADDRESS (default localhost:7233): host:port with a port from 1 to 65535. */
-export function readTemporalAddress(get: EnvGetter, problems: string[]): string {
-  const temporalAddress = get('TEMPORAL_ADDRESS') ?? 'localhost:7233';
-  if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(temporalAddress)) {
-    problems.push(`TEMPORAL_ADDRESS must be host:port, got ${JSON.stringify(temporalAddress)}`);
-  } else {
-    const port = Number(temporalAddress.slice(temporalAddress.lastIndexOf(':') + 1));
-    if (port < 1 || port > 65535) problems.push(`TEMPORAL_ADDRESS port must be 1-65535, got ${port}`);
-  }
-  return temporalAddress;
-}
-
-/** TEMPORAL_NAMESPACE (default `default`). */
-export function readNamespace(get: EnvGetter, problems: string[]): string {
-  const namespace = get('TEMPORAL_NAMESPACE') ?? 'default';
-  if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace))
-    problems.push(`TEMPORAL_NAMESPACE ${JSON.stringify(namespace)} is not a valid namespace name`);
-  return namespace;
 }
 
 /** DRYDOCK_UI_URL (default http://localhost:8233), without trailing slashes: the Temporal UI, for links. */
