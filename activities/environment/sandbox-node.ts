@@ -67,4 +67,3 @@ export async function prepareSandboxNode(o: SandboxNodeOptions): Promise<string 
   }
   return `node: ${installed.node} with npm ${installed.npm} for ${request.source} ${JSON.stringify(request.spec)}, mounted read-only at ${NODE_BIN_IN_SANDBOX}`;
 }
-
