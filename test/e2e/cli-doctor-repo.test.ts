@@ -129,7 +129,7 @@ test('HEAD is what counts: a symlinked .drydock is refused; an uncommitted file 
 
   const missing = await runCli(['doctor', '--repo', path.join(clean, 'nope')], NO_TEMPORAL);
   expect(missing).toMatchObject({
-    code: 1,
+    code: 2, // bad usage (an invalid environment file is a failed check: 1)
     stdout: '',
     stderr: `drydock: --repo: no such directory ${path.join(clean, 'nope')}\n`,
   });

@@ -146,7 +146,8 @@ test('a sandbox lost after setup is rebuilt: setup again, the baseline, the agen
     { type: 'tool_calls', calls: [{ name: 'apply_patch', arguments: { patch: MEAN_FIX } }] },
     {
       type: 'tool_calls',
-      calls: [{ name: 'write_file', arguments: { path: '.venv/NOTES.md', content: 'kept by the agent\n' } }],
+      // Into a folder setup made (not .venv: Python 3.13's venv ignores itself with its own .gitignore).
+      calls: [{ name: 'write_file', arguments: { path: 'build/NOTES.md', content: 'kept by the agent\n' } }],
     },
     {
       type: 'tool_calls',
@@ -169,7 +170,7 @@ test('a sandbox lost after setup is rebuilt: setup again, the baseline, the agen
   const result = runGoal(id, {
     repository: repo,
     goal: 'Make the failing test pass',
-    setup: { script: VENV_SETUP },
+    setup: { script: `${VENV_SETUP} && mkdir -p build && echo built > build/out.txt` },
     checks: [VENV_CHECK],
     policy: { sandboxLossTimeoutSeconds: 10 },
   });
@@ -180,7 +181,7 @@ test('a sandbox lost after setup is rebuilt: setup again, the baseline, the agen
   const done = await result;
 
   expect(done.status).toBe('succeeded');
-  expect(changedPaths(repo, done.pr!.branch)).toEqual(['.venv/NOTES.md', 'calc.py']);
+  expect(changedPaths(repo, done.pr!.branch)).toEqual(['build/NOTES.md', 'calc.py']);
   expect(gitIn(repo, 'show', `${done.pr!.branch}:calc.py`)).toContain('return sum(values) / len(values)');
   const activities = await scheduledActivities(id);
   expect(activities.filter((a) => a === 'provisionSandbox')).toHaveLength(2);

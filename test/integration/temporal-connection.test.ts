@@ -81,8 +81,8 @@ afterAll(async () => {
 });
 
 /** Exactly one line on stderr, no stack. */
-function expectOneLine(r: CliRun, pattern: RegExp): void {
-  expect(r.code).toBe(1);
+function expectOneLine(r: CliRun, pattern: RegExp, code: number): void {
+  expect(r.code).toBe(code);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -148,6 +148,7 @@ test('an unknown profile is one line that names the file and the profiles it has
   expectOneLine(
     r,
     /TEMPORAL_PROFILE "nope" is not in .*temporal\.toml \(profiles there: default, fleet, rogue, cloud\)/,
+    2, // bad configuration is bad usage
   );
 });
 
@@ -157,15 +158,15 @@ test('bad certificates are one line each: missing file, not PEM, a certificate t
     TEMPORAL_PROFILE: 'fleet',
     TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent/client.pem',
   });
-  expectOneLine(missing, /TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read \/nonexistent\/client\.pem \(no such file\)/);
+  expectOneLine(missing, /TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read \/nonexistent\/client\.pem \(no such file\)/, 2);
   const notPem = await runCli(['list'], {
     ...base,
     TEMPORAL_PROFILE: 'fleet',
     TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'not-a-cert.pem'),
   });
-  expectOneLine(notPem, /TEMPORAL_TLS_SERVER_CA_CERT_PATH \(.*not-a-cert\.pem\) is not a PEM certificate/);
+  expectOneLine(notPem, /TEMPORAL_TLS_SERVER_CA_CERT_PATH \(.*not-a-cert\.pem\) is not a PEM certificate/, 2);
   const refused = await runCli(['list'], { ...base, TEMPORAL_PROFILE: 'rogue' });
-  expectOneLine(refused, /TLS handshake with Temporal at 127\.0\.0\.1:\d+ failed: check the client certificate/);
+  expectOneLine(refused, /TLS handshake with Temporal at 127\.0\.0\.1:\d+ failed: check the client certificate/, 3); // unreachable
   expect(mtls.refusedHandshakes).toBeGreaterThan(0);
 });
 
@@ -178,7 +179,7 @@ test('a worker with the wrong certificate exits 1 with the same one line', async
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     ),
   );
-  expectOneLine(r, /drydock agent worker failed: TLS handshake with Temporal at 127\.0\.0\.1:\d+ failed/);
+  expectOneLine(r, /drydock agent worker failed: TLS handshake with Temporal at 127\.0\.0\.1:\d+ failed/, 1);
 });
 
 test('an API key: the right one is let in, a wrong one is one line', async () => {
@@ -189,6 +190,7 @@ test('an API key: the right one is let in, a wrong one is one line', async () =>
   expectOneLine(
     wrong,
     /Temporal at 127\.0\.0\.1:\d+ refused the API key \(TEMPORAL_API_KEY or the profile's api_key\)/,
+    3,
   );
   expect(wrong.stderr).not.toContain('a-wrong-key');
 });
