@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from '@jest/global
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { removeGitRepos } from './git-fixtures';
 import { startScriptedModelServer, type ScriptedModelServer } from '../../scripted-model';
-import { startTestEnvironment } from './test-env';
+import { freePort, startTestEnvironment } from './test-env';
 import { startWorkers, type RunningWorkers } from './workers';
 
 /** The running stack; its fields are set once beforeAll has run. */
@@ -16,6 +16,8 @@ export interface AgentStack {
   env: TestWorkflowEnvironment;
   workers: RunningWorkers;
   model: ScriptedModelServer;
+  /** The Temporal UI's base URL (`http://localhost:<port>`), when the stack was started with `ui: true`. */
+  uiUrl?: string;
 }
 
 /** Options of useAgentStack. */
@@ -24,6 +26,8 @@ export interface AgentStackOptions {
   vars?: Record<string, string>;
   /** Runs before the dev server starts (e.g. to install a capturing logger). */
   beforeStart?: () => void;
+  /** Serve the Temporal UI on a free port (see AgentStack.uiUrl). */
+  ui?: boolean;
 }
 
 /** Starts the stack before the suite and stops it after; returns the (filled-in-later) stack. */
@@ -31,7 +35,9 @@ export function useAgentStack(options: AgentStackOptions = {}): AgentStack {
   const stack = {} as AgentStack;
   beforeAll(async () => {
     options.beforeStart?.();
-    stack.env = await startTestEnvironment();
+    const uiPort = options.ui ? await freePort() : undefined;
+    stack.env = await startTestEnvironment({ uiPort });
+    if (uiPort !== undefined) stack.uiUrl = `http://localhost:${uiPort}`;
     stack.model = await startScriptedModelServer({ script: [] });
     stack.workers = await startWorkers(stack.env, {
       OPENAI_BASE_URL: stack.model.url,
