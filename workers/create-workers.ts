@@ -236,6 +236,7 @@ export async function createSandboxWorkers(
       store: overrides.store ?? artifactStoreFor(config),
       everyMs: 60_000,
       disks,
+      afterRemove: egress ? (name) => egress.close(name) : undefined,
     });
     reaper.start();
     stopWhenAllStop(workers, () => reaper.stop());

@@ -41,7 +41,8 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Why an allowlist entry is not a domain (undefined: it is one). */
 export function domainProblem(entry: unknown): string | undefined {
-  if (typeof entry !== 'string') return `${JSON.stringify(entry)} is not a domain (use a host name such as example.org)`;
+  if (typeof entry !== 'string')
+    return `${JSON.stringify(entry)} is not a domain (use a host name such as example.org)`;
   const text = entry.trim().toLowerCase();
   const bad = (why: string) => `${JSON.stringify(entry)} is not a domain: ${why}`;
   if (text === '') return bad('it is empty');

@@ -177,7 +177,9 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
     const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(target);
     const host = match?.[1] ?? target;
     const port = Number(match?.[2] ?? 0);
-    const refused = match ? refusal(o.policy, 'CONNECT', host, port) : `drydock egress proxy: bad CONNECT target ${target}`;
+    const refused = match
+      ? refusal(o.policy, 'CONNECT', host, port)
+      : `drydock egress proxy: bad CONNECT target ${target}`;
     client.on('error', () => undefined);
     if (refused) {
       const text = `${refused}\n`;

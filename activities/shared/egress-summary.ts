@@ -84,7 +84,8 @@ export function egressSection(s: EgressSummary): string[] {
           '| host | requests | refused | received | sent |',
           '| --- | ---: | ---: | ---: | ---: |',
           ...shown.map(
-            (h) => `| \`${h.host}\` | ${h.requests} | ${h.refused} | ${bytesText(h.bytesIn)} | ${bytesText(h.bytesOut)} |`,
+            (h) =>
+              `| \`${h.host}\` | ${h.requests} | ${h.refused} | ${bytesText(h.bytesIn)} | ${bytesText(h.bytesOut)} |`,
           ),
           ...(s.hosts.length > shown.length ? [`| … ${s.hosts.length - shown.length} more hosts | | | | |`] : []),
           '',

@@ -63,7 +63,9 @@ test('an allowlist entry that is not a domain fails the setup as InvalidEnvironm
   await store.put(
     environmentRecordKey(bad),
     JSON.stringify({
-      text: JSON.stringify({ internet: { mode: 'allowlist', domains: ['example.org', 'https://x.org/a', '10.0.0.1'] } }),
+      text: JSON.stringify({
+        internet: { mode: 'allowlist', domains: ['example.org', 'https://x.org/a', '10.0.0.1'] },
+      }),
     }),
   );
   const run = phases.runSetup({ sandbox: ref, goalId: bad, agentPhase: {} });

@@ -119,11 +119,14 @@ test('a refused request answers 403 at once with the policy in its text, and is 
   try {
     const answer = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
       http
-        .get({ host: '127.0.0.1', port: proxy.port, path: 'http://not-listed.org/x', headers: { host: 'x' } }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode, body }));
-        })
+        .get(
+          { host: '127.0.0.1', port: proxy.port, path: 'http://not-listed.org/x', headers: { host: 'x' } },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode, body }));
+          },
+        )
         .on('error', reject);
     });
     expect(answer.status).toBe(403);
