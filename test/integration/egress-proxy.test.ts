@@ -136,6 +136,20 @@ test('through the proxy only the allowlist, read-only; around it nothing', async
   expect(host.exitCode).not.toBe(0);
   expect(host.durationMs).toBeLessThan(3000);
 
+  // A restarted sandbox worker serves the same sandbox again from the network's label, appending to the log.
+  const env = await egress.proxyEnv(name);
+  await egress.stopAll();
+  const down = await sandbox.exec(ref.containerId, [
+    'bash',
+    '-lc',
+    `${envPrelude(env)}curl -sS --max-time 5 http://example.com/`,
+  ]);
+  expect(down.exitCode).not.toBe(0);
+  expect(down.stdout).not.toContain('drydock internet policy');
+  egress = new EgressGateways({ docker, networks, store });
+  const after = await agentShell('curl -sS --max-time 5 http://example.net/');
+  expect(after.stdout).toContain("drydock internet policy: example.net is not on this goal's allowlist");
+
   // Every request through the proxy is in the goal's egress log: host, method, status, bytes.
   await egress.close(name);
   const log = (await store.get(egressLogKey(goalId, name)))
@@ -150,6 +164,7 @@ test('through the proxy only the allowlist, read-only; around it nothing', async
       expect.objectContaining({ host: 'example.com', method: 'CONNECT', status: 403 }),
       expect.objectContaining({ host: 'registry.npmjs.org', method: 'POST', status: 403 }),
       expect.objectContaining({ host: '1.1.1.1', method: 'GET', status: 403 }),
+      expect.objectContaining({ host: 'example.net', method: 'GET', status: 403 }),
     ]),
   );
   expect(log.find((e) => e.host === 'registry.npmjs.org' && e.status === 200)!.bytesIn).toBeGreaterThan(1000);
