@@ -1,6 +1,7 @@
 /**
  * `drydock doctor --repo <path>`: what drydock would do for a local repository
- * at HEAD (environment file, setup, checks and why, env, toolchains, services),
+ * at HEAD (environment file, setup, checks and why, env, toolchains, services,
+ * the agent phase's internet),
  * read from the commit as a sandbox worker reads a goal's base commit, without
  * starting a goal or needing a worker.
  */
@@ -14,6 +15,7 @@ import { checksFromInstructions, detectChecks, VENV_FOLDERS } from '../activitie
 import { ENVIRONMENT_FILE, readEnvironmentFile } from '../activities/environment/environment-file';
 import { readCommitFacts, readEnvironmentText } from '../activities/environment/repository-facts';
 import type { ServiceSpec } from '../activities/sandbox/services';
+import type { InternetPolicy } from '../workflows/internet-policy';
 import { UsageError } from './errors';
 import { printJson, printText } from './output';
 
@@ -31,6 +33,8 @@ export interface RepositoryReport {
   /** The Node the repository asks for (environment file, .nvmrc, .node-version, engines.node), with where it came from. */
   toolchains: { node?: string; nodeSource?: string; nodeRange?: boolean };
   services: ServiceSpec[];
+  /** The agent phase's internet as the file gives it (off when absent). */
+  internet: InternetPolicy;
 }
 
 /** Reads a local repository at HEAD; a path that is not a git repository with a commit is a UsageError. */
@@ -51,6 +55,7 @@ export async function repositoryReport(repo: string): Promise<RepositoryReport> 
     env: {},
     toolchains: {},
     services: [],
+    internet: { mode: 'off' },
   };
   let text: string | null;
   try {
@@ -67,7 +72,12 @@ export async function repositoryReport(repo: string): Promise<RepositoryReport> 
     return report;
   }
   const file = reading.file;
-  Object.assign(report, { setup: file.setup, env: file.env, services: file.services });
+  Object.assign(report, {
+    setup: file.setup,
+    env: file.env,
+    services: file.services,
+    internet: file.internet ?? { mode: 'off' },
+  });
   const node = nodeRequestOf(file.toolchains.node, await readNodeHints(dir, commit));
   if (node) report.toolchains = { node: node.spec, nodeSource: node.source, nodeRange: node.kind === 'range' };
   const facts = await readCommitFacts(dir, commit);
@@ -128,6 +138,7 @@ export async function doctorRepository(repo: string, json: boolean): Promise<num
   report.services.forEach((s, i) =>
     lines.push([i === 0 ? 'services' : '', `${s.name}: ${s.command}${s.image ? ` (image ${s.image})` : ''}`]),
   );
+  lines.push(['internet', internetText(report.internet)]);
   lines.push(['', `a goal's --setup and --check override the file's setup and checks`]);
   printLines(lines);
   return code;
@@ -140,4 +151,12 @@ function printLines(lines: [string, string][]): void {
 /** A multi-line script indented under its label. */
 function indented(script: string): string {
   return script.split('\n').join(`\n${' '.repeat(13)}`);
+}
+
+/** The agent phase's internet in one line. */
+function internetText(p: InternetPolicy): string {
+  if (p.mode === 'off') return 'off (the agent phase has no network but its services)';
+  const hosts = [...(p.presets ?? []).map((n) => `preset ${n}`), ...(p.domains ?? [])];
+  const methods = p.methods ? `; plain http ${p.methods.join(', ')} only` : '';
+  return `allowlist through the egress proxy: ${hosts.length > 0 ? hosts.join(', ') : 'nothing'}${methods}`;
 }

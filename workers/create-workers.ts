@@ -33,6 +33,7 @@ import type { ModelSpec } from '../workflows/types';
 import { ConfigError, type DrydockConfig } from './config';
 import { redactingStore, securityWorkerOptions, workerSecretValues } from './worker-security';
 import { DockerNetworks } from '../activities/sandbox/docker-networks';
+import { EgressGateways } from '../activities/sandbox/egress-gateway';
 import { SandboxServices } from '../activities/sandbox/services';
 import { SandboxReaper } from '../activities/sandbox/reaper';
 import { dockerClientFor } from '../activities/sandbox/docker-engine';
@@ -187,15 +188,19 @@ export async function createSandboxWorkers(
     config.hostId,
     warm,
   );
+  const store = meteredStore(redactingStore(overrides.store ?? artifactStoreFor(config), config));
+  // The agent phase's egress proxies (internet allowlists) run in this worker, on each goal's own network.
+  const egress = overrides.sandbox ? undefined : new EgressGateways({ docker, networks, store });
   const activities = createSandboxActivities({
     sandbox,
-    store: meteredStore(redactingStore(overrides.store ?? artifactStoreFor(config), config)),
+    store,
     host: config.hostId,
     image,
     mirrorsDir: path.join(config.dataDir, 'mirrors-sandbox'),
     gitAccessFor: createGitAccessResolver(config),
     networks: overrides.sandbox ? undefined : networks,
     services: policy ? new SandboxServices(docker, networks, { policy }) : undefined,
+    egress,
     setupSecrets: config.security.setupSecrets,
     toolchains: overrides.sandbox ? undefined : new NodeToolchains({ root: toolchainRoot() }),
     changeLimits: {
@@ -221,6 +226,7 @@ export async function createSandboxWorkers(
   if (pool) await startPoolWith(pool, workers);
   const gauges = reportHostGauges(config.hostId, () => pool?.size ?? 0);
   stopWhenAllStop(workers, async () => gauges.stop());
+  if (egress) stopWhenAllStop(workers, () => egress.stopAll());
   if (!overrides.sandbox) {
     // Removes this host's containers of closed goals: at start, then every minute (sandbox-reaper.ts).
     const reaper = new SandboxReaper({
@@ -230,6 +236,7 @@ export async function createSandboxWorkers(
       store: overrides.store ?? artifactStoreFor(config),
       everyMs: 60_000,
       disks,
+      afterRemove: egress ? (name) => egress.close(name) : undefined,
     });
     reaper.start();
     stopWhenAllStop(workers, () => reaper.stop());

@@ -77,6 +77,7 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       repository: input.repository,
       baseBranch: source.pullRequest?.headBranch ?? input.baseBranch,
       setup: input.setup,
+      internet: input.internet,
       onChange: (ref) => (state.sandbox = ref),
       calls: state,
     },

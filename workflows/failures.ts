@@ -106,6 +106,12 @@ export const FAILURES = {
     retryable: false,
     raisedBy: 'runSetup',
   },
+  InternetNotSupported: {
+    meaning:
+      "the goal's internet policy is an allowlist but the sandbox worker cannot enforce it (it needs root, iptables and a Docker engine on this host)",
+    retryable: false,
+    raisedBy: 'runSetup',
+  },
   ServiceImageNotAllowed: {
     meaning: "a service's image is not the sandbox image nor listed in `DRYDOCK_SERVICE_IMAGES`",
     retryable: false,

@@ -4,6 +4,7 @@
  * edge and by the workflow at start.
  */
 import { BUILTIN_MODEL_PROFILES, profilePrice } from './model-catalog';
+import { internetProblemLines } from './internet-policy';
 import type { ExhaustionAction, ModelPrice, Policy, PolicyOptions, Usage } from './types';
 
 /** Built-in prices in USD per million tokens, from the built-in model profiles (override or extend with policy.prices). */
@@ -308,6 +309,8 @@ export function validateGoalInput(input: unknown): string[] {
       errors.push('setup.secrets must be a list of secret NAMES (upper-case letters, digits, _), never values');
     }
   }
+  const { internet } = input as Record<string, unknown>;
+  if (internet !== undefined) errors.push(...internetProblemLines(internet, 'internet'));
   return errors;
 }
 

@@ -27,6 +27,7 @@ import { withSummaries, type CallSource } from './activity-summaries';
 import { SANDBOX_LOST } from './failures';
 import { SANDBOX_QUEUE } from './queues';
 import type { GoalSetup, Policy, SandboxRef } from './types';
+import type { InternetPolicy } from './internet-policy';
 
 /** Activities on the goal's container that go through the lease. */
 export type LeasedActivityName =
@@ -50,6 +51,8 @@ export interface SandboxLeaseOptions {
   repository: string;
   baseBranch?: string;
   setup?: GoalSetup;
+  /** The goal's internet policy for the agent phase (combined with the repository's by runSetup). */
+  internet?: InternetPolicy | 'off';
   /** Called whenever the lease moves to a new sandbox. */
   onChange?: (sandbox: SandboxRef) => void;
   /** Where the activities' summaries read the call the goal runs now. */
@@ -207,7 +210,12 @@ export class SandboxLease {
       baseBranch: s.baseBranch,
       baseCommit: s.baseCommit,
     });
-    const setup = await acts.runSetup({ sandbox, goalId: this.o.goalId, setup: this.o.setup });
+    const setup = await acts.runSetup({
+      sandbox,
+      goalId: this.o.goalId,
+      setup: this.o.setup,
+      agentPhase: this.o.internet === undefined ? {} : { internet: this.o.internet },
+    });
     if (setup.ran) await acts.isolateSandbox({ sandbox });
     // A goal whose checkpoints were taken against the base commit (before baselines) keeps them so.
     const baselineMode = s.lastCheckpoint === undefined || s.baselineRef !== undefined;

@@ -3,6 +3,8 @@
  * with side effects: this file is bundled into Temporal's workflow sandbox.
  */
 
+import type { InternetPolicy } from './internet-policy';
+
 /** How a goal ended. */
 export type GoalStatus = 'succeeded' | 'failed' | 'budget_exhausted' | 'cancelled';
 
@@ -173,6 +175,8 @@ export interface GoalInput {
   pullRequest?: PullRequestTarget;
   /** A setup script run with network before the agent phase (and the repository's .drydock/environment.json setup). */
   setup?: GoalSetup;
+  /** The agent phase's internet: sets it, or narrows the repository's `internet` (the safer of the two wins; docs/environment.md). */
+  internet?: InternetPolicy | 'off';
 }
 
 /** A setup phase: runs before the agent, with network and the named secrets; then the network is cut. */

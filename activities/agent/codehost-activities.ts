@@ -19,6 +19,8 @@ import type { ChangedFile, ReviewFeedback } from '../codehost/code-host';
 import { GitHubNotConfiguredError } from '../codehost/errors';
 import { toActivityFailure } from '../codehost/github-errors';
 import { commitMessage, pullRequestBody, pullRequestTitle } from '../codehost/pr-body';
+import { egressLogPrefix } from '../sandbox/egress-gateway';
+import { summarizeEgress, type EgressSummary } from '../shared/egress-summary';
 import type { CodeHostSelector } from '../codehost/select-code-host';
 import { checkPublishable } from '../security/publish-gate';
 import { readFinishCall } from '../tools/finish';
@@ -141,6 +143,7 @@ export function createCodeHostActivities(deps: CodeHostActivityDeps) {
           : undefined,
         closes: input.issue ? closesReference(input.repository, input.issue) : undefined,
         sandboxPolicy: input.sandboxPolicy,
+        internet: await readEgressSummary(deps.store, input.goalId),
       };
       const headBranch = input.pullRequest?.headBranch;
       try {
@@ -246,4 +249,13 @@ async function finishArguments(
 ): Promise<{ summary: string; rationale: string }> {
   const finish = readFinishCall(await readMessage(store, goalId, index));
   return { summary: finish?.summary ?? '', rationale: finish?.rationale ?? '' };
+}
+
+/** The goal's egress logs summarised, or undefined when its agent phase had no internet. */
+async function readEgressSummary(store: ArtifactStore, goalId: string): Promise<EgressSummary | undefined> {
+  const keys = (await store.list(egressLogPrefix(goalId))).filter((k) => k.endsWith('.jsonl'));
+  if (keys.length === 0) return undefined;
+  return summarizeEgress(
+    await Promise.all(keys.map(async (key) => ({ key, text: (await store.get(key)).toString('utf8') }))),
+  );
 }

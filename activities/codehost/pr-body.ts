@@ -6,6 +6,7 @@ import type { CheckResult, SandboxPolicyView, Usage } from '../../workflows/type
 import { describeSandboxPolicy } from '../shared/sandbox-policy-text';
 import { exactUsd, formatUsd, usageBreakdown } from '../shared/usage-text';
 import type { ChangedFile } from './code-host';
+import { egressSection, type EgressSummary } from '../shared/egress-summary';
 
 /** What a PR text is made from. */
 export interface PullRequestTextOptions {
@@ -30,6 +31,8 @@ export interface PullRequestTextOptions {
   closes?: string;
   /** The sandbox policy the goal ran under; the body names it in one line. */
   sandboxPolicy?: SandboxPolicyView;
+  /** The agent phase's requests through its egress proxy, when its internet was an allowlist. */
+  internet?: EgressSummary;
 }
 
 /** The PR title: `drydock: <first line of the goal>`. */
@@ -38,7 +41,7 @@ export function pullRequestTitle(goal: string): string {
   return `drydock: ${first.length > 72 ? `${first.slice(0, 71)}…` : first}`;
 }
 
-/** The PR body: summary, rationale, files changed, verification, model and tokens, and the sandbox policy. */
+/** The PR body: summary, rationale, files changed, the agent phase's internet, verification, model and tokens, and the sandbox policy. */
 export function pullRequestBody(o: PullRequestTextOptions): string {
   const added = o.files.reduce((n, f) => n + (f.additions ?? 0), 0);
   const deleted = o.files.reduce((n, f) => n + (f.deletions ?? 0), 0);
@@ -71,6 +74,7 @@ export function pullRequestBody(o: PullRequestTextOptions): string {
     ),
     '',
     ...setupChangedSection(o.setupChanged ?? [], o.setupChangedCount),
+    ...(o.internet ? egressSection(o.internet) : []),
     '## Verification',
     '',
     o.checks.length > 0 && o.checks.every((c) => c.cleanRoom)

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { failure } from '../../workflows/failures';
 import { IMAGE_NAME } from '../sandbox/sandbox-policy';
 import type { ServiceSpec } from '../sandbox/services';
+import { internetProblems, normalizeInternet, type InternetPolicy } from '../../workflows/internet-policy';
 
 /** The repository's environment file. */
 export const ENVIRONMENT_FILE = '.drydock/environment.json';
@@ -23,6 +24,8 @@ export interface EnvironmentFile {
   services: ServiceSpec[];
   /** Toolchain versions: `node` is a major (`"22"`) or an exact version (`"22.11.0"`). */
   toolchains: { node?: string };
+  /** The agent phase's internet (absent: off); see workflows/internet-policy.ts. */
+  internet?: InternetPolicy;
 }
 
 /** The environment file as read from a commit: valid, or every problem found. */
@@ -109,6 +112,13 @@ export const environmentFileSchema = z.strictObject(
     toolchains: z
       .strictObject({ node: nodeVersion.optional() }, { error: 'must be an object such as { "node": "22" }' })
       .optional(),
+    internet: z
+      .unknown()
+      .superRefine((value, ctx) => {
+        for (const p of internetProblems(value)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+      })
+      .transform(normalizeInternet)
+      .optional(),
   },
   { error: 'must be a JSON object' },
 );
@@ -133,6 +143,7 @@ export function readEnvironmentFile(text: string | null): EnvironmentFileReading
       env: v.env ?? {},
       services: v.services ?? [],
       toolchains: v.toolchains?.node === undefined ? {} : { node: v.toolchains.node },
+      ...(v.internet ? { internet: v.internet } : {}),
     },
   };
 }

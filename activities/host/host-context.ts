@@ -12,6 +12,7 @@ import type { Sandbox } from '../sandbox/sandbox';
 import { SandboxNotFoundError, SandboxNotRunningError } from '../sandbox/errors';
 import { SANDBOX_LOST, failure } from '../../workflows/failures';
 import type { NodeToolchains } from '../environment/node-toolchains';
+import type { EgressGateways } from '../sandbox/egress-gateway';
 
 /** What the sandbox activities need. */
 export interface SandboxActivityDeps {
@@ -35,6 +36,8 @@ export interface SandboxActivityDeps {
   changeLimits?: ChangeLimits;
   /** This host's Node versions for goals that ask for one (toolchains.node); without them such a goal fails with ToolchainUnavailable. */
   toolchains?: NodeToolchains;
+  /** Egress proxies of the agent phase (.drydock/environment.json → internet); without them an allowlist fails with InternetNotSupported. */
+  egress?: EgressGateways;
 }
 
 /** Limits on what crosses the sandbox boundary. */
@@ -95,7 +98,7 @@ export function onContainer<I, R>(run: (input: I) => Promise<R>): (input: I) => 
 export interface HostContext {
   deps: SandboxActivityDeps;
   limits: ChangeLimits;
-  /** Removes a container with its setup network and services; gone is fine. */
+  /** Removes a container with its setup network, services and egress proxy; gone is fine. */
   removeSandbox(containerId: string, containerName: string): Promise<void>;
 }
 
@@ -108,6 +111,7 @@ export function hostContext(deps: SandboxActivityDeps): HostContext {
       await deps.sandbox.destroy(containerId);
       await deps.networks?.remove(setupNetworkName(containerName));
       await deps.services?.remove(containerName);
+      await deps.egress?.close(containerName);
     },
   };
 }

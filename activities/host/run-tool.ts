@@ -73,7 +73,11 @@ export function createRunToolActivities(ctx: HostContext) {
           containerId: input.sandbox.containerId,
           commandTimeoutMs: input.commandTimeoutSeconds * 1000,
           maxOutputBytes: input.maxOutputBytes,
-          env: (await readGoalEnvironment(deps.store, input.goalId)).env,
+          // The proxy's variables last: the environment file cannot point the tools elsewhere (nothing else routes out anyway).
+          env: {
+            ...(await readGoalEnvironment(deps.store, input.goalId)).env,
+            ...(await deps.egress?.proxyEnv(input.sandbox.containerName)),
+          },
         },
         call.function.name,
         call.function.arguments,

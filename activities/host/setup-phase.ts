@@ -3,7 +3,9 @@
  * repository's (`.drydock/environment.json` → `setup`), runs first, with a
  * route out (a per-goal Docker bridge network) and with the setup secrets in
  * that one command's environment; then isolateSandbox disconnects every
- * network, so the agent phase has only loopback.
+ * network, so the agent phase has only loopback, its services' internal
+ * network and, when its internet policy is an allowlist, the internal network
+ * of its egress proxy (egress-gateway.ts).
  */
 import { failure } from '../../workflows/failures';
 import type { GoalSetup, SandboxRef } from '../../workflows/types';
@@ -20,6 +22,8 @@ import { trimOutput } from '../sandbox/trim-output';
 import type { NodeToolchains } from '../environment/node-toolchains';
 import { prepareSandboxNode } from '../environment/sandbox-node';
 import { outOfRoom } from '../environment/sandbox-room';
+import { combineInternet, normalizeInternet, type InternetPolicy } from '../../workflows/internet-policy';
+import { egressNetworkName, type EgressGateways } from '../sandbox/egress-gateway';
 
 /** Bytes of the setup log kept in history. */
 const SETUP_LOG_TAIL_BYTES = 3000;
@@ -38,6 +42,8 @@ export interface PhaseActivityDeps {
   image: string;
   /** This host's Node versions (toolchains.node); without them a goal that asks for a Node fails with ToolchainUnavailable. */
   toolchains?: NodeToolchains;
+  /** Egress networks and proxies; without them a goal whose internet is an allowlist fails with InternetNotSupported. */
+  egress?: EgressGateways;
 }
 
 /** Input of runSetup. */
@@ -48,6 +54,8 @@ export interface RunSetupInput {
   timeoutSeconds?: number;
   /** Where the setup log goes; `goals/<id>/setup.log` when absent. */
   logKey?: string;
+  /** Set for the agent's own sandbox (not a clean room): its internet policy is opened, the goal's combined with the repository's. */
+  agentPhase?: { internet?: InternetPolicy | 'off' };
 }
 
 /** What the setup phase did. */
@@ -62,6 +70,8 @@ export interface SetupOutcome {
   services?: string[];
   /** Which Node the sandbox runs, when the goal asked for one (a line of the setup log). */
   node?: string;
+  /** The agent phase's egress network, when its internet policy is an allowlist. */
+  egress?: string;
 }
 
 /** Creates runSetup and isolateSandbox. */
@@ -98,8 +108,33 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
           services: environment.services,
         });
       }
+      // The agent phase's way out, ready before the setup runs (the sandbox joins it when isolated).
+      const internet = input.agentPhase
+        ? combineInternet(
+            environment.internet,
+            input.agentPhase.internet === undefined ? undefined : normalizeInternet(input.agentPhase.internet),
+          )
+        : undefined;
+      let egress: string | undefined;
+      if (internet) {
+        if (!deps.egress)
+          throw failure(
+            'InternetNotSupported',
+            `this sandbox worker cannot run an egress proxy, so the internet allowlist of ${ENVIRONMENT_FILE} or of the goal cannot be enforced`,
+          );
+        egress = await deps.egress.open({
+          containerName: input.sandbox.containerName,
+          goalId: input.goalId,
+          policy: internet,
+        });
+      }
+      const opened = egress ? { egress } : {};
       if (script === undefined)
-        return { ...(services ? { ran: true, services } : { ran: false }), ...(node ? { node } : {}) };
+        return {
+          ...(services || egress ? { ran: true, ...(services ? { services } : {}) } : { ran: false }),
+          ...(node ? { node } : {}),
+          ...opened,
+        };
       const env: Record<string, string> = {};
       for (const name of input.setup?.secrets ?? []) {
         const value = deps.setupSecrets?.[name];
@@ -162,23 +197,29 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
         logRef,
         services,
         ...(node ? { node } : {}),
+        ...opened,
       };
     },
 
     /**
      * Cuts every network of the sandbox but its services' internal one (no route
-     * out) and removes the setup network; verifies nothing else is left.
+     * out) and removes the setup network; attaches its egress network when it
+     * has one; verifies nothing else is left.
      */
     async isolateSandbox(input: { sandbox: SandboxRef }): Promise<{ interfaces: string[] }> {
       let kept = 0;
       if (deps.networks) {
         const services = servicesNetworkName(input.sandbox.containerName);
-        const left = await deps.networks.isolate(input.sandbox.containerId, [services]);
-        if (left.some((n) => n !== services)) throw new Error(`the sandbox is still attached to ${left.join(', ')}`);
-        if (left.length > 0 && !(await deps.networks.isInternal(services)))
-          throw new Error(`${services} is not an internal network`);
-        kept = left.length;
+        const egress = egressNetworkName(input.sandbox.containerName);
+        const keep = [services, egress];
+        await deps.networks.isolate(input.sandbox.containerId, keep);
         await deps.networks.remove(setupNetworkName(input.sandbox.containerName));
+        await deps.egress?.connect(input.sandbox.containerId, input.sandbox.containerName);
+        const left = await deps.networks.isolate(input.sandbox.containerId, keep);
+        if (left.some((n) => !keep.includes(n))) throw new Error(`the sandbox is still attached to ${left.join(', ')}`);
+        for (const network of left)
+          if (!(await deps.networks.isInternal(network))) throw new Error(`${network} is not an internal network`);
+        kept = left.length;
       }
       const net = await deps.sandbox.exec(input.sandbox.containerId, ['ls', '/sys/class/net'], { timeoutMs: 10_000 });
       const interfaces = net.stdout.split('\n').filter(Boolean);

@@ -30,6 +30,8 @@ export interface SandboxReaperOptions {
   disks?: SandboxDisks;
   /** A disk younger than this may still be waiting for its container (default 5 minutes). */
   diskGraceMs?: number;
+  /** Removes what else a removed container had on the host (its egress network and proxy), by container name. */
+  afterRemove?: (containerName: string) => Promise<void>;
 }
 
 /** Periodically removes containers of closed goals. */
@@ -74,6 +76,7 @@ export class SandboxReaper {
       try {
         await removeSandboxContainer(this.o.docker, c.Id, this.o.disks);
         removed.push(name);
+        await this.o.afterRemove?.(name);
       } catch {
         // a removal that failed is tried again at the next sweep
       }

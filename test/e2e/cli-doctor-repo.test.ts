@@ -44,6 +44,7 @@ test('a Python repository with a venv setup: the file valid, setup, detected pyt
   );
   expect(run.stdout).toContain('env          PATH=/workspace/.venv/bin:$PATH\n');
   expect(run.stdout).toContain('toolchains   node 22 (.drydock/environment.json toolchains.node)\n');
+  expect(run.stdout).toContain('internet     off (the agent phase has no network but its services)\n');
 });
 
 test('a Node repository with pnpm and declared checks: the declared checks override detection (--json)', async () => {
@@ -63,6 +64,7 @@ test('a Node repository with pnpm and declared checks: the declared checks overr
       setup: 'pnpm install --frozen-lockfile',
       checks: ['pnpm run lint', 'pnpm test'],
       services: [{ name: 'cache', command: 'redis-server', ready: 'redis-cli ping' }],
+      internet: { mode: 'allowlist', presets: ['package-registries'], domains: ['*.example.org'], methods: ['GET'] },
     }),
   });
   const declared = await runCli(['doctor', '--repo', repo, '--json'], NO_TEMPORAL);
@@ -74,10 +76,14 @@ test('a Node repository with pnpm and declared checks: the declared checks overr
       { command: 'pnpm test', source: 'environment file' },
     ],
     services: [{ name: 'cache', command: 'redis-server', ready: 'redis-cli ping' }],
+    internet: { mode: 'allowlist', presets: ['package-registries'], domains: ['*.example.org'], methods: ['GET'] },
   });
   commit(repo, { '.nvmrc': 'v22\n' });
   const nvmrc = await runCli(['doctor', '--repo', repo], NO_TEMPORAL);
   expect(nvmrc.stdout).toContain('toolchains   node 22 (.nvmrc)\n');
+  expect(nvmrc.stdout).toContain(
+    'internet     allowlist through the egress proxy: preset package-registries, *.example.org; plain http GET only\n',
+  );
 });
 
 test('Go and Rust repositories without an environment file: go test, cargo test', async () => {

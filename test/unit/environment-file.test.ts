@@ -65,7 +65,7 @@ test('an unknown key is refused, with "did you mean" when it is close to a known
     '.drydock/environment.json: unknown key "chekcs" (did you mean "checks"?)',
     '.drydock/environment.json: unknown key "Setup" (did you mean "setup"?)',
     '.drydock/environment.json: unknown key "toolchain" (did you mean "toolchains"?)',
-    '.drydock/environment.json: unknown key "colour" (known keys: setup, checks, env, services, toolchains)',
+    '.drydock/environment.json: unknown key "colour" (known keys: setup, checks, env, services, toolchains, internet)',
   ]);
   expect(problemsOf({ toolchains: { nod: '22' }, services: [{ name: 'db', comand: 'x' }] })).toEqual([
     '.drydock/environment.json: services[0].command: missing (must be a command string)',
