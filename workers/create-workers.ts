@@ -39,6 +39,9 @@ import { dockerClientFor } from '../activities/sandbox/docker-engine';
 import { sandboxPolicyFor } from './sandbox-policy-setup';
 import { NodeToolchains } from '../activities/environment/node-toolchains';
 import { toolchainRoot } from '../activities/sandbox/toolchain-mounts';
+import { createSandboxHostActivities } from './host-registry';
+import { HostReporter } from './host-reporter';
+import { HostSlots } from './host-slots';
 
 export { isLocalEngine, sandboxDisksFor, sandboxDisksRoot } from './sandbox-policy-setup';
 
@@ -141,7 +144,8 @@ export async function createAgentWorker(
     namespace: config.namespace,
     taskQueue: AGENT_QUEUE,
     ...code,
-    activities,
+    // `drydock hosts` reads the sandbox hosts' reports and writes drain marks through these (host-registry.ts).
+    activities: { ...activities, ...createSandboxHostActivities(store) },
     ...withInterceptors(securityWorkerOptions(config), {
       activity: [modelMetricsInterceptor(config.defaultModel)],
       // A bundle carries its interceptor modules (workflow-bundle.ts); bundling at start adds them here.
@@ -204,6 +208,22 @@ export async function createSandboxWorkers(
       ...(config.security.maxChangeBytes !== undefined ? { maxChangeBytes: config.security.maxChangeBytes } : {}),
     },
   });
+  // Placement (host-placement.ts): this host polls the shared queue only while it is the least loaded with room.
+  // A replaced sandbox (tests) has no engine to count on: it polls as before.
+  const reporter: HostReporter | undefined = overrides.sandbox
+    ? undefined
+    : new HostReporter({
+        host: config.hostId,
+        docker,
+        store: overrides.store ?? artifactStoreFor(config),
+        capacity: config.sandboxCapacity,
+        provisioning: (): number => slots?.provisioning ?? 0,
+        warn,
+      });
+  const slots: HostSlots | undefined = reporter
+    ? new HostSlots({ admit: (provisioning) => reporter.admit(provisioning), onChange: () => void reporter.report() })
+    : undefined;
+  await reporter?.checkUnique();
   const workers = await Promise.all(
     [SANDBOX_QUEUE, sandboxHostQueue(config.hostId)].map((taskQueue) =>
       Worker.create({
@@ -213,11 +233,16 @@ export async function createSandboxWorkers(
         activities,
         // The host id in the identity: `drydock doctor` finds each host's own queue from the shared queue's pollers.
         identity: sandboxWorkerIdentity(config.hostId),
+        ...(slots && taskQueue === SANDBOX_QUEUE ? { tuner: placementTuner(slots) } : {}),
         ...securityWorkerOptions(config),
         ...overrides.workerOptions,
       }),
     ),
   );
+  if (reporter) {
+    await reporter.start();
+    stopWhenAllStop(workers, () => reporter.stop());
+  }
   if (pool) await startPoolWith(pool, workers);
   const gauges = reportHostGauges(config.hostId, () => pool?.size ?? 0);
   stopWhenAllStop(workers, async () => gauges.stop());
@@ -240,6 +265,17 @@ export async function createSandboxWorkers(
 /** A sandbox worker's identity: Temporal's default (`pid@hostname`) and `sandbox-host=<host id>`. */
 export function sandboxWorkerIdentity(hostId: string): string {
   return `${process.pid}@${os.hostname()} sandbox-host=${hostId}`;
+}
+
+/** The shared queue's tuner: activity slots from the host's placement, fixed slots for the kinds it does not poll. */
+function placementTuner(slots: HostSlots): NonNullable<WorkerOptions['tuner']> {
+  const fixed = { type: 'fixed-size' as const, numSlots: 10 };
+  return {
+    activityTaskSlotSupplier: slots,
+    workflowTaskSlotSupplier: fixed,
+    localActivityTaskSlotSupplier: fixed,
+    nexusTaskSlotSupplier: fixed,
+  };
 }
 
 /** Worker options with more interceptors after those already there. */
