@@ -8,6 +8,7 @@ import * as path from 'path';
 import Dockerode from 'dockerode';
 import { failure } from '../workflows/failures';
 import { Client } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
 import { CHANGE_LIMIT_DEFAULTS } from '../activities/host';
@@ -224,6 +225,14 @@ export async function createSandboxWorkers(
     ? new HostSlots({ admit: (provisioning) => reporter.admit(provisioning), onChange: () => void reporter.report() })
     : undefined;
   await reporter?.checkUnique();
+  if (reporter) {
+    // A provision that reaches a full host (every host was full) waits here for room, heartbeating.
+    const provision = activities.provisionSandbox;
+    activities.provisionSandbox = async (input) => {
+      await reporter.waitForRoom(input.goalId, () => Context.current().heartbeat());
+      return provision(input);
+    };
+  }
   const workers = await Promise.all(
     [SANDBOX_QUEUE, sandboxHostQueue(config.hostId)].map((taskQueue) =>
       Worker.create({

@@ -67,7 +67,12 @@ export function createSandboxHostActivities(store: ArtifactStore): SandboxHostAc
   return {
     async listSandboxHosts() {
       const now = Date.now();
-      return (await readHostReports(store)).map((r) => hostRow(r, now)).sort((a, b) => a.host.localeCompare(b.host));
+      const reports = await readHostReports(store);
+      // The drain mark is the truth; a report written before it landed does not know it yet.
+      const drained = await Promise.all(reports.map((r) => isHostDrained(store, r.host)));
+      return reports
+        .map((r, i) => hostRow({ ...r, drained: drained[i] ?? r.drained }, now))
+        .sort((a, b) => a.host.localeCompare(b.host));
     },
     async setSandboxHostDrain({ host, drained }) {
       await setHostDrained(store, host, drained);

@@ -15,6 +15,7 @@ import type { SandboxHostReport } from '../workflows/sandbox-hosts';
 import { livePeers, mayTakeSandbox, REPORT_FRESH_MS } from './host-placement';
 import { isHostDrained, readHostReport, readHostReports, writeHostReport } from './host-registry';
 import { ConfigError } from './config';
+import { failure } from '../workflows/failures';
 
 /** What callers pass to HostReporter. */
 export interface HostReporterOptions {
@@ -78,6 +79,26 @@ export class HostReporter {
     return this.writing;
   }
 
+  /**
+   * Waits, before a provision, until this host has room for it (a provision reaches a full host only when every
+   * host was full); a drained host, or one still full after `maxMs`, refuses it with a retryable SandboxHostFull.
+   */
+  async waitForRoom(goalId: string, heartbeat: () => void = () => undefined, maxMs = 240_000): Promise<void> {
+    const until = Date.now() + maxMs;
+    for (;;) {
+      if (await isHostDrained(this.o.store, this.o.host))
+        throw failure('SandboxHostFull', `sandbox host ${this.o.host} is drained; the sandbox goes to another host`);
+      // This provision is one of those under way; a container it made on an earlier attempt is not counted.
+      const others = await this.countSandboxes(goalId);
+      const load = (typeof others === 'number' ? others : 0) + Math.max(0, (this.o.provisioning?.() ?? 1) - 1);
+      if (this.o.capacity === null || load < this.o.capacity) return;
+      if (Date.now() > until)
+        throw failure('SandboxHostFull', `sandbox host ${this.o.host} stayed full (${load}/${this.o.capacity})`);
+      heartbeat();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
   /** Whether this host may take a new sandbox now (host-placement.ts), with `provisioning` under way here. */
   async admit(provisioning: number): Promise<boolean> {
     const self = await this.current(false, provisioning);
@@ -102,14 +123,18 @@ export class HostReporter {
   }
 
   /** Sandboxes (goal and verify containers, not the warm pool's) running on this host's engine; or why it does not answer. */
-  private async countSandboxes(): Promise<number | { error: string }> {
+  private async countSandboxes(exceptGoal?: string): Promise<number | { error: string }> {
     try {
       const running = await this.o.docker.listContainers({
         filters: { label: [`${MANAGED_LABEL}=true`, `drydock.host=${this.o.host}`], status: ['running', 'created'] },
       });
       if (this.lastEngine !== 'ok') this.o.warn?.(`drydock: the Docker engine of host ${this.o.host} answers again`);
       this.lastEngine = 'ok';
-      return running.filter((c) => !(c.Names[0] ?? '').replace(/^\//, '').startsWith(POOL_NAME_PREFIX)).length;
+      return running.filter(
+        (c) =>
+          !(c.Names[0] ?? '').replace(/^\//, '').startsWith(POOL_NAME_PREFIX) &&
+          (exceptGoal === undefined || c.Labels['drydock.goal'] !== exceptGoal),
+      ).length;
     } catch (err) {
       const error = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'no answer';
       if (this.lastEngine !== error)

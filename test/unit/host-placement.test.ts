@@ -1,5 +1,11 @@
-/** The placement rule: least loaded first among live hosts with room; drained and full hosts take nothing. */
+/** The placement rule: least loaded first among live hosts with room; drained hosts take nothing, full ones only when all are. */
+import { mkdtempSync, rmSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { FsArtifactStore } from '../../activities/store/fs-store';
+import { hostsTable } from '../../cli/hosts';
 import { livePeers, mayTakeSandbox, REPORT_FRESH_MS } from '../../workers/host-placement';
+import { createSandboxHostActivities, writeHostReport } from '../../workers/host-registry';
 import { HostSlots } from '../../workers/host-slots';
 import type { SandboxHostReport } from '../../workflows/sandbox-hosts';
 
@@ -31,9 +37,14 @@ describe('mayTakeSandbox', () => {
     expect(mayTakeSandbox(host(1), [host(1), host(1)]).ok).toBe(true);
   });
 
-  test('a full host takes nothing, and a full peer does not hold back a less full one', () => {
-    expect(mayTakeSandbox(host(3), [])).toEqual({ ok: false, reason: 'full (3/3)' });
+  test('a full host takes nothing while another has room, and a full peer does not hold back a less full one', () => {
+    expect(mayTakeSandbox(host(3), [host(2)])).toEqual({ ok: false, reason: 'full (3/3); 1 host(s) have room' });
     expect(mayTakeSandbox(host(2), [host(3), host(3)]).ok).toBe(true);
+  });
+
+  test('when every host is full, the full hosts still poll (a goal must verify to free its sandbox)', () => {
+    expect(mayTakeSandbox(host(3), [host(3), host(4)]).ok).toBe(true);
+    expect(mayTakeSandbox(host(4), [host(3), host(2, 3, true)]).ok).toBe(true);
   });
 
   test('a drained host takes nothing, and a drained peer with nothing on it does not hold the others back', () => {
@@ -53,7 +64,7 @@ describe('mayTakeSandbox', () => {
 
 describe('livePeers', () => {
   const now = 1_000_000 + 1000;
-  test('leaves out this host, silent, stopped, engine-down, drained and full hosts', () => {
+  test('leaves out this host, silent, stopped and engine-down hosts', () => {
     const peers = livePeers(
       'a',
       [
@@ -67,7 +78,7 @@ describe('livePeers', () => {
       ],
       now,
     );
-    expect(peers.map((p) => p.host)).toEqual(['b']);
+    expect(peers.map((p) => p.host)).toEqual(['b', 'drained', 'full']);
   });
 });
 
@@ -107,5 +118,31 @@ describe('HostSlots', () => {
     const third = slots.reserveSlot({}, abort.signal);
     abort.abort(new Error('aborted'));
     await expect(third).rejects.toThrow('aborted');
+  });
+});
+
+describe('the hosts registry', () => {
+  test('lists every host with its health, and a drain mark shows before the host reports it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-hosts-unit-'));
+    try {
+      const store = new FsArtifactStore(dir);
+      const now = Date.now();
+      await writeHostReport(store, report('b', 2, { updatedAt: now }));
+      await writeHostReport(store, report('a', 1, { updatedAt: now - REPORT_FRESH_MS - 5000 }));
+      await writeHostReport(store, report('c', 0, { updatedAt: now, engine: 'connect ENOENT /run/c.sock' }));
+      const activities = createSandboxHostActivities(store);
+      await activities.setSandboxHostDrain({ host: 'b', drained: true });
+      const rows = await activities.listSandboxHosts();
+      expect(rows.map((r) => [r.host, r.health, r.drained])).toEqual([
+        ['a', 'silent', false],
+        ['b', 'up', true],
+        ['c', 'engine down: connect ENOENT /run/c.sock', false],
+      ]);
+      expect(hostsTable(rows)).toMatch(/^b\s+2\/3\s+up\s+draining \(2 running\)/m);
+      await activities.setSandboxHostDrain({ host: 'b', drained: false });
+      expect((await activities.listSandboxHosts()).find((r) => r.host === 'b')?.drained).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
