@@ -12,7 +12,7 @@ import type { ArtifactStore } from '../activities/store/artifact-store';
 import { MANAGED_LABEL } from '../activities/sandbox/docker-sandbox';
 import { POOL_NAME_PREFIX } from '../activities/sandbox/sandbox-pool';
 import type { SandboxHostReport } from '../workflows/sandbox-hosts';
-import { livePeers, mayTakeSandbox, REPORT_FRESH_MS } from './host-placement';
+import { hasRoom, livePeers, mayTakeSandbox, REPORT_FRESH_MS } from './host-placement';
 import { isHostDrained, readHostReport, readHostReports, writeHostReport } from './host-registry';
 import { ConfigError } from './config';
 import { failure } from '../workflows/failures';
@@ -81,7 +81,8 @@ export class HostReporter {
 
   /**
    * Waits, before a provision, until this host has room for it (a provision reaches a full host only when every
-   * host was full); a drained host, or one still full after `maxMs`, refuses it with a retryable SandboxHostFull.
+   * host was full). It refuses with a retryable SandboxHostFull, so that Temporal provisions again on a host that
+   * polls, when this host is drained, when another live host has room, or when it is still full after `maxMs`.
    */
   async waitForRoom(goalId: string, heartbeat: () => void = () => undefined, maxMs = 240_000): Promise<void> {
     const until = Date.now() + maxMs;
@@ -92,6 +93,12 @@ export class HostReporter {
       const others = await this.countSandboxes(goalId);
       const load = (typeof others === 'number' ? others : 0) + Math.max(0, (this.o.provisioning?.() ?? 1) - 1);
       if (this.o.capacity === null || load < this.o.capacity) return;
+      const roomy = livePeers(this.o.host, await readHostReports(this.o.store), Date.now()).filter(hasRoom);
+      if (roomy.length > 0)
+        throw failure(
+          'SandboxHostFull',
+          `sandbox host ${this.o.host} is full (${load}/${this.o.capacity}); ${roomy.map((r) => r.host).join(', ')} has room`,
+        );
       if (Date.now() > until)
         throw failure('SandboxHostFull', `sandbox host ${this.o.host} stayed full (${load}/${this.o.capacity})`);
       heartbeat();
@@ -101,9 +108,11 @@ export class HostReporter {
 
   /** Whether this host may take a new sandbox now (host-placement.ts), with `provisioning` under way here. */
   async admit(provisioning: number): Promise<boolean> {
+    const peers = livePeers(this.o.host, await readHostReports(this.o.store), Date.now());
+    // One host without a limit (the one-machine default) decides without counting its containers.
+    if (peers.length === 0 && this.o.capacity === null) return !(await isHostDrained(this.o.store, this.o.host));
     const self = await this.current(false, provisioning);
     if (self.engine !== 'ok') return false;
-    const peers = livePeers(this.o.host, await readHostReports(this.o.store), Date.now());
     return mayTakeSandbox(self, peers).ok;
   }
 

@@ -183,6 +183,11 @@ maybe('three sandbox hosts', () => {
       const first = await sandboxesByHost();
       expect([...first.values()].map((ids) => ids.length)).toEqual([2, 2, 2]);
 
+      // A fourth worker under fleet-b's id refuses to start, naming the worker that has it.
+      await expect(startWorkerProcess(build, 'sandbox-worker', 'twin', hostVars(engines[1]!, image))).rejects.toThrow(
+        /exited with 1 before it started:[\s\S]*DRYDOCK_HOST_ID=fleet-b is in use by another sandbox worker \(\d+@/,
+      );
+
       // 2. Drain fleet-c: its two goals stay; the three new goals go to a and b only (capacity 3 each: one waits).
       const [a, b, c] = HOST_IDS as [string, string, string];
       const onC = first.get(c)!;

@@ -1,4 +1,7 @@
-/** The placement rule: least loaded first among live hosts with room; drained hosts take nothing, full ones only when all are. */
+/**
+ * The placement rule (least loaded first among live hosts with room; drained hosts take nothing, full ones only when
+ * all are), the slots that poll by it, the hosts registry, and a host id used twice.
+ */
 import { mkdtempSync, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,6 +9,8 @@ import { FsArtifactStore } from '../../activities/store/fs-store';
 import { hostsTable } from '../../cli/hosts';
 import { livePeers, mayTakeSandbox, REPORT_FRESH_MS } from '../../workers/host-placement';
 import { createSandboxHostActivities, writeHostReport } from '../../workers/host-registry';
+import { HostReporter } from '../../workers/host-reporter';
+import type Dockerode from 'dockerode';
 import { HostSlots } from '../../workers/host-slots';
 import type { SandboxHostReport } from '../../workflows/sandbox-hosts';
 
@@ -142,6 +147,34 @@ describe('the hosts registry', () => {
       await activities.setSandboxHostDrain({ host: 'b', drained: false });
       expect((await activities.listSandboxHosts()).find((r) => r.host === 'b')?.drained).toBe(false);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a host id used twice', () => {
+  const noContainers = { listContainers: async () => [] } as unknown as Dockerode;
+
+  test('a second worker under a live host id refuses to start, naming the other; a stopped or silent one does not block', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-hosts-unit-'));
+    const store = new FsArtifactStore(dir);
+    const options = { host: 'h1', docker: noContainers, store, capacity: 3, everyMs: 100 };
+    const first = new HostReporter(options);
+    try {
+      await first.start();
+      const second = new HostReporter(options);
+      await expect(second.checkUnique()).rejects.toThrow(
+        new RegExp(
+          `DRYDOCK_HOST_ID=h1 is in use by another sandbox worker \\(${first.identity.replace(/[.#]/g, '\\$&')},`,
+        ),
+      );
+      await first.stop();
+      await expect(new HostReporter(options).checkUnique()).resolves.toBeUndefined();
+      // A worker killed without a last report: its report stops changing, and the next one starts.
+      await writeHostReport(store, report('h1', 1, { updatedAt: Date.now() }));
+      await expect(new HostReporter(options).checkUnique()).resolves.toBeUndefined();
+    } finally {
+      await first.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
