@@ -46,6 +46,7 @@ export class HostReporter {
   async checkUnique(): Promise<void> {
     const first = await readHostReport(this.o.store, this.o.host);
     if (!first || first.stopped || Date.now() - first.updatedAt > REPORT_FRESH_MS) return;
+    if (isDeadHere(first.identity)) return;
     await new Promise((r) => setTimeout(r, 2 * this.everyMs + 500));
     const second = await readHostReport(this.o.store, this.o.host);
     if (second && !second.stopped && second.identity !== this.identity && second.updatedAt > first.updatedAt) {
@@ -155,5 +156,17 @@ export class HostReporter {
 
   private get everyMs(): number {
     return this.o.everyMs ?? 2000;
+  }
+}
+
+/** Whether an identity names a process of this machine that no longer runs (a worker killed a moment ago). */
+function isDeadHere(identity: string): boolean {
+  const m = /^(\d+)@([^#]+)#/.exec(identity);
+  if (!m || m[2] !== os.hostname() || Number(m[1]) === process.pid) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -26,6 +26,7 @@ export function addHostsCommands(program: Command, run: Run): void {
       .option('--json', 'print JSON')
       .action((host: string, o: { json?: boolean }) =>
         run(() => hosts(loadClientConfig(), { drain: { host, drained }, json: o.json ?? false })),
-      );
+      )
+      .addHelpText('after', `\nExamples:\n  $ drydock hosts ${name} host-b\n`);
   }
 }

@@ -191,6 +191,11 @@ maybe('three sandbox hosts', () => {
       // 2. Drain fleet-c: its two goals stay; the three new goals go to a and b only (capacity 3 each: one waits).
       const [a, b, c] = HOST_IDS as [string, string, string];
       const onC = first.get(c)!;
+      const unknown = await cli('hosts', 'drain', 'fleet-x');
+      expect([unknown.code, unknown.stderr.trim()]).toEqual([
+        2,
+        `drydock: no sandbox host "fleet-x" has reported; hosts: ${HOST_IDS.join(', ')}`,
+      ]);
       const drained = await cli('hosts', 'drain', c);
       expect(drained.stderr).toBe('');
       expect(drained.code).toBe(0);

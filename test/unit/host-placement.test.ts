@@ -2,6 +2,7 @@
  * The placement rule (least loaded first among live hosts with room; drained hosts take nothing, full ones only when
  * all are), the slots that poll by it, the hosts registry, and a host id used twice.
  */
+import { spawnSync } from 'child_process';
 import { mkdtempSync, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -178,4 +179,21 @@ describe('a host id used twice', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('a worker of this machine that was killed a moment ago does not hold its id', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drydock-hosts-unit-'));
+    try {
+      const store = new FsArtifactStore(dir);
+      const gone = spawnSync('true').pid;
+      await writeHostReport(
+        store,
+        report('h1', 1, { identity: `${gone}@${os.hostname()}#abc`, updatedAt: Date.now() }),
+      );
+      // With a minute between reports, a second look would outlast the test: the dead pid is seen at once.
+      const reporter = new HostReporter({ host: 'h1', docker: noContainers, store, capacity: 3, everyMs: 60_000 });
+      await expect(reporter.checkUnique()).resolves.toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 10_000);
 });
