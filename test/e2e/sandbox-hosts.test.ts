@@ -201,6 +201,17 @@ maybe('three sandbox hosts', () => {
       expect(drained.code).toBe(0);
       expect(drained.stdout).toContain(`${c} drained`);
       expect(drained.stdout).toMatch(new RegExp(`${c}\\s+2/3\\s+up\\s+draining \\(2 running\\)`));
+      // doctor finds every host, the drained one too (it no longer polls the shared queue), and says so.
+      const doctor = await cli('doctor', '--json');
+      const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }).checks;
+      expect(checks.filter((k) => k.name === 'sandbox host').map((k) => [k.ok, k.detail])).toEqual(
+        expect.arrayContaining(
+          HOST_IDS.map((h) => [
+            true,
+            `${h}: polls drydock-sandbox-${h}${h === c ? ' (drained: takes no new sandbox)' : ''}`,
+          ]),
+        ),
+      );
       for (let i = 6; i < 9; i++) await startGoal(i);
       await waitFor('a and b full', async () => {
         const now = await sandboxesByHost();
