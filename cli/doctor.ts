@@ -12,6 +12,7 @@ import { printJson, printText } from './output';
 import type { Client } from '@temporalio/client';
 import { AGENT_QUEUE, SANDBOX_QUEUE, sandboxHostQueue } from '../workflows/queues';
 import type { ModelProfilesAnswer } from '../workflows/model-profiles';
+import type { SandboxHostsResult } from '../workflows/sandbox-hosts';
 import { readOnAgent } from './agent-read';
 import { noWorkerMessage, pollersOf, type Poller } from './pollers';
 
@@ -157,9 +158,22 @@ async function checkWorkers(config: DoctorConfig): Promise<DoctorCheck[]> {
     const agent = await pollersOf(client, config.namespace, AGENT_QUEUE, 'workflow');
     const agentActivities = await pollersOf(client, config.namespace, AGENT_QUEUE, 'activity');
     const sandbox = await pollersOf(client, config.namespace, SANDBOX_QUEUE, 'activity');
+    // A host polls the shared queue only while it takes new sandboxes (workers/host-placement.ts): the hosts that
+    // do not now (drained, full, or another is less loaded) are found by their reports, read on the agent worker.
+    const reported =
+      agent.length > 0
+        ? await readOnAgent<SandboxHostsResult>(client, config, 'sandboxHosts', [{}], 'sandbox hosts').then(
+            (r) => r.hosts.filter((h) => h.health === 'up'),
+            () => [],
+          )
+        : [];
     const hosts = [
-      ...new Set(sandbox.map((p) => /sandbox-host=(\S+)/.exec(p.identity)?.[1]).filter(Boolean)),
+      ...new Set([
+        ...sandbox.map((p) => /sandbox-host=(\S+)/.exec(p.identity)?.[1]).filter(Boolean),
+        ...reported.map((h) => h.host),
+      ]),
     ] as string[];
+    const drained = new Set(reported.filter((h) => h.drained).map((h) => h.host));
     const hostQueues = await Promise.all(
       hosts.map(async (h) => ({
         h,
@@ -173,10 +187,22 @@ async function checkWorkers(config: DoctorConfig): Promise<DoctorCheck[]> {
         : { name: 'agent worker', ok: false, detail: noWorkerMessage(AGENT_QUEUE), required: true },
       sandbox.length > 0
         ? { name: 'sandbox worker', ok: true, detail: `polls ${SANDBOX_QUEUE} (${seen(sandbox)})`, required: true }
-        : { name: 'sandbox worker', ok: false, detail: noWorkerMessage(SANDBOX_QUEUE), required: true },
+        : reported.length > 0
+          ? {
+              name: 'sandbox worker',
+              ok: true,
+              detail: `${reported.length} host(s) up, none polls ${SANDBOX_QUEUE} now (drained or full: see drydock hosts)`,
+              required: true,
+            }
+          : { name: 'sandbox worker', ok: false, detail: noWorkerMessage(SANDBOX_QUEUE), required: true },
       ...hostQueues.map(({ h, pollers }) =>
         pollers.length > 0
-          ? { name: 'sandbox host', ok: true, detail: `${h}: polls ${sandboxHostQueue(h)}`, required: true }
+          ? {
+              name: 'sandbox host',
+              ok: true,
+              detail: `${h}: polls ${sandboxHostQueue(h)}${drained.has(h) ? ' (drained: takes no new sandbox)' : ''}`,
+              required: true,
+            }
           : {
               name: 'sandbox host',
               ok: false,

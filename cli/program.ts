@@ -19,6 +19,7 @@ import { addPrCommands } from './commands/pr';
 import { addReviseCommand } from './commands/revise';
 import { addScheduleCommands } from './commands/schedule';
 import { addSmokeCommand } from './commands/smoke';
+import { addHostsCommands } from './commands/hosts';
 import { addStartCommand } from './commands/start';
 import { addSteerCommands } from './commands/steer';
 
@@ -71,6 +72,8 @@ Usage:
   drydock pr list [--json]                the pull request records (read on the agent worker)
   drydock pr show <id> [--diff] [--json]  one pull request record (PR id, branch or goal id)
   drydock smoke [-- <argv>]               run the sandboxSmoke workflow
+  drydock hosts [--json]                  the sandbox hosts: load (running / capacity), health, drained
+  drydock hosts drain|undrain <host>      stop (or resume) placing new sandboxes on a host
   drydock codec-server [--port 8888] [--ui-origin http://localhost:8233]
                                           decrypt payloads for the Temporal UI (needs DRYDOCK_PAYLOAD_KEY;
                                           requires its token: DRYDOCK_CODEC_TOKEN or one it prints)
@@ -147,6 +150,7 @@ export function buildProgram(run: Run): Command {
   addScheduleCommands(program, run);
   addPrCommands(program, run);
   addSmokeCommand(program, run);
+  addHostsCommands(program, run);
   addCodecServerCommand(program, run);
   examples(
     program

@@ -69,6 +69,8 @@ export interface DrydockConfig {
   poolSize: number;
   /** DRYDOCK_POOL_IDLE_SECONDS: how long a warm container waits before it is replaced. */
   poolIdleSeconds: number;
+  /** DRYDOCK_SANDBOX_CAPACITY: sandboxes this host runs at once at most (null: no limit). */
+  sandboxCapacity: number | null;
   /** DRYDOCK_SANDBOX_RUNNER=on|off: commands through a runner kept in each sandbox (on) or one engine exec each (off). */
   commandRunner: boolean;
 }
@@ -122,6 +124,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     );
   }
 
+  const rawCapacity = get('DRYDOCK_SANDBOX_CAPACITY');
+  const sandboxCapacity = rawCapacity === undefined ? null : integerIn(rawCapacity, 1, 10_000);
+  if (sandboxCapacity === undefined)
+    problems.push(`DRYDOCK_SANDBOX_CAPACITY must be an integer from 1 to 10000, got ${JSON.stringify(rawCapacity)}`);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     temporalAddress: temporal.address,
@@ -144,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     github,
     security,
     poolSize: poolSize ?? 0,
+    sandboxCapacity: sandboxCapacity ?? null,
     poolIdleSeconds: poolIdleSeconds ?? 600,
     commandRunner: commandRunner !== 'off',
   };

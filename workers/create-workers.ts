@@ -8,6 +8,7 @@ import * as path from 'path';
 import Dockerode from 'dockerode';
 import { failure } from '../workflows/failures';
 import { Client } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
 import { CHANGE_LIMIT_DEFAULTS } from '../activities/host';
@@ -40,6 +41,9 @@ import { dockerClientFor } from '../activities/sandbox/docker-engine';
 import { sandboxPolicyFor } from './sandbox-policy-setup';
 import { NodeToolchains } from '../activities/environment/node-toolchains';
 import { toolchainRoot } from '../activities/sandbox/toolchain-mounts';
+import { createSandboxHostActivities } from './host-registry';
+import { HostReporter } from './host-reporter';
+import { HostSlots } from './host-slots';
 
 export { isLocalEngine, sandboxDisksFor, sandboxDisksRoot } from './sandbox-policy-setup';
 
@@ -142,7 +146,8 @@ export async function createAgentWorker(
     namespace: config.namespace,
     taskQueue: AGENT_QUEUE,
     ...code,
-    activities,
+    // `drydock hosts` reads the sandbox hosts' reports and writes drain marks through these (host-registry.ts).
+    activities: { ...activities, ...createSandboxHostActivities(store) },
     ...withInterceptors(securityWorkerOptions(config), {
       activity: [modelMetricsInterceptor(config.defaultModel)],
       // A bundle carries its interceptor modules (workflow-bundle.ts); bundling at start adds them here.
@@ -209,6 +214,30 @@ export async function createSandboxWorkers(
       ...(config.security.maxChangeBytes !== undefined ? { maxChangeBytes: config.security.maxChangeBytes } : {}),
     },
   });
+  // Placement (host-placement.ts): this host polls the shared queue only while it is the least loaded with room.
+  // A replaced sandbox (tests) has no engine to count on: it polls as before.
+  const reporter: HostReporter | undefined = overrides.sandbox
+    ? undefined
+    : new HostReporter({
+        host: config.hostId,
+        docker,
+        store: overrides.store ?? artifactStoreFor(config),
+        capacity: config.sandboxCapacity,
+        provisioning: (): number => slots?.provisioning ?? 0,
+        warn,
+      });
+  const slots: HostSlots | undefined = reporter
+    ? new HostSlots({ admit: (provisioning) => reporter.admit(provisioning), onChange: () => void reporter.report() })
+    : undefined;
+  await reporter?.checkUnique();
+  if (reporter) {
+    // A provision that reaches a full host (every host was full) waits here for room, heartbeating.
+    const provision = activities.provisionSandbox;
+    activities.provisionSandbox = async (input) => {
+      await reporter.waitForRoom(input.goalId, () => Context.current().heartbeat());
+      return provision(input);
+    };
+  }
   const workers = await Promise.all(
     [SANDBOX_QUEUE, sandboxHostQueue(config.hostId)].map((taskQueue) =>
       Worker.create({
@@ -218,11 +247,16 @@ export async function createSandboxWorkers(
         activities,
         // The host id in the identity: `drydock doctor` finds each host's own queue from the shared queue's pollers.
         identity: sandboxWorkerIdentity(config.hostId),
+        ...(slots && taskQueue === SANDBOX_QUEUE ? { tuner: placementTuner(slots) } : {}),
         ...securityWorkerOptions(config),
         ...overrides.workerOptions,
       }),
     ),
   );
+  if (reporter) {
+    await reporter.start();
+    stopWhenAllStop(workers, () => reporter.stop());
+  }
   if (pool) await startPoolWith(pool, workers);
   const gauges = reportHostGauges(config.hostId, () => pool?.size ?? 0);
   stopWhenAllStop(workers, async () => gauges.stop());
@@ -247,6 +281,17 @@ export async function createSandboxWorkers(
 /** A sandbox worker's identity: Temporal's default (`pid@hostname`) and `sandbox-host=<host id>`. */
 export function sandboxWorkerIdentity(hostId: string): string {
   return `${process.pid}@${os.hostname()} sandbox-host=${hostId}`;
+}
+
+/** The shared queue's tuner: activity slots from the host's placement, fixed slots for the kinds it does not poll. */
+function placementTuner(slots: HostSlots): NonNullable<WorkerOptions['tuner']> {
+  const fixed = { type: 'fixed-size' as const, numSlots: 10 };
+  return {
+    activityTaskSlotSupplier: slots,
+    workflowTaskSlotSupplier: fixed,
+    localActivityTaskSlotSupplier: fixed,
+    nexusTaskSlotSupplier: fixed,
+  };
 }
 
 /** Worker options with more interceptors after those already there. */

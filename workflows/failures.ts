@@ -69,6 +69,12 @@ export const FAILURES = {
     retryable: false,
     raisedBy: 'every sandbox activity on a container; codingAgent',
   },
+  SandboxHostFull: {
+    meaning:
+      'the sandbox host that took a provision stayed full (DRYDOCK_SANDBOX_CAPACITY) or was drained while it waited for room; Temporal provisions again, on the host with room',
+    retryable: true,
+    raisedBy: 'provisionSandbox',
+  },
   SetupNotSupported: {
     meaning: 'the sandbox worker cannot give a setup phase network access (it needs root and iptables)',
     retryable: false,

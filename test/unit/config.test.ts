@@ -8,6 +8,8 @@ test('defaults', () => {
   expect(c.temporalUiUrl).toBe('http://localhost:8233');
   expect(c.openaiApiKey).toBeUndefined();
   expect(c.commandRunner).toBe(true);
+  expect(c.sandboxCapacity).toBeNull();
+  expect(loadConfig({ DRYDOCK_SANDBOX_CAPACITY: '3' }).sandboxCapacity).toBe(3);
 });
 
 test('DRYDOCK_SANDBOX_RUNNER=off runs each command as its own engine exec', () => {
@@ -24,6 +26,8 @@ test.each([
   ['DOCKER_HOST', '/var/run/docker.sock', /DOCKER_HOST must start with unix:\/\//],
   ['OPENAI_BASE_URL', 'not a url', /OPENAI_BASE_URL must be an http\(s\) URL/],
   ['DRYDOCK_SANDBOX_RUNNER', 'maybe', /DRYDOCK_SANDBOX_RUNNER must be on or off/],
+  ['DRYDOCK_SANDBOX_CAPACITY', '0', /DRYDOCK_SANDBOX_CAPACITY must be an integer from 1 to 10000, got "0"/],
+  ['DRYDOCK_SANDBOX_CAPACITY', 'lots', /DRYDOCK_SANDBOX_CAPACITY must be an integer from 1 to 10000, got "lots"/],
 ])('%s=%s is refused with a clear message', (name, value, message) => {
   expect(() => loadConfig({ [name]: value })).toThrow(message);
 });
