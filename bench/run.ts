@@ -3,7 +3,9 @@
  * Step overhead, sandbox ready (cold and warm), the demo goal by phase, and N
  * concurrent goals. Prints a table and writes JSON; asserts no time.
  *
- *   npm run bench -- [--scale 10,50,100|none] [--goals 5] [--steps 10] [--raw 10] [--pool 2] [--runner on|off] [--label before] [--out file.json]
+ *   npm run bench -- [--scale 10,50,100|none] [--goals 5] [--steps 10] [--raw 10] [--pool 2] [--runner on|off] [--runtime runc,runsc] [--label before] [--out file.json]
+ * --runtime runs the step and ready rows once per sandbox runtime (DRYDOCK_SANDBOX_RUNTIME) and prints them side by side;
+ * the first runtime also runs the scale rows.
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,8 @@ interface Flags {
   pool: number;
   /** DRYDOCK_SANDBOX_RUNNER for drydock's workers. */
   runner: 'on' | 'off';
+  /** DRYDOCK_SANDBOX_RUNTIME per pass (--runtime runc,runsc); empty: one pass on the engine's default. */
+  runtimes: string[];
   label: string;
   out?: string;
 }
@@ -62,13 +66,14 @@ function parseFlags(argv: string[]): Flags {
         raw: { type: 'string' },
         pool: { type: 'string' },
         runner: { type: 'string' },
+        runtime: { type: 'string' },
         label: { type: 'string' },
         out: { type: 'string' },
       },
     }));
   } catch (err) {
     throw new Error(
-      `${(err as Error).message.split('\n')[0]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --runner on|off --label NAME --out FILE`,
+      `${(err as Error).message.split('\n')[0]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --runner on|off --runtime runc,runsc --label NAME --out FILE`,
     );
   }
   const scale =
@@ -82,6 +87,11 @@ function parseFlags(argv: string[]): Flags {
   const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
   const runner = values.runner ?? 'on';
   if (runner !== 'on' && runner !== 'off') throw new Error('--runner takes on or off');
+  const runtimes = values.runtime === undefined ? [] : values.runtime.split(',').map((r) => r.trim());
+  if (runtimes.some((r) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(r)))
+    throw new Error(
+      `--runtime takes runtime names the engine lists, e.g. runc,runsc; got ${JSON.stringify(values.runtime)}`,
+    );
   return {
     scale,
     goals: num(values.goals, 5),
@@ -89,6 +99,7 @@ function parseFlags(argv: string[]): Flags {
     raw: num(values.raw, 10),
     pool: num(values.pool, 2),
     runner,
+    runtimes,
     label: values.label ?? 'run',
     out: values.out,
   };
@@ -136,9 +147,15 @@ function sampleRss(): () => number {
   };
 }
 
-/** The workers' environment: the bench model server, this pool size, the runner flag. */
-function benchWorkerVars(modelUrl: string, pool: number, flags: Flags): Record<string, string> {
+/** The workers' environment: the bench model server, this pool size, the runner flag, the sandbox runtime. */
+function benchWorkerVars(
+  modelUrl: string,
+  pool: number,
+  flags: Flags,
+  runtime: string | undefined = flags.runtimes[0],
+): Record<string, string> {
   return {
+    ...(runtime ? { DRYDOCK_SANDBOX_RUNTIME: runtime } : {}),
     OPENAI_BASE_URL: modelUrl,
     OPENAI_API_KEY: 'bench',
     DRYDOCK_MODEL: 'bench',
@@ -163,8 +180,9 @@ async function sequentialGoals(
   pool: number,
   tag: string,
   raw: RawMachine,
+  runtime: string | undefined,
 ): Promise<SequentialOutcome> {
-  const workers = await startBenchWorkers(temporal, benchWorkerVars(modelUrl, pool, flags));
+  const workers = await startBenchWorkers(temporal, benchWorkerVars(modelUrl, pool, flags, runtime));
   try {
     const ready: number[] = [];
     const steps: number[] = [];
@@ -322,10 +340,17 @@ async function main(): Promise<void> {
   try {
     const raw = new RawMachine(docker, image, repo);
     await raw.sample(3, false);
-    log(`cold: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool 0)`);
-    const cold = await sequentialGoals(temporal, flags, model.url, repo, 0, 'cold', raw);
-    log(`warm: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool ${flags.pool})`);
-    const warm = await sequentialGoals(temporal, flags, model.url, repo, flags.pool, 'warm', raw);
+    const passes: { runtime: string; cold: SequentialOutcome; warm: SequentialOutcome }[] = [];
+    for (const runtime of flags.runtimes.length > 0 ? flags.runtimes : [undefined]) {
+      const on = runtime ? ` under ${runtime}` : '';
+      const tag = runtime ? `-${runtime}` : '';
+      log(`cold${on}: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool 0)`);
+      const cold = await sequentialGoals(temporal, flags, model.url, repo, 0, `cold${tag}`, raw, runtime);
+      log(`warm${on}: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool ${flags.pool})`);
+      const warm = await sequentialGoals(temporal, flags, model.url, repo, flags.pool, `warm${tag}`, raw, runtime);
+      passes.push({ runtime: runtime ?? 'default', cold, warm });
+    }
+    const { cold, warm } = passes[0]!;
     const scaleRows: ScaleRow[] = [];
     for (const n of flags.scale) {
       log(`scale: ${n} concurrent demo goals (pool ${flags.pool})`);
@@ -393,6 +418,33 @@ async function main(): Promise<void> {
         `the workers ran commands ${flags.runner === 'on' ? 'through the runner' : 'as engine execs'} (DRYDOCK_SANDBOX_RUNNER=${flags.runner}), ` +
         `so about ${round(steps.p50 - (flags.runner === 'on' ? rawRunnerP50 : rawExecP50), 1)} ms of a step's p50 is orchestration (model call, activities, workflow tasks)`,
     );
+    if (passes.length > 1 || flags.runtimes.length > 0) {
+      out.push('');
+      out.push(`by sandbox runtime (DRYDOCK_SANDBOX_RUNTIME; the table above is ${passes[0]!.runtime}):`);
+      out.push(
+        table([
+          [
+            'runtime',
+            'steps',
+            'step p50 ms',
+            'step p95 ms',
+            'ready cold p50 ms',
+            `ready warm p50 ms (pool ${flags.pool})`,
+          ],
+          ...passes.map((p) => {
+            const st = summarize([...p.cold.steps, ...p.warm.steps]);
+            return [
+              p.runtime,
+              String(st.n),
+              String(st.p50),
+              String(st.p95),
+              String(summarize(p.cold.ready).p50),
+              String(summarize(p.warm.ready).p50),
+            ];
+          }),
+        ]),
+      );
+    }
     out.push('');
     out.push('demo goal, wall time by phase (ms):');
     const phaseNames = [...new Set([...Object.keys(cold.demoPhases), ...Object.keys(warm.demoPhases)])];
@@ -438,6 +490,7 @@ async function main(): Promise<void> {
     const text = out.join('\n');
     process.stdout.write(`${text}\n`);
     Object.assign(report, {
+      passes,
       raw,
       cold,
       warm,
