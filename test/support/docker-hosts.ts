@@ -1,13 +1,15 @@
 /**
  * Several sandbox hosts on this machine for tests: one `dockerd` per host id
- * with its own socket, data root, exec root and pidfile, and no bridge (no
- * network is shared between the engines); the sandbox image is loaded into
+ * with its own socket, data root, exec root, pidfile and bridge (`ddh<hash>`,
+ * no iptables rules: never `--bridge none`, with which dockerd deletes the
+ * machine's docker0 at start); the sandbox image is loaded into
  * each from the main engine (`docker save | docker load`, no registry). The
  * data roots are kept under /var/lib/drydock-test-hosts between runs (outside
  * the repository: jest would index an image's files), so the image is loaded
  * once; start() and stop() remove the engine's containers.
  */
-import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'child_process';
+import { createHash } from 'crypto';
 import { existsSync, mkdirSync, rmSync } from 'fs';
 import * as path from 'path';
 import Dockerode from 'dockerode';
@@ -45,6 +47,8 @@ export async function startDockerHost(id: string, image: string): Promise<Docker
   const dockerHost = `unix://${socket}`;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
+  // A bridge of its own: with `--bridge none` dockerd deletes the machine's docker0 at start.
+  const bridge = ensureHostBridge(id);
   const launch = async () => {
     rmSync(socket, { force: true });
     let log = '';
@@ -60,7 +64,7 @@ export async function startDockerHost(id: string, image: string): Promise<Docker
         '--pidfile',
         path.join(run, 'docker.pid'),
         '--bridge',
-        'none',
+        bridge,
         '--iptables=false',
         '--ip6tables=false',
       ],
@@ -122,8 +126,21 @@ export async function startDockerHost(id: string, image: string): Promise<Docker
       await removeContainers();
       await kill();
       rmSync(run, { recursive: true, force: true });
+      spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
     },
   };
+}
+
+/** Creates (once) the host's own bridge, `ddh<hash>` on 10.213.<n>.1/24, and returns its name. */
+function ensureHostBridge(id: string): string {
+  const hash = createHash('sha256').update(id).digest();
+  const name = `ddh${hash.toString('hex').slice(0, 8)}`;
+  if (spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status !== 0) {
+    execFileSync('ip', ['link', 'add', name, 'type', 'bridge']);
+    execFileSync('ip', ['addr', 'add', `10.213.${hash[0]! % 250}.1/24`, 'dev', name]);
+    execFileSync('ip', ['link', 'set', name, 'up']);
+  }
+  return name;
 }
 
 /** True when this machine can run engines of its own (root and dockerd installed). */
