@@ -19,6 +19,8 @@ import {
   readOpenAiBaseUrl,
   readTemporalUiUrl,
   type EnvGetter,
+  readEnvCacheSettings,
+  type EnvCacheSettings,
 } from '../activities/shared/env-settings';
 import { readTemporalConnection, type TemporalConnectionConfig } from '../activities/shared/temporal-connection';
 import { readObservabilityConfig, type ObservabilityConfig } from './observability-config';
@@ -71,6 +73,8 @@ export interface DrydockConfig {
   poolIdleSeconds: number;
   /** DRYDOCK_SANDBOX_RUNNER=on|off: commands through a runner kept in each sandbox (on) or one engine exec each (off). */
   commandRunner: boolean;
+  /** DRYDOCK_ENV_CACHE_DIR, _HOURS, _BYTES: the sandbox host's environment cache (bytes 0: off). */
+  envCache: EnvCacheSettings;
 }
 
 /** Reads and validates the configuration; throws ConfigError listing every bad value. */
@@ -122,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     );
   }
 
+  const envCache = readEnvCacheSettings(get, dataDir, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     temporalAddress: temporal.address,
@@ -146,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     poolSize: poolSize ?? 0,
     poolIdleSeconds: poolIdleSeconds ?? 600,
     commandRunner: commandRunner !== 'off',
+    envCache,
   };
 }
 

@@ -78,6 +78,7 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       baseBranch: source.pullRequest?.headBranch ?? input.baseBranch,
       setup: input.setup,
       onChange: (ref) => (state.sandbox = ref),
+      onEnvironment: (line) => (state.environment = line),
       calls: state,
     },
     resume?.lease,

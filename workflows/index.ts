@@ -5,3 +5,4 @@ export { maintenance } from './maintenance';
 export { pullRequests } from './pull-requests';
 export { modelProfiles } from './model-profiles';
 export { goalArtifacts } from './goal-artifacts';
+export { environmentCache } from './environment-cache';

@@ -52,6 +52,8 @@ export interface SandboxLeaseOptions {
   setup?: GoalSetup;
   /** Called whenever the lease moves to a new sandbox. */
   onChange?: (sandbox: SandboxRef) => void;
+  /** Called when a setup phase says where its environment came from (`cached on <host>, 3 h old` / `built in 41 s`). */
+  onEnvironment?: (line: string) => void;
   /** Where the activities' summaries read the call the goal runs now. */
   calls?: CallSource;
 }
@@ -208,6 +210,7 @@ export class SandboxLease {
       baseCommit: s.baseCommit,
     });
     const setup = await acts.runSetup({ sandbox, goalId: this.o.goalId, setup: this.o.setup });
+    if (setup.environment) this.o.onEnvironment?.(setup.environment);
     if (setup.ran) await acts.isolateSandbox({ sandbox });
     // A goal whose checkpoints were taken against the base commit (before baselines) keeps them so.
     const baselineMode = s.lastCheckpoint === undefined || s.baselineRef !== undefined;

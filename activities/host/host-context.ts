@@ -12,6 +12,7 @@ import type { Sandbox } from '../sandbox/sandbox';
 import { SandboxNotFoundError, SandboxNotRunningError } from '../sandbox/errors';
 import { SANDBOX_LOST, failure } from '../../workflows/failures';
 import type { NodeToolchains } from '../environment/node-toolchains';
+import type { EnvironmentCache } from '../environment/environment-cache';
 
 /** What the sandbox activities need. */
 export interface SandboxActivityDeps {
@@ -35,6 +36,8 @@ export interface SandboxActivityDeps {
   changeLimits?: ChangeLimits;
   /** This host's Node versions for goals that ask for one (toolchains.node); without them such a goal fails with ToolchainUnavailable. */
   toolchains?: NodeToolchains;
+  /** This host's environment cache (environment-cache.ts); without it every setup runs cold. */
+  environmentCache?: EnvironmentCache;
 }
 
 /** Limits on what crosses the sandbox boundary. */
