@@ -15,6 +15,7 @@ import { secretEncodings } from '../../activities/security/secret-encodings';
 import { FsArtifactStore } from '../../activities/store/fs-store';
 import { useAgentStack } from '../support/agent-stack';
 import { runCli } from '../support/cli';
+import { readGoalResult } from '../../cli/goal-result';
 import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 
@@ -106,7 +107,7 @@ function stampOf(saw: string): string {
   return /^([0-9a-f]{24})$/m.exec(saw)?.[1] ?? 'no stamp';
 }
 
-test('a second goal starts from the cache: setup skipped, maintenance run, same PR; no secret in the cache; a lockfile change misses; a damaged snapshot falls back; prune removes', async () => {
+test('a second goal starts from the cache: setup skipped, maintenance run, same PR; no secret in the cache; a lockfile change and an expired entry miss; a damaged snapshot falls back; prune removes', async () => {
   const repo = repoWithEnvironment();
 
   const cold = await goal(repo, 'cold');
@@ -149,6 +150,17 @@ test('a second goal starts from the cache: setup skipped, maintenance run, same 
   expect(list.stdout).toContain(`1 cached environment`);
   expect(list.stdout).toContain(`${entries()[0]!.slice(0, 12)}  ${repo}`);
 
+  // An entry older than DRYDOCK_ENV_CACHE_HOURS (12 by default) misses, and is made again.
+  const meta = path.join(cacheDir(), entries()[0]!, 'meta.json');
+  const made = JSON.parse(readFileSync(meta, 'utf8')) as { createdAt: number };
+  writeFileSync(meta, JSON.stringify({ ...made, createdAt: made.createdAt - 13 * 3600_000 }));
+  const expired = await goal(repo, 'expired');
+  expect(expired.result.status).toBe('succeeded');
+  expect(expired.setupLog).toMatch(/the cached environment expired \(13 h old, lifetime 12 h\); running setup/);
+  expect(expired.setupLog).toContain('$ setup (');
+  expect(stampOf(expired.saw)).not.toBe(stampOf(cold.saw));
+  expect(entries()).toHaveLength(1);
+
   // A lockfile change at the base commit misses (and is cached under its own key).
   writeFileSync(path.join(repo, 'package-lock.json'), '{ "lockfileVersion": 3, "packages": {} }\n');
   gitIn(repo, 'commit', '-q', '-am', 'lockfile');
@@ -177,3 +189,26 @@ test('a second goal starts from the cache: setup skipped, maintenance run, same 
   expect(prune.stdout).toContain('removed 2 cached environments');
   expect(entries()).toEqual([]);
 }, 600_000);
+
+test('a maintenance script that fails is a setup failure of the goal that starts from the cache', async () => {
+  const repo = makeGitRepo('demo-repo');
+  mkdirSync(path.join(repo, '.drydock'), { recursive: true });
+  writeFileSync(
+    path.join(repo, '.drydock', 'environment.json'),
+    JSON.stringify({ ...ENVIRONMENT, maintenance: 'echo refreshing; exit 3' }),
+  );
+  gitIn(repo, 'add', '-A');
+  gitIn(repo, 'commit', '-q', '-m', 'environment');
+  expect((await goal(repo, 'mcold')).result.status).toBe('succeeded');
+
+  const handle = await stack.env.client.workflow.start('codingAgent', {
+    taskQueue: AGENT_QUEUE,
+    workflowId: `envcache-mfail-${RUN}`,
+    args: [{ repository: repo, goal: 'Make the failing test pass', setup: { script: SETUP, secrets: ['NPM_TOKEN'] } }],
+  });
+  const failed = await readGoalResult(handle);
+  expect(failed.status).toBe('failed');
+  expect(failed.reason).toContain('the maintenance script failed (exit 3)');
+  expect(failed.reason).toContain('refreshing');
+  expect(stack.model.requests).toHaveLength(0);
+}, 300_000);
