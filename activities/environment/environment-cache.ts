@@ -23,6 +23,8 @@ export interface SnapshotFile {
   target: string;
   bytes: number;
   sha256: string;
+  /** The paths the tar holds (NUL-separated, latin1), when recorded: a restore that overwrites none of the goal's own paths streams the tar as it is. */
+  paths?: { name: string; bytes: number; sha256: string };
 }
 
 /** What an entry's meta.json holds. */

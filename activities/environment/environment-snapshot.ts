@@ -9,6 +9,7 @@
  */
 import { createHash } from 'crypto';
 import { createReadStream, createWriteStream } from 'fs';
+import { readFile, writeFile } from 'fs/promises';
 import { PassThrough, type Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import * as tar from 'tar-stream';
@@ -60,6 +61,7 @@ function filterTar(
   strip: boolean,
   keep: (rel: string, header: tar.Header) => boolean,
   tap?: (rel: string, chunk: Buffer) => void,
+  kept?: (rel: string) => void,
 ): { output: Readable; done: Promise<void> } {
   const extract = tar.extract();
   const pack = tar.pack();
@@ -79,6 +81,7 @@ function filterTar(
           entry.resume();
           continue;
         }
+        kept?.(rel);
         await new Promise<void>((resolve, reject) => {
           const sink = pack.entry(
             { ...header, name: rel, ...(linkname !== undefined ? { linkname } : {}), pax: undefined },
@@ -151,12 +154,14 @@ export async function takeSnapshot(o: TakeSnapshotOptions): Promise<SnapshotFile
   const files: SnapshotFile[] = [];
   for (const src of SNAPSHOT_SOURCES) {
     const scanner = new SecretScanner(o.secrets);
+    const names: string[] = [];
     const archive = await o.sandbox.getArchive(o.containerId, src.target);
     const { output, done } = filterTar(
       archive,
       true,
       (rel) => !src.workspace || (!(rel === '.git' || rel.startsWith('.git/')) && !o.tracked.has(rawOf(rel))),
       (rel, chunk) => scanner.feed(rel, chunk),
+      (rel) => names.push(rawOf(rel)),
     );
     const hash = createHash('sha256');
     let bytes = 0;
@@ -168,7 +173,16 @@ export async function takeSnapshot(o: TakeSnapshotOptions): Promise<SnapshotFile
     await Promise.all([pipeline(output, counted, createWriteStream(`${o.dir}/${src.name}`)), done]);
     if (scanner.found !== undefined)
       throw new SnapshotUnusableError(`a setup secret is still in ${src.target}/${scanner.found}`);
-    files.push({ name: src.name, target: src.target, bytes, sha256: hash.digest('hex') });
+    const list = Buffer.from(names.join('\0'), 'latin1');
+    const pathsName = `${src.name}.paths`;
+    await writeFile(`${o.dir}/${pathsName}`, list);
+    files.push({
+      name: src.name,
+      target: src.target,
+      bytes,
+      sha256: hash.digest('hex'),
+      paths: { name: pathsName, bytes: list.length, sha256: createHash('sha256').update(list).digest('hex') },
+    });
   }
   return files;
 }
@@ -189,6 +203,20 @@ export async function verifySnapshotFile(dir: string, file: SnapshotFile): Promi
   if (hash.digest('hex') !== file.sha256) throw new SnapshotUnusableError(`${file.name} does not match its checksum`);
 }
 
+/** Whether the snapshot's recorded paths leave every tracked path (and what lies below one) alone; false when not recorded. */
+async function overwritesNone(dir: string, file: SnapshotFile, tracked: ReadonlySet<string>): Promise<boolean> {
+  if (!file.paths) return false;
+  const list = await readFile(`${dir}/${file.paths.name}`).catch(() => undefined);
+  if (
+    !list ||
+    list.length !== file.paths.bytes ||
+    createHash('sha256').update(list).digest('hex') !== file.paths.sha256
+  )
+    throw new SnapshotUnusableError(`${file.paths.name} does not match its checksum`);
+  const raw = list.toString('latin1');
+  return raw === '' || !raw.split('\0').some((p) => coveredBy(tracked, p));
+}
+
 /** What restoreSnapshot needs. */
 export interface RestoreSnapshotOptions {
   sandbox: Sandbox;
@@ -207,9 +235,18 @@ export async function restoreSnapshot(o: RestoreSnapshotOptions): Promise<void> 
       throw new SnapshotUnusableError(`unknown snapshot file ${JSON.stringify(file.name)}`);
     await verifySnapshotFile(o.dir, file);
   }
+  // Decided before anything goes in, so that an unusable paths list leaves the sandbox untouched.
+  const direct = new Map<string, boolean>();
+  for (const file of o.files)
+    direct.set(file.name, file.target !== '/workspace' || (await overwritesNone(o.dir, file, o.tracked)));
   for (const file of o.files) {
     const workspace = file.target === '/workspace';
     const archive = createReadStream(`${o.dir}/${file.name}`);
+    // The common case: no path of the snapshot is one of the goal's own, and the tar goes in as it is.
+    if (direct.get(file.name)) {
+      await o.sandbox.putArchive(o.containerId, archive, file.target);
+      continue;
+    }
     // The names were stripped of their top folder when the snapshot was taken.
     const { output, done } = filterTar(archive, false, (rel) => !workspace || !coveredBy(o.tracked, rawOf(rel)));
     await Promise.all([o.sandbox.putArchive(o.containerId, output, file.target), done]);
