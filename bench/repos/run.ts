@@ -64,7 +64,15 @@ interface TaskRow {
     firstModelMs?: number;
   };
   /** A second goal on the same repository, started from the environment cache the first one filled. */
-  cached?: { status: string; wallMs: number; setupMs: number; firstModelMs?: number; fromCache: boolean };
+  cached?: {
+    status: string;
+    wallMs: number;
+    setupMs: number;
+    firstModelMs?: number;
+    fromCache: boolean;
+    /** The activities before the first model call, in order, with their durations. */
+    beforeFirstCall?: string;
+  };
   /** Bytes of the task's cached environment (the first goal's snapshot). */
   cacheBytes?: number;
   solved: boolean;
@@ -195,9 +203,10 @@ async function main(): Promise<void> {
             setupMs: again.setupMs,
             firstModelMs: again.firstModelMs,
             fromCache: again.fromCache,
+            beforeFirstCall: again.beforeFirstCall,
           };
           log(
-            `${task.name}: cached goal ${again.status}; first model call after ${seconds(again.firstModelMs)} s (cold ${seconds(row.goal.firstModelMs)} s)${again.fromCache ? '' : ' — NOT from the cache'}`,
+            `${task.name}: cached goal ${again.status}; first model call after ${seconds(again.firstModelMs)} s (cold ${seconds(row.goal.firstModelMs)} s)${again.fromCache ? '' : ' — NOT from the cache'}: ${again.beforeFirstCall ?? ''}`,
           );
         } catch (err) {
           row.error = (err as Error).message;
@@ -305,7 +314,7 @@ async function runGoal(
   task: RepoTask,
   repo: TaskRepo,
   run = 'cold',
-): Promise<NonNullable<TaskRow['goal']> & { fromCache: boolean }> {
+): Promise<NonNullable<TaskRow['goal']> & { fromCache: boolean; beforeFirstCall?: string }> {
   const workflowId = `bench-repos-${task.name}-${run}-${RUN}`;
   log(`${task.name}: goal ${workflowId}`);
   const result = (await client.workflow.execute('codingAgent', {
@@ -334,6 +343,10 @@ async function runGoal(
     filesChanged,
     sameTreeAsGold: branch ? gitIn(repo.dir, 'rev-parse', `${branch}^{tree}`) === repo.goldTree : false,
     firstModelMs: firstModel ? firstModel.scheduledMs - t.startedMs : undefined,
+    beforeFirstCall: t.activities
+      .filter((a) => !firstModel || a.closedMs <= firstModel.scheduledMs)
+      .map((a) => `${a.name} ${seconds(a.closedMs - a.scheduledMs)}`)
+      .join(', '),
     fromCache:
       result.status !== 'failed' &&
       (

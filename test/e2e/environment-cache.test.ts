@@ -15,7 +15,7 @@ import { secretEncodings } from '../../activities/security/secret-encodings';
 import { FsArtifactStore } from '../../activities/store/fs-store';
 import { useAgentStack } from '../support/agent-stack';
 import { runCli } from '../support/cli';
-import { readGoalResult } from '../../cli/goal-result';
+import { ApplicationFailure } from '@temporalio/common';
 import { loadScript } from '../../scripted-model';
 import { fixturePath, gitIn, makeGitRepo } from '../support/git-fixtures';
 
@@ -206,9 +206,16 @@ test('a maintenance script that fails is a setup failure of the goal that starts
     workflowId: `envcache-mfail-${RUN}`,
     args: [{ repository: repo, goal: 'Make the failing test pass', setup: { script: SETUP, secrets: ['NPM_TOKEN'] } }],
   });
-  const failed = await readGoalResult(handle);
-  expect(failed.status).toBe('failed');
-  expect(failed.reason).toContain('the maintenance script failed (exit 3)');
-  expect(failed.reason).toContain('refreshing');
+  const failed = await handle.result().then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
+  // A setup failure is hopeless: the execution fails with it (its type and message), no model call is made.
+  let cause: unknown = failed;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect((cause as ApplicationFailure).type).toBe('SetupFailed');
+  expect((cause as ApplicationFailure).message).toContain('the maintenance script failed (exit 3)');
+  expect((cause as ApplicationFailure).message).toContain('refreshing');
   expect(stack.model.requests).toHaveLength(0);
 }, 300_000);

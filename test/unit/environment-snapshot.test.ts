@@ -40,9 +40,10 @@ async function namesIn(stream: NodeJS.ReadableStream | Buffer): Promise<Record<s
   const extract = tar.extract();
   const out: Record<string, string> = {};
   const feeding = (async () => {
-    if (Buffer.isBuffer(stream)) extract.end(stream);
-    else for await (const c of stream as AsyncIterable<Buffer>) extract.write(c);
-    extract.end();
+    const chunks: Buffer[] = [];
+    if (Buffer.isBuffer(stream)) chunks.push(stream);
+    else for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
+    extract.end(Buffer.concat(chunks));
   })();
   for await (const entry of extract) {
     const chunks: Buffer[] = [];
