@@ -230,25 +230,24 @@ export interface RestoreSnapshotOptions {
 
 /** Verifies every file of the snapshot, then puts them into the sandbox (the workspace's without the goal's own paths). */
 export async function restoreSnapshot(o: RestoreSnapshotOptions): Promise<void> {
-  for (const file of o.files) {
+  for (const file of o.files)
     if (!SNAPSHOT_SOURCES.some((s) => s.name === file.name && s.target === file.target))
       throw new SnapshotUnusableError(`unknown snapshot file ${JSON.stringify(file.name)}`);
-    await verifySnapshotFile(o.dir, file);
-  }
+  await Promise.all(o.files.map((file) => verifySnapshotFile(o.dir, file)));
   // Decided before anything goes in, so that an unusable paths list leaves the sandbox untouched.
   const direct = new Map<string, boolean>();
   for (const file of o.files)
     direct.set(file.name, file.target !== '/workspace' || (await overwritesNone(o.dir, file, o.tracked)));
-  for (const file of o.files) {
-    const workspace = file.target === '/workspace';
-    const archive = createReadStream(`${o.dir}/${file.name}`);
-    // The common case: no path of the snapshot is one of the goal's own, and the tar goes in as it is.
-    if (direct.get(file.name)) {
-      await o.sandbox.putArchive(o.containerId, archive, file.target);
-      continue;
-    }
-    // The names were stripped of their top folder when the snapshot was taken.
-    const { output, done } = filterTar(archive, false, (rel) => !workspace || !coveredBy(o.tracked, rawOf(rel)));
-    await Promise.all([o.sandbox.putArchive(o.containerId, output, file.target), done]);
-  }
+  // The workspace and the home folder go in side by side (the engine extracts each in its own stream).
+  await Promise.all(
+    o.files.map(async (file) => {
+      const workspace = file.target === '/workspace';
+      const archive = createReadStream(`${o.dir}/${file.name}`);
+      // The common case: no path of the snapshot is one of the goal's own, and the tar goes in as it is.
+      if (direct.get(file.name)) return o.sandbox.putArchive(o.containerId, archive, file.target);
+      // The names were stripped of their top folder when the snapshot was taken.
+      const { output, done } = filterTar(archive, false, (rel) => !workspace || !coveredBy(o.tracked, rawOf(rel)));
+      await Promise.all([o.sandbox.putArchive(o.containerId, output, file.target), done]);
+    }),
+  );
 }
