@@ -3,6 +3,7 @@
  * sandbox host that holds the cache (through the environmentCache workflow),
  * so the CLI reads it from any machine that reaches Temporal.
  */
+import type Dockerode from 'dockerode';
 import type { EnvironmentCache, EnvironmentEntry } from '../environment/environment-cache';
 
 /** What the CLI asks. */
@@ -34,7 +35,12 @@ export interface EnvironmentCacheAnswer {
 }
 
 /** Creates manageEnvironmentCache. */
-export function createEnvironmentCacheActivities(deps: { host: string; environmentCache?: EnvironmentCache }) {
+export function createEnvironmentCacheActivities(deps: {
+  host: string;
+  environmentCache?: EnvironmentCache;
+  image: string;
+  networks?: { engine: Dockerode };
+}) {
   return {
     /** Lists, shows (by key or key prefix) or prunes this host's cached environments. */
     async manageEnvironmentCache(request: EnvironmentCacheRequest): Promise<EnvironmentCacheAnswer> {
@@ -54,7 +60,13 @@ export function createEnvironmentCacheActivities(deps: { host: string; environme
         maxAgeHours: cache.maxAgeMs / 3600_000,
       };
       if (request.action === 'prune') {
-        const removed = await cache.prune({ repository: request.repository, all: request.all });
+        // Entries made with another sandbox image can never be used again (the image id is part of the key).
+        const imageId = await deps.networks?.engine
+          .getImage(deps.image)
+          .inspect()
+          .then((i) => i.Id)
+          .catch(() => undefined);
+        const removed = await cache.prune({ repository: request.repository, all: request.all, imageId });
         return { ...base, entries: (await cache.list()).map(summary), removed: removed.map(summary) };
       }
       const entries = await cache.list();

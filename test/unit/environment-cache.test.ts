@@ -3,7 +3,7 @@
  * their lifetime, the least recently used go first over the size cap, a damaged
  * entry is removed and reported as a miss, and prune removes a repository's.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { EnvironmentCache, type EnvironmentEntry } from '../../activities/environment/environment-cache';
@@ -89,4 +89,14 @@ test("prune removes a repository's entries, or every entry", async () => {
   expect((await cache.list()).map((e) => e.repository)).toEqual(['/b']);
   expect((await cache.prune({ all: true })).map((e) => e.repository)).toEqual(['/b']);
   expect(await cache.list()).toEqual([]);
+});
+
+test('prune removes the entries made with another sandbox image, whatever the repository', async () => {
+  const cache = new EnvironmentCache({ dir, now: () => now });
+  await put(cache, key(1), '/a', 10);
+  await put(cache, key(2), '/b', 10);
+  const meta = path.join(dir, key(2), 'meta.json');
+  writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(meta, 'utf8')), imageId: 'sha256:old' }));
+  expect((await cache.prune({ repository: '/none', imageId: 'sha256:i' })).map((e) => e.repository)).toEqual(['/b']);
+  expect((await cache.list()).map((e) => e.repository)).toEqual(['/a']);
 });
