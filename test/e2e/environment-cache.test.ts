@@ -144,6 +144,10 @@ test('a second goal starts from the cache: setup skipped, maintenance run, same 
   expect(gitIn(repo, 'diff', 'main', branch(warm.result))).toBe(gitIn(repo, 'diff', 'main', branch(cold.result)));
   expect(gitIn(repo, 'diff', '--name-only', 'main', branch(warm.result))).toBe('src/math.js');
 
+  // `drydock status` says where the environment came from.
+  const status = await runCli(['status', `envcache-warm-${RUN}`], cliEnv());
+  expect(status.stdout).toMatch(/^environment\s+cached on \S+, \d+ s old$/m);
+
   // `drydock env list` reads the sandbox host's cache through Temporal.
   const list = await runCli(['env', 'list'], cliEnv());
   expect(list.stderr).toBe('');
