@@ -23,3 +23,8 @@ export type { CallBudget } from './agent/model-activities';
 export type { ModelProfilesAnswer } from './agent/model-profile-activities';
 export type { PullRequestsAnswer, PullRequestsRequest, PullRequestSummary } from './agent/pull-request-activities';
 export type { GoalArtifactsAnswer, GoalArtifactsRequest, GoalLogEntry } from './agent/goal-artifact-activities';
+export type {
+  EnvironmentCacheAnswer,
+  EnvironmentCacheRequest,
+  EnvironmentSummary,
+} from './host/environment-cache-activities';

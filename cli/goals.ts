@@ -49,6 +49,7 @@ export async function status(config: ClientConfig, id: string | undefined, json:
       ],
       ['checks', `${view.checks.state}${view.checks.results.map((c) => `  ${c.command} → ${c.exitCode}`).join('')}`],
       ['sandbox host', view.sandboxHost],
+      ['environment', view.environment],
       ['sandbox limits', view.sandboxLimits ? describeSandboxLimits(view.sandboxLimits) : undefined],
       ['sandbox policy', view.sandboxPolicy ? describeSandboxIsolation(view.sandboxPolicy) : undefined],
       [

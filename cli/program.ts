@@ -16,6 +16,7 @@ import type { Run } from './commands/command-kit';
 import { addDoctorCommand } from './commands/doctor';
 import { addGoalCommands } from './commands/goals';
 import { addPrCommands } from './commands/pr';
+import { addEnvCommands } from './commands/env';
 import { addReviseCommand } from './commands/revise';
 import { addScheduleCommands } from './commands/schedule';
 import { addSmokeCommand } from './commands/smoke';
@@ -71,6 +72,8 @@ Usage:
   drydock schedule backfill <id> --from <ISO time> --to <ISO time>
   drydock pr list [--json]                the pull request records (read on the agent worker)
   drydock pr show <id> [--diff] [--json]  one pull request record (PR id, branch or goal id)
+  drydock env list|show <key>|prune [--repo <r>] [--host <h>] [--json]
+                                          a sandbox host's cached environments (post-setup snapshots)
   drydock smoke [-- <argv>]               run the sandboxSmoke workflow
   drydock hosts [--json]                  the sandbox hosts: load (running / capacity), health, drained
   drydock hosts drain|undrain <host>      stop (or resume) placing new sandboxes on a host
@@ -149,6 +152,7 @@ export function buildProgram(run: Run): Command {
   addSteerCommands(program, run);
   addScheduleCommands(program, run);
   addPrCommands(program, run);
+  addEnvCommands(program, run);
   addSmokeCommand(program, run);
   addHostsCommands(program, run);
   addCodecServerCommand(program, run);

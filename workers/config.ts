@@ -19,6 +19,8 @@ import {
   readOpenAiBaseUrl,
   readTemporalUiUrl,
   type EnvGetter,
+  readEnvCacheSettings,
+  type EnvCacheSettings,
 } from '../activities/shared/env-settings';
 import { readTemporalConnection, type TemporalConnectionConfig } from '../activities/shared/temporal-connection';
 import { readObservabilityConfig, type ObservabilityConfig } from './observability-config';
@@ -73,6 +75,8 @@ export interface DrydockConfig {
   sandboxCapacity: number | null;
   /** DRYDOCK_SANDBOX_RUNNER=on|off: commands through a runner kept in each sandbox (on) or one engine exec each (off). */
   commandRunner: boolean;
+  /** DRYDOCK_ENV_CACHE_DIR, _HOURS, _BYTES: the sandbox host's environment cache (bytes 0: off). */
+  envCache: EnvCacheSettings;
 }
 
 /** Reads and validates the configuration; throws ConfigError listing every bad value. */
@@ -129,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   if (sandboxCapacity === undefined)
     problems.push(`DRYDOCK_SANDBOX_CAPACITY must be an integer from 1 to 10000, got ${JSON.stringify(rawCapacity)}`);
 
+  const envCache = readEnvCacheSettings(get, dataDir, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     temporalAddress: temporal.address,
@@ -154,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     sandboxCapacity: sandboxCapacity ?? null,
     poolIdleSeconds: poolIdleSeconds ?? 600,
     commandRunner: commandRunner !== 'off',
+    envCache,
   };
 }
 

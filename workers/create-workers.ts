@@ -11,6 +11,7 @@ import { Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAgentActivities, createSandboxActivities } from '../activities';
+import { EnvironmentCache } from '../activities/environment/environment-cache';
 import { CHANGE_LIMIT_DEFAULTS } from '../activities/host';
 import { createCodeHostSelector, createGitAccessResolver } from '../activities/codehost/select-code-host';
 import type { CodeHost } from '../activities/codehost/code-host';
@@ -208,6 +209,15 @@ export async function createSandboxWorkers(
     egress,
     setupSecrets: config.security.setupSecrets,
     toolchains: overrides.sandbox ? undefined : new NodeToolchains({ root: toolchainRoot() }),
+    // The environment cache (environment-cache.ts): post-setup snapshots on this host; off with DRYDOCK_ENV_CACHE_BYTES=0.
+    environmentCache:
+      overrides.sandbox || config.envCache.bytes === 0
+        ? undefined
+        : new EnvironmentCache({
+            dir: config.envCache.dir,
+            maxAgeHours: config.envCache.hours,
+            maxBytes: config.envCache.bytes,
+          }),
     changeLimits: {
       ...CHANGE_LIMIT_DEFAULTS,
       ...(config.security.maxCloneBytes !== undefined ? { maxCloneBytes: config.security.maxCloneBytes } : {}),

@@ -79,6 +79,7 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
       setup: input.setup,
       internet: input.internet,
       onChange: (ref) => (state.sandbox = ref),
+      onEnvironment: (line) => (state.environment = line),
       calls: state,
     },
     resume?.lease,

@@ -72,6 +72,8 @@ export interface GoalStateSnapshot {
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   limits: BudgetLimits;
   pendingFeedback: string[];
+  /** Where the sandbox's environment came from (absent in snapshots made before the environment cache). */
+  environment?: string;
 }
 
 /** The mutable state of one goal. */
@@ -85,6 +87,8 @@ export class GoalState {
   checks: CheckResult[] = [];
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   sandbox?: SandboxRef;
+  /** Where the sandbox's environment came from (the setup phase's line). */
+  environment?: string;
   result?: GoalResult;
   waitingFor?: string;
   readonly limits: BudgetLimits;
@@ -121,6 +125,7 @@ export class GoalState {
       this.model = restored.model;
       this.checks = restored.checks;
       this.lastTool = restored.lastTool;
+      this.environment = restored.environment;
       Object.assign(this.limits, restored.limits);
       this.pendingFeedback.push(...restored.pendingFeedback);
     }
@@ -154,6 +159,7 @@ export class GoalState {
       lastTool: this.lastTool,
       limits: { ...this.limits },
       pendingFeedback: [...this.pendingFeedback],
+      ...(this.environment !== undefined ? { environment: this.environment } : {}),
     };
   }
 
@@ -417,6 +423,7 @@ export class GoalState {
       lastTool: this.lastTool,
       checks: { state, results: this.checks.map((c) => ({ command: c.command, exitCode: c.exitCode })) },
       sandboxHost: this.sandbox?.host,
+      ...(this.environment ? { environment: this.environment } : {}),
       sandboxLimits: this.sandbox?.limits,
       sandboxPolicy: this.sandbox?.policy,
       result: this.result,

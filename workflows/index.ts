@@ -6,3 +6,4 @@ export { pullRequests } from './pull-requests';
 export { modelProfiles } from './model-profiles';
 export { goalArtifacts } from './goal-artifacts';
 export { sandboxHosts } from './sandbox-hosts';
+export { environmentCache } from './environment-cache';

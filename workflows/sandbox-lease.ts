@@ -55,6 +55,8 @@ export interface SandboxLeaseOptions {
   internet?: InternetPolicy | 'off';
   /** Called whenever the lease moves to a new sandbox. */
   onChange?: (sandbox: SandboxRef) => void;
+  /** Called when a setup phase says where its environment came from (`cached on <host>, 3 h old` / `built in 41 s`). */
+  onEnvironment?: (line: string) => void;
   /** Where the activities' summaries read the call the goal runs now. */
   calls?: CallSource;
 }
@@ -216,6 +218,7 @@ export class SandboxLease {
       setup: this.o.setup,
       agentPhase: this.o.internet === undefined ? {} : { internet: this.o.internet },
     });
+    if (setup.environment) this.o.onEnvironment?.(setup.environment);
     if (setup.ran) await acts.isolateSandbox({ sandbox });
     // A goal whose checkpoints were taken against the base commit (before baselines) keeps them so.
     const baselineMode = s.lastCheckpoint === undefined || s.baselineRef !== undefined;

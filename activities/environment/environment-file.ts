@@ -17,6 +17,8 @@ export const ENVIRONMENT_FILE = '.drydock/environment.json';
 export interface EnvironmentFile {
   /** The setup script (a list is joined with newlines). */
   setup?: string;
+  /** Runs instead of setup when a goal starts from a cached environment (a list is joined with newlines). */
+  maintenance?: string;
   /** Commands that verify a change; they override AGENTS.md and detection. */
   checks?: string[];
   /** Variables of the agent phase's commands and of the checks, in the file's order (see activities/shared/shell-env.ts). */
@@ -70,6 +72,9 @@ const nodeVersion = z
 export const environmentFileSchema = z.strictObject(
   {
     setup: z
+      .union([z.string(), z.array(z.string())], { error: 'must be a command string or a list of command strings' })
+      .optional(),
+    maintenance: z
       .union([z.string(), z.array(z.string())], { error: 'must be a command string or a list of command strings' })
       .optional(),
     checks: z
@@ -139,6 +144,9 @@ export function readEnvironmentFile(text: string | null): EnvironmentFileReading
     ok: true,
     file: {
       setup: Array.isArray(v.setup) ? v.setup.join('\n') : v.setup,
+      ...(v.maintenance === undefined
+        ? {}
+        : { maintenance: Array.isArray(v.maintenance) ? v.maintenance.join('\n') : v.maintenance }),
       checks: v.checks,
       env: v.env ?? {},
       services: v.services ?? [],

@@ -77,6 +77,7 @@ export function createCopyActivities(ctx: HostContext) {
           input.goalId ?? (await goalOfSandbox(deps.store, input.sandbox)),
           cloned.dir,
           cloned.baseCommit,
+          input.repository,
         );
         // Build and test by-products are never part of a change (the host applies the same excludes).
         await excludeInClone(cloned.dir, LOCAL_EXCLUDES);

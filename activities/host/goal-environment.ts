@@ -10,12 +10,29 @@ import { parseEnvironmentFile, type EnvironmentFile } from '../environment/envir
 import { readNodeHints } from '../environment/node-hints';
 import type { NodeHints } from '../environment/node-version';
 import { readCommitFacts, readEnvironmentText, type CommitFacts } from '../environment/repository-facts';
+import { readCommitTreeFacts } from '../environment/environment-cache-key';
 
 /** The environment file as read from the base commit: its text, or null when the repository has none; and the Node version the repository's other files name. */
 export interface EnvironmentRecord {
   text: string | null;
   /** `.nvmrc`, `.node-version`, package.json engines.node at the base commit (absent in records made before them). */
   nodeHints?: NodeHints;
+  /** What keys a cached environment, read from the base commit (absent in records made before the cache). */
+  cache?: EnvironmentCacheFacts;
+}
+
+/** The base commit's part of an environment cache key (environment-cache-key.ts). */
+export interface EnvironmentCacheFacts {
+  repository: string;
+  commit: string;
+  /** SHA-256 over the dependency manifests' and lockfiles' paths and blob ids. */
+  dependencies: string;
+  dependencyFiles: string[];
+}
+
+/** Store key of the paths a goal's base commit tracks (NUL-separated, latin1). */
+export function trackedPathsKey(goalId: string): string {
+  return `${goalPrefix(goalId)}/tracked-paths`;
 }
 
 /** Store key of the environment file read from a goal's base commit. */
@@ -38,10 +55,16 @@ export async function recordRepository(
   goalId: string,
   dir: string,
   commit: string,
+  repository?: string,
 ): Promise<void> {
   const text = await readEnvironmentText(dir, commit);
   parseEnvironmentFile(text);
   const record: EnvironmentRecord = { text, nodeHints: await readNodeHints(dir, commit) };
+  if (repository !== undefined) {
+    const tree = await readCommitTreeFacts(dir, commit);
+    record.cache = { repository, commit, dependencies: tree.dependencies, dependencyFiles: tree.dependencyFiles };
+    await store.put(trackedPathsKey(goalId), Buffer.from(tree.tracked.join('\0'), 'latin1'));
+  }
   await store.put(environmentRecordKey(goalId), JSON.stringify(record));
   await store.put(factsRecordKey(goalId), JSON.stringify(await readCommitFacts(dir, commit)));
 }
@@ -60,4 +83,10 @@ export async function readGoalEnvironment(store: ArtifactStore, goalId: string):
 export async function readFactsRecord(store: ArtifactStore, goalId: string): Promise<CommitFacts | undefined> {
   if (!(await store.has(factsRecordKey(goalId)))) return undefined;
   return JSON.parse((await store.get(factsRecordKey(goalId))).toString('utf8')) as CommitFacts;
+}
+
+/** The paths a goal's base commit tracks (latin1 strings). */
+export async function readTrackedPaths(store: ArtifactStore, goalId: string): Promise<Set<string>> {
+  const raw = (await store.get(trackedPathsKey(goalId))).toString('latin1');
+  return new Set(raw === '' ? [] : raw.split('\0'));
 }

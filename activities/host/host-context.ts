@@ -13,6 +13,7 @@ import { SandboxNotFoundError, SandboxNotRunningError } from '../sandbox/errors'
 import { SANDBOX_LOST, failure } from '../../workflows/failures';
 import type { NodeToolchains } from '../environment/node-toolchains';
 import type { EgressGateways } from '../sandbox/egress-gateway';
+import type { EnvironmentCache } from '../environment/environment-cache';
 
 /** What the sandbox activities need. */
 export interface SandboxActivityDeps {
@@ -38,6 +39,8 @@ export interface SandboxActivityDeps {
   toolchains?: NodeToolchains;
   /** Egress proxies of the agent phase (.drydock/environment.json → internet); without them an allowlist fails with InternetNotSupported. */
   egress?: EgressGateways;
+  /** This host's environment cache (environment-cache.ts); without it every setup runs cold. */
+  environmentCache?: EnvironmentCache;
 }
 
 /** Limits on what crosses the sandbox boundary. */

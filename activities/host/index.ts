@@ -13,6 +13,7 @@ import { createProvisionActivities } from './provision';
 import { createRunToolActivities } from './run-tool';
 import { createPhaseActivities } from './setup-phase';
 import { createVerifyActivities } from './verify-change';
+import { createEnvironmentCacheActivities } from './environment-cache-activities';
 
 export { CHANGE_LIMIT_DEFAULTS, type ChangeLimits, type SandboxActivityDeps } from './host-context';
 export type { ProvisionSandboxInput } from './provision';
@@ -39,8 +40,10 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       deps.store.put(sandboxRecordKey(containerName), JSON.stringify({ goalId, host: deps.host })),
     removeSandbox: ctx.removeSandbox,
   });
+  const environments = createEnvironmentCacheActivities(deps);
   return {
     ...verify,
+    manageEnvironmentCache: environments.manageEnvironmentCache,
     provisionSandbox: provision.provisionSandbox,
     destroySandbox: provision.destroySandbox,
     runCommand: onContainer(provision.runCommand),

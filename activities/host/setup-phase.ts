@@ -11,7 +11,11 @@ import { failure } from '../../workflows/failures';
 import type { GoalSetup, SandboxRef } from '../../workflows/types';
 import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
-import { readEnvironmentRecord } from './goal-environment';
+import { readEnvironmentRecord, readTrackedPaths, type EnvironmentRecord } from './goal-environment';
+import { ageText, type EnvironmentCache, type EnvironmentEntry } from '../environment/environment-cache';
+import { environmentKey } from '../environment/environment-cache-key';
+import { restoreSnapshot, SnapshotUnusableError, takeSnapshot } from '../environment/environment-snapshot';
+import type Dockerode from 'dockerode';
 import { ENVIRONMENT_FILE, parseEnvironmentFile } from '../environment/environment-file';
 import { Redactor } from '../security/redact';
 import type { Sandbox } from '../sandbox/sandbox';
@@ -44,6 +48,10 @@ export interface PhaseActivityDeps {
   toolchains?: NodeToolchains;
   /** Egress networks and proxies; without them a goal whose internet is an allowlist fails with InternetNotSupported. */
   egress?: EgressGateways;
+  /** This host's environment cache; without it every setup runs cold. */
+  environmentCache?: EnvironmentCache;
+  /** This worker's host name (named in the status of a goal that starts from the cache). */
+  host?: string;
 }
 
 /** Input of runSetup. */
@@ -56,6 +64,8 @@ export interface RunSetupInput {
   logKey?: string;
   /** Set for the agent's own sandbox (not a clean room): its internet policy is opened, the goal's combined with the repository's. */
   agentPhase?: { internet?: InternetPolicy | 'off' };
+  /** false: neither start from nor add to the environment cache (the clean-room verification). */
+  cache?: boolean;
 }
 
 /** What the setup phase did. */
@@ -72,6 +82,8 @@ export interface SetupOutcome {
   node?: string;
   /** The agent phase's egress network, when its internet policy is an allowlist. */
   egress?: string;
+  /** Where the environment came from: `cached on <host>, 3 h old` or `built in 41 s` (with why it was not cached, when the cache is on). */
+  environment?: string;
 }
 
 /** Creates runSetup and isolateSandbox. */
@@ -93,7 +105,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       // The goal's setup script overrides the repository's (its secrets are given to whichever runs).
       const goalScript = input.setup?.script?.trim() ? input.setup.script : undefined;
       const script = goalScript ?? (environment.setup?.trim() ? environment.setup : undefined);
-      const source = goalScript
+      const sourceOfSetup = goalScript
         ? `the goal's setup${environment.setup ? `, which overrides ${ENVIRONMENT_FILE}'s` : ''}`
         : ENVIRONMENT_FILE;
       // Services first, so that a setup script can use them (a database migration, say).
@@ -148,45 +160,99 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       }
       if (!deps.networks)
         throw failure('SetupNotSupported', 'this sandbox worker cannot give a setup phase network access');
+      const engine = deps.networks.engine;
+      const cacheLog: string[] = [];
+      // The environment cache (environment-cache.ts): a hit replaces the setup script with the maintenance one.
+      const cached =
+        deps.environmentCache && record.cache && input.cache !== false
+          ? await startFromCache({
+              deps,
+              cache: deps.environmentCache,
+              engine,
+              record,
+              input,
+              script,
+              node: node ?? '',
+              log: cacheLog,
+            })
+          : undefined;
+      const phase = cached?.entry ? 'maintenance' : 'setup';
+      const phaseScript = cached?.entry ? environment.maintenance : script;
+      const timeoutSeconds = input.timeoutSeconds ?? 900;
+      const logRef = input.logKey ?? `${goalPrefix(input.goalId)}/setup.log`;
+      const redactor = new Redactor(Object.values(env));
+      const head = `${node ? `${node}\n` : ''}${cacheLog.map((l) => `${l}\n`).join('')}`;
+      const environmentLine = cached?.entry
+        ? `cached on ${cached.entry.host}, ${ageText(Date.now() - cached.entry.createdAt)} old`
+        : undefined;
+      if (phaseScript === undefined || !phaseScript.trim()) {
+        // A cached environment and no maintenance script: nothing runs, no network is given.
+        const log = redactor.redact(`${head}$ setup skipped: the environment came from the cache\n`);
+        await deps.store.put(logRef, log);
+        return {
+          ran: true,
+          exitCode: 0,
+          durationMs: 0,
+          logTail: trimOutput(Buffer.from(log), SETUP_LOG_TAIL_BYTES),
+          logRef,
+          services,
+          environment: environmentLine,
+          ...(node ? { node } : {}),
+          ...opened,
+        };
+      }
       const network = setupNetworkName(input.sandbox.containerName);
       await deps.networks.ensureSetupNetwork(input.sandbox.containerName, { 'drydock.goal': input.goalId });
       await deps.networks.connect(input.sandbox.containerId, network);
-      const timeoutSeconds = input.timeoutSeconds ?? 900;
-      const result = await deps.sandbox.exec(input.sandbox.containerId, ['bash', '-lc', script], {
+      const result = await deps.sandbox.exec(input.sandbox.containerId, ['bash', '-lc', phaseScript], {
         env,
         timeoutMs: timeoutSeconds * 1000,
         maxOutputBytes: 256 * 1024,
       });
       // Setup leaves nothing behind: no process it started, no file holding a secret (setup-hygiene.ts).
       const secrets = Object.values(env);
-      const hygiene =
-        result.exitCode === 0 && !result.timedOut
-          ? hygieneLog(
-              await cleanUpAfterSetup({
-                docker: deps.networks.engine,
-                sandbox: deps.sandbox,
-                containerId: input.sandbox.containerId,
-                secrets,
-              }),
+      const ok = result.exitCode === 0 && !result.timedOut;
+      const hygiene = ok
+        ? hygieneLog(
+            await cleanUpAfterSetup({
+              docker: engine,
+              sandbox: deps.sandbox,
+              containerId: input.sandbox.containerId,
               secrets,
-            )
-          : '';
+            }),
+            secrets,
+          )
+        : '';
+      // The snapshot is taken after the hygiene, so a cached environment never holds what it removed.
+      const saved =
+        ok && cached && !cached.entry
+          ? await saveToCache({
+              deps,
+              cache: cached.cache,
+              input,
+              record,
+              key: cached.key,
+              imageId: cached.imageId,
+              node: node ?? '',
+              secrets,
+              setupMs: result.durationMs,
+            })
+          : undefined;
+      const source = phase === 'maintenance' ? `${ENVIRONMENT_FILE} maintenance` : sourceOfSetup;
       // The secrets' values are known here whatever the store's redactor knows.
-      const redactor = new Redactor(Object.values(env));
       const log = redactor.redact(
-        `${node ? `${node}\n` : ''}$ setup (${source})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n${hygiene}`,
+        `${head}$ ${phase} (${source})\n${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.timedOut ? `\n[timed out after ${timeoutSeconds} s]` : ''}\n[exit ${result.exitCode}]\n${hygiene}${saved ? `${saved}\n` : ''}`,
       );
-      const logRef = input.logKey ?? `${goalPrefix(input.goalId)}/setup.log`;
       await deps.store.put(logRef, log);
       const logTail = trimOutput(Buffer.from(log), SETUP_LOG_TAIL_BYTES);
-      if (result.exitCode !== 0 || result.timedOut) {
+      if (!ok) {
         // The host measures the sandbox's disk itself: a full one is named with its size and knob.
-        const full = await outOfRoom(deps.networks.engine, input.sandbox.containerId).catch(() => undefined);
+        const full = await outOfRoom(engine, input.sandbox.containerId).catch(() => undefined);
         if (full)
-          throw failure('SetupOutOfRoom', `the setup script failed (exit ${result.exitCode}): ${full}:\n${logTail}`);
+          throw failure('SetupOutOfRoom', `the ${phase} script failed (exit ${result.exitCode}): ${full}:\n${logTail}`);
         throw failure(
           'SetupFailed',
-          `the setup script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`,
+          `the ${phase} script failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}):\n${logTail}`,
         );
       }
       return {
@@ -196,6 +262,9 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
         logTail,
         logRef,
         services,
+        environment:
+          environmentLine ??
+          `built in ${ageText(result.durationMs)}${saved && !saved.startsWith('environment: cached') ? ` (${saved.replace(/^environment: /, '')})` : ''}`,
         ...(node ? { node } : {}),
         ...opened,
       };
@@ -228,4 +297,132 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       return { interfaces };
     },
   };
+}
+
+/** What startFromCache needs. */
+interface CacheStartOptions {
+  deps: PhaseActivityDeps;
+  cache: EnvironmentCache;
+  engine: Dockerode;
+  record: EnvironmentRecord;
+  input: RunSetupInput;
+  script: string;
+  node: string;
+  /** Lines for the setup log. */
+  log: string[];
+}
+
+/** The goal's cache key, and the entry put into the sandbox when there was a usable one. */
+interface CacheStart {
+  cache: EnvironmentCache;
+  key: string;
+  imageId: string;
+  entry?: EnvironmentEntry;
+}
+
+/** Looks the goal's environment up and puts a usable snapshot into the sandbox; a damaged one is removed and said so. */
+async function startFromCache(o: CacheStartOptions): Promise<CacheStart | undefined> {
+  const facts = o.record.cache;
+  if (!facts) return undefined;
+  const imageId = (await o.engine.getImage(o.deps.image).inspect()).Id;
+  const key = environmentKey({
+    repository: facts.repository,
+    environmentFile: o.record.text,
+    setupScript: o.script,
+    secretNames: o.input.setup?.secrets ?? [],
+    dependencies: facts.dependencies,
+    imageId,
+    toolchain: o.node,
+  });
+  const found = await o.cache.lookup(key);
+  if (!found.hit) {
+    o.log.push(`environment: ${found.reason}; running setup`);
+    return { cache: o.cache, key, imageId };
+  }
+  try {
+    await restoreSnapshot({
+      sandbox: o.deps.sandbox,
+      containerId: o.input.sandbox.containerId,
+      dir: found.dir,
+      files: found.entry.files,
+      tracked: await readTrackedPaths(o.deps.store, o.input.goalId),
+    });
+  } catch (err) {
+    if (!(err instanceof SnapshotUnusableError)) throw err;
+    await o.cache.remove(key);
+    o.log.push(`environment: the cached snapshot is unusable (${err.message}); removed it; running setup`);
+    return { cache: o.cache, key, imageId };
+  }
+  await o.cache.touch(found.entry);
+  o.log.push(
+    `environment: cached on ${found.entry.host}, ${ageText(Date.now() - found.entry.createdAt)} old (set up at ${found.entry.commit.slice(0, 12)}, key ${key.slice(0, 12)}); setup skipped`,
+  );
+  return { cache: o.cache, key, imageId, entry: found.entry };
+}
+
+/** What saveToCache needs. */
+interface CacheSaveOptions {
+  deps: PhaseActivityDeps;
+  cache: EnvironmentCache;
+  input: RunSetupInput;
+  record: EnvironmentRecord;
+  key: string;
+  imageId: string;
+  node: string;
+  secrets: string[];
+  setupMs: number;
+}
+
+/** Snapshots the post-setup sandbox into the cache; any failure (a full disk, a secret left) only means no entry. Returns the log line. */
+async function saveToCache(o: CacheSaveOptions): Promise<string> {
+  const facts = o.record.cache;
+  if (!facts) return 'environment: not cached (no key)';
+  let tmp: string | undefined;
+  try {
+    tmp = await o.cache.begin();
+    const files = await takeSnapshot({
+      sandbox: o.deps.sandbox,
+      containerId: o.input.sandbox.containerId,
+      dir: tmp,
+      tracked: await readTrackedPaths(o.deps.store, o.input.goalId),
+      secrets: o.secrets,
+    });
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    if (bytes > o.cache.maxBytes) {
+      await o.cache.abandon(tmp);
+      return `environment: not cached (${mb(bytes)} is over the cache's cap of ${mb(o.cache.maxBytes)}, DRYDOCK_ENV_CACHE_BYTES)`;
+    }
+    const now = Date.now();
+    await o.cache.commit(tmp, {
+      key: o.key,
+      repository: facts.repository,
+      commit: facts.commit,
+      goalId: o.input.goalId,
+      host: o.deps.host ?? 'this host',
+      imageId: o.imageId,
+      toolchain: o.node,
+      dependencyFiles: facts.dependencyFiles,
+      setupMs: o.setupMs,
+      createdAt: now,
+      lastUsedAt: now,
+      uses: 0,
+      files,
+      bytes,
+    });
+    return `environment: cached (${mb(bytes)}, key ${o.key.slice(0, 12)})`;
+  } catch (err) {
+    if (tmp) await o.cache.abandon(tmp).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOSPC'
+        ? `the cache folder ${o.cache.dir} is out of room`
+        : err instanceof SnapshotUnusableError
+          ? err.message
+          : `could not snapshot: ${(err as Error).message}`;
+    return `environment: not cached (${why})`;
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }

@@ -108,6 +108,7 @@ export function createVerifyActivities(deps: VerifyChangeDeps) {
           setup: input.setup,
           timeoutSeconds: input.setupTimeoutSeconds,
           logKey: `${goalPrefix(input.goalId)}/verify/${String(input.step).padStart(5, '0')}-setup.log`,
+          cache: false,
         });
         if (setup.ran) await deps.phases.isolateSandbox({ sandbox: ref });
         const results = await runCheckCommands(deps.sandbox, containerId, deps.store, {

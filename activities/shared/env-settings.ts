@@ -148,3 +148,30 @@ function webUrlOf(apiUrl: string): string {
     return 'https://github.com';
   }
 }
+
+/** The environment cache of a sandbox host (environment-cache.ts). */
+export interface EnvCacheSettings {
+  /** DRYDOCK_ENV_CACHE_DIR (default <DRYDOCK_DATA_DIR>/env-cache). */
+  dir: string;
+  /** DRYDOCK_ENV_CACHE_HOURS (default 12): how long an entry is used. */
+  hours: number;
+  /** DRYDOCK_ENV_CACHE_BYTES (default 20g; 0 or off: no cache): the host's size cap. */
+  bytes: number;
+}
+
+/** DRYDOCK_ENV_CACHE_DIR, DRYDOCK_ENV_CACHE_HOURS and DRYDOCK_ENV_CACHE_BYTES. */
+export function readEnvCacheSettings(get: EnvGetter, dataDir: string, problems: string[]): EnvCacheSettings {
+  const dir = get('DRYDOCK_ENV_CACHE_DIR') ?? `${dataDir.replace(/\/+$/, '')}/env-cache`;
+  if (!dir.startsWith('/')) problems.push(`DRYDOCK_ENV_CACHE_DIR must be an absolute path, got ${JSON.stringify(dir)}`);
+  const rawHours = get('DRYDOCK_ENV_CACHE_HOURS');
+  const hours = rawHours === undefined ? 12 : Number(rawHours);
+  if (rawHours !== undefined && (!/^\d+(\.\d+)?$/.test(rawHours) || !(hours > 0) || hours > 24 * 365))
+    problems.push(
+      `DRYDOCK_ENV_CACHE_HOURS must be a number of hours above 0 (e.g. 12 or 0.5), got ${JSON.stringify(rawHours)}`,
+    );
+  const rawBytes = get('DRYDOCK_ENV_CACHE_BYTES');
+  const bytes = rawBytes === undefined ? 20 * 1024 ** 3 : /^(off|none|0)$/i.test(rawBytes) ? 0 : parseBytes(rawBytes);
+  if (bytes === undefined)
+    problems.push(`DRYDOCK_ENV_CACHE_BYTES must be a size (e.g. 20g, 500m) or off, got ${JSON.stringify(rawBytes)}`);
+  return { dir, hours: hours > 0 ? hours : 12, bytes: bytes ?? 0 };
+}

@@ -10,7 +10,7 @@
  *   npm run bench:repos -- [--task NAME[,NAME…]] [--validate-only] [--label NAME] [--out FILE]
  */
 import { parseArgs } from 'node:util';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
@@ -60,7 +60,21 @@ interface TaskRow {
     verifyMs: number;
     filesChanged: string[];
     sameTreeAsGold: boolean;
+    /** From the goal's start to its first model call being scheduled. */
+    firstModelMs?: number;
   };
+  /** A second goal on the same repository, started from the environment cache the first one filled. */
+  cached?: {
+    status: string;
+    wallMs: number;
+    setupMs: number;
+    firstModelMs?: number;
+    fromCache: boolean;
+    /** The activities before the first model call, in order, with their durations. */
+    beforeFirstCall?: string;
+  };
+  /** Bytes of the task's cached environment (the first goal's snapshot). */
+  cacheBytes?: number;
   solved: boolean;
   error?: string;
 }
@@ -180,6 +194,20 @@ async function main(): Promise<void> {
             row.goal.status === 'succeeded' &&
             [...row.goal.filesChanged].sort().join('\n') === [...repo.goldFiles].sort().join('\n');
           log(`${task.name}: goal ${row.goal.status} in ${seconds(row.goal.wallMs)} s; solved: ${row.solved}`);
+          row.cacheBytes = cachedBytes(workers.config.envCache.dir, row.goal.workflowId);
+          // The same task again: its environment comes from the cache the first goal filled.
+          const again = await runGoal(temporal.client, task, repo, 'cached');
+          row.cached = {
+            status: again.status,
+            wallMs: again.wallMs,
+            setupMs: again.setupMs,
+            firstModelMs: again.firstModelMs,
+            fromCache: again.fromCache,
+            beforeFirstCall: again.beforeFirstCall,
+          };
+          log(
+            `${task.name}: cached goal ${again.status}; first model call after ${seconds(again.firstModelMs)} s (cold ${seconds(row.goal.firstModelMs)} s)${again.fromCache ? '' : ' — NOT from the cache'}: ${again.beforeFirstCall ?? ''}`,
+          );
         } catch (err) {
           row.error = (err as Error).message;
           log(`${task.name}: ${row.error}`);
@@ -200,7 +228,20 @@ async function main(): Promise<void> {
   out.push('');
   out.push(
     table([
-      ['task', 'lang', 'source', 'valid', 'setup s', 'checks s', 'goal s', 'files changed', 'result'],
+      [
+        'task',
+        'lang',
+        'source',
+        'valid',
+        'setup s',
+        'checks s',
+        'goal s',
+        '1st call cold s',
+        '1st call cached s',
+        'cache MB',
+        'files changed',
+        'result',
+      ],
       ...rows.map((r) => [
         r.task,
         r.language,
@@ -209,6 +250,9 @@ async function main(): Promise<void> {
         seconds(r.goal?.setupMs ?? r.validation?.setupMs),
         seconds(r.goal?.checksMs ?? r.validation?.goldMs),
         seconds(r.goal?.wallMs),
+        seconds(r.goal?.firstModelMs),
+        r.cached ? `${seconds(r.cached.firstModelMs)}${r.cached.fromCache ? '' : ' (miss)'}` : '-',
+        r.cacheBytes === undefined ? '-' : String(round(r.cacheBytes / 1024 ** 2, 1)),
         r.goal ? r.goal.filesChanged.join(' ') || '(none)' : '-',
         r.solved
           ? `solved${r.goal?.sameTreeAsGold ? ' (= gold)' : ''}`
@@ -233,6 +277,14 @@ async function main(): Promise<void> {
       );
   }
   const languages = [...new Set(valid.map((r) => r.language))].sort().join(', ');
+  for (const r of rows) {
+    if (!r.goal?.firstModelMs || !r.cached?.firstModelMs || !r.cached.fromCache) continue;
+    const ratio = r.goal.firstModelMs / r.cached.firstModelMs;
+    const big = (r.cacheBytes ?? 0) >= 100 * 1024 ** 2;
+    out.push(
+      `${r.task}: first model call ${round(ratio, 1)}× sooner from the cache (${seconds(r.cached.firstModelMs)} s vs ${seconds(r.goal.firstModelMs)} s cold; ${round((r.cacheBytes ?? 0) / 1024 ** 2, 1)} MB cached${big ? ', ≥ 100 MB of dependencies' : ''})`,
+    );
+  }
   out.push('');
   if (flags.validateOnly) out.push(`real repos: ${valid.length}/${rows.length} tasks valid (${languages})`);
   else
@@ -261,8 +313,9 @@ async function runGoal(
   client: Awaited<ReturnType<typeof startTemporal>>['client'],
   task: RepoTask,
   repo: TaskRepo,
-): Promise<NonNullable<TaskRow['goal']>> {
-  const workflowId = `bench-repos-${task.name}-${RUN}`;
+  run = 'cold',
+): Promise<NonNullable<TaskRow['goal']> & { fromCache: boolean; beforeFirstCall?: string }> {
+  const workflowId = `bench-repos-${task.name}-${run}-${RUN}`;
   log(`${task.name}: goal ${workflowId}`);
   const result = (await client.workflow.execute('codingAgent', {
     taskQueue: AGENT_QUEUE,
@@ -275,6 +328,9 @@ async function runGoal(
   const span = (name: string) =>
     t.activities.filter((a) => a.name === name).reduce((n, a) => n + (a.closedMs - a.startedMs), 0);
   const branch = result.pr?.branch;
+  const firstModel = t.activities
+    .filter((a) => a.name === 'callModel')
+    .sort((a, b) => a.scheduledMs - b.scheduledMs)[0];
   const filesChanged = branch ? gitIn(repo.dir, 'diff', '--name-only', 'main', branch).split('\n').filter(Boolean) : [];
   return {
     workflowId,
@@ -286,7 +342,36 @@ async function runGoal(
     verifyMs: span('verifyChange'),
     filesChanged,
     sameTreeAsGold: branch ? gitIn(repo.dir, 'rev-parse', `${branch}^{tree}`) === repo.goldTree : false,
+    firstModelMs: firstModel ? firstModel.scheduledMs - t.startedMs : undefined,
+    beforeFirstCall: t.activities
+      .filter((a) => !firstModel || a.closedMs <= firstModel.scheduledMs)
+      .map((a) => `${a.name} ${seconds(a.closedMs - a.scheduledMs)}`)
+      .join(', '),
+    fromCache:
+      result.status !== 'failed' &&
+      (
+        await client.workflow
+          .getHandle(workflowId)
+          .query<{ environment?: string }>('status')
+          .catch(() => ({ environment: undefined }))
+      ).environment?.startsWith('cached') === true,
   };
+}
+
+/** Bytes of the cached environment a goal's setup made, from its entry's meta.json on this host. */
+function cachedBytes(dir: string, goalId: string): number | undefined {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    try {
+      const meta = JSON.parse(readFileSync(path.join(dir, name, 'meta.json'), 'utf8')) as {
+        goalId: string;
+        bytes: number;
+      };
+      if (meta.goalId === goalId) return meta.bytes;
+    } catch {
+      // not an entry
+    }
+  }
+  return undefined;
 }
 
 main().catch((err: unknown) => {

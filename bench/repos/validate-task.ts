@@ -86,10 +86,29 @@ export async function validateTask(
   try {
     gitIn(work, 'clone', '-q', repo.dir, workspace);
     // The sandbox user (uid 1000) owns the workspace, as in drydock's sandboxes.
-    await docker(['run', '--rm', '-v', `${workspace}:/w`, '--user', '0', image, 'chown', '-R', '1000:1000', '/w']);
+    await docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${workspace}:/w`,
+      '--user',
+      '0',
+      image,
+      'chown',
+      '-R',
+      '1000:1000',
+      '/w',
+    ]);
+    // Its own bridge (as drydock's setup network is), not the engine's default one.
+    const made = await docker(['network', 'create', name]);
+    if (made.code !== 0) throw new Error(`docker network create ${name} failed: ${tail(made.out)}`);
     const started = await docker([
       'run',
       '-d',
+      '--network',
+      name,
       '--name',
       name,
       '-v',
@@ -106,7 +125,7 @@ export async function validateTask(
       return outcome;
     }
     // The agent phase and the checks run without network.
-    const cut = await docker(['network', 'disconnect', 'bridge', name]);
+    const cut = await docker(['network', 'disconnect', name, name]);
     if (cut.code !== 0) throw new Error(`could not disconnect ${name} from the network: ${tail(cut.out)}`);
     log(`${task.name}: validation setup ${(setup.ms / 1000).toFixed(1)} s; checks on the broken state`);
     const broken = await runChecks(name, task.checks, 300_000);
@@ -132,6 +151,7 @@ export async function validateTask(
     return outcome;
   } finally {
     await docker(['rm', '-f', name]);
+    await docker(['network', 'rm', name]);
     rmSync(work, { recursive: true, force: true });
   }
 }

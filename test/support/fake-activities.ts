@@ -42,6 +42,7 @@ const SANDBOX_NAMES = [
   'recordBaseline',
   'verifyChange',
   'runCommand',
+  'manageEnvironmentCache',
 ] as const;
 
 // A compile error here means a workflow activity has no fake: add it to the list and to fake-*-activities.ts.

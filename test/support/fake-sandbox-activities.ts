@@ -24,6 +24,7 @@ export function fakeSandboxActivities(goal: FakeGoal): SandboxActivities {
   let verified = 0;
   return {
     provisionSandbox: async (input) => provision(goal, input.generation ?? 0),
+    manageEnvironmentCache: async () => ({ host: 'fake', entries: [] }),
     async destroySandbox(input) {
       const box = goal.sandboxes.get(input.sandbox.containerName);
       assertOnHost(input.sandbox);

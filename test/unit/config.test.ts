@@ -41,3 +41,24 @@ test('every bad value is reported at once', () => {
     expect((err as ConfigError).problems).toHaveLength(2);
   }
 });
+
+test('the environment cache: 12 h and 20 GiB under the data folder by default; sizes, fractions, off; bad values named', () => {
+  expect(loadConfig({ HOME: '/home/u', DRYDOCK_DATA_DIR: '/d' }).envCache).toEqual({
+    dir: '/d/env-cache',
+    hours: 12,
+    bytes: 20 * 1024 ** 3,
+  });
+  const c = loadConfig({
+    DRYDOCK_ENV_CACHE_HOURS: '0.5',
+    DRYDOCK_ENV_CACHE_BYTES: '500m',
+    DRYDOCK_ENV_CACHE_DIR: '/c',
+  });
+  expect(c.envCache).toEqual({ dir: '/c', hours: 0.5, bytes: 500 * 1024 ** 2 });
+  expect(loadConfig({ DRYDOCK_ENV_CACHE_BYTES: 'off' }).envCache.bytes).toBe(0);
+  expect(() => loadConfig({ DRYDOCK_ENV_CACHE_HOURS: 'soon' })).toThrow(
+    'DRYDOCK_ENV_CACHE_HOURS must be a number of hours above 0 (e.g. 12 or 0.5), got "soon"',
+  );
+  expect(() => loadConfig({ DRYDOCK_ENV_CACHE_BYTES: 'lots' })).toThrow(
+    'DRYDOCK_ENV_CACHE_BYTES must be a size (e.g. 20g, 500m) or off, got "lots"',
+  );
+});

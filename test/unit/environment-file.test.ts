@@ -37,6 +37,18 @@ test('a valid file: setup list joined, checks, env in order, services, toolchain
   });
 });
 
+test('maintenance: a command or a list joined like setup; anything else is refused', () => {
+  expect(
+    readEnvironmentFile(JSON.stringify({ setup: 'npm ci', maintenance: ['npm ci --offline', 'true'] })),
+  ).toMatchObject({
+    ok: true,
+    file: { setup: 'npm ci', maintenance: 'npm ci --offline\ntrue' },
+  });
+  expect(problemsOf({ maintenance: 7 })).toEqual([
+    '.drydock/environment.json: maintenance: must be a command string or a list of command strings, got 7',
+  ]);
+});
+
 test('no file is no setup, no checks and nothing else', () => {
   expect(readEnvironmentFile(null)).toEqual({ ok: true, file: { env: {}, services: [], toolchains: {} } });
 });
@@ -65,7 +77,7 @@ test('an unknown key is refused, with "did you mean" when it is close to a known
     '.drydock/environment.json: unknown key "chekcs" (did you mean "checks"?)',
     '.drydock/environment.json: unknown key "Setup" (did you mean "setup"?)',
     '.drydock/environment.json: unknown key "toolchain" (did you mean "toolchains"?)',
-    '.drydock/environment.json: unknown key "colour" (known keys: setup, checks, env, services, toolchains, internet)',
+    '.drydock/environment.json: unknown key "colour" (known keys: setup, maintenance, checks, env, services, toolchains, internet)',
   ]);
   expect(problemsOf({ toolchains: { nod: '22' }, services: [{ name: 'db', comand: 'x' }] })).toEqual([
     '.drydock/environment.json: services[0].command: missing (must be a command string)',
