@@ -232,6 +232,19 @@ export async function restoreWorkspace(
 const CHECKPOINT_FILE = `${WORKSPACE}/.git/.drydock-checkpoint.patch`;
 
 /**
+ * Shell, the end of a checkpoint subshell: $out (the new checkpoint) is kept as
+ * ${CHECKPOINT_FILE} and reported `@<size>`, or, when it is the same as the one
+ * $stamp names, reported `=<its key>`; a failure reports `!`.
+ */
+const KEEP_CHECKPOINT = `  sum=$(sha256sum < "$out")
+  last_key= last_sum=
+  if [ -s "$stamp" ]; then { read -r last_key; read -r last_sum; } < "$stamp" || true; fi
+  if [ -n "$last_key" ] && [ "$last_sum" = "$sum" ]; then printf '=%s' "$last_key"; exit 0; fi
+  printf '%s\\n%s\\n' "$key" "$sum" > "$stamp"
+  mv -f "$out" ${CHECKPOINT_FILE}
+  printf '@%s' "$(stat -c %s ${CHECKPOINT_FILE})" ) || { rm -f "$stamp"; printf '!'; }`;
+
+/**
  * Runs a tool's command and then the checkpoint in ONE exec (one round trip
  * instead of two): the command's output, a random marker line, then the base64
  * diff. The command's exit code is the exec's. When the diff is the one the
@@ -254,13 +267,7 @@ stamp=/tmp/.drydock-checkpoint
   export GIT_INDEX_FILE="$idx"
   git -c core.hooksPath=/dev/null add --all
   git -c core.hooksPath=/dev/null diff --cached --binary --full-index --no-ext-diff --no-textconv "$base" > "$out"
-  sum=$(sha256sum < "$out")
-  last_key= last_sum=
-  if [ -s "$stamp" ]; then { read -r last_key; read -r last_sum; } < "$stamp" || true; fi
-  if [ -n "$last_key" ] && [ "$last_sum" = "$sum" ]; then printf '=%s' "$last_key"; exit 0; fi
-  printf '%s\\n%s\\n' "$key" "$sum" > "$stamp"
-  mv -f "$out" ${CHECKPOINT_FILE}
-  printf '@%s' "$(stat -c %s ${CHECKPOINT_FILE})" ) || { rm -f "$stamp"; printf '!'; }
+${KEEP_CHECKPOINT}
 exit $rc`;
 
 /** COMMAND_THEN_CHECKPOINT against the baseline: the same protocol, the checkpoint a tar (baseline-functions). */
@@ -276,13 +283,7 @@ stamp=/tmp/.drydock-checkpoint
   baseline_lists "$out"
   if too_big_list "$out.files" "$limit"; then rm -f "$stamp"; printf '-'; exit 0; fi
   baseline_tar "$out"
-  sum=$(sha256sum < "$out")
-  last_key= last_sum=
-  if [ -s "$stamp" ]; then { read -r last_key; read -r last_sum; } < "$stamp" || true; fi
-  if [ -n "$last_key" ] && [ "$last_sum" = "$sum" ]; then printf '=%s' "$last_key"; exit 0; fi
-  printf '%s\\n%s\\n' "$key" "$sum" > "$stamp"
-  mv -f "$out" ${CHECKPOINT_FILE}
-  printf '@%s' "$(stat -c %s ${CHECKPOINT_FILE})" ) || { rm -f "$stamp"; printf '!'; }
+${KEEP_CHECKPOINT}
 exit $rc`;
 
 /**
