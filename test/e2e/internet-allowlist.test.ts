@@ -13,6 +13,10 @@ import { useAgentStack } from '../support/agent-stack';
 import { docker } from '../support/docker';
 import { gitIn, makeGitRepo } from '../support/git-fixtures';
 import { readGoalResult } from '../../cli/goal-result';
+import { EGRESS_PRESETS } from '../../activities/sandbox/egress-presets';
+
+/** The npm registry's host (and PyPI's), as the package-registries preset names them. */
+const NPM_HOST = EGRESS_PRESETS['package-registries'].find((h) => h.includes('npm'))!;
 
 const stack = useAgentStack();
 
@@ -31,8 +35,7 @@ test('npm reaches its registry through the proxy, other hosts are refused, and t
       {
         name: 'shell',
         arguments: {
-          command:
-            'npm view left-pad version --fetch-retries=0 > VERSION.txt; curl -sS --max-time 10 http://example.org/ > REFUSED.txt; curl -sS --max-time 10 -X POST http://registry.npmjs.org/ >> REFUSED.txt; true',
+          command: `npm view left-pad version --fetch-retries=0 > VERSION.txt; curl -sS --max-time 10 http://example.org/ > REFUSED.txt; curl -sS --max-time 10 -X POST http://${NPM_HOST}/ >> REFUSED.txt; true`,
         },
       },
       { name: 'finish', arguments: { summary: 'recorded the version', rationale: 'npm view through the proxy' } },
@@ -72,14 +75,14 @@ test('npm reaches its registry through the proxy, other hosts are refused, and t
     .map((l) => JSON.parse(l) as { host: string; method: string; status: number; bytesIn: number });
   expect(lines).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ host: 'registry.npmjs.org', method: 'CONNECT', status: 200 }),
+      expect.objectContaining({ host: NPM_HOST, method: 'CONNECT', status: 200 }),
       expect.objectContaining({ host: 'example.org', method: 'GET', status: 403 }),
-      expect.objectContaining({ host: 'registry.npmjs.org', method: 'POST', status: 403 }),
+      expect.objectContaining({ host: NPM_HOST, method: 'POST', status: 403 }),
     ]),
   );
   expect(record.body).toContain('## Internet (agent phase)');
   expect(record.body).toMatch(/\d+ requests, 2 refused by the policy/);
-  expect(record.body).toMatch(/\| `registry\.npmjs\.org` \| \d+ \| 1 \|/);
+  expect(record.body).toMatch(new RegExp(`\\| \`${NPM_HOST.replace(/\./g, '\\.')}\` \\| \\d+ \\| 1 \\|`));
   expect(record.body).toMatch(/\| `example\.org` \| 1 \| 1 \|/);
 
   // The proxy's network goes with the sandbox.

@@ -21,6 +21,11 @@ import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { FsArtifactStore } from '../../activities/store/fs-store';
 import { envPrelude } from '../../activities/shared/shell-env';
 import type { SandboxRef } from '../../workflows/types';
+import { EGRESS_PRESETS } from '../../activities/sandbox/egress-presets';
+
+/** The npm registry's host (and PyPI's), as the package-registries preset names them. */
+const NPM_HOST = EGRESS_PRESETS['package-registries'].find((h) => h.includes('npm'))!;
+const PYPI_HOST = EGRESS_PRESETS['package-registries'].find((h) => h.startsWith('pypi'))!;
 
 const docker = new Dockerode();
 const sandbox = new DockerSandbox({ docker });
@@ -80,7 +85,7 @@ test('through the proxy only the allowlist, read-only; around it nothing', async
     environmentRecordKey(goalId),
     JSON.stringify({
       text: JSON.stringify({
-        setup: 'curl -s -o /dev/null -w "setup reached %{http_code}\\n" --max-time 20 https://pypi.org/simple/ || true',
+        setup: `curl -s -o /dev/null -w "setup reached %{http_code}\\n" --max-time 20 https://${PYPI_HOST}/simple/ || true`,
         internet: { mode: 'allowlist', presets: ['package-registries'], methods: ['GET', 'HEAD', 'OPTIONS'] },
       }),
     }),
@@ -112,7 +117,7 @@ test('through the proxy only the allowlist, read-only; around it nothing', async
   expect(tls.durationMs).toBeLessThan(3000);
 
   // Methods restricted: a POST to plain http is refused, even to a listed host.
-  const post = await agentShell('curl -sS --max-time 10 -X POST -d x=1 http://registry.npmjs.org/');
+  const post = await agentShell(`curl -sS --max-time 10 -X POST -d x=1 http://${NPM_HOST}/`);
   expect(post.stdout).toContain('drydock internet policy: POST is refused; this goal may only GET, HEAD, OPTIONS');
 
   // A raw IP through the proxy is refused.
@@ -121,13 +126,13 @@ test('through the proxy only the allowlist, read-only; around it nothing', async
 
   // Around the proxy: a direct connection and the sandbox's own DNS fail, fast.
   // A name the sandbox resolves itself gets no answer (Docker's resolver cannot forward it out), so it fails slowly.
-  const direct = await agentShell("curl -sS --noproxy '*' --max-time 20 https://registry.npmjs.org/");
+  const direct = await agentShell(`curl -sS --noproxy '*' --max-time 20 https://${NPM_HOST}/`);
   expect(direct.exitCode).not.toBe(0);
   expect(direct.stderr).toMatch(/resolve|timed out/i);
   const directIp = await agentShell("curl -sS --noproxy '*' --max-time 10 http://1.1.1.1/");
   expect(directIp.exitCode).not.toBe(0);
   expect(directIp.durationMs).toBeLessThan(3000);
-  const dns = await agentShell('getent hosts registry.npmjs.org; echo "exit $?"; nslookup pypi.org 2>&1 | head -3');
+  const dns = await agentShell(`getent hosts ${NPM_HOST}; echo "exit $?"; nslookup ${PYPI_HOST} 2>&1 | head -3`);
   expect(dns.stdout).toMatch(/^exit 2\n/);
   expect(dns.stdout).not.toMatch(/Address:\s*\d+\.\d+\.\d+\.\d+(?!#)/);
   // The host itself, but the proxy's port: refused.
@@ -159,15 +164,15 @@ test('through the proxy only the allowlist, read-only; around it nothing', async
     .map((l) => JSON.parse(l) as { host: string; method: string; status: number; bytesIn: number });
   expect(log).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ host: 'registry.npmjs.org', method: 'CONNECT', status: 200 }),
+      expect.objectContaining({ host: NPM_HOST, method: 'CONNECT', status: 200 }),
       expect.objectContaining({ host: 'example.com', method: 'GET', status: 403 }),
       expect.objectContaining({ host: 'example.com', method: 'CONNECT', status: 403 }),
-      expect.objectContaining({ host: 'registry.npmjs.org', method: 'POST', status: 403 }),
+      expect.objectContaining({ host: NPM_HOST, method: 'POST', status: 403 }),
       expect.objectContaining({ host: '1.1.1.1', method: 'GET', status: 403 }),
       expect.objectContaining({ host: 'example.net', method: 'GET', status: 403 }),
     ]),
   );
-  expect(log.find((e) => e.host === 'registry.npmjs.org' && e.status === 200)!.bytesIn).toBeGreaterThan(1000);
+  expect(log.find((e) => e.host === NPM_HOST && e.status === 200)!.bytesIn).toBeGreaterThan(1000);
   expect(log.filter((e) => e.host === gateway)).toEqual([]);
   await expect(docker.getNetwork(egressNetworkName(name)).inspect()).rejects.toMatchObject({ statusCode: 404 });
 }, 240_000);
