@@ -42,13 +42,26 @@ export function noWorkerMessage(queue = AGENT_QUEUE): string {
   return `no worker is polling ${queue}; start one with \`npm run worker\``;
 }
 
+/** Options of queryWithWorker. */
+export interface QueryWithWorkerOptions {
+  /** false: skip asking Temporal for pollers first (a caller that already asked, e.g. watch after its first frame). */
+  checkPollers?: boolean;
+}
+
 /**
  * Runs a query of a goal: refused at once when no worker polls drydock-agent, and given
  * QUERY_TIMEOUT_SECONDS otherwise (a worker that stopped a moment ago is still listed).
  */
-export async function queryWithWorker<T>(client: Client, namespace: string, query: () => Promise<T>): Promise<T> {
-  const pollers = await pollersOf(client, namespace, AGENT_QUEUE, 'workflow');
-  if (pollers.length === 0) throw new UnreachableError(noWorkerMessage());
+export async function queryWithWorker<T>(
+  client: Client,
+  namespace: string,
+  query: () => Promise<T>,
+  o: QueryWithWorkerOptions = {},
+): Promise<T> {
+  if (o.checkPollers !== false) {
+    const pollers = await pollersOf(client, namespace, AGENT_QUEUE, 'workflow');
+    if (pollers.length === 0) throw new UnreachableError(noWorkerMessage());
+  }
   const deadline = Date.now() + QUERY_TIMEOUT_SECONDS * 1000;
   try {
     return await client.withDeadline(deadline, query);

@@ -67,6 +67,7 @@ export async function watch(
   const tty = stdoutIsTerminal() && !o.json;
   try {
     const handle = client.workflow.getHandle(id);
+    let frame = 0;
     for (;;) {
       let description;
       try {
@@ -79,7 +80,11 @@ export async function watch(
       const running = description.status.name === 'RUNNING';
       let view: GoalStatusView | undefined;
       try {
-        view = await queryWithWorker(client, config.namespace, () => handle.query(statusQuery));
+        // Pollers are asked for once; later frames rely on the query's deadline (a worker that stops is still named).
+        view = await queryWithWorker(client, config.namespace, () => handle.query(statusQuery), {
+          checkPollers: frame === 0,
+        });
+        frame++;
       } catch (err) {
         if (running) throw err;
       }
