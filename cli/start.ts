@@ -15,6 +15,7 @@ import { goalWorkflowId } from './goal-id';
 import { parseGitHubRef } from './github-ref';
 import { printError, printJson, printText } from './output';
 import { printResult } from './goals';
+import { internetFrom, type InternetFlags } from './internet-flag';
 import { readGoalResult } from './goal-result';
 import { goalStartMetadata } from '../workflows/goal-view';
 
@@ -32,6 +33,8 @@ export interface StartOptions {
   json?: boolean;
   /** `owner/repo#123`: the issue's title and body are the goal (read by the agent worker). */
   issue?: string;
+  /** The agent phase's internet (`--internet`, `--internet-read-only`); narrows the repository's. */
+  internetFlags?: InternetFlags;
   /** `owner/repo#12` (drydock revise): the PR's unresolved review feedback is the goal. */
   pullRequest?: string;
 }
@@ -52,6 +55,7 @@ export async function goalInputFrom(o: StartOptions, githubWebUrl = 'https://git
   const repository = repo && !isGitUrl(repo) ? path.resolve(repo) : repo;
   const policy = policyFrom(o.policy ?? {});
   const model = o.policy?.model;
+  const internet = internetFrom(o.internetFlags ?? {});
   const input: GoalInput = {
     repository: repository ?? '',
     goal: goal ?? '',
@@ -61,6 +65,7 @@ export async function goalInputFrom(o: StartOptions, githubWebUrl = 'https://git
     ...(Object.keys(policy).length > 0 ? { policy } : {}),
     ...(issue ? { issue } : {}),
     ...(pr ? { pullRequest: { number: pr.number } } : {}),
+    ...(internet !== undefined ? { internet } : {}),
   };
   const errors = validateGoalInput(input);
   if (errors.length > 0)

@@ -109,6 +109,7 @@ export async function prepareGoal(o: PrepareGoalOptions): Promise<PreparedGoal |
     baseBranch: repo.baseBranch,
     instructionsRef: inspection.instructionsRef,
     checks,
+    ...(o.lease.internet ? { internet: o.lease.internet } : {}),
   });
   if (policy.requirePlanApproval) {
     state.phase = 'planning';

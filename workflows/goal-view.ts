@@ -94,9 +94,18 @@ export function goalStartMetadata(input: GoalInput): { staticSummary: string; st
     `**branch** ${input.baseBranch ? markdownSafe(input.baseBranch) : 'the default branch'}`,
     `**model** ${input.model ? markdownSafe(input.model.name) : "the worker's default"}`,
     `**policy** ${policy.length > 0 ? markdownSafe(policy.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', '), 600) : 'defaults'}`,
+    ...(input.internet !== undefined ? [`**internet** ${internetLine(input.internet)}`] : []),
     ...(source ? [`**from** ${source}`] : []),
   ];
   return { staticSummary: markdownSafe(text.split('\n')[0] ?? '', 200), staticDetails: details.join('\n\n') };
+}
+
+/** The goal's own internet policy in one line (the repository's may narrow it further). */
+function internetLine(internet: NonNullable<GoalInput['internet']>): string {
+  if (internet === 'off' || internet.mode === 'off') return 'off';
+  const entries = [...(internet.presets ?? []), ...(internet.domains ?? [])];
+  const methods = internet.methods ? `; methods ${internet.methods.join(', ')}` : '';
+  return markdownSafe(`allowlist ${entries.join(', ') || '(empty)'}${methods}`, 400);
 }
 
 /** One line for a tool call: `shell npm test`, `read_file src/math.js`; the raw preview when its arguments cannot be read. */

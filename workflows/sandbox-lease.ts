@@ -91,6 +91,9 @@ export class SandboxLease {
   /** The leased activities. */
   readonly onHost: LeasedActivities;
 
+  /** The agent phase's internet allowlist in words, as the last setup opened it (absent: no network). */
+  internet?: string;
+
   constructor(
     private readonly o: SandboxLeaseOptions,
     state?: SandboxLeaseState,
@@ -219,6 +222,7 @@ export class SandboxLease {
       agentPhase: this.o.internet === undefined ? {} : { internet: this.o.internet },
     });
     if (setup.environment) this.o.onEnvironment?.(setup.environment);
+    this.internet = setup.internet;
     if (setup.ran) await acts.isolateSandbox({ sandbox });
     // A goal whose checkpoints were taken against the base commit (before baselines) keeps them so.
     const baselineMode = s.lastCheckpoint === undefined || s.baselineRef !== undefined;

@@ -40,6 +40,8 @@ export interface OpenConversationInput {
   baseBranch: string;
   instructionsRef?: string;
   checks: string[];
+  /** The agent phase's internet allowlist in words (from runSetup); absent: no network. */
+  internet?: string;
 }
 
 /** Input of appendMessage: a person's or drydock's words, or the result of a tool call that did not run. */
@@ -116,7 +118,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       const instructions = input.instructionsRef
         ? (await deps.store.get(input.instructionsRef)).toString('utf8')
         : undefined;
-      await writeMessage(deps.store, input.goalId, 0, { role: 'system', content: systemPrompt() });
+      await writeMessage(deps.store, input.goalId, 0, { role: 'system', content: systemPrompt(input.internet) });
       await writeMessage(deps.store, input.goalId, 1, {
         role: 'user',
         content: goalPrompt({ ...input, instructions }),

@@ -26,6 +26,7 @@ import { trimOutput } from '../sandbox/trim-output';
 import type { NodeToolchains } from '../environment/node-toolchains';
 import { prepareSandboxNode } from '../environment/sandbox-node';
 import { outOfRoom } from '../environment/sandbox-room';
+import { internetText } from './internet-text';
 import { combineInternet, normalizeInternet, type InternetPolicy } from '../../workflows/internet-policy';
 import { egressNetworkName, type EgressGateways } from '../sandbox/egress-gateway';
 
@@ -82,6 +83,8 @@ export interface SetupOutcome {
   node?: string;
   /** The agent phase's egress network, when its internet policy is an allowlist. */
   egress?: string;
+  /** That allowlist in words, for the model's rules (internet-text.ts). */
+  internet?: string;
   /** Where the environment came from: `cached on <host>, 3 h old` or `built in 41 s` (with why it was not cached, when the cache is on). */
   environment?: string;
 }
@@ -140,7 +143,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
           policy: internet,
         });
       }
-      const opened = egress ? { egress } : {};
+      const opened = egress && internet ? { egress, internet: internetText(internet) } : {};
       if (script === undefined)
         return {
           ...(services || egress ? { ran: true, ...(services ? { services } : {}) } : { ran: false }),

@@ -29,7 +29,7 @@ export type ShellArgs = z.output<typeof shellArguments>;
 export const shell = defineTool({
   name: 'shell',
   description:
-    'Run a bash command in the workspace (no network). Output shows the exit code, stdout and stderr, ' +
+    'Run a bash command in the workspace (network only as the rules say). Output shows the exit code, stdout and stderr, ' +
     'each trimmed to its head and tail when long. Long-running commands are killed at the timeout.',
   schema: shellArguments,
   isMutating: true,

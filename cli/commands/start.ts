@@ -4,9 +4,12 @@ import { loadClientConfig } from '../config';
 import { start, type StartOptions } from '../start';
 import { collect, examples, singleRepo, type Run } from './command-kit';
 import { addPolicyOptions, type PolicyFlags } from './policy-flags';
+import type { InternetFlags } from '../internet-flag';
 
 /** Options `start` parses: StartOptions with the policy flags flat, and --repo collected (one is allowed; singleRepo says so). */
-type StartFlags = Omit<StartOptions, 'repo' | 'pullRequest' | 'policy'> & PolicyFlags & { repo?: string[] };
+type StartFlags = Omit<StartOptions, 'repo' | 'pullRequest' | 'policy' | 'internetFlags'> &
+  PolicyFlags &
+  InternetFlags & { repo?: string[] };
 
 /** Adds `start --repo <path|url> --goal "<text>" [options]`. */
 export function addStartCommand(program: Command, run: Run): void {
@@ -17,7 +20,12 @@ export function addStartCommand(program: Command, run: Run): void {
     .option('--goal <text>', 'what to do, in plain words (quote it)')
     .option('--goal-file <file>', 'read the goal from a file')
     .option('--branch <name>', "base branch (default: the repository's default branch)")
-    .option('--check <command>', 'a check the verify gate runs (repeatable; default: detected)', collect);
+    .option('--check <command>', 'a check the verify gate runs (repeatable; default: detected)', collect)
+    .option(
+      '--internet <off|list>',
+      "the agent phase's internet: off, or domains and presets (package-registries), comma-separated; narrows .drydock/environment.json",
+    )
+    .option('--internet-read-only', 'with --internet: plain-http requests may only GET, HEAD or OPTIONS');
   addPolicyOptions(command)
     .option('--id <workflow id>', 'instead of the business key goal-<repo>-<hash>')
     .option('--wait', 'wait for the result and print it')
@@ -36,6 +44,7 @@ export function addStartCommand(program: Command, run: Run): void {
           wait: o.wait,
           json: o.json ?? false,
           issue: o.issue,
+          internetFlags: { internet: o.internet, internetReadOnly: o.internetReadOnly },
         }),
       ),
     );
@@ -44,5 +53,6 @@ export function addStartCommand(program: Command, run: Run): void {
     'drydock start --repo ~/src/app --branch develop --goal-file goal.md --check "npm test" --wait',
     'drydock start --repo . --goal "Upgrade lodash" --require-publish-approval --max-tokens 300000 --deadline 1h',
     'drydock start --issue acme/app#42 --on-exhausted ask',
+    'drydock start --repo . --goal "Bump the parser to its latest release" --internet package-registries --internet-read-only',
   ]);
 }

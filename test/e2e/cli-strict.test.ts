@@ -103,6 +103,39 @@ test('a detached HEAD asks for --branch; uncommitted changes are named as not in
   await stack.env.client.workflow.getHandle(id).terminate('test done');
 }, 60_000);
 
+test('--internet reaches the goal as its allowlist; a value that is not a domain is refused before anything starts', async () => {
+  const repo = makeGitRepo('demo-repo');
+  const bad = await runCli(
+    ['start', '--repo', repo, '--goal', 'x', '--internet', 'package-registries,10.0.0.1'],
+    stack.cliEnv,
+  );
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--internet: "10.0.0.1" is not a domain: an IP address is not allowed');
+  const id = `cli-internet-${RUN}`;
+  const started = await runCli(
+    [
+      'start',
+      '--repo',
+      repo,
+      '--goal',
+      'x',
+      '--id',
+      id,
+      '--internet',
+      'package-registries,api.example.org',
+      '--internet-read-only',
+    ],
+    stack.cliEnv,
+  );
+  expect(started.code).toBe(0);
+  const handle = stack.env.client.workflow.getHandle(id);
+  const described = await handle.describe();
+  expect(await described.staticDetails()).toContain(
+    '**internet** allowlist package-registries, api.example.org; methods GET, HEAD, OPTIONS',
+  );
+  await handle.terminate('test done');
+}, 60_000);
+
 test('exit codes: 3 when Temporal does not answer, 4 when the goal refuses, 1 when the goal did not succeed', async () => {
   const unreachable = await runCli(['status', 'g', '--address', '127.0.0.1:1'], stack.cliEnv);
   expect(unreachable.code).toBe(3);

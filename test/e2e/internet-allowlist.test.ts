@@ -42,6 +42,7 @@ test('npm reaches its registry through the proxy, other hosts are refused, and t
     ],
   });
   const workflowId = `internet-${Math.random().toString(36).slice(2, 8)}`;
+  const firstRequest = stack.model.requests.length;
   const result = (await stack.env.client.workflow
     .start('codingAgent', {
       taskQueue: AGENT_QUEUE,
@@ -67,6 +68,16 @@ test('npm reaches its registry through the proxy, other hosts are refused, and t
   expect(branch).toContain("drydock internet policy: example.org is not on this goal's allowlist");
   expect(branch).toContain('drydock internet policy: POST is refused; this goal may only GET, HEAD, OPTIONS');
   expect(gitIn(repo, 'show', `${result.pr!.branch}:VERSION.txt`).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+
+  // The model is told which hosts it reaches (the narrowed list: no example.org) and how.
+  const system = (
+    stack.model.requests[firstRequest]!.body as { messages: Array<{ role: string; content: string }> }
+  ).messages.find((m) => m.role === 'system')!.content;
+  expect(system).toContain(`only these hosts: `);
+  expect(system).toContain(NPM_HOST);
+  expect(system).not.toContain('example.org');
+  expect(system).toContain('plain-http methods: GET, HEAD, OPTIONS');
+  expect(system).not.toContain('The sandbox has no network.');
 
   // The log is the goal's artifact: host, method, status, bytes of every request.
   const logDir = path.join(stack.workers.config.dataDir, 'artifacts', 'goals', workflowId, 'egress');
