@@ -45,6 +45,7 @@ import { toolchainRoot } from '../activities/sandbox/toolchain-mounts';
 import { createSandboxHostActivities } from './host-registry';
 import { HostReporter } from './host-reporter';
 import { HostSlots } from './host-slots';
+import { advertisedEnvironments, placeEnvironment } from './environment-placement';
 
 export { isLocalEngine, sandboxDisksFor, sandboxDisksRoot } from './sandbox-policy-setup';
 
@@ -197,6 +198,14 @@ export async function createSandboxWorkers(
   const store = meteredStore(redactingStore(overrides.store ?? artifactStoreFor(config), config));
   // The agent phase's egress proxies (internet allowlists) run in this worker, on each goal's own network.
   const egress = overrides.sandbox ? undefined : new EgressGateways({ docker, networks, store });
+  const environmentCache =
+    overrides.sandbox || config.envCache.bytes === 0
+      ? undefined
+      : new EnvironmentCache({
+          dir: config.envCache.dir,
+          maxAgeHours: config.envCache.hours,
+          maxBytes: config.envCache.bytes,
+        });
   const activities = createSandboxActivities({
     sandbox,
     store,
@@ -210,14 +219,9 @@ export async function createSandboxWorkers(
     setupSecrets: config.security.setupSecrets,
     toolchains: overrides.sandbox ? undefined : new NodeToolchains({ root: toolchainRoot() }),
     // The environment cache (environment-cache.ts): post-setup snapshots on this host; off with DRYDOCK_ENV_CACHE_BYTES=0.
-    environmentCache:
-      overrides.sandbox || config.envCache.bytes === 0
-        ? undefined
-        : new EnvironmentCache({
-            dir: config.envCache.dir,
-            maxAgeHours: config.envCache.hours,
-            maxBytes: config.envCache.bytes,
-          }),
+    environmentCache,
+    // Goals go to the host that holds their cached environment (environment-placement.ts).
+    placeEnvironment: (key) => placeEnvironment(overrides.store ?? artifactStoreFor(config), key),
     changeLimits: {
       ...CHANGE_LIMIT_DEFAULTS,
       ...(config.security.maxCloneBytes !== undefined ? { maxCloneBytes: config.security.maxCloneBytes } : {}),
@@ -235,6 +239,9 @@ export async function createSandboxWorkers(
         capacity: config.sandboxCapacity,
         provisioning: (): number => slots?.provisioning ?? 0,
         warn,
+        environments: environmentCache
+          ? () => advertisedEnvironments(environmentCache, async () => (await docker.getImage(image).inspect()).Id)
+          : undefined,
       });
   const slots: HostSlots | undefined = reporter
     ? new HostSlots({ admit: (provisioning) => reporter.admit(provisioning), onChange: () => void reporter.report() })

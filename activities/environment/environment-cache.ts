@@ -46,6 +46,8 @@ export interface EnvironmentEntry {
   uses: number;
   files: SnapshotFile[];
   bytes: number;
+  /** The key hosts advertise it under for placement (environment-cache-key.ts placementKey; absent in older entries). */
+  placementKey?: string;
 }
 
 /** What callers pass to EnvironmentCache. */

@@ -13,7 +13,7 @@ import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
 import { readEnvironmentRecord, readTrackedPaths, type EnvironmentRecord } from './goal-environment';
 import { ageText, type EnvironmentCache, type EnvironmentEntry } from '../environment/environment-cache';
-import { environmentKey } from '../environment/environment-cache-key';
+import { environmentKey, placementKey } from '../environment/environment-cache-key';
 import { restoreSnapshot, SnapshotUnusableError, takeSnapshot } from '../environment/environment-snapshot';
 import type Dockerode from 'dockerode';
 import { ENVIRONMENT_FILE, parseEnvironmentFile } from '../environment/environment-file';
@@ -236,6 +236,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
               node: node ?? '',
               secrets,
               setupMs: result.durationMs,
+              script,
             })
           : undefined;
       const source = phase === 'maintenance' ? `${ENVIRONMENT_FILE} maintenance` : sourceOfSetup;
@@ -371,6 +372,8 @@ interface CacheSaveOptions {
   node: string;
   secrets: string[];
   setupMs: number;
+  /** The setup script that ran (part of the placement key). */
+  script: string;
 }
 
 /** Snapshots the post-setup sandbox into the cache; any failure (a full disk, a secret left) only means no entry. Returns the log line. */
@@ -408,6 +411,13 @@ async function saveToCache(o: CacheSaveOptions): Promise<string> {
       uses: 0,
       files,
       bytes,
+      placementKey: placementKey({
+        repository: facts.repository,
+        environmentFile: o.record.text,
+        setupScript: o.script,
+        secretNames: o.input.setup?.secrets ?? [],
+        dependencies: facts.dependencies,
+      }),
     });
     return `environment: cached (${mb(bytes)}, key ${o.key.slice(0, 12)})`;
   } catch (err) {
