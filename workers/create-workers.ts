@@ -46,6 +46,7 @@ import { createSandboxHostActivities } from './host-registry';
 import { HostReporter } from './host-reporter';
 import { HostSlots } from './host-slots';
 import { advertisedEnvironments, placeEnvironment } from './environment-placement';
+import { EnvironmentWarmPool } from './environment-warm-pool';
 
 export { isLocalEngine, sandboxDisksFor, sandboxDisksRoot } from './sandbox-policy-setup';
 
@@ -187,17 +188,6 @@ export async function createSandboxWorkers(
         disks,
       })
     : undefined;
-  // Measured: ready time (cold or warm from the pool), checkpoint bytes (metered-ports.ts).
-  const warm = new WarmIds();
-  const sandbox = meteredSandbox(
-    overrides.sandbox ??
-      new DockerSandbox({ docker, pool: pool ? meteredPool(pool, warm) : undefined, policy, disks, warn }),
-    config.hostId,
-    warm,
-  );
-  const store = meteredStore(redactingStore(overrides.store ?? artifactStoreFor(config), config));
-  // The agent phase's egress proxies (internet allowlists) run in this worker, on each goal's own network.
-  const egress = overrides.sandbox ? undefined : new EgressGateways({ docker, networks, store });
   const environmentCache =
     overrides.sandbox || config.envCache.bytes === 0
       ? undefined
@@ -206,6 +196,43 @@ export async function createSandboxWorkers(
           maxAgeHours: config.envCache.hours,
           maxBytes: config.envCache.bytes,
         });
+  const imageId = async () => (await docker.getImage(image).inspect()).Id;
+  // Warm environments (environment-warm-pool.ts): DRYDOCK_WARM_REPOS repositories kept started from their cache.
+  const warmEnvironments =
+    policy && environmentCache && config.warmRepos > 0
+      ? new EnvironmentWarmPool({
+          docker,
+          // The restore's own port on the engine (it only puts archives in).
+          sandbox: new DockerSandbox({ docker, policy, disks, warn }),
+          store: overrides.store ?? artifactStoreFor(config),
+          cache: environmentCache,
+          image,
+          imageId,
+          host: config.hostId,
+          count: config.warmRepos,
+          idleSeconds: config.poolIdleSeconds,
+          policy,
+          disks,
+        })
+      : undefined;
+  // Measured: ready time (cold or warm from the pool), checkpoint bytes (metered-ports.ts).
+  const warm = new WarmIds();
+  const sandbox = meteredSandbox(
+    overrides.sandbox ??
+      new DockerSandbox({
+        docker,
+        pool: pool ? meteredPool(pool, warm) : undefined,
+        warmEnvironments: warmEnvironments ? meteredPool(warmEnvironments, warm) : undefined,
+        policy,
+        disks,
+        warn,
+      }),
+    config.hostId,
+    warm,
+  );
+  const store = meteredStore(redactingStore(overrides.store ?? artifactStoreFor(config), config));
+  // The agent phase's egress proxies (internet allowlists) run in this worker, on each goal's own network.
+  const egress = overrides.sandbox ? undefined : new EgressGateways({ docker, networks, store });
   const activities = createSandboxActivities({
     sandbox,
     store,
@@ -239,9 +266,7 @@ export async function createSandboxWorkers(
         capacity: config.sandboxCapacity,
         provisioning: (): number => slots?.provisioning ?? 0,
         warn,
-        environments: environmentCache
-          ? () => advertisedEnvironments(environmentCache, async () => (await docker.getImage(image).inspect()).Id)
-          : undefined,
+        environments: environmentCache ? () => advertisedEnvironments(environmentCache, imageId) : undefined,
       });
   const slots: HostSlots | undefined = reporter
     ? new HostSlots({ admit: (provisioning) => reporter.admit(provisioning), onChange: () => void reporter.report() })
@@ -275,6 +300,10 @@ export async function createSandboxWorkers(
     stopWhenAllStop(workers, () => reporter.stop());
   }
   if (pool) await startPoolWith(pool, workers);
+  if (warmEnvironments) {
+    warmEnvironments.start();
+    stopWhenAllStop(workers, () => warmEnvironments.close());
+  }
   const gauges = reportHostGauges(config.hostId, () => pool?.size ?? 0);
   stopWhenAllStop(workers, async () => gauges.stop());
   if (egress) stopWhenAllStop(workers, () => egress.stopAll());

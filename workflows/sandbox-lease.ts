@@ -161,6 +161,8 @@ export class SandboxLease {
       try {
         current = await preferredActivities(found.host, this.o.policy, this.o.calls).provisionSandbox({
           goalId: this.o.goalId,
+          // The host takes a warm container started from the environment when it keeps one ready.
+          ...(found.key ? { environment: found.key } : {}),
         });
       } catch (err) {
         if (isCancellation(err)) throw err;

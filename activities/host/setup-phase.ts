@@ -20,6 +20,7 @@ import { ENVIRONMENT_FILE, parseEnvironmentFile } from '../environment/environme
 import { Redactor } from '../security/redact';
 import type { Sandbox } from '../sandbox/sandbox';
 import { setupNetworkName, type DockerNetworks } from '../sandbox/docker-networks';
+import { WARM_ENVIRONMENT_LABEL } from '../sandbox/container-options';
 import { cleanUpAfterSetup, hygieneLog } from './setup-hygiene';
 import { servicesNetworkName, type SandboxServices } from '../sandbox/services';
 import { trimOutput } from '../sandbox/trim-output';
@@ -340,14 +341,19 @@ async function startFromCache(o: CacheStartOptions): Promise<CacheStart | undefi
     o.log.push(`environment: ${found.reason}; running setup`);
     return { cache: o.cache, key, imageId };
   }
+  // A warm container (workers/environment-warm-pool.ts) holds this entry already: its label is the host's own.
+  const warm =
+    (await o.engine.getContainer(o.input.sandbox.containerId).inspect()).Config.Labels?.[WARM_ENVIRONMENT_LABEL] ===
+    key;
   try {
-    await restoreSnapshot({
-      sandbox: o.deps.sandbox,
-      containerId: o.input.sandbox.containerId,
-      dir: found.dir,
-      files: found.entry.files,
-      tracked: await readTrackedPaths(o.deps.store, o.input.goalId),
-    });
+    if (!warm)
+      await restoreSnapshot({
+        sandbox: o.deps.sandbox,
+        containerId: o.input.sandbox.containerId,
+        dir: found.dir,
+        files: found.entry.files,
+        tracked: await readTrackedPaths(o.deps.store, o.input.goalId),
+      });
   } catch (err) {
     if (!(err instanceof SnapshotUnusableError)) throw err;
     await o.cache.remove(key);
@@ -356,7 +362,7 @@ async function startFromCache(o: CacheStartOptions): Promise<CacheStart | undefi
   }
   await o.cache.touch(found.entry);
   o.log.push(
-    `environment: cached on ${found.entry.host}, ${ageText(Date.now() - found.entry.createdAt)} old (set up at ${found.entry.commit.slice(0, 12)}, key ${key.slice(0, 12)}); setup skipped`,
+    `environment: cached on ${found.entry.host}, ${ageText(Date.now() - found.entry.createdAt)} old (set up at ${found.entry.commit.slice(0, 12)}, key ${key.slice(0, 12)})${warm ? '; the sandbox was a warm one started from it' : ''}; setup skipped`,
   );
   return { cache: o.cache, key, imageId, entry: found.entry };
 }
