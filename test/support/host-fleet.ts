@@ -43,6 +43,8 @@ export interface HostFleet {
   engines: DockerHost[];
   workers: Map<string, WorkerProcess>;
   image: string;
+  /** The workers' build (startWorkerProcess's first argument). */
+  build: string;
   /** The environment of a host's sandbox worker. */
   hostVars(engine: DockerHost): Record<string, string>;
   /** Starts the sandbox worker of a host (its engine runs already). */
@@ -133,6 +135,7 @@ export async function startHostFleet(o: HostFleetOptions): Promise<HostFleet> {
     engines,
     workers,
     image,
+    build,
     hostVars,
     startHost,
     sandboxesByHost,
