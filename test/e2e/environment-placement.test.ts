@@ -124,7 +124,9 @@ maybe('placement by cached environment', () => {
     const s3 = await statusOf('g3');
     expect([s3.sandboxHost, s3.environment]).toEqual([
       other,
-      expect.stringMatching(new RegExp(`^built on ${other} in \\d+ s \\(cached on ${holder}, passed over: drained\\)$`)),
+      expect.stringMatching(
+        new RegExp(`^built on ${other} in \\d+ s \\(cached on ${holder}, passed over: drained\\)$`),
+      ),
     ]);
     expect((await fleet.cli('hosts', 'undrain', holder)).code).toBe(0);
     fleet.model.release('g1');
