@@ -7,6 +7,10 @@
  * the same base commit, runs the setup phase again, restores the last workspace
  * checkpoint and runs the interrupted activity again.
  *
+ * The first sandbox goes to the host that holds the goal's cached environment
+ * when a live one with room does (findEnvironmentHost; docs/environment.md,
+ * "Placement"); a replacement goes to the shared queue.
+ *
  * When a setup phase ran, the workspace it leaves is the baseline
  * (recordBaseline, on every sandbox the lease prepares): checkpoints hold only
  * what differs from it and collectChange compares with it, so setup's output is
