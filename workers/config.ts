@@ -69,6 +69,8 @@ export interface DrydockConfig {
   security: SecurityConfig;
   /** DRYDOCK_POOL_SIZE: warm sandbox containers a sandbox worker keeps ready (0: none). */
   poolSize: number;
+  /** DRYDOCK_WARM_REPOS: repositories (most goals on this host in the last day) kept warm with their cached environment (0: none). */
+  warmRepos: number;
   /** DRYDOCK_POOL_IDLE_SECONDS: how long a warm container waits before it is replaced. */
   poolIdleSeconds: number;
   /** DRYDOCK_SANDBOX_CAPACITY: sandboxes this host runs at once at most (null: no limit). */
@@ -121,6 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
   const commandRunner = get('DRYDOCK_SANDBOX_RUNNER') ?? 'on';
   if (commandRunner !== 'on' && commandRunner !== 'off')
     problems.push(`DRYDOCK_SANDBOX_RUNNER must be on or off, got ${JSON.stringify(commandRunner)}`);
+  const warmRepos = integerIn(get('DRYDOCK_WARM_REPOS') ?? '0', 0, 64);
+  if (warmRepos === undefined)
+    problems.push(
+      `DRYDOCK_WARM_REPOS must be an integer from 0 to 64, got ${JSON.stringify(get('DRYDOCK_WARM_REPOS'))}`,
+    );
   const poolIdleSeconds = integerIn(get('DRYDOCK_POOL_IDLE_SECONDS') ?? '600', 10, 86_400);
   if (poolIdleSeconds === undefined) {
     problems.push(
@@ -157,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrydockConfig 
     github,
     security,
     poolSize: poolSize ?? 0,
+    warmRepos: warmRepos ?? 0,
     sandboxCapacity: sandboxCapacity ?? null,
     poolIdleSeconds: poolIdleSeconds ?? 600,
     commandRunner: commandRunner !== 'off',

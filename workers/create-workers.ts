@@ -45,6 +45,8 @@ import { toolchainRoot } from '../activities/sandbox/toolchain-mounts';
 import { createSandboxHostActivities } from './host-registry';
 import { HostReporter } from './host-reporter';
 import { HostSlots } from './host-slots';
+import { advertisedEnvironments, placeEnvironment } from './environment-placement';
+import { EnvironmentWarmPool } from './environment-warm-pool';
 
 export { isLocalEngine, sandboxDisksFor, sandboxDisksRoot } from './sandbox-policy-setup';
 
@@ -186,11 +188,45 @@ export async function createSandboxWorkers(
         disks,
       })
     : undefined;
+  const environmentCache =
+    overrides.sandbox || config.envCache.bytes === 0
+      ? undefined
+      : new EnvironmentCache({
+          dir: config.envCache.dir,
+          maxAgeHours: config.envCache.hours,
+          maxBytes: config.envCache.bytes,
+        });
+  const imageId = async () => (await docker.getImage(image).inspect()).Id;
+  // Warm environments (environment-warm-pool.ts): DRYDOCK_WARM_REPOS repositories kept started from their cache.
+  const warmEnvironments =
+    policy && environmentCache && config.warmRepos > 0
+      ? new EnvironmentWarmPool({
+          docker,
+          // The restore's own port on the engine (it only puts archives in).
+          sandbox: new DockerSandbox({ docker, policy, disks, warn }),
+          store: overrides.store ?? artifactStoreFor(config),
+          cache: environmentCache,
+          image,
+          imageId,
+          host: config.hostId,
+          count: config.warmRepos,
+          idleSeconds: config.poolIdleSeconds,
+          policy,
+          disks,
+        })
+      : undefined;
   // Measured: ready time (cold or warm from the pool), checkpoint bytes (metered-ports.ts).
   const warm = new WarmIds();
   const sandbox = meteredSandbox(
     overrides.sandbox ??
-      new DockerSandbox({ docker, pool: pool ? meteredPool(pool, warm) : undefined, policy, disks, warn }),
+      new DockerSandbox({
+        docker,
+        pool: pool ? meteredPool(pool, warm) : undefined,
+        warmEnvironments: warmEnvironments ? meteredPool(warmEnvironments, warm) : undefined,
+        policy,
+        disks,
+        warn,
+      }),
     config.hostId,
     warm,
   );
@@ -210,14 +246,9 @@ export async function createSandboxWorkers(
     setupSecrets: config.security.setupSecrets,
     toolchains: overrides.sandbox ? undefined : new NodeToolchains({ root: toolchainRoot() }),
     // The environment cache (environment-cache.ts): post-setup snapshots on this host; off with DRYDOCK_ENV_CACHE_BYTES=0.
-    environmentCache:
-      overrides.sandbox || config.envCache.bytes === 0
-        ? undefined
-        : new EnvironmentCache({
-            dir: config.envCache.dir,
-            maxAgeHours: config.envCache.hours,
-            maxBytes: config.envCache.bytes,
-          }),
+    environmentCache,
+    // Goals go to the host that holds their cached environment (environment-placement.ts).
+    placeEnvironment: (key) => placeEnvironment(overrides.store ?? artifactStoreFor(config), key),
     changeLimits: {
       ...CHANGE_LIMIT_DEFAULTS,
       ...(config.security.maxCloneBytes !== undefined ? { maxCloneBytes: config.security.maxCloneBytes } : {}),
@@ -235,6 +266,7 @@ export async function createSandboxWorkers(
         capacity: config.sandboxCapacity,
         provisioning: (): number => slots?.provisioning ?? 0,
         warn,
+        environments: environmentCache ? () => advertisedEnvironments(environmentCache, imageId) : undefined,
       });
   const slots: HostSlots | undefined = reporter
     ? new HostSlots({ admit: (provisioning) => reporter.admit(provisioning), onChange: () => void reporter.report() })
@@ -268,6 +300,10 @@ export async function createSandboxWorkers(
     stopWhenAllStop(workers, () => reporter.stop());
   }
   if (pool) await startPoolWith(pool, workers);
+  if (warmEnvironments) {
+    warmEnvironments.start();
+    stopWhenAllStop(workers, () => warmEnvironments.close());
+  }
   const gauges = reportHostGauges(config.hostId, () => pool?.size ?? 0);
   stopWhenAllStop(workers, async () => gauges.stop());
   if (egress) stopWhenAllStop(workers, () => egress.stopAll());

@@ -11,7 +11,7 @@ import type Dockerode from 'dockerode';
 import type { ArtifactStore } from '../activities/store/artifact-store';
 import { MANAGED_LABEL } from '../activities/sandbox/docker-sandbox';
 import { POOL_NAME_PREFIX } from '../activities/sandbox/sandbox-pool';
-import type { SandboxHostReport } from '../workflows/sandbox-hosts';
+import type { AdvertisedEnvironment, SandboxHostReport } from '../workflows/sandbox-hosts';
 import { hasRoom, livePeers, mayTakeSandbox, REPORT_FRESH_MS } from './host-placement';
 import { isHostDrained, readHostReport, readHostReports, writeHostReport } from './host-registry';
 import { ConfigError } from './config';
@@ -30,6 +30,8 @@ export interface HostReporterOptions {
   everyMs?: number;
   /** Where refusals and engine trouble are said. */
   warn?: (message: string) => void;
+  /** The environments cached on this host, advertised in its report for placement (environment-placement.ts). */
+  environments?: () => Promise<AdvertisedEnvironment[]>;
 }
 
 /** Reports one host's load and health, and decides whether it takes a new sandbox. */
@@ -119,7 +121,11 @@ export class HostReporter {
 
   /** This host's report as of now. */
   private async current(stopped: boolean, provisioning = this.o.provisioning?.() ?? 0): Promise<SandboxHostReport> {
-    const [count, drained] = await Promise.all([this.countSandboxes(), isHostDrained(this.o.store, this.o.host)]);
+    const [count, drained, environments] = await Promise.all([
+      this.countSandboxes(),
+      isHostDrained(this.o.store, this.o.host),
+      stopped ? Promise.resolve([]) : (this.o.environments?.().catch(() => []) ?? Promise.resolve([])),
+    ]);
     return {
       host: this.o.host,
       identity: this.identity,
@@ -128,6 +134,7 @@ export class HostReporter {
       drained,
       engine: typeof count === 'number' ? 'ok' : count.error,
       updatedAt: Date.now(),
+      ...(environments.length > 0 ? { environments } : {}),
       ...(stopped ? { stopped: true } : {}),
     };
   }

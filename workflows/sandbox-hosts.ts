@@ -25,6 +25,35 @@ export interface SandboxHostReport {
   updatedAt: number;
   /** The worker stopped on purpose (its last report). */
   stopped?: boolean;
+  /** The environments cached on the host (usable with its current image), for placement (absent in older reports). */
+  environments?: AdvertisedEnvironment[];
+}
+
+/** One cached environment as a host's report names it. */
+export interface AdvertisedEnvironment {
+  /** The entry's placement key (environment-cache-key.ts placementKey). */
+  key: string;
+  repository: string;
+  bytes: number;
+  /** When its setup ran (epoch ms). */
+  createdAt: number;
+}
+
+/** Where a goal's cached environment is: the host to provision on (none: the shared queue), and the holders passed over. */
+export interface EnvironmentPlacement {
+  /** A live host that holds the environment, is not drained and has room. */
+  host?: string;
+  /** When the chosen host's entry was made (epoch ms). */
+  createdAt?: number;
+  /** Hosts that hold the environment but were not usable, with why. */
+  passedOver: PassedOverHost[];
+}
+
+/** A host that holds a goal's cached environment and was passed over. */
+export interface PassedOverHost {
+  host: string;
+  /** `drained`, `full (3/3)`, `silent for 14 s`, `stopped`, `engine down: …`, or why it did not take the sandbox. */
+  reason: string;
 }
 
 /** One row of `drydock hosts`. */

@@ -7,6 +7,10 @@
  * the same base commit, runs the setup phase again, restores the last workspace
  * checkpoint and runs the interrupted activity again.
  *
+ * The first sandbox goes to the host that holds the goal's cached environment
+ * when a live one with room does (findEnvironmentHost; docs/environment.md,
+ * "Placement"); a replacement goes to the shared queue.
+ *
  * When a setup phase ran, the workspace it leaves is the baseline
  * (recordBaseline, on every sandbox the lease prepares): checkpoints hold only
  * what differs from it and collectChange compares with it, so setup's output is
@@ -17,6 +21,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  isCancellation,
   TimeoutFailure,
   log,
   patched,
@@ -25,9 +30,10 @@ import {
 import type { SandboxActivities } from '../activities/activity-types';
 import { withSummaries, type CallSource } from './activity-summaries';
 import { SANDBOX_LOST } from './failures';
-import { SANDBOX_QUEUE } from './queues';
+import { SANDBOX_QUEUE, sandboxHostQueue } from './queues';
 import type { GoalSetup, Policy, SandboxRef } from './types';
 import type { InternetPolicy } from './internet-policy';
+import type { PassedOverHost } from './sandbox-hosts';
 
 /** Activities on the goal's container that go through the lease. */
 export type LeasedActivityName =
@@ -75,10 +81,15 @@ export interface SandboxLeaseState {
   preparedFor?: string;
   /** Sandboxes lost on the way; removed best-effort at release. */
   lost: SandboxRef[];
+  /** The hosts holding the goal's cached environment that the first sandbox did not go to, and why. */
+  passedOver?: PassedOverHost[];
 }
 
 /** Patch marker: the workspace after setup is recorded as the baseline of checkpoints and of the change. */
 export const SETUP_BASELINE = 'setup-baseline';
+
+/** Patch marker: the first sandbox goes to the host that holds the goal's cached environment (findEnvironmentHost). */
+export const ENVIRONMENT_PLACEMENT = 'environment-placement';
 
 /** Sandboxes one goal may lose before it fails. */
 const MAX_REPLACEMENTS = 5;
@@ -133,10 +144,51 @@ export class SandboxLease {
     return { ...this.s, lost: [...this.s.lost] };
   }
 
-  /** Provisions the first sandbox on the shared queue. */
+  /**
+   * Provisions the first sandbox: on the host that holds the goal's cached
+   * environment when a live one with room does, else on the shared queue (any
+   * host, least loaded first).
+   */
   async provision(): Promise<SandboxRef> {
-    const current = await sharedActivities(this.o.calls).provisionSandbox({ goalId: this.o.goalId });
-    this.s = { current, generation: 0, baseBranch: this.o.baseBranch, setupRan: false, lost: [] };
+    if (!patched(ENVIRONMENT_PLACEMENT)) {
+      const current = await sharedActivities(this.o.calls).provisionSandbox({ goalId: this.o.goalId });
+      this.s = { current, generation: 0, baseBranch: this.o.baseBranch, setupRan: false, lost: [] };
+      this.o.onChange?.(current);
+      return current;
+    }
+    const found = await sharedActivities(this.o.calls).findEnvironmentHost({
+      goalId: this.o.goalId,
+      repository: this.o.repository,
+      baseBranch: this.o.baseBranch,
+      setup: this.o.setup,
+    });
+    const passedOver = [...found.passedOver];
+    let current: SandboxRef | undefined;
+    if (found.host) {
+      try {
+        current = await preferredActivities(found.host, this.o.policy, this.o.calls).provisionSandbox({
+          goalId: this.o.goalId,
+          // The host takes a warm container started from the environment when it keeps one ready.
+          ...(found.key ? { environment: found.key } : {}),
+        });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        // The host went away or filled up since its report: any host builds the environment.
+        passedOver.push({ host: found.host, reason: placementFailure(err) });
+        log.warn('the host of the cached environment did not take the sandbox', { host: found.host, passedOver });
+      }
+    }
+    current ??= await sharedActivities(this.o.calls).provisionSandbox({ goalId: this.o.goalId });
+    // The copy takes the commit the key was read from, so the key the host computes is the same.
+    this.s = {
+      current,
+      generation: 0,
+      baseBranch: found.baseBranch,
+      baseCommit: found.baseCommit,
+      setupRan: false,
+      lost: [],
+      ...(passedOver.length > 0 ? { passedOver } : {}),
+    };
     this.o.onChange?.(current);
     return current;
   }
@@ -221,7 +273,7 @@ export class SandboxLease {
       setup: this.o.setup,
       agentPhase: this.o.internet === undefined ? {} : { internet: this.o.internet },
     });
-    if (setup.environment) this.o.onEnvironment?.(setup.environment);
+    if (setup.environment) this.o.onEnvironment?.(environmentLine(setup.environment, ref, s));
     this.internet = setup.internet;
     if (setup.ran) await acts.isolateSandbox({ sandbox });
     // A goal whose checkpoints were taken against the base commit (before baselines) keeps them so.
@@ -272,6 +324,24 @@ export class SandboxLease {
 }
 
 /**
+ * The goal's `environment:` status line: runSetup's (`cached on <host>, 3 h
+ * old` / `built in 41 s`) with the host that built it, and the hosts holding the
+ * cached environment that were passed over, and why.
+ */
+export function environmentLine(fromSetup: string, ref: SandboxRef, s: SandboxLeaseState): string {
+  const line =
+    ref.host && fromSetup.startsWith('built in ') ? `built on ${ref.host} in ${fromSetup.slice(9)}` : fromSetup;
+  if (line.startsWith('cached on ')) return line;
+  const notes =
+    s.generation === 0
+      ? (s.passedOver ?? []).map((p) => `cached on ${p.host}, passed over: ${p.reason}`)
+      : [...new Set(s.lost.map((l) => l.host).filter((h): h is string => !!h))].map(
+          (h) => `the sandbox on ${h} was lost`,
+        );
+  return notes.length > 0 ? `${line} (${notes.join('; ')})` : line;
+}
+
+/**
  * A sandbox as activity inputs carry it: where it is, without the policy and
  * limits it was made with (the goal's state keeps those), so that every tool
  * call's history event stays small.
@@ -307,6 +377,27 @@ function sharedActivities(calls: CallSource = {}): SandboxActivities {
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
     }),
   );
+}
+
+/** provisionSandbox on the queue of the host that holds the goal's cached environment: a host gone is not waited for. */
+function preferredActivities(host: string, policy: Policy, calls: CallSource = {}): SandboxActivities {
+  return withSummaries(
+    calls,
+    proxyActivities<SandboxActivities>({
+      taskQueue: sandboxHostQueue(host),
+      startToCloseTimeout: '5m',
+      scheduleToStartTimeout: `${policy.sandboxLossTimeoutSeconds}s`,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 2 },
+    }),
+  );
+}
+
+/** Why the preferred host's provision failed, in a few words. */
+function placementFailure(err: unknown): string {
+  const loss = sandboxLossOf(err);
+  if (loss) return loss.replace(/^its sandbox worker/, 'its worker');
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0] ?? 'failed';
 }
 
 /** Activities on the queue of the host that holds the container; a silent host counts as lost after the loss timeout. */

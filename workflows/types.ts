@@ -346,7 +346,7 @@ export interface GoalStatusView {
   lastTool?: { name: string; argumentsPreview: string; summary: string };
   checks: { state: 'not_run' | 'passed' | 'failed'; results: { command: string; exitCode: number }[] };
   sandboxHost?: string;
-  /** Where the sandbox's environment came from: `cached on <host>, 3 h old` or `built in 41 s` (after a setup phase). */
+  /** Where the sandbox's environment came from: `cached on <host>, 3 h old` or `built on <host> in 41 s (…)` (after a setup phase). */
   environment?: string;
   /** The limits of the goal's sandbox, when it has one. */
   sandboxLimits?: SandboxLimitsView;

@@ -112,3 +112,24 @@ export function environmentKey(parts: EnvironmentKeyParts): string {
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
+
+/** What a placement key takes: the key's parts that every host computes alike from the base commit and the goal. */
+export type PlacementKeyParts = Omit<EnvironmentKeyParts, 'imageId' | 'toolchain'>;
+
+/**
+ * The key hosts advertise a cached environment under and goals are placed by:
+ * the cache key without the sandbox image and the toolchain, which only the
+ * host that runs the sandbox knows (a host advertises only entries made with
+ * its current image; the host itself still decides a hit by the full key).
+ */
+export function placementKey(parts: PlacementKeyParts): string {
+  const canonical = JSON.stringify([
+    'drydock-placement-v1',
+    parts.repository,
+    parts.environmentFile,
+    parts.setupScript,
+    [...parts.secretNames].sort(),
+    parts.dependencies,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}

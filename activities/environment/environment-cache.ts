@@ -46,6 +46,10 @@ export interface EnvironmentEntry {
   uses: number;
   files: SnapshotFile[];
   bytes: number;
+  /** When goals started from it in the last day (epoch ms; absent in older entries). */
+  usedAt?: number[];
+  /** The key hosts advertise it under for placement (environment-cache-key.ts placementKey; absent in older entries). */
+  placementKey?: string;
 }
 
 /** What callers pass to EnvironmentCache. */
@@ -66,6 +70,7 @@ export type CacheMiss = { hit: false; reason: string };
 export type CacheHit = { hit: true; entry: EnvironmentEntry; dir: string };
 
 const KEY = /^[0-9a-f]{64}$/;
+const DAY_MS = 24 * 3600_000;
 const META = 'meta.json';
 
 /** The cache folder of one host. */
@@ -103,7 +108,9 @@ export class EnvironmentCache {
 
   /** Marks an entry used now (least-recently-used order). */
   async touch(entry: EnvironmentEntry): Promise<void> {
-    const updated = { ...entry, lastUsedAt: this.now(), uses: entry.uses + 1 };
+    const now = this.now();
+    const usedAt = [...(entry.usedAt ?? []).filter((t) => now - t < DAY_MS), now];
+    const updated = { ...entry, lastUsedAt: now, uses: entry.uses + 1, usedAt };
     await this.writeMeta(this.entryDir(entry.key), updated).catch(() => undefined);
   }
 

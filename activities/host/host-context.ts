@@ -14,6 +14,7 @@ import { SANDBOX_LOST, failure } from '../../workflows/failures';
 import type { NodeToolchains } from '../environment/node-toolchains';
 import type { EgressGateways } from '../sandbox/egress-gateway';
 import type { EnvironmentCache } from '../environment/environment-cache';
+import type { EnvironmentPlacement } from '../../workflows/sandbox-hosts';
 
 /** What the sandbox activities need. */
 export interface SandboxActivityDeps {
@@ -41,6 +42,8 @@ export interface SandboxActivityDeps {
   egress?: EgressGateways;
   /** This host's environment cache (environment-cache.ts); without it every setup runs cold. */
   environmentCache?: EnvironmentCache;
+  /** Which live host holds the environment of a placement key (workers/environment-placement.ts); without it goals are not placed by their cache. */
+  placeEnvironment?: (key: string) => Promise<EnvironmentPlacement>;
 }
 
 /** Limits on what crosses the sandbox boundary. */

@@ -14,6 +14,7 @@ import { createRunToolActivities } from './run-tool';
 import { createPhaseActivities } from './setup-phase';
 import { createVerifyActivities } from './verify-change';
 import { createEnvironmentCacheActivities } from './environment-cache-activities';
+import { createFindEnvironmentHostActivities } from './find-environment-host';
 
 export { CHANGE_LIMIT_DEFAULTS, type ChangeLimits, type SandboxActivityDeps } from './host-context';
 export type { ProvisionSandboxInput } from './provision';
@@ -21,6 +22,7 @@ export type { CopyRepositoryInput, CopiedRepository, RepositoryInspection } from
 export type { RunToolInput, ToolRunSummary, RestoreWorkspaceInput } from './run-tool';
 export type { RunChecksInput, CollectChangeInput, CollectedChange } from './change';
 export type { RecordBaselineInput, RecordedBaseline } from './baseline';
+export type { FindEnvironmentHostInput, FoundEnvironmentHost } from './find-environment-host';
 
 /** Creates the sandbox activities; every one on a container is wrapped by onContainer. */
 export function createSandboxActivities(deps: SandboxActivityDeps) {
@@ -44,6 +46,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
   return {
     ...verify,
     manageEnvironmentCache: environments.manageEnvironmentCache,
+    findEnvironmentHost: createFindEnvironmentHostActivities(deps).findEnvironmentHost,
     provisionSandbox: provision.provisionSandbox,
     destroySandbox: provision.destroySandbox,
     runCommand: onContainer(provision.runCommand),

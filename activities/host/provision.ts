@@ -10,6 +10,8 @@ export interface ProvisionSandboxInput {
   goalId: string;
   /** How many sandboxes of this goal were lost before this one; each gets its own container name. */
   generation?: number;
+  /** The goal's environment placement key: a warm container started from that cached environment is taken when ready. */
+  environment?: string;
 }
 
 /** Creates provisionSandbox, runCommand, destroySandbox. */
@@ -25,6 +27,7 @@ export function createProvisionActivities(ctx: HostContext) {
         name,
         image: deps.image,
         labels: { 'drydock.goal': input.goalId, 'drydock.host': deps.host },
+        ...(input.environment ? { environment: input.environment } : {}),
       });
       return {
         containerId: id,

@@ -13,13 +13,14 @@ import type { ArtifactStore } from '../store/artifact-store';
 import { goalPrefix } from '../store/conversation';
 import { readEnvironmentRecord, readTrackedPaths, type EnvironmentRecord } from './goal-environment';
 import { ageText, type EnvironmentCache, type EnvironmentEntry } from '../environment/environment-cache';
-import { environmentKey } from '../environment/environment-cache-key';
+import { environmentKey, placementKey } from '../environment/environment-cache-key';
 import { restoreSnapshot, SnapshotUnusableError, takeSnapshot } from '../environment/environment-snapshot';
 import type Dockerode from 'dockerode';
 import { ENVIRONMENT_FILE, parseEnvironmentFile } from '../environment/environment-file';
 import { Redactor } from '../security/redact';
 import type { Sandbox } from '../sandbox/sandbox';
 import { setupNetworkName, type DockerNetworks } from '../sandbox/docker-networks';
+import { WARM_ENVIRONMENT_LABEL } from '../sandbox/container-options';
 import { cleanUpAfterSetup, hygieneLog } from './setup-hygiene';
 import { servicesNetworkName, type SandboxServices } from '../sandbox/services';
 import { trimOutput } from '../sandbox/trim-output';
@@ -239,6 +240,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
               node: node ?? '',
               secrets,
               setupMs: result.durationMs,
+              script,
             })
           : undefined;
       const source = phase === 'maintenance' ? `${ENVIRONMENT_FILE} maintenance` : sourceOfSetup;
@@ -342,14 +344,19 @@ async function startFromCache(o: CacheStartOptions): Promise<CacheStart | undefi
     o.log.push(`environment: ${found.reason}; running setup`);
     return { cache: o.cache, key, imageId };
   }
+  // A warm container (workers/environment-warm-pool.ts) holds this entry already: its label is the host's own.
+  const warm =
+    (await o.engine.getContainer(o.input.sandbox.containerId).inspect()).Config.Labels?.[WARM_ENVIRONMENT_LABEL] ===
+    key;
   try {
-    await restoreSnapshot({
-      sandbox: o.deps.sandbox,
-      containerId: o.input.sandbox.containerId,
-      dir: found.dir,
-      files: found.entry.files,
-      tracked: await readTrackedPaths(o.deps.store, o.input.goalId),
-    });
+    if (!warm)
+      await restoreSnapshot({
+        sandbox: o.deps.sandbox,
+        containerId: o.input.sandbox.containerId,
+        dir: found.dir,
+        files: found.entry.files,
+        tracked: await readTrackedPaths(o.deps.store, o.input.goalId),
+      });
   } catch (err) {
     if (!(err instanceof SnapshotUnusableError)) throw err;
     await o.cache.remove(key);
@@ -358,7 +365,7 @@ async function startFromCache(o: CacheStartOptions): Promise<CacheStart | undefi
   }
   await o.cache.touch(found.entry);
   o.log.push(
-    `environment: cached on ${found.entry.host}, ${ageText(Date.now() - found.entry.createdAt)} old (set up at ${found.entry.commit.slice(0, 12)}, key ${key.slice(0, 12)}); setup skipped`,
+    `environment: cached on ${found.entry.host}, ${ageText(Date.now() - found.entry.createdAt)} old (set up at ${found.entry.commit.slice(0, 12)}, key ${key.slice(0, 12)})${warm ? '; the sandbox was a warm one started from it' : ''}; setup skipped`,
   );
   return { cache: o.cache, key, imageId, entry: found.entry };
 }
@@ -374,6 +381,8 @@ interface CacheSaveOptions {
   node: string;
   secrets: string[];
   setupMs: number;
+  /** The setup script that ran (part of the placement key). */
+  script: string;
 }
 
 /** Snapshots the post-setup sandbox into the cache; any failure (a full disk, a secret left) only means no entry. Returns the log line. */
@@ -411,6 +420,13 @@ async function saveToCache(o: CacheSaveOptions): Promise<string> {
       uses: 0,
       files,
       bytes,
+      placementKey: placementKey({
+        repository: facts.repository,
+        environmentFile: o.record.text,
+        setupScript: o.script,
+        secretNames: o.input.setup?.secrets ?? [],
+        dependencies: facts.dependencies,
+      }),
     });
     return `environment: cached (${mb(bytes)}, key ${o.key.slice(0, 12)})`;
   } catch (err) {

@@ -22,6 +22,9 @@ export const SANDBOX_GID = 1000;
 
 /** Label set on every container drydock creates; the reaper looks for it. */
 export const MANAGED_LABEL = 'drydock.managed';
+
+/** Label of a warm environment's container: the cache key of the environment put into it before a goal took it. */
+export const WARM_ENVIRONMENT_LABEL = 'drydock.environment';
 /** Label of a sandbox container: the JSON of the policy it was created under. */
 export const POLICY_LABEL = 'drydock.policy';
 

@@ -48,6 +48,8 @@ export interface DockerSandboxOptions {
   docker?: Dockerode;
   /** Warm containers to take before creating one (see sandbox-pool.ts). */
   pool?: WarmContainers;
+  /** Warm containers started from a cached environment, taken by a spec whose `environment` matches (workers/environment-warm-pool.ts). */
+  warmEnvironments?: WarmContainers;
   /**
    * The operator's sandbox policy, resolved once when the worker starts (sandbox-policy.ts);
    * when absent, drydock's defaults with `commandRunner` and the size of `disks`.
@@ -83,6 +85,7 @@ function statusOf(err: unknown): number | undefined {
 export class DockerSandbox implements Sandbox {
   private readonly docker: Dockerode;
   private readonly pool?: WarmContainers;
+  private readonly warmEnvironments?: WarmContainers;
   private readonly policy: SandboxPolicy;
   private readonly useRunner: boolean;
   /** Command runners by the container reference exec was given; undefined: the container cannot run one. */
@@ -96,6 +99,7 @@ export class DockerSandbox implements Sandbox {
   constructor(options: DockerSandboxOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.pool = options.pool;
+    this.warmEnvironments = options.warmEnvironments;
     this.policy =
       options.policy ??
       defaultSandboxPolicy({ commandRunner: options.commandRunner, diskBytes: options.disks?.sizeBytes ?? null });
@@ -108,6 +112,8 @@ export class DockerSandbox implements Sandbox {
   async create(spec: SandboxSpec): Promise<CreatedSandbox> {
     const existing = await this.startExisting(spec.name);
     if (existing) return { id: existing.Id, created: false, ...appliedTo(existing) };
+    const ready = spec.environment ? await this.warmEnvironments?.take(spec, this.policy) : undefined;
+    if (ready) return { id: ready, created: true, ...appliedTo(await this.docker.getContainer(ready).inspect()) };
     const warm = await this.pool?.take(spec, this.policy);
     if (warm) return { id: warm, created: true, ...appliedTo(await this.docker.getContainer(warm).inspect()) };
     // A runner binary built on demand must exist before the container that mounts it.

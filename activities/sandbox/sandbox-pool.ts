@@ -36,6 +36,10 @@ export interface SandboxPoolOptions {
   policy?: SandboxPolicy;
   /** Fixed-size workspace disks of the policy's size, the same as cold sandboxes get: each pooled container gets its own when created. */
   disks?: SandboxDisks;
+  /** More labels of each pooled container (a warm environment's key). */
+  labels?: Record<string, string>;
+  /** Run on each container once it is started, before it is ready (a warm environment's restore); a failure removes it. */
+  prepare?: (containerId: string) => Promise<void>;
 }
 
 interface Pooled {
@@ -168,6 +172,7 @@ export class SandboxPool {
               [POOL_LABEL]: this.options.host,
               [POOL_EXPIRES_LABEL]: String(expires),
               'drydock.host': this.options.host,
+              ...this.options.labels,
             },
           },
           this.policy,
@@ -182,6 +187,7 @@ export class SandboxPool {
     }
     try {
       await container.start();
+      await this.options.prepare?.(container.id);
     } catch (err) {
       await this.remove(container.id);
       throw err;

@@ -12,6 +12,8 @@ export interface SandboxSpec {
   image: string;
   /** Labels stored on the container (goal id, owner), used by the reaper. */
   labels?: Record<string, string>;
+  /** The goal's environment placement key: a warm container started from that cached environment may serve it. */
+  environment?: string;
 }
 
 /** Options of one command. */

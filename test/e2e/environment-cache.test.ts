@@ -114,7 +114,7 @@ test('a second goal starts from the cache: setup skipped, maintenance run, same 
   expect(cold.result.status).toBe('succeeded');
   expect(cold.setupLog).toContain('no cached environment for this key; running setup');
   expect(cold.setupLog).toMatch(/environment: cached \(\d+\.\d MB, key [0-9a-f]{12}\)/);
-  expect(cold.status.environment).toMatch(/^built in \d+ s$/);
+  expect(cold.status.environment).toMatch(/^built on \S+ in \d+ s$/);
   expect(cold.saw).toContain('cached\nrun\n');
   expect(entries()).toHaveLength(1);
 

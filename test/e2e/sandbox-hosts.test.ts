@@ -9,142 +9,48 @@
  * (the image is loaded into each engine once, ~30 s, and kept under
  * /var/lib/drydock-test-hosts).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
-import * as os from 'os';
+import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalInput, GoalResult } from '../../workflows/types';
 import type { SandboxHostRow } from '../../workflows/sandbox-hosts';
-import { loadConfig } from '../../workers/config';
-import { createAgentWorker } from '../../workers/create-workers';
-import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { readGoalResult } from '../../cli/goal-result';
-import { startTestEnvironment } from '../support/test-env';
-import { buildWorkers, removeBuild, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { canRunDockerHosts, startDockerHosts, type DockerHost } from '../support/docker-hosts';
-import { startGatedModel, type GatedModel } from '../support/gated-model';
-import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
-import { runCli } from '../support/cli';
+import { startWorkerProcess } from '../support/worker-process';
+import { canRunDockerHosts } from '../support/docker-hosts';
+import { startHostFleet, type HostFleet } from '../support/host-fleet';
+import { makeGitRepo } from '../support/git-fixtures';
 
 const RUN = Math.random().toString(36).slice(2, 8);
 const HOST_IDS = ['fleet-a', 'fleet-b', 'fleet-c'];
 const GOALS = 9;
 const maybe = process.env.DRYDOCK_SANDBOX_HOSTS_E2E === '1' && canRunDockerHosts() ? describe : describe.skip;
 
-let env: TestWorkflowEnvironment;
-let model: GatedModel;
-let dataDir: string;
-let work: string;
-let build: string;
-let engines: DockerHost[] = [];
-const sandboxWorkers = new Map<string, WorkerProcess>();
-let agent: { workers: Worker[]; done: Promise<unknown> } | undefined;
+let fleet: HostFleet;
 
 const goalId = (i: number) => `hosts-${RUN}-g${i}`;
-const started: string[] = [];
-
-/** The hosts' sandbox workers' environment: one engine each, the data dir (the store) shared. */
-function hostVars(engine: DockerHost, image: string): Record<string, string> {
-  return {
-    DRYDOCK_DATA_DIR: dataDir,
-    DRYDOCK_HOST_ID: engine.id,
-    DOCKER_HOST: engine.dockerHost,
-    DRYDOCK_SANDBOX_CAPACITY: '3',
-    DRYDOCK_POOL_SIZE: '0',
-    DRYDOCK_SANDBOX_DISK: 'off',
-    DRYDOCK_SANDBOX_IMAGE: image,
-    DRYDOCK_TOOLCHAINS_DIR: path.join(work, `toolchains-${engine.id}`),
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-  };
-}
 
 maybe('three sandbox hosts', () => {
-  let image: string;
-
   beforeAll(async () => {
-    image = await resolveSandboxImage();
-    build = buildWorkers(`hosts-${RUN}`);
-    engines = await startDockerHosts(HOST_IDS, image);
-    env = await startTestEnvironment();
-    model = await startGatedModel();
-    work = mkdtempSync(path.join(os.tmpdir(), 'drydock-hosts-'));
-    dataDir = path.join(work, 'data');
-    const config = loadConfig({
-      DRYDOCK_DATA_DIR: dataDir,
-      DRYDOCK_HOST_ID: 'agent',
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      OPENAI_API_KEY: 'scripted-key',
-      DRYDOCK_MODEL: 'scripted',
-      DRYDOCK_MODEL_BASE_URLS: Array.from({ length: GOALS }, (_, i) => model.urlFor(`g${i}`)).join(','),
+    fleet = await startHostFleet({
+      run: `hosts-${RUN}`,
+      hosts: HOST_IDS,
+      goalKeys: Array.from({ length: GOALS }, (_, i) => `g${i}`),
     });
-    const workers = [await createAgentWorker(env.nativeConnection, config)];
-    agent = { workers, done: Promise.all(workers.map((w) => w.run())) };
-    for (const engine of engines)
-      sandboxWorkers.set(
-        engine.id,
-        await startWorkerProcess(build, 'sandbox-worker', engine.id, hostVars(engine, image)),
-      );
   }, 300_000);
 
   afterAll(async () => {
-    model?.releaseAll();
-    // Goals a failed run left open end here, so that no result wait outlives the server.
-    for (const id of started)
-      await env?.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => undefined);
-    for (const w of sandboxWorkers.values()) await w.kill('SIGTERM');
-    for (const w of agent?.workers ?? []) if (w.getState() === 'RUNNING') w.shutdown();
-    await agent?.done;
-    for (const e of engines) await e.stop();
-    await model?.close();
-    await env?.teardown();
-    removeGitRepos();
-    if (work) rmSync(work, { recursive: true, force: true });
-    if (build) removeBuild(build);
+    await fleet?.stop();
   }, 180_000);
 
-  /** Goal sandboxes (not verification ones) running on each engine now, by host: the goal ids. */
-  async function sandboxesByHost(): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    for (const e of engines) {
-      if (!e.running()) {
-        out.set(e.id, []);
-        continue;
-      }
-      const list = await e.docker
-        .listContainers({ filters: { label: ['drydock.managed=true'] } })
-        .catch(() => [] as { Labels: Record<string, string> }[]);
-      out.set(
-        e.id,
-        list
-          .filter((c) => c.Labels['drydock.role'] !== 'verify' && c.Labels['drydock.goal'])
-          .map((c) => c.Labels['drydock.goal']!)
-          .sort(),
-      );
-    }
-    return out;
-  }
-
-  async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!(await ok())) {
-      if (Date.now() > until)
-        throw new Error(`timed out waiting for ${what}: ${JSON.stringify([...(await sandboxesByHost())])}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const sandboxesByHost = () => fleet.sandboxesByHost();
+  const waitFor = (what: string, ok: () => Promise<boolean>, timeoutMs?: number) => fleet.waitFor(what, ok, timeoutMs);
 
   const count = (m: Map<string, string[]>) => [...m.values()].reduce((n, ids) => n + ids.length, 0);
 
   test('9 goals spread over them; draining one moves no running goal and places no new one there; killing one finishes all 9', async () => {
-    const cli = (...args: string[]) =>
-      runCli(args, { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' });
+    const { env, model, engines, dataDir } = fleet;
+    const cli = (...args: string[]) => fleet.cli(...args);
+    const sandboxWorkers = fleet.workers;
     // Every goal's sandbox host seen while it ran (a goal that moved shows two).
     const seenOn = new Map<string, Set<string>>();
     let watching = true;
@@ -169,7 +75,7 @@ maybe('three sandbox hosts', () => {
         workflowId: goalId(i),
         args: [input],
       });
-      started.push(goalId(i));
+      fleet.started.push(goalId(i));
       results.set(
         goalId(i),
         readGoalResult(handle).catch((err: unknown) => (err instanceof Error ? err.message : String(err))),
@@ -184,7 +90,9 @@ maybe('three sandbox hosts', () => {
       expect([...first.values()].map((ids) => ids.length)).toEqual([2, 2, 2]);
 
       // A fourth worker under fleet-b's id refuses to start, naming the worker that has it.
-      await expect(startWorkerProcess(build, 'sandbox-worker', 'twin', hostVars(engines[1]!, image))).rejects.toThrow(
+      await expect(
+        startWorkerProcess(fleet.build, 'sandbox-worker', 'twin', fleet.hostVars(engines[1]!)),
+      ).rejects.toThrow(
         /exited with 1 before it started:[\s\S]*DRYDOCK_HOST_ID=fleet-b is in use by another sandbox worker \(\d+@/,
       );
 

@@ -153,6 +153,24 @@ test('a setup phase, then a sandbox re-provision (the baseline recorded on each 
   );
 }, 120_000);
 
+test('a goal placed on the host that holds its cached environment (a first goal on the repository builds it)', async () => {
+  const repository = makeGitRepo('demo-repo');
+  const setup = { script: 'mkdir -p build && echo built > build/out.txt' };
+  model.push(...FIX_TURNS);
+  const first = await readGoalResult(
+    await env.client.workflow.start('codingAgent', {
+      taskQueue: AGENT_QUEUE,
+      workflowId: `replay-placement-build-${RUN}`,
+      args: [{ repository, goal: GOAL, setup }],
+    }),
+  );
+  expect(first.status).toBe('succeeded');
+  // The host advertises the new entry in its next report (every 2 s).
+  await new Promise((r) => setTimeout(r, 4000));
+  model.push(...FIX_TURNS);
+  await record('environment-placement', { repository, goal: GOAL, setup });
+}, 180_000);
+
 /** Polls the goal's status until its phase is `phase`. */
 async function phaseOf(workflowId: string, phase: string): Promise<void> {
   const handle = env.client.workflow.getHandle(workflowId);

@@ -1,7 +1,7 @@
 /**
  * Versioning guard: the recorded histories in test/replay/histories/ (happy
  * path, a retried model call, a sandbox re-provision, continue-as-new, both
- * approval gates, a failed goal) replay against the
+ * approval gates, a failed goal, a goal placed by its cached environment) replay against the
  * current workflow code. A change that would break running goals fails here;
  * put such a change behind patched() and re-record (record-histories.ts).
  */
@@ -33,6 +33,8 @@ test('every recorded history replays without a nondeterminism error', async () =
       // A goal with a setup phase recorded before the post-setup baseline, and one after (patched('setup-baseline')).
       'setup-before-baseline.json',
       'setup-reprovision.json',
+      // A goal placed on the host that holds its cached environment (patched('environment-placement')).
+      'environment-placement.json',
     ]),
   );
   const histories = files.map((f) => ({

@@ -43,6 +43,7 @@ const SANDBOX_NAMES = [
   'verifyChange',
   'runCommand',
   'manageEnvironmentCache',
+  'findEnvironmentHost',
 ] as const;
 
 // A compile error here means a workflow activity has no fake: add it to the list and to fake-*-activities.ts.

@@ -40,6 +40,10 @@ export interface FakeGoalScript {
   gate?: ChangeVerdict;
   /** Host of each sandbox generation (provisioning past the end uses the last); FAKE_HOSTS when absent. */
   hosts?: string[];
+  /** The host findEnvironmentHost names as holding the goal's cached environment (none when absent). */
+  environmentHost?: string;
+  /** The `environment` line runSetup reports when a setup runs (none when absent). */
+  environment?: string;
   /** Failures to throw from an activity, every attempt. */
   fail?: Partial<Record<ActivityName, () => Error>>;
 }

@@ -24,6 +24,12 @@ export function fakeSandboxActivities(goal: FakeGoal): SandboxActivities {
   let verified = 0;
   return {
     provisionSandbox: async (input) => provision(goal, input.generation ?? 0),
+    findEnvironmentHost: async (input) => ({
+      baseBranch: input.baseBranch ?? 'main',
+      baseCommit: BASE_COMMIT,
+      passedOver: [],
+      ...(goal.script.environmentHost ? { key: 'f'.repeat(64), host: goal.script.environmentHost } : {}),
+    }),
     manageEnvironmentCache: async () => ({ host: 'fake', entries: [] }),
     async destroySandbox(input) {
       const box = goal.sandboxes.get(input.sandbox.containerName);
@@ -36,7 +42,8 @@ export function fakeSandboxActivities(goal: FakeGoal): SandboxActivities {
     },
     async runSetup(input) {
       container(goal, input.sandbox);
-      return { ran: input.setup !== undefined };
+      const environment = input.setup !== undefined ? goal.script.environment : undefined;
+      return { ran: input.setup !== undefined, ...(environment ? { environment } : {}) };
     },
     async isolateSandbox(input) {
       container(goal, input.sandbox);
@@ -99,7 +106,10 @@ export function fakeSandboxActivities(goal: FakeGoal): SandboxActivities {
 /** Provisions (or finds) the container of a generation on the host the script names for it. */
 function provision(goal: FakeGoal, generation: number): SandboxRef {
   const hosts = goal.script.hosts ?? [...FAKE_HOSTS];
-  const host = hosts[Math.min(generation, hosts.length - 1)] ?? FAKE_HOSTS[0];
+  // On a host's own queue (placement by cached environment) the sandbox lands on that host.
+  const queue = Context.current().info.taskQueue;
+  const onHost = FAKE_HOSTS.find((h) => sandboxHostQueue(h) === queue);
+  const host = onHost ?? hosts[Math.min(generation, hosts.length - 1)] ?? FAKE_HOSTS[0];
   const containerName = `fake-${goal.workflowId}-g${generation}`;
   const existing = goal.sandboxes.get(containerName);
   if (existing) return existing.ref;
