@@ -224,6 +224,8 @@ interface ScaleRow {
   phases: PhaseShare[];
   /** Goals that provisioned more than one sandbox (a lost sandbox), with the hosts of their sandboxes. */
   reprovisioned: { goalId: string; hosts: string[] }[];
+  /** The machine's 1-minute load average when the goals started and when the last one ended (a shared machine drifts). */
+  load: { start: number; end: number };
 }
 
 async function scale(
@@ -239,6 +241,7 @@ async function scale(
   try {
     if (pool > 0) await sleep(4000);
     const stopRss = sampleRss();
+    const loadStart = os.loadavg()[0]!;
     const started = Date.now();
     const ids = Array.from({ length: n }, (_, i) => `bench-scale${n}-${server}-${RUN}-${i}`);
     const results = await Promise.allSettled(
@@ -246,6 +249,7 @@ async function scale(
     );
     const wallSeconds = (Date.now() - started) / 1000;
     const peakRssMb = stopRss();
+    const loadEnd = os.loadavg()[0]!;
     const completed = results.filter((r) => r.status === 'fulfilled' && r.value.status === 'succeeded').length;
     for (const r of results) if (r.status === 'rejected') log(`scale ${n} on ${server}: ${String(r.reason)}`);
     const timings = await Promise.all(ids.map((id) => historyOf(temporal.client, id)));
@@ -267,6 +271,7 @@ async function scale(
         .slice(0, 5)
         .map((p) => ({ ...p, meanMs: round(p.meanMs), share: round(p.share, 3) })),
       reprovisioned,
+      load: { start: round(loadStart, 1), end: round(loadEnd, 1) },
     };
   } finally {
     await workers.stop();
@@ -457,6 +462,7 @@ function printScaleRows(out: string[], s: ServerScale, flags: Flags): void {
         'RSS growth',
         'slowest phase (mean per goal)',
         're-provisioned',
+        'load 1m start/end',
       ],
       ...s.rows.map((r) => [
         String(r.n),
@@ -471,6 +477,7 @@ function printScaleRows(out: string[], s: ServerScale, flags: Flags): void {
         `${round(r.peakRssMb / first.peakRssMb, 2)}x`,
         r.slowestPhase,
         describeReprovisioned(r.reprovisioned),
+        `${r.load.start} / ${r.load.end}`,
       ]),
     ]),
   );
