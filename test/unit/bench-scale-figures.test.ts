@@ -87,7 +87,7 @@ function activity(name: string, queue: string, scheduled: number, closed: number
         ? { activityTaskFailedEventAttributes: { scheduledEventId: id } }
         : { activityTaskCompletedEventAttributes: { scheduledEventId: id } }),
     },
-  ] as HistoryEvent[];
+  ] as unknown as HistoryEvent[];
 }
 
 test("a goal's sandbox hosts come from history: one per provision, named by the host queue its next sandbox activity went to", () => {
@@ -96,7 +96,7 @@ test("a goal's sandbox hosts come from history: one per provision, named by the 
     ...activity('provisionSandbox', 'drydock-sandbox', 10, 100),
     ...activity('copyRepository', 'drydock-sandbox-h1', 110, 200),
     ...activity('callModel', 'drydock-agent', 210, 300),
-  ] as HistoryEvent[]);
+  ] as unknown as HistoryEvent[]);
   expect(once.activities.map((a) => a.taskQueue)).toEqual(['drydock-sandbox', 'drydock-sandbox-h1', 'drydock-agent']);
   expect(sandboxHostsOf(once)).toEqual(['h1']);
 
