@@ -23,6 +23,7 @@ import { temporalBinary } from '../test/support/temporal-binary';
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process';
 import { startChaosModel, type ChaosCall } from './chaos-model';
 import { readGoalResult } from '../cli/goal-result';
+import { sandboxHostsOf, timingsOf } from './history';
 
 /** What a chaos run is asked to do. */
 export interface ChaosOptions {
@@ -53,6 +54,8 @@ export interface ChaosFigures {
   extraModelCalls: number;
   /** The largest number of requests one goal and step got. */
   maxCallsPerStep: number;
+  /** Faulty-run goals that lost their sandbox and provisioned another, with the host of each sandbox in order (from history). */
+  reprovisioned: { goalId: string; hosts: string[] }[];
   baselineSeconds: number;
   chaosSeconds: number;
 }
@@ -218,6 +221,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       if (g.error || g.result?.status !== 'succeeded')
         log(`goal ${g.id}: ${g.error ?? g.result?.status} ${g.result?.reason ?? ''}`);
 
+    // Goals that provisioned more than one sandbox, and where each went (read from history, not from the goal).
+    const reprovisioned: { goalId: string; hosts: string[] }[] = [];
+    for (const g of chaos) {
+      const history = await retryUntil(() => client.workflow.getHandle(g.id).fetchHistory(), 60_000);
+      const hosts = sandboxHostsOf(timingsOf(history.events ?? []));
+      if (hosts.length > 1) reprovisioned.push({ goalId: g.id, hosts });
+    }
+    for (const r of reprovisioned) log(`goal ${r.goalId} re-provisioned: sandboxes on ${r.hosts.join(' → ')}`);
+
     // Lost sandboxes are removed by the workflow (best-effort) or by the reaper; give them a moment.
     let containersLeft: string[] = [];
     for (const until = Date.now() + 30_000; ;) {
@@ -241,6 +253,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       containersLeft,
       extraModelCalls,
       maxCallsPerStep,
+      reprovisioned,
       baselineSeconds,
       chaosSeconds,
     };

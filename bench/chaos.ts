@@ -6,6 +6,13 @@
 import * as path from 'path';
 import { runChaos } from './chaos-run';
 
+/** "chaos-x7 → chaos-x7: 1": how many goals moved between which hosts, or "none". */
+function reprovisionedHosts(goals: { hosts: string[] }[]): string {
+  const counts = new Map<string, number>();
+  for (const g of goals) counts.set(g.hosts.join(' → '), (counts.get(g.hosts.join(' → ')) ?? 0) + 1);
+  return counts.size === 0 ? 'none' : [...counts].map(([hosts, n]) => `${hosts}: ${n}`).join(', ');
+}
+
 void (async () => {
   try {
     const figures = await runChaos({
@@ -23,7 +30,7 @@ void (async () => {
       figures.containersLeft.length === 0 &&
       figures.maxCallsPerStep <= figures.kills + 1;
     console.log(
-      `goals ${figures.goals} · kills ${figures.kills} · container losses ${figures.containerLosses} · server restarts ${figures.serverRestarts} · completed ${figures.completed} · succeeded ${figures.succeeded} · duplicate PRs ${figures.duplicatePrs} · diffs equal ${figures.diffsEqual}/${figures.goals} · containers left ${figures.containersLeft.length} · extra model calls ${figures.extraModelCalls} (max ${figures.maxCallsPerStep} per step)`,
+      `goals ${figures.goals} · kills ${figures.kills} · container losses ${figures.containerLosses} · server restarts ${figures.serverRestarts} · completed ${figures.completed} · succeeded ${figures.succeeded} · duplicate PRs ${figures.duplicatePrs} · diffs equal ${figures.diffsEqual}/${figures.goals} · containers left ${figures.containersLeft.length} · extra model calls ${figures.extraModelCalls} (max ${figures.maxCallsPerStep} per step) · re-provisioned ${figures.reprovisioned.length} (${reprovisionedHosts(figures.reprovisioned)})`,
     );
     process.exitCode = ok ? 0 : 1;
   } catch (err) {

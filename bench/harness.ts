@@ -34,33 +34,57 @@ export interface BenchTemporal {
   connection: NativeConnection;
   namespace: string;
   address: string;
+  /** The TEMPORAL_* variables that point a worker at this server (its config reads them, e.g. the client key to redact). */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
-/** Connects to TEMPORAL_ADDRESS (or TEMPORAL_PROFILE's server, TLS and API key included), or starts a local dev server. */
-export async function startTemporal(): Promise<BenchTemporal> {
+/** The environment without its TEMPORAL_* variables (so that a profile given to connectTemporal is the one read). */
+export function withoutTemporalVars(environment: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment))
+    if (!name.startsWith('TEMPORAL_') && value !== undefined) out[name] = value;
+  return out;
+}
+
+function installRuntime(): void {
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // installed already
   }
+}
+
+/** Connects to the server these TEMPORAL_* variables name (address or temporal.toml profile, TLS and API key: the workers' reader). */
+export async function connectTemporal(vars: Record<string, string>): Promise<BenchTemporal> {
+  installRuntime();
+  const problems: string[] = [];
+  const temporal = readTemporalConnection(vars, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const connection = await NativeConnection.connect(temporal.connectOptions);
+  const clientConnection = await Connection.connect(temporal.connectOptions);
+  return {
+    client: new Client({ connection: clientConnection, namespace: temporal.namespace }),
+    connection,
+    namespace: temporal.namespace,
+    address: temporal.address,
+    env: vars,
+    async close() {
+      await clientConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** Connects to TEMPORAL_ADDRESS (or TEMPORAL_PROFILE's server, TLS and API key included), or starts a local dev server. */
+export async function startTemporal(): Promise<BenchTemporal> {
+  installRuntime();
   // TEMPORAL_ADDRESS or a temporal.toml profile: that server, with its TLS and API key (the workers' reader).
   if (process.env.TEMPORAL_ADDRESS || process.env.TEMPORAL_PROFILE) {
-    const problems: string[] = [];
-    const temporal = readTemporalConnection(process.env, problems);
-    if (problems.length > 0) throw new ConfigError(problems);
-    const connection = await NativeConnection.connect(temporal.connectOptions);
-    const clientConnection = await Connection.connect(temporal.connectOptions);
-    return {
-      client: new Client({ connection: clientConnection, namespace: temporal.namespace }),
-      connection,
-      namespace: temporal.namespace,
-      address: temporal.address,
-      async close() {
-        await clientConnection.close();
-        await connection.close();
-      },
-    };
+    const vars: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env))
+      if (name.startsWith('TEMPORAL_') && value !== undefined) vars[name] = value;
+    return connectTemporal(vars);
   }
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -74,11 +98,13 @@ export async function startTemporal(): Promise<BenchTemporal> {
       ],
     },
   });
+  const namespace = env.namespace ?? 'default';
   return {
     client: env.client,
     connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
+    namespace,
     address: env.address,
+    env: { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: namespace },
     close: () => env.teardown(),
   };
 }
@@ -104,7 +130,8 @@ export async function startBenchWorkers(temporal: BenchTemporal, vars: Record<st
   const workflowBundle = await bundle;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-'));
   const config = loadConfig({
-    ...process.env,
+    ...withoutTemporalVars(process.env),
+    ...temporal.env,
     DRYDOCK_DATA_DIR: dataDir,
     DRYDOCK_HOST_ID: 'bench',
     TEMPORAL_NAMESPACE: temporal.namespace,

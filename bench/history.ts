@@ -1,12 +1,15 @@
 /** Timings of a goal read from its workflow history: activities, sandbox ready, steps, phases. */
 import type { temporal } from '@temporalio/proto';
 import { tsToMs } from '@temporalio/common/lib/time';
+import { SANDBOX_QUEUE } from '../workflows/queues';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** One activity execution (its last attempt) with times in epoch ms. */
 export interface ActivitySpan {
   name: string;
+  /** The task queue it was scheduled on (a sandbox host's queue names the host). */
+  taskQueue: string;
   scheduledMs: number;
   /** When a worker picked the last attempt up. */
   startedMs: number;
@@ -23,13 +26,14 @@ export interface GoalTimings {
 
 /** Reads the spans of every activity and the goal's start and end. */
 export function timingsOf(events: HistoryEvent[]): GoalTimings {
-  const scheduled = new Map<string, { name: string; at: number; startedAt?: number }>();
+  const scheduled = new Map<string, { name: string; taskQueue: string; at: number; startedAt?: number }>();
   const activities: ActivitySpan[] = [];
   for (const e of events) {
     const at = tsToMs(e.eventTime);
     const id = String(e.eventId);
     if (e.activityTaskScheduledEventAttributes) {
-      scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+      const a = e.activityTaskScheduledEventAttributes;
+      scheduled.set(id, { name: a.activityType?.name ?? '?', taskQueue: a.taskQueue?.name ?? '', at });
     }
     const started = e.activityTaskStartedEventAttributes;
     if (started) {
@@ -43,7 +47,14 @@ export function timingsOf(events: HistoryEvent[]): GoalTimings {
       e.activityTaskCanceledEventAttributes;
     if (closed) {
       const s = scheduled.get(String(closed.scheduledEventId));
-      if (s) activities.push({ name: s.name, scheduledMs: s.at, startedMs: s.startedAt ?? s.at, closedMs: at });
+      if (s)
+        activities.push({
+          name: s.name,
+          taskQueue: s.taskQueue,
+          scheduledMs: s.at,
+          startedMs: s.startedAt ?? s.at,
+          closedMs: at,
+        });
     }
   }
   return {
@@ -116,4 +127,23 @@ export function phasesOf(t: GoalTimings): Record<string, number> {
   phases['(workflow tasks, between activities)'] = wall - inActivities;
   phases['(total wall)'] = wall;
   return phases;
+}
+
+/**
+ * The host of each sandbox the goal held, in order: for every provisionSandbox,
+ * the host whose queue (drydock-sandbox-<host>) got the goal's next sandbox
+ * activity ("?" when none came). More than one entry: the goal re-provisioned.
+ */
+export function sandboxHostsOf(t: GoalTimings): string[] {
+  const ordered = [...t.activities].sort((a, b) => a.scheduledMs - b.scheduledMs);
+  const prefix = `${SANDBOX_QUEUE}-`;
+  return ordered
+    .filter((a) => a.name === 'provisionSandbox')
+    .map((p) => {
+      // The lost sandbox's removal goes to the old host, so it does not name the new one.
+      const next = ordered.find(
+        (a) => a.scheduledMs >= p.closedMs && a.name !== 'destroySandbox' && a.taskQueue.startsWith(prefix),
+      );
+      return next ? next.taskQueue.slice(prefix.length) : '?';
+    });
 }

@@ -3,11 +3,12 @@
  * Step overhead, sandbox ready (cold and warm), the demo goal by phase, and N
  * concurrent goals. Prints a table and writes JSON; asserts no time.
  *
- *   npm run bench -- [--scale 10,50,100|none] [--goals 5] [--steps 10] [--raw 10] [--pool 2] [--runner on|off] [--runtime runc,runsc] [--label before] [--out file.json]
+ *   npm run bench -- [--scale 10,50,100|none] [--goals 5] [--steps 10] [--raw 10] [--pool 2] [--runner on|off] [--runtime runc,runsc] [--server dev,prod] [--label before] [--out file.json]
+ * --server runs the scale rows on the dev server and/or the production-shaped stack (scripts/prod-stack, brought up
+ * when down) and prints them side by side; --goals 0 skips the step, ready and demo rows.
  * --runtime runs the step and ready rows once per sandbox runtime (DRYDOCK_SANDBOX_RUNTIME) and prints them side by side;
  * the first runtime also runs the scale rows.
  */
-import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +20,7 @@ import { AGENT_QUEUE } from '../workflows/queues';
 import type { GoalInput, GoalResult } from '../workflows/types';
 import {
   phasesOf,
+  sandboxHostsOf,
   sandboxReadyMs,
   stepDurationsMs,
   stepPartsMs,
@@ -26,11 +28,21 @@ import {
   type GoalTimings,
   type StepParts,
 } from './history';
-import { demoScript, makeDemoRepo, startBenchWorkers, startTemporal, type BenchTemporal } from './harness';
+import {
+  connectTemporal,
+  demoScript,
+  makeDemoRepo,
+  startBenchWorkers,
+  startTemporal,
+  type BenchTemporal,
+} from './harness';
 import { startBenchModelServer, type BenchCall } from './model-server';
 import { rawCreateStartCopy, rawExec, rawRunner, rawRunnerExec } from './raw-docker';
 import { percentile, round, summarize } from './stats';
 import { readGoalResult } from '../cli/goal-result';
+import { parseBenchFlags, type BenchFlags, type BenchServer } from './flags';
+import { describeSlowestPhase, phaseSharesOf, type PhaseShare } from './phase-summary';
+import { ensureProdStack, type BenchProdStack } from './prod-stack';
 
 const ROOT = projectRoot();
 const RUN = Math.random().toString(36).slice(2, 8);
@@ -39,71 +51,7 @@ const STEP_COMMAND = 'cat package.json';
 /** The argv the shell tool runs for STEP_COMMAND; the raw exec runs the same. */
 const STEP_ARGV = ['bash', '-c', 'cd -- "$1" && exec bash -lc "$2"', 'shell', '/workspace', STEP_COMMAND];
 
-interface Flags {
-  scale: number[];
-  goals: number;
-  steps: number;
-  raw: number;
-  pool: number;
-  /** DRYDOCK_SANDBOX_RUNNER for drydock's workers. */
-  runner: 'on' | 'off';
-  /** DRYDOCK_SANDBOX_RUNTIME per pass (--runtime runc,runsc); empty: one pass on the engine's default. */
-  runtimes: string[];
-  label: string;
-  out?: string;
-}
-
-function parseFlags(argv: string[]): Flags {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        scale: { type: 'string' },
-        goals: { type: 'string' },
-        steps: { type: 'string' },
-        raw: { type: 'string' },
-        pool: { type: 'string' },
-        runner: { type: 'string' },
-        runtime: { type: 'string' },
-        label: { type: 'string' },
-        out: { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message.split('\n')[0]}; flags: --scale 10,50,100|none --goals N --steps N --raw N --pool K --runner on|off --runtime runc,runsc --label NAME --out FILE`,
-    );
-  }
-  const scale =
-    values.scale === undefined
-      ? [10, 50, 100]
-      : values.scale === '' || values.scale === 'none'
-        ? []
-        : values.scale.split(',').map(Number);
-  if (scale.some((n) => !Number.isInteger(n) || n < 1))
-    throw new Error('--scale takes positive integers, e.g. 10,50,100');
-  const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
-  const runner = values.runner ?? 'on';
-  if (runner !== 'on' && runner !== 'off') throw new Error('--runner takes on or off');
-  const runtimes = values.runtime === undefined ? [] : values.runtime.split(',').map((r) => r.trim());
-  if (runtimes.some((r) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(r)))
-    throw new Error(
-      `--runtime takes runtime names the engine lists, e.g. runc,runsc; got ${JSON.stringify(values.runtime)}`,
-    );
-  return {
-    scale,
-    goals: num(values.goals, 5),
-    steps: num(values.steps, 10),
-    raw: num(values.raw, 10),
-    pool: num(values.pool, 2),
-    runner,
-    runtimes,
-    label: values.label ?? 'run',
-    out: values.out,
-  };
-}
+type Flags = BenchFlags;
 
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -270,10 +218,19 @@ interface ScaleRow {
   p95GoalSeconds: number;
   peakRssMb: number;
   historyEventsPerGoal: number;
+  /** The phase that takes most of the goals' time (bench/phase-summary.ts), as printed. */
+  slowestPhase: string;
+  /** The largest phases, mean ms per goal. */
+  phases: PhaseShare[];
+  /** Goals that provisioned more than one sandbox (a lost sandbox), with the hosts of their sandboxes. */
+  reprovisioned: { goalId: string; hosts: string[] }[];
+  /** The machine's 1-minute load average when the goals started and when the last one ended (a shared machine drifts). */
+  load: { start: number; end: number };
 }
 
 async function scale(
   temporal: BenchTemporal,
+  server: BenchServer,
   modelUrl: string,
   repo: string,
   n: number,
@@ -284,17 +241,22 @@ async function scale(
   try {
     if (pool > 0) await sleep(4000);
     const stopRss = sampleRss();
+    const loadStart = os.loadavg()[0]!;
     const started = Date.now();
-    const ids = Array.from({ length: n }, (_, i) => `bench-scale${n}-${RUN}-${i}`);
+    const ids = Array.from({ length: n }, (_, i) => `bench-scale${n}-${server}-${RUN}-${i}`);
     const results = await Promise.allSettled(
       ids.map((id) => runGoal(temporal.client, id, { repository: repo, goal: DEMO_GOAL })),
     );
     const wallSeconds = (Date.now() - started) / 1000;
     const peakRssMb = stopRss();
+    const loadEnd = os.loadavg()[0]!;
     const completed = results.filter((r) => r.status === 'fulfilled' && r.value.status === 'succeeded').length;
-    for (const r of results) if (r.status === 'rejected') log(`scale ${n}: ${String(r.reason)}`);
+    for (const r of results) if (r.status === 'rejected') log(`scale ${n} on ${server}: ${String(r.reason)}`);
     const timings = await Promise.all(ids.map((id) => historyOf(temporal.client, id)));
     const goalSeconds = timings.map((t) => (t.closedMs - t.startedMs) / 1000);
+    const reprovisioned = ids
+      .map((goalId, i) => ({ goalId, hosts: sandboxHostsOf(timings[i]!) }))
+      .filter((g) => g.hosts.length > 1);
     return {
       n,
       completed,
@@ -304,6 +266,12 @@ async function scale(
       p95GoalSeconds: round(percentile(goalSeconds, 95), 1),
       peakRssMb,
       historyEventsPerGoal: round(timings.reduce((s, t) => s + t.events, 0) / timings.length, 1),
+      slowestPhase: describeSlowestPhase(timings),
+      phases: phaseSharesOf(timings)
+        .slice(0, 5)
+        .map((p) => ({ ...p, meanMs: round(p.meanMs), share: round(p.share, 3) })),
+      reprovisioned,
+      load: { start: round(loadStart, 1), end: round(loadEnd, 1) },
     };
   } finally {
     await workers.stop();
@@ -317,8 +285,272 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+/** "2 (bench → bench: 2)": how many goals re-provisioned, and between which hosts. */
+function describeReprovisioned(goals: { hosts: string[] }[]): string {
+  if (goals.length === 0) return '0';
+  const counts = new Map<string, number>();
+  for (const g of goals) counts.set(g.hosts.join(' → '), (counts.get(g.hosts.join(' → ')) ?? 0) + 1);
+  return `${goals.length} (${[...counts].map(([h, c]) => `${h}: ${c}`).join(', ')})`;
+}
+
+/** The step, ready and demo rows (on the first server), with the raw machine beside them. */
+interface StepRows {
+  passes: { runtime: string; cold: SequentialOutcome; warm: SequentialOutcome }[];
+  raw: RawMachine;
+}
+
+async function runStepRows(
+  temporal: BenchTemporal,
+  flags: Flags,
+  modelUrl: string,
+  repo: string,
+  docker: Dockerode,
+  image: string,
+): Promise<StepRows> {
+  const raw = new RawMachine(docker, image, repo);
+  await raw.sample(3, false);
+  const passes: StepRows['passes'] = [];
+  for (const runtime of flags.runtimes.length > 0 ? flags.runtimes : [undefined]) {
+    const on = runtime ? ` under ${runtime}` : '';
+    const tag = runtime ? `-${runtime}` : '';
+    log(`cold${on}: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool 0)`);
+    const cold = await sequentialGoals(temporal, flags, modelUrl, repo, 0, `cold${tag}`, raw, runtime);
+    log(`warm${on}: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool ${flags.pool})`);
+    const warm = await sequentialGoals(temporal, flags, modelUrl, repo, flags.pool, `warm${tag}`, raw, runtime);
+    passes.push({ runtime: runtime ?? 'default', cold, warm });
+  }
+  return { passes, raw };
+}
+
+/** The step, ready and demo tables; returns the figures for the JSON report. */
+function printStepRows(out: string[], rows: StepRows, flags: Flags): Record<string, unknown> {
+  const { passes, raw } = rows;
+  const { cold, warm } = passes[0]!;
+  const rawExecP50 = percentile(raw.exec, 50);
+  const rawRunnerP50 = percentile(raw.runnerExec, 50);
+  const rawReadyP50 = percentile(raw.ready, 50);
+  const steps = summarize([...cold.steps, ...warm.steps]);
+  const coldReady = summarize(cold.ready);
+  const warmReady = summarize(warm.ready);
+  out.push(
+    table([
+      ['measure', 'n', 'p50 ms', 'p95 ms', 'raw p50 ms', 'ratio p50'],
+      [
+        'agent step (model + tool via Temporal)',
+        String(steps.n),
+        String(steps.p50),
+        String(steps.p95),
+        String(round(rawExecP50, 1)),
+        `${round(steps.p50 / rawExecP50, 2)}x`,
+      ],
+      [
+        'sandbox ready, cold',
+        String(coldReady.n),
+        String(coldReady.p50),
+        String(coldReady.p95),
+        String(round(rawReadyP50, 1)),
+        `${round(coldReady.p50 / rawReadyP50, 2)}x`,
+      ],
+      [
+        `sandbox ready, warm (pool ${flags.pool})`,
+        String(warmReady.n),
+        String(warmReady.p50),
+        String(warmReady.p95),
+        String(round(rawReadyP50, 1)),
+        `${round(warmReady.p50 / rawReadyP50, 2)}x`,
+      ],
+    ]),
+  );
+  const allParts = [...cold.parts, ...warm.parts];
+  const partP50 = (k: keyof StepParts) =>
+    round(
+      percentile(
+        allParts.map((p) => p[k]),
+        50,
+      ),
+      1,
+    );
+  out.push(
+    `agent step p50 parts: callModel activity ${partP50('model')} ms, runTool activity ${partP50('tool')} ms (of these two, waiting for a worker ${partP50('dispatch')} ms), workflow tasks ${partP50('between')} ms`,
+  );
+  out.push(
+    `raw samples are taken between drydock's goals (${raw.ready.length} create+start+copy, ${raw.exec.length} execs)`,
+  );
+  out.push(
+    `raw: dockerode exec of \`${STEP_COMMAND}\` (the shell tool's argv) p50 ${round(rawExecP50, 1)} ms; dockerode create+start+copy of the repository p50 ${round(rawReadyP50, 1)} ms`,
+  );
+  out.push(
+    `raw: the same command through drydock's command runner (no Temporal) p50 ${round(rawRunnerP50, 1)} ms; ` +
+      `the workers ran commands ${flags.runner === 'on' ? 'through the runner' : 'as engine execs'} (DRYDOCK_SANDBOX_RUNNER=${flags.runner}), ` +
+      `so about ${round(steps.p50 - (flags.runner === 'on' ? rawRunnerP50 : rawExecP50), 1)} ms of a step's p50 is orchestration (model call, activities, workflow tasks)`,
+  );
+  if (passes.length > 1 || flags.runtimes.length > 0) {
+    out.push('');
+    out.push(`by sandbox runtime (DRYDOCK_SANDBOX_RUNTIME; the table above is ${passes[0]!.runtime}):`);
+    out.push(
+      table([
+        [
+          'runtime',
+          'steps',
+          'step p50 ms',
+          'step p95 ms',
+          'ready cold p50 ms',
+          `ready warm p50 ms (pool ${flags.pool})`,
+        ],
+        ...passes.map((p) => {
+          const st = summarize([...p.cold.steps, ...p.warm.steps]);
+          return [
+            p.runtime,
+            String(st.n),
+            String(st.p50),
+            String(st.p95),
+            String(summarize(p.cold.ready).p50),
+            String(summarize(p.warm.ready).p50),
+          ];
+        }),
+      ]),
+    );
+  }
+  out.push('');
+  out.push('demo goal, wall time by phase (ms):');
+  const phaseNames = [...new Set([...Object.keys(cold.demoPhases), ...Object.keys(warm.demoPhases)])];
+  out.push(
+    table([
+      ['phase', 'cold', 'warm'],
+      ...phaseNames.map((p) => [p, String(cold.demoPhases[p] ?? 0), String(warm.demoPhases[p] ?? 0)]),
+    ]),
+  );
+  return {
+    passes,
+    raw,
+    cold,
+    warm,
+    steps,
+    coldReady,
+    warmReady,
+    rawExecP50,
+    rawRunnerP50,
+    rawReadyP50,
+  };
+}
+
+/** The scale rows of one server. */
+interface ServerScale {
+  server: BenchServer;
+  address: string;
+  rows: ScaleRow[];
+}
+
+function printScaleRows(out: string[], s: ServerScale, flags: Flags): void {
+  out.push('');
+  out.push(
+    `concurrent demo goals on ${s.server} (${s.address}; pool ${flags.pool}; RSS is the bench process, which runs every worker):`,
+  );
+  const first = s.rows[0]!;
+  out.push(
+    table([
+      [
+        'N',
+        'completed',
+        'wall s',
+        'goals/min',
+        'p50 goal s',
+        'p95 goal s',
+        'peak RSS MB',
+        'events/goal',
+        'p95 growth',
+        'RSS growth',
+        'slowest phase (mean per goal)',
+        're-provisioned',
+        'load 1m start/end',
+      ],
+      ...s.rows.map((r) => [
+        String(r.n),
+        `${r.completed}/${r.n}`,
+        String(r.wallSeconds),
+        String(r.goalsPerMinute),
+        String(r.p50GoalSeconds),
+        String(r.p95GoalSeconds),
+        String(r.peakRssMb),
+        String(r.historyEventsPerGoal),
+        `${round(r.p95GoalSeconds / first.p95GoalSeconds, 2)}x (N ${round(r.n / first.n, 1)}x)`,
+        `${round(r.peakRssMb / first.peakRssMb, 2)}x`,
+        r.slowestPhase,
+        describeReprovisioned(r.reprovisioned),
+        `${r.load.start} / ${r.load.end}`,
+      ]),
+    ]),
+  );
+}
+
+/** Both servers' scale rows side by side, the prod/dev wall-time ratio per N, and the closing note. */
+function printSideBySide(out: string[], dev: ServerScale, prod: ServerScale): void {
+  out.push('');
+  out.push(`side by side: dev (${dev.address}) and prod (${prod.address}, the production-shaped stack):`);
+  const rows: string[][] = [
+    [
+      'N',
+      'completed dev/prod',
+      'wall s dev',
+      'wall s prod',
+      'prod/dev wall',
+      'goals/min dev/prod',
+      'p50 goal s dev/prod',
+      'p95 goal s dev/prod',
+      'events/goal dev/prod',
+    ],
+  ];
+  const pairs = dev.rows
+    .map((d) => ({ d, p: prod.rows.find((r) => r.n === d.n) }))
+    .filter((x): x is { d: ScaleRow; p: ScaleRow } => x.p !== undefined);
+  for (const { d, p } of pairs)
+    rows.push([
+      String(d.n),
+      `${d.completed}/${p.completed} of ${d.n}`,
+      String(d.wallSeconds),
+      String(p.wallSeconds),
+      `${round(p.wallSeconds / d.wallSeconds, 2)}x`,
+      `${d.goalsPerMinute} / ${p.goalsPerMinute}`,
+      `${d.p50GoalSeconds} / ${p.p50GoalSeconds}`,
+      `${d.p95GoalSeconds} / ${p.p95GoalSeconds}`,
+      `${d.historyEventsPerGoal} / ${p.historyEventsPerGoal}`,
+    ]);
+  out.push(table(rows));
+  for (const { d, p } of pairs) out.push(`N ${d.n}: slowest phase on dev ${d.slowestPhase}; on prod ${p.slowestPhase}`);
+  const last = pairs[pairs.length - 1];
+  if (last) {
+    const ratio = round(last.p.wallSeconds / last.d.wallSeconds, 2);
+    out.push(
+      `closing: ${last.d.n} concurrent goals, ${last.d.completed}/${last.d.n} on dev in ${last.d.wallSeconds} s, ` +
+        `${last.p.completed}/${last.p.n} on prod in ${last.p.wallSeconds} s: prod/dev ${ratio}x ` +
+        `(goal: within 1.3x; ${ratio <= 1.3 ? 'met' : 'not met'} in this run); ` +
+        `slowest phase dev ${last.d.slowestPhase}, prod ${last.p.slowestPhase}`,
+    );
+  }
+}
+
+/** The server's connection: the dev server (or TEMPORAL_ADDRESS/TEMPORAL_PROFILE), or the production-shaped stack's profile. */
+async function connectServer(server: BenchServer): Promise<{ temporal: BenchTemporal; stack?: BenchProdStack }> {
+  if (server === 'dev') {
+    log('starting Temporal (dev)');
+    return { temporal: await startTemporal() };
+  }
+  const stack = ensureProdStack(log);
+  try {
+    log(
+      `connecting to the production-shaped stack (${Object.entries(stack.vars)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')})`,
+    );
+    return { temporal: await connectTemporal(stack.vars), stack };
+  } catch (err) {
+    stack.release();
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = parseBenchFlags(process.argv.slice(2));
   const docker = new Dockerode();
   const image = process.env.DRYDOCK_SANDBOX_IMAGE ?? (await resolveSandboxImage());
   const repo = makeDemoRepo();
@@ -327,180 +559,59 @@ async function main(): Promise<void> {
     const m = /bench steps: (\d+)/.exec(goal);
     return m ? stepsScript(Number(m[1])) : demo;
   });
-  log('starting Temporal');
-  const temporal = await startTemporal();
+  const loadBefore = os.loadavg();
   const report: Record<string, unknown> = {
     label: flags.label,
     at: new Date().toISOString(),
     cpus: os.cpus().length,
     flags,
-    temporal: temporal.address,
     image,
   };
   try {
-    const raw = new RawMachine(docker, image, repo);
-    await raw.sample(3, false);
-    const passes: { runtime: string; cold: SequentialOutcome; warm: SequentialOutcome }[] = [];
-    for (const runtime of flags.runtimes.length > 0 ? flags.runtimes : [undefined]) {
-      const on = runtime ? ` under ${runtime}` : '';
-      const tag = runtime ? `-${runtime}` : '';
-      log(`cold${on}: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool 0)`);
-      const cold = await sequentialGoals(temporal, flags, model.url, repo, 0, `cold${tag}`, raw, runtime);
-      log(`warm${on}: ${flags.goals} goals of ${flags.steps} steps + the demo goal (pool ${flags.pool})`);
-      const warm = await sequentialGoals(temporal, flags, model.url, repo, flags.pool, `warm${tag}`, raw, runtime);
-      passes.push({ runtime: runtime ?? 'default', cold, warm });
-    }
-    const { cold, warm } = passes[0]!;
-    const scaleRows: ScaleRow[] = [];
-    for (const n of flags.scale) {
-      log(`scale: ${n} concurrent demo goals (pool ${flags.pool})`);
-      scaleRows.push(await scale(temporal, model.url, repo, n, flags));
+    let stepRows: StepRows | undefined;
+    const servers: ServerScale[] = [];
+    for (const [i, server] of flags.servers.entries()) {
+      // One server at a time: the dev server is gone (and a stack this bench started is down) before the next starts.
+      const { temporal, stack } = await connectServer(server);
+      try {
+        if (i === 0) report.temporal = temporal.address;
+        if (i === 0 && flags.goals > 0) stepRows = await runStepRows(temporal, flags, model.url, repo, docker, image);
+        const rows: ScaleRow[] = [];
+        for (const n of flags.scale) {
+          log(
+            `scale on ${server}: ${n} concurrent demo goals (pool ${flags.pool}); load average ${os
+              .loadavg()
+              .map((l) => round(l, 2))
+              .join(' ')}`,
+          );
+          rows.push(await scale(temporal, server, model.url, repo, n, flags));
+        }
+        servers.push({ server, address: temporal.address, rows });
+      } finally {
+        await temporal.close();
+        stack?.release();
+      }
     }
 
-    const rawExecP50 = percentile(raw.exec, 50);
-    const rawRunnerP50 = percentile(raw.runnerExec, 50);
-    const rawReadyP50 = percentile(raw.ready, 50);
-    const steps = summarize([...cold.steps, ...warm.steps]);
-    const coldReady = summarize(cold.ready);
-    const warmReady = summarize(warm.ready);
     const out: string[] = [];
-    out.push(`drydock bench (${flags.label}) · ${os.cpus().length} CPUs · ${new Date().toISOString()}`);
-    out.push('');
+    const loadAfter = os.loadavg();
     out.push(
-      table([
-        ['measure', 'n', 'p50 ms', 'p95 ms', 'raw p50 ms', 'ratio p50'],
-        [
-          'agent step (model + tool via Temporal)',
-          String(steps.n),
-          String(steps.p50),
-          String(steps.p95),
-          String(round(rawExecP50, 1)),
-          `${round(steps.p50 / rawExecP50, 2)}x`,
-        ],
-        [
-          'sandbox ready, cold',
-          String(coldReady.n),
-          String(coldReady.p50),
-          String(coldReady.p95),
-          String(round(rawReadyP50, 1)),
-          `${round(coldReady.p50 / rawReadyP50, 2)}x`,
-        ],
-        [
-          `sandbox ready, warm (pool ${flags.pool})`,
-          String(warmReady.n),
-          String(warmReady.p50),
-          String(warmReady.p95),
-          String(round(rawReadyP50, 1)),
-          `${round(warmReady.p50 / rawReadyP50, 2)}x`,
-        ],
-      ]),
+      `drydock bench (${flags.label}) · ${os.cpus().length} CPUs · ${new Date().toISOString()} · load average ${loadBefore.map((l) => round(l, 2)).join(' ')} at start, ${loadAfter.map((l) => round(l, 2)).join(' ')} at end`,
     );
-    const allParts = [...cold.parts, ...warm.parts];
-    const partP50 = (k: keyof StepParts) =>
-      round(
-        percentile(
-          allParts.map((p) => p[k]),
-          50,
-        ),
-        1,
-      );
-    out.push(
-      `agent step p50 parts: callModel activity ${partP50('model')} ms, runTool activity ${partP50('tool')} ms (of these two, waiting for a worker ${partP50('dispatch')} ms), workflow tasks ${partP50('between')} ms`,
-    );
-    out.push(
-      `raw samples are taken between drydock's goals (${raw.ready.length} create+start+copy, ${raw.exec.length} execs)`,
-    );
-    out.push(
-      `raw: dockerode exec of \`${STEP_COMMAND}\` (the shell tool's argv) p50 ${round(rawExecP50, 1)} ms; dockerode create+start+copy of the repository p50 ${round(rawReadyP50, 1)} ms`,
-    );
-    out.push(
-      `raw: the same command through drydock's command runner (no Temporal) p50 ${round(rawRunnerP50, 1)} ms; ` +
-        `the workers ran commands ${flags.runner === 'on' ? 'through the runner' : 'as engine execs'} (DRYDOCK_SANDBOX_RUNNER=${flags.runner}), ` +
-        `so about ${round(steps.p50 - (flags.runner === 'on' ? rawRunnerP50 : rawExecP50), 1)} ms of a step's p50 is orchestration (model call, activities, workflow tasks)`,
-    );
-    if (passes.length > 1 || flags.runtimes.length > 0) {
+    if (stepRows) {
       out.push('');
-      out.push(`by sandbox runtime (DRYDOCK_SANDBOX_RUNTIME; the table above is ${passes[0]!.runtime}):`);
-      out.push(
-        table([
-          [
-            'runtime',
-            'steps',
-            'step p50 ms',
-            'step p95 ms',
-            'ready cold p50 ms',
-            `ready warm p50 ms (pool ${flags.pool})`,
-          ],
-          ...passes.map((p) => {
-            const st = summarize([...p.cold.steps, ...p.warm.steps]);
-            return [
-              p.runtime,
-              String(st.n),
-              String(st.p50),
-              String(st.p95),
-              String(summarize(p.cold.ready).p50),
-              String(summarize(p.warm.ready).p50),
-            ];
-          }),
-        ]),
-      );
+      Object.assign(report, printStepRows(out, stepRows, flags));
     }
-    out.push('');
-    out.push('demo goal, wall time by phase (ms):');
-    const phaseNames = [...new Set([...Object.keys(cold.demoPhases), ...Object.keys(warm.demoPhases)])];
-    out.push(
-      table([
-        ['phase', 'cold', 'warm'],
-        ...phaseNames.map((p) => [p, String(cold.demoPhases[p] ?? 0), String(warm.demoPhases[p] ?? 0)]),
-      ]),
-    );
-    if (scaleRows.length > 0) {
-      out.push('');
-      out.push(`concurrent demo goals (pool ${flags.pool}; RSS is the bench process, which runs every worker):`);
-      const first = scaleRows[0]!;
-      out.push(
-        table([
-          [
-            'N',
-            'completed',
-            'wall s',
-            'goals/min',
-            'p50 goal s',
-            'p95 goal s',
-            'peak RSS MB',
-            'events/goal',
-            'p95 growth',
-            'RSS growth',
-          ],
-          ...scaleRows.map((r) => [
-            String(r.n),
-            `${r.completed}/${r.n}`,
-            String(r.wallSeconds),
-            String(r.goalsPerMinute),
-            String(r.p50GoalSeconds),
-            String(r.p95GoalSeconds),
-            String(r.peakRssMb),
-            String(r.historyEventsPerGoal),
-            `${round(r.p95GoalSeconds / first.p95GoalSeconds, 2)}x (N ${round(r.n / first.n, 1)}x)`,
-            `${round(r.peakRssMb / first.peakRssMb, 2)}x`,
-          ]),
-        ]),
-      );
-    }
+    for (const s of servers) if (s.rows.length > 0) printScaleRows(out, s, flags);
+    const dev = servers.find((s) => s.server === 'dev');
+    const prod = servers.find((s) => s.server === 'prod');
+    if (dev && prod && dev.rows.length > 0) printSideBySide(out, dev, prod);
     const text = out.join('\n');
     process.stdout.write(`${text}\n`);
     Object.assign(report, {
-      passes,
-      raw,
-      cold,
-      warm,
-      steps,
-      coldReady,
-      warmReady,
-      rawExecP50,
-      rawRunnerP50,
-      rawReadyP50,
-      scale: scaleRows,
+      scale: servers[0]?.rows ?? [],
+      servers,
+      loadAverage: { start: loadBefore, end: loadAfter },
       table: text,
     });
     const file =
@@ -514,7 +625,6 @@ async function main(): Promise<void> {
     log(`wrote ${file}`);
   } finally {
     await model.close();
-    await temporal.close();
     rmSync(repo, { recursive: true, force: true });
   }
 }

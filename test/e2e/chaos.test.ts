@@ -33,6 +33,11 @@ test('every goal survives worker kills, a container loss and a server restart: o
   expect(figures.duplicatePrs).toBe(0);
   expect(figures.diffsEqual).toBe(3);
   expect(figures.containersLeft).toEqual([]);
+  // The goal whose container was removed provisioned again, on the one host there is; the bench names it from history.
+  const lost = figures.reprovisioned.find((r) => r.goalId.endsWith('-chaos-0'));
+  expect(lost?.hosts.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(lost?.hosts).size).toBe(1);
+  expect(lost?.hosts[0]).toMatch(/^chaos-/);
   // A kill can repeat the call in flight at most once; none may be repeated more often than there were kills.
   expect(figures.maxCallsPerStep).toBeLessThanOrEqual(1 + figures.kills);
   expect(figures.extraModelCalls).toBeLessThanOrEqual(figures.kills);
