@@ -26,7 +26,9 @@ export function runWorkers(
       const outage = await probeNamespace(config.temporal);
       if (outage) throw new Error(outage);
       const workers = await make(connection, config).catch((err: unknown) => {
-        throw new Error(explainDatabaseOutage(err, config.temporal) ?? (err instanceof Error ? err.message : String(err)));
+        throw new Error(
+          explainDatabaseOutage(err, config.temporal) ?? (err instanceof Error ? err.message : String(err)),
+        );
       });
       logger.info(
         `drydock ${name} worker: ${workers.map((w) => w.options.taskQueue).join(', ')} on ${config.temporalAddress} (${describeTemporalConnection(config.temporal)})`,

@@ -97,6 +97,22 @@ export function onContainer<I, R>(run: (input: I) => Promise<R>): (input: I) => 
   };
 }
 
+/** Runs `work`, heartbeating every second while it runs when inside an activity (outside one, it just runs). */
+export async function whileHeartbeating<R>(work: () => Promise<R>): Promise<R> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    ctx = undefined;
+  }
+  const timer = ctx ? setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS) : undefined;
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** What the groups of sandbox activities are made from. */
 export interface HostContext {
   deps: SandboxActivityDeps;

@@ -8,7 +8,10 @@ import { explainDatabaseOutage } from './temporal-connect-error';
 import type { TemporalConnectionConfig } from './temporal-connection';
 
 /** Resolves with the line to print when the server cannot serve the namespace for want of its database, else undefined. */
-export async function probeNamespace(config: TemporalConnectionConfig, timeoutMs = 10_000): Promise<string | undefined> {
+export async function probeNamespace(
+  config: TemporalConnectionConfig,
+  timeoutMs = 10_000,
+): Promise<string | undefined> {
   let connection: Connection | undefined;
   try {
     // No interceptors: no retry interceptor, so the server's first answer is the one we read.

@@ -23,7 +23,7 @@ import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { readGoalResult } from '../../cli/goal-result';
 import { startTestEnvironment } from '../support/test-env';
 import { buildWorkers, removeBuild, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { canRunDockerHosts, startDockerHosts, type DockerHost } from '../support/docker-hosts';
+import { canRunDockerHosts, sandboxHostVars, startDockerHosts, type DockerHost } from '../support/docker-hosts';
 import { startGatedModel, type GatedModel } from '../support/gated-model';
 import { makeGitRepo, removeGitRepos } from '../support/git-fixtures';
 import { runCli } from '../support/cli';
@@ -47,18 +47,12 @@ const started: string[] = [];
 
 /** The hosts' sandbox workers' environment: one engine each, the data dir (the store) shared. */
 function hostVars(engine: DockerHost, image: string): Record<string, string> {
-  return {
-    DRYDOCK_DATA_DIR: dataDir,
-    DRYDOCK_HOST_ID: engine.id,
-    DOCKER_HOST: engine.dockerHost,
-    DRYDOCK_SANDBOX_CAPACITY: '3',
-    DRYDOCK_POOL_SIZE: '0',
-    DRYDOCK_SANDBOX_DISK: 'off',
-    DRYDOCK_SANDBOX_IMAGE: image,
-    DRYDOCK_TOOLCHAINS_DIR: path.join(work, `toolchains-${engine.id}`),
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-  };
+  return sandboxHostVars(engine, {
+    dataDir,
+    image,
+    work,
+    temporal: { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' },
+  });
 }
 
 maybe('three sandbox hosts', () => {
