@@ -5,9 +5,17 @@ import { explainConnectError } from '../activities/shared/temporal-connect-error
 import type { ClientConfig } from './config';
 import { UnreachableError } from './errors';
 
+let lastAddress: string | undefined;
+
+/** The address of the last connection made (for the line main prints when the server fails a call). */
+export function connectedAddress(): string | undefined {
+  return lastAddress;
+}
+
 /** Connects to Temporal as config.temporal says (profile, TLS, API key); throws an Error with one clear line. */
 export async function connectClient(config: ClientConfig): Promise<{ client: Client; close: () => Promise<void> }> {
   let connection: Connection;
+  lastAddress = config.temporal.address;
   try {
     connection = await Connection.connect({ ...config.temporal.connectOptions, connectTimeout: '5s' });
   } catch (err) {

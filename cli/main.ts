@@ -1,6 +1,8 @@
 /** The `drydock` command: a Temporal client for starting, watching and reading goals (commands: program.ts). */
 import { CommanderError } from 'commander';
 import { ConfigError } from '../activities/shared/env-settings';
+import { explainDatabaseOutage } from '../activities/shared/temporal-connect-error';
+import { connectedAddress } from './connect';
 import { EXIT, RefusedError, UnreachableError, UsageError } from './errors';
 import { printError } from './output';
 import { buildProgram, otherCommandsWithOption } from './program';
@@ -25,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
 /** The exit code of a failure (README, "Exit codes"). */
 function exitCodeOf(err: unknown): number {
   if (err instanceof CommanderError || err instanceof UsageError || err instanceof ConfigError) return EXIT.usage;
-  if (err instanceof UnreachableError) return EXIT.unreachable;
+  if (err instanceof UnreachableError || databaseOutage(err)) return EXIT.unreachable;
   if (err instanceof RefusedError) return EXIT.refused;
   return EXIT.failed;
 }
@@ -39,6 +41,8 @@ function failureLine(err: unknown, program?: ReturnType<typeof buildProgram>): s
     const owners = flag && program && !/Did you mean/.test(line) ? otherCommandsWithOption(program, flag) : [];
     return owners.length > 0 ? `${line} (it is an option of ${owners.map((o) => `\`${o}\``).join(', ')})` : line;
   }
+  const outage = databaseOutage(err);
+  if (outage) return outage;
   const known =
     err instanceof UsageError ||
     err instanceof ConfigError ||
@@ -46,6 +50,11 @@ function failureLine(err: unknown, program?: ReturnType<typeof buildProgram>): s
     err instanceof RefusedError;
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
   return known ? message : `error: ${message}`;
+}
+
+/** The line for a call the server failed because its database is down, else undefined. */
+function databaseOutage(err: unknown): string | undefined {
+  return explainDatabaseOutage(err, { address: connectedAddress() ?? 'the configured address' });
 }
 
 // `drydock pr list | head -3`: a reader that stops early is not a failure of drydock's.

@@ -2,7 +2,8 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig, type DrydockConfig } from './config';
 import { runUntilSignal } from './create-workers';
-import { explainConnectError } from '../activities/shared/temporal-connect-error';
+import { explainConnectError, explainDatabaseOutage } from '../activities/shared/temporal-connect-error';
+import { probeNamespace } from '../activities/shared/temporal-namespace-probe';
 import { describeTemporalConnection } from '../activities/shared/temporal-connection';
 import { installRuntime } from './runtime';
 
@@ -21,7 +22,14 @@ export function runWorkers(
       } catch (err) {
         throw new Error(await explainConnectError(err, config.temporal, 'start it with `npm run dev-server`'));
       }
-      const workers = await make(connection, config);
+      // A server that answers but has lost its database: one line now, not the SDK's retries and then a namespace error.
+      const outage = await probeNamespace(config.temporal);
+      if (outage) throw new Error(outage);
+      const workers = await make(connection, config).catch((err: unknown) => {
+        throw new Error(
+          explainDatabaseOutage(err, config.temporal) ?? (err instanceof Error ? err.message : String(err)),
+        );
+      });
       logger.info(
         `drydock ${name} worker: ${workers.map((w) => w.options.taskQueue).join(', ')} on ${config.temporalAddress} (${describeTemporalConnection(config.temporal)})`,
         config.observability.metricsAddress ? { metrics: `http://${config.observability.metricsAddress}/metrics` } : {},

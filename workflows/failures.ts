@@ -65,7 +65,7 @@ export const FAILURES = {
   },
   SandboxLost: {
     meaning:
-      'the sandbox container is gone or stopped (the workflow provisions another), or a goal lost more sandboxes than it may',
+      "the sandbox container is gone or stopped, or its host's Docker engine does not answer (the workflow provisions another), or a goal lost more sandboxes than it may",
     retryable: false,
     raisedBy: 'every sandbox activity on a container; codingAgent',
   },

@@ -374,6 +374,9 @@ function sharedActivities(calls: CallSource = {}): SandboxActivities {
     proxyActivities<SandboxActivities>({
       taskQueue: SANDBOX_QUEUE,
       startToCloseTimeout: '5m',
+      // provisionSandbox heartbeats: a worker gone mid-provision, or its answer lost while the server's database was
+      // away (the SDK gives up reporting after a few seconds), is retried in 30 s rather than at the 5 minutes.
+      heartbeatTimeout: '30s',
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
     }),
   );

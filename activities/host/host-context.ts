@@ -93,11 +93,37 @@ export function onContainer<I, R>(run: (input: I) => Promise<R>): (input: I) => 
       if (err instanceof SandboxNotFoundError || err instanceof SandboxNotRunningError) {
         throw failure(SANDBOX_LOST, err.message, { cause: err });
       }
+      // The host's Docker engine is not there (stopped, its socket gone): its containers stopped with it.
+      const engineDown = engineDownReason(err);
+      if (engineDown) throw failure(SANDBOX_LOST, engineDown, { cause: err as Error });
       throw err;
     } finally {
       clearInterval(timer);
     }
   };
+}
+
+/** Why the Docker engine cannot be reached, when `err` is a refused or missing engine socket; else undefined. */
+export function engineDownReason(err: unknown): string | undefined {
+  const e = err as { code?: unknown; syscall?: unknown; address?: unknown; message?: unknown } | undefined;
+  if (e?.syscall !== 'connect' || (e.code !== 'ENOENT' && e.code !== 'ECONNREFUSED')) return undefined;
+  return `the Docker engine of this sandbox host does not answer (${String(e.message)}): its containers stopped with it`;
+}
+
+/** Runs `work`, heartbeating every second while it runs when inside an activity (outside one, it just runs). */
+export async function whileHeartbeating<R>(work: () => Promise<R>): Promise<R> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    ctx = undefined;
+  }
+  const timer = ctx ? setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS) : undefined;
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** What the groups of sandbox activities are made from. */

@@ -37,6 +37,28 @@ export async function explainConnectError(err: unknown, config: TemporalConnecti
   return `cannot reach ${at} (${detail})${hint ? `; ${hint}` : ''}`;
 }
 
+/**
+ * The line for a call the server answered with UNAVAILABLE because its own
+ * database is down (its persistence says "<Operation> operation failed" or
+ * "no usable database connection"), or undefined for any other error.
+ */
+export function explainDatabaseOutage(
+  err: unknown,
+  config: Pick<TemporalConnectionConfig, 'address'>,
+): string | undefined {
+  const { messages, codes } = unwrap(err);
+  const raw = messages.join(': ');
+  // The SDK core reports a status as text (`Status { code: Unavailable, message: "…" }`); grpc-js as code 14.
+  const quoted = /code: Unavailable, message: "((?:[^"\\]|\\.)*)"/.exec(raw)?.[1];
+  const said =
+    quoted ?? (codes.includes(14) ? messages[messages.length - 1]?.replace(/^14 UNAVAILABLE: /, '') : undefined);
+  if (said === undefined || !DATABASE_DOWN.test(said)) return undefined;
+  return `Temporal at ${config.address} answers, but its database does not (the server said: ${shorten(said)}): check the server's persistence store (for scripts/prod-stack: PostgreSQL, \`scripts/prod-stack db-start\`); goals already started wait and carry on once it is back`;
+}
+
+/** What Temporal's persistence layer answers when its database cannot be reached. */
+const DATABASE_DOWN = /\bno usable database connection\b|\b\w+ operation failed\b/i;
+
 /** The messages and gRPC codes of an error and its causes, outermost first. */
 function unwrap(err: unknown): { messages: string[]; codes: number[] } {
   const messages: string[] = [];

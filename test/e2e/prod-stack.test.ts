@@ -17,6 +17,7 @@ import { AGENT_QUEUE } from '../../workflows/queues';
 import type { GoalResult } from '../../workflows/types';
 import { startScriptedModelServer, loadScript, type ScriptedModelServer } from '../../scripted-model';
 import { runCli } from '../support/cli';
+import { prodStack, profileOf } from '../support/prod-stack';
 import { makeTestCertificates } from '../support/test-certificates';
 import { containersOfGoal } from '../support/docker';
 import { fixturePath, makeGitRepo, removeGitRepos } from '../support/git-fixtures';
@@ -27,17 +28,6 @@ const ROOT = path.join(__dirname, '..', '..');
 const RUN = Math.random().toString(36).slice(2, 8);
 const enabled = process.env.DRYDOCK_PROD_STACK_E2E === '1';
 const suite = enabled ? describe : describe.skip;
-
-function prodStack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(
-      'bash',
-      [path.join(ROOT, 'scripts', 'prod-stack'), ...args],
-      { timeout: 30 * 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
 
 suite('the production-shaped stack', () => {
   let profile: Record<string, string> = {};
@@ -54,12 +44,7 @@ suite('the production-shaped stack', () => {
     expect(up.stderr).toMatch(/mTLS, 4 history shards, PostgreSQL/);
     expect(up.stderr).toMatch(/Temporal UI on http:\/\/localhost:18233/);
     expect(up.code).toBe(0);
-    profile = Object.fromEntries(
-      up.stdout
-        .trim()
-        .split('\n')
-        .map((l) => l.split('=', 2) as [string, string]),
-    );
+    profile = profileOf(up.stdout);
     model = await startScriptedModelServer({ script: [] });
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-prod-'));
     const config = loadConfig({

@@ -27,6 +27,8 @@ export interface DockerHost {
   running(): boolean;
   /** Stops the engine (SIGTERM; its containers stop with it), as a host's engine that goes away. */
   kill(): Promise<void>;
+  /** Starts a killed engine again on the same data root (its stopped containers are still there). */
+  start(): Promise<void>;
   /** Removes every container of the engine and stops it. */
   stop(): Promise<void>;
 }
@@ -120,6 +122,9 @@ export async function startDockerHost(id: string, image: string): Promise<Docker
     docker,
     running,
     kill,
+    async start() {
+      if (!running()) await launch();
+    },
     async stop() {
       // An engine stopped on the way is started again to remove what it holds.
       if (!running()) await launch();
@@ -128,6 +133,37 @@ export async function startDockerHost(id: string, image: string): Promise<Docker
       rmSync(run, { recursive: true, force: true });
       spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
     },
+  };
+}
+
+/** What a sandbox worker on one of these hosts is started with, besides its engine. */
+export interface SandboxHostVarsOptions {
+  /** The data dir all workers share (the artifact store, the host registry, the PR records). */
+  dataDir: string;
+  /** The sandbox image (loaded into each engine). */
+  image: string;
+  /** A folder for the hosts' toolchain caches (one under it per host). */
+  work: string;
+  /** How the worker reaches Temporal (TEMPORAL_ADDRESS…, or a profile's TEMPORAL_CONFIG_FILE and TEMPORAL_PROFILE). */
+  temporal: Record<string, string>;
+  /** DRYDOCK_SANDBOX_CAPACITY (default 3). */
+  capacity?: number;
+}
+
+/** The environment of the sandbox worker of `engine`: its host id and engine, no warm pool, the shared data dir. */
+export function sandboxHostVars(engine: DockerHost, o: SandboxHostVarsOptions): Record<string, string> {
+  return {
+    ...o.temporal,
+    DRYDOCK_DATA_DIR: o.dataDir,
+    DRYDOCK_HOST_ID: engine.id,
+    DOCKER_HOST: engine.dockerHost,
+    DRYDOCK_SANDBOX_CAPACITY: String(o.capacity ?? 3),
+    DRYDOCK_POOL_SIZE: '0',
+    DRYDOCK_SANDBOX_DISK: 'off',
+    DRYDOCK_SANDBOX_IMAGE: o.image,
+    DRYDOCK_TOOLCHAINS_DIR: path.join(o.work, `toolchains-${engine.id}`),
+    // Each host's environment cache is its own (the data dir, the store, is shared).
+    DRYDOCK_ENV_CACHE_DIR: path.join(o.work, `env-cache-${engine.id}`),
   };
 }
 

@@ -15,7 +15,7 @@ import { createAgentWorker } from '../../workers/create-workers';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
 import { startTestEnvironment } from './test-env';
 import { buildWorkers, removeBuild, startWorkerProcess, type WorkerProcess } from './worker-process';
-import { startDockerHosts, type DockerHost } from './docker-hosts';
+import { sandboxHostVars, startDockerHosts, type DockerHost } from './docker-hosts';
 import { startGatedModel, type GatedModel } from './gated-model';
 import { removeGitRepos } from './git-fixtures';
 import { runCli, type CliRun } from './cli';
@@ -84,18 +84,12 @@ export async function startHostFleet(o: HostFleetOptions): Promise<HostFleet> {
   const started: string[] = [];
 
   const hostVars = (engine: DockerHost): Record<string, string> => ({
-    DRYDOCK_DATA_DIR: dataDir,
-    DRYDOCK_HOST_ID: engine.id,
-    DOCKER_HOST: engine.dockerHost,
-    DRYDOCK_SANDBOX_CAPACITY: '3',
-    DRYDOCK_POOL_SIZE: '0',
-    DRYDOCK_SANDBOX_DISK: 'off',
-    DRYDOCK_SANDBOX_IMAGE: image,
-    DRYDOCK_TOOLCHAINS_DIR: path.join(work, `toolchains-${engine.id}`),
-    // Each host's environment cache is its own (the data dir, the store, is shared).
-    DRYDOCK_ENV_CACHE_DIR: path.join(work, `env-cache-${engine.id}`),
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    ...sandboxHostVars(engine, {
+      dataDir,
+      image,
+      work,
+      temporal: { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default' },
+    }),
     ...o.hostVars,
   });
   const startHost = async (id: string) => {
