@@ -17,7 +17,12 @@ import Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
 import { DockerSandbox } from '../../activities/sandbox/docker-sandbox';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
-import { probeSandboxDisks, SandboxDisks, type SandboxDisk } from '../../activities/sandbox/sandbox-disk';
+import {
+  MIN_DISK_BYTES,
+  probeSandboxDisks,
+  SandboxDisks,
+  type SandboxDisk,
+} from '../../activities/sandbox/sandbox-disk';
 import {
   restoreSnapshot,
   SnapshotUnusableError,
@@ -41,7 +46,7 @@ function uniqueName(): string {
   return name;
 }
 
-type Entry = { header: tar.Headers; body?: string };
+type Entry = { header: Parameters<tar.Pack['entry']>[0]; body?: string };
 
 async function tarOfEntries(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
@@ -189,6 +194,41 @@ describe('a hostile snapshot cannot write outside the sandbox disk', () => {
     expect((await sandbox.exec(id, ['bash', '-c', 'cd && find . /workspace | sort'])).stdout).toBe(before);
   }, 60_000);
 });
+
+test('a snapshot larger than the sandbox disk: unusable for this sandbox only (the entry stays), and nothing it put in is left', async () => {
+  const small = new SandboxDisks({ root, mountRoot: path.join(root, 'mnt'), sizeBytes: MIN_DISK_BYTES });
+  const tiny = await small.create();
+  try {
+    const entryDir = fs.mkdtempSync(path.join(root, 'entry-'));
+    const big = randomBytes(8 * 1024 ** 2).toString('base64');
+    const entries: Entry[] = [];
+    for (let i = 0; i < 10; i++)
+      entries.push({ header: { name: `node_modules/big${i}.bin`, type: 'file', mode: 0o644 }, body: big });
+    const ws = await tarOfEntries(entries);
+    fs.writeFileSync(path.join(entryDir, 'workspace.tar'), ws);
+    const home = await tarOfEntries([{ header: { name: '.cache/ok', type: 'file', mode: 0o644 }, body: 'ok' }]);
+    fs.writeFileSync(path.join(entryDir, 'home.tar'), home);
+    const onDisk = {
+      hostFolder: async (_: string, target: string) => (target === '/workspace' ? tiny.workspace : tiny.home),
+    };
+    const err = await restoreSnapshot({
+      sandbox: onDisk as unknown as DockerSandbox,
+      containerId: 'c',
+      dir: entryDir,
+      files: [
+        { name: 'workspace.tar', target: '/workspace', bytes: ws.length, sha256: sha256(ws) },
+        { name: 'home.tar', target: '/home/drydock', bytes: home.length, sha256: sha256(home) },
+      ],
+      tracked: new Set(),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SnapshotUnusableError);
+    expect(err).toMatchObject({ keepEntry: true, message: "the sandbox's disk has no room for workspace.tar" });
+    expect(listing(tiny.workspace)).toEqual([]);
+    expect(listing(tiny.home)).toEqual([]);
+  } finally {
+    await small.release(tiny.id);
+  }
+}, 60_000);
 
 test('a snapshot goes into the sandbox on the host: owned by the sandbox user, modes masked, times kept; its derived baseline is what the host reads', async () => {
   // The repository as copyRepository puts it in: tracked files, one of them executable, one a symlink.
