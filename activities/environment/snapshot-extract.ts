@@ -39,6 +39,7 @@ import {
 } from 'fs';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
+import { Worker } from 'worker_threads';
 import * as tar from 'tar-stream';
 
 /** Thrown when a tar entry would leave the folder or is of a kind the extractor refuses. */
@@ -60,6 +61,8 @@ export interface ExtractIntoOptions {
   gid: number;
   /** Entries to pass over (by their relative path); none when absent. */
   skip?: (rel: string) => boolean;
+  /** Threads that write the files (WRITER_THREADS when absent; 0: all on this thread). */
+  threads?: number;
 }
 
 /** What extractInto put in. */
@@ -83,7 +86,8 @@ export function safeRelative(name: string): string {
 export async function extractInto(o: ExtractIntoOptions): Promise<ExtractSummary> {
   const top = lstatSync(o.root);
   if (!top.isDirectory()) throw new UnsafeEntryError(`${o.root} is not a folder`);
-  const x = new Extraction(o.root, o.uid, o.gid);
+  const writers = Array.from({ length: o.threads ?? WRITER_THREADS }, () => new FileWriter(o.uid, o.gid));
+  const x = new Extraction(o.root, o.uid, o.gid, writers);
   const extract = tar.extract();
   const feeding = pipeline(o.source, extract as unknown as NodeJS.WritableStream);
   feeding.catch(() => undefined);
@@ -98,11 +102,15 @@ export async function extractInto(o: ExtractIntoOptions): Promise<ExtractSummary
       await x.put(rel, header, entry as AsyncIterable<Buffer>);
     }
     await feeding;
+    await x.flush();
     x.finishFolders();
   } catch (err) {
     extract.destroy();
+    await x.flush().catch(() => undefined);
     x.undo();
     throw err;
+  } finally {
+    for (const w of writers) void w.close();
   }
   return { entries: x.entries, bytes: x.bytes, undo: () => x.undo() };
 }
@@ -118,15 +126,28 @@ class Extraction {
   /** Folders whose mode and times are set at the end (a read-only folder would stop its own entries). */
   private readonly folderStats: { abs: string; mode: number; mtime?: Date }[] = [];
 
+  /** Relative paths handed to a writer thread since the last flush. */
+  private pending = new Set<string>();
+
   constructor(
     private readonly root: string,
     private readonly uid: number,
     private readonly gid: number,
+    private readonly writers: FileWriter[],
   ) {}
+
+  /** Waits until every writer thread has written what it was given; throws what one failed with. */
+  async flush(): Promise<void> {
+    await Promise.all(this.writers.map((w) => w.flush()));
+    this.pending.clear();
+  }
 
   async put(rel: string, header: tar.Header, body: AsyncIterable<Buffer>): Promise<void> {
     this.entries++;
     const abs = path.join(this.root, rel);
+    // An entry at or below a path a writer thread still has waits for it (a name twice in the tar, a link's source).
+    if (this.pending.size > 0 && (this.pending.has(rel) || this.pendingAbove(rel) || this.linkPending(header)))
+      await this.flush();
     this.ensureParent(rel);
     const mode = (header.mode ?? 0o644) & 0o777;
     switch (header.type) {
@@ -139,8 +160,25 @@ class Extraction {
         return drain(body);
       }
       case 'file':
-      case 'contiguous-file':
-        return this.writeFile(abs, mode, header.mtime, body);
+      case 'contiguous-file': {
+        const size = header.size ?? 0;
+        if (this.writers.length === 0 || size > MAX_THREADED_FILE_BYTES)
+          return this.writeFile(abs, mode, header.mtime, body);
+        // Small files go to a writer thread (by path, so the same path always goes to the same one).
+        const data = new Uint8Array(size);
+        let at = 0;
+        for await (const chunk of body) {
+          data.set(chunk.subarray(0, size - at), at);
+          at += chunk.length;
+        }
+        if (at !== size) throw new UnsafeEntryError(`${rel} is shorter than its header says`);
+        this.bytes += size;
+        this.created.push({ abs, folder: false });
+        this.pending.add(rel);
+        const writer = this.writers[hashOf(rel) % this.writers.length]!;
+        writer.write({ abs, rel, data, mode, mtime: header.mtime ? header.mtime.getTime() / 1000 : undefined });
+        return;
+      }
       case 'symlink': {
         const target = header.linkname ?? '';
         if (!target || target.includes('\0')) throw new UnsafeEntryError(`symlink ${rel} has no usable target`);
@@ -166,6 +204,16 @@ class Extraction {
       default:
         throw new UnsafeEntryError(`tar entry ${rel} is a ${header.type ?? 'entry of no type'}, which is refused`);
     }
+  }
+
+  private pendingAbove(rel: string): boolean {
+    for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1))
+      if (this.pending.has(rel.slice(0, i))) return true;
+    return false;
+  }
+
+  private linkPending(header: tar.Header): boolean {
+    return header.type === 'link' && this.pending.has(safeRelative(header.linkname ?? ''));
   }
 
   /** Sets the folders' modes and times, deepest first. */
@@ -248,6 +296,110 @@ class Extraction {
     this.created.push({ abs, folder: true });
     chownSync(abs, this.uid, this.gid);
   }
+}
+
+/** Threads writing files beside the one reading the tar: file creation is most of the time, and spreads over cores. */
+export const WRITER_THREADS = 2;
+/** Larger files are written by the reading thread as they stream (not held in memory). */
+const MAX_THREADED_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A writer thread's code: per message, a file created afresh (a non-folder there is unlinked first,
+ * never written through: O_EXCL | O_NOFOLLOW), owned and timed as asked. The folders above it were
+ * checked by the reading thread. Failures are answered at once; a flush is answered when reached.
+ */
+const WRITER_CODE = `
+const { parentPort, workerData } = require('worker_threads');
+const fs = require('fs');
+const { uid, gid, umask } = workerData;
+const FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+let failed = false;
+parentPort.on('message', (m) => {
+  if (m.flush !== undefined) return parentPort.postMessage({ flushed: m.flush });
+  if (failed) return;
+  try {
+    let fd;
+    try {
+      fd = fs.openSync(m.abs, FLAGS, m.mode);
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      if (fs.lstatSync(m.abs).isDirectory()) {
+        const e = new Error(m.rel + ' is a folder; the snapshot has a file there');
+        e.unsafe = true;
+        throw e;
+      }
+      fs.unlinkSync(m.abs);
+      fd = fs.openSync(m.abs, FLAGS, m.mode);
+    }
+    try {
+      const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+      for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off);
+      fs.fchownSync(fd, uid, gid);
+      if ((m.mode & umask) !== 0) fs.fchmodSync(fd, m.mode);
+      if (m.mtime !== undefined) fs.futimesSync(fd, m.mtime, m.mtime);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    failed = true;
+    parentPort.postMessage({ error: { message: err.message, code: err.code, unsafe: err.unsafe === true } });
+  }
+});`;
+
+/** One writer thread (see WRITER_CODE). */
+class FileWriter {
+  private readonly worker: Worker;
+  private error?: Error;
+  private flushes = 0;
+  private readonly waiting = new Map<number, () => void>();
+
+  constructor(uid: number, gid: number) {
+    this.worker = new Worker(WRITER_CODE, { eval: true, workerData: { uid, gid, umask: UMASK } });
+    this.worker.on(
+      'message',
+      (m: { flushed?: number; error?: { message: string; code?: string; unsafe: boolean } }) => {
+        if (m.error) {
+          this.error = m.error.unsafe
+            ? new UnsafeEntryError(m.error.message)
+            : Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {});
+          for (const done of this.waiting.values()) done();
+        } else if (m.flushed !== undefined) this.waiting.get(m.flushed)?.();
+      },
+    );
+    this.worker.on('error', (err) => {
+      this.error ??= err;
+      for (const done of this.waiting.values()) done();
+    });
+  }
+
+  write(m: { abs: string; rel: string; data: Uint8Array; mode: number; mtime?: number }): void {
+    if (this.error) throw this.error;
+    this.worker.postMessage(m, [m.data.buffer as ArrayBuffer]);
+  }
+
+  /** Resolves when the thread has written everything given before; rejects with its failure. */
+  async flush(): Promise<void> {
+    if (!this.error) {
+      const id = ++this.flushes;
+      await new Promise<void>((resolve) => {
+        this.waiting.set(id, resolve);
+        this.worker.postMessage({ flush: id });
+      });
+      this.waiting.delete(id);
+    }
+    if (this.error) throw this.error;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/** A small hash of a path (which writer thread gets it). */
+function hashOf(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+  return h >>> 0;
 }
 
 /** This process's umask, read without changing it (process.umask() with no argument is deprecated). */
