@@ -9,7 +9,7 @@
  */
 import { createHash } from 'crypto';
 import { createReadStream, createWriteStream } from 'fs';
-import { readFile, writeFile } from 'fs/promises';
+import { readFile, stat, writeFile } from 'fs/promises';
 import { PassThrough, type Readable } from 'stream';
 import { finished, pipeline } from 'stream/promises';
 import * as tar from 'tar-stream';
@@ -341,6 +341,15 @@ async function extractVerified(o: {
   /** Where the undo of a finished extraction is added (a later file's failure takes this one out too). */
   undo: (() => void)[];
 }): Promise<void> {
+  // A truncated or grown file is known before anything goes in; other damage when its checksum is known.
+  const size = await stat(`${o.dir}/${o.file.name}`).then(
+    (st) => st.size,
+    (err: Error) => {
+      throw new SnapshotUnusableError(`${o.file.name} cannot be read: ${err.message}`);
+    },
+  );
+  if (size !== o.file.bytes)
+    throw new SnapshotUnusableError(`${o.file.name} has ${size} bytes, ${o.file.bytes} expected`);
   const hash = createHash('sha256');
   let bytes = 0;
   const source = createReadStream(`${o.dir}/${o.file.name}`, { highWaterMark: 1024 * 1024 });
