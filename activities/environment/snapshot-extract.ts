@@ -314,8 +314,11 @@ const fs = require('fs');
 const { uid, gid, umask } = workerData;
 const FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
 let failed = false;
-parentPort.on('message', (m) => {
-  if (m.flush !== undefined) return parentPort.postMessage({ flushed: m.flush });
+parentPort.on('message', (msg) => {
+  for (const m of msg.files) write(m);
+  if (msg.flush !== undefined) parentPort.postMessage({ flushed: msg.flush });
+});
+function write(m) {
   if (failed) return;
   try {
     let fd;
@@ -344,7 +347,20 @@ parentPort.on('message', (m) => {
     failed = true;
     parentPort.postMessage({ error: { message: err.message, code: err.code, unsafe: err.unsafe === true } });
   }
-});`;
+}`;
+
+/** Files per message to a writer thread, and bytes. */
+const BATCH_FILES = 128;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+/** A file for a writer thread. */
+interface WriteRequest {
+  abs: string;
+  rel: string;
+  data: Uint8Array;
+  mode: number;
+  mtime?: number;
+}
 
 /** One writer thread (see WRITER_CODE). */
 class FileWriter {
@@ -352,6 +368,8 @@ class FileWriter {
   private error?: Error;
   private flushes = 0;
   private readonly waiting = new Map<number, () => void>();
+  private batch: WriteRequest[] = [];
+  private batchBytes = 0;
 
   constructor(uid: number, gid: number) {
     this.worker = new Worker(WRITER_CODE, { eval: true, workerData: { uid, gid, umask: UMASK } });
@@ -372,9 +390,12 @@ class FileWriter {
     });
   }
 
-  write(m: { abs: string; rel: string; data: Uint8Array; mode: number; mtime?: number }): void {
+  /** Queues a file; files go to the thread in batches (a message each would cost the reading thread more than the write). */
+  write(m: WriteRequest): void {
     if (this.error) throw this.error;
-    this.worker.postMessage(m, [m.data.buffer as ArrayBuffer]);
+    this.batch.push(m);
+    this.batchBytes += m.data.byteLength;
+    if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.send();
   }
 
   /** Resolves when the thread has written everything given before; rejects with its failure. */
@@ -383,11 +404,21 @@ class FileWriter {
       const id = ++this.flushes;
       await new Promise<void>((resolve) => {
         this.waiting.set(id, resolve);
-        this.worker.postMessage({ flush: id });
+        this.send(id);
       });
       this.waiting.delete(id);
     }
     if (this.error) throw this.error;
+  }
+
+  private send(flush?: number): void {
+    const files = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.worker.postMessage(
+      { files, ...(flush !== undefined ? { flush } : {}) },
+      files.map((f) => f.data.buffer as ArrayBuffer),
+    );
   }
 
   async close(): Promise<void> {
