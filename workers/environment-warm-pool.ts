@@ -149,14 +149,15 @@ export class EnvironmentWarmPool {
       // A restore that fails (a damaged entry) is tried again after a while, not at once.
       refillDelayMs: 15_000,
       // The snapshot goes in as on a hit, the paths its own commit tracked left out; the goal's copy then lays its files over it.
-      prepare: async (containerId) =>
-        restoreSnapshot({
+      prepare: async (containerId) => {
+        await restoreSnapshot({
           sandbox: this.o.sandbox,
           containerId,
           dir: this.o.cache.entryDir(entry.key),
           files: entry.files,
           tracked: await readTrackedPaths(this.o.store, entry.goalId),
-        }),
+        });
+      },
     });
   }
 }

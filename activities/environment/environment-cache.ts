@@ -25,6 +25,8 @@ export interface SnapshotFile {
   sha256: string;
   /** The paths the tar holds (NUL-separated, latin1), when recorded: a restore that overwrites none of the goal's own paths streams the tar as it is. */
   paths?: { name: string; bytes: number; sha256: string };
+  /** The workspace's manifest (snapshot-manifest.ts): what the post-setup baseline records for each of its paths. */
+  manifest?: { name: string; bytes: number; sha256: string };
 }
 
 /** What an entry's meta.json holds. */

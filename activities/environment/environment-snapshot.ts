@@ -9,13 +9,16 @@
  */
 import { createHash } from 'crypto';
 import { createReadStream, createWriteStream } from 'fs';
-import { readFile, writeFile } from 'fs/promises';
+import { readFile, stat, writeFile } from 'fs/promises';
 import { PassThrough, type Readable } from 'stream';
-import { pipeline } from 'stream/promises';
+import { finished, pipeline } from 'stream/promises';
 import * as tar from 'tar-stream';
 import type { Sandbox } from '../sandbox/sandbox';
 import { secretEncodings } from '../security/secret-encodings';
 import type { SnapshotFile } from './environment-cache';
+import { SANDBOX_GID, SANDBOX_UID } from '../sandbox/container-options';
+import { extractInto, UnsafeEntryError } from './snapshot-extract';
+import { decodeManifest, encodeManifest, ManifestBuilder, type SnapshotManifest } from './snapshot-manifest';
 
 /** The folders a snapshot holds, and the file each goes to. */
 export const SNAPSHOT_SOURCES: readonly { name: string; target: string; workspace: boolean }[] = [
@@ -25,9 +28,12 @@ export const SNAPSHOT_SOURCES: readonly { name: string; target: string; workspac
 
 /** Thrown when a snapshot cannot be used: damaged, truncated, or holding a setup secret. */
 export class SnapshotUnusableError extends Error {
-  constructor(message: string) {
+  /** True when the entry is sound and only this sandbox could not take it (its disk is full): the entry stays. */
+  readonly keepEntry: boolean;
+  constructor(message: string, o: { keepEntry?: boolean } = {}) {
     super(message);
     this.name = 'SnapshotUnusableError';
+    this.keepEntry = o.keepEntry ?? false;
   }
 }
 
@@ -61,7 +67,8 @@ function filterTar(
   strip: boolean,
   keep: (rel: string, header: tar.Header) => boolean,
   tap?: (rel: string, chunk: Buffer) => void,
-  kept?: (rel: string) => void,
+  kept?: (rel: string, header: tar.Header, linkname?: string) => void,
+  ended?: (rel: string) => void,
 ): { output: Readable; done: Promise<void> } {
   const extract = tar.extract();
   const pack = tar.pack();
@@ -81,7 +88,7 @@ function filterTar(
           entry.resume();
           continue;
         }
-        kept?.(rel);
+        kept?.(rel, header, header.type === 'link' ? linkname : undefined);
         await new Promise<void>((resolve, reject) => {
           const sink = pack.entry(
             { ...header, name: rel, ...(linkname !== undefined ? { linkname } : {}), pax: undefined },
@@ -94,6 +101,7 @@ function filterTar(
                 if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
               }
               (sink as unknown as { end(): void }).end();
+              ended?.(rel);
             } catch (err) {
               sink.destroy(err as Error);
               reject(err as Error);
@@ -155,13 +163,22 @@ export async function takeSnapshot(o: TakeSnapshotOptions): Promise<SnapshotFile
   for (const src of SNAPSHOT_SOURCES) {
     const scanner = new SecretScanner(o.secrets);
     const names: string[] = [];
+    // The workspace's baseline entries, computed as the bytes pass (snapshot-manifest.ts).
+    const builder = src.workspace ? new ManifestBuilder() : undefined;
     const archive = await o.sandbox.getArchive(o.containerId, src.target);
     const { output, done } = filterTar(
       archive,
       true,
       (rel) => !src.workspace || (!(rel === '.git' || rel.startsWith('.git/')) && !o.tracked.has(rawOf(rel))),
-      (rel, chunk) => scanner.feed(rel, chunk),
-      (rel) => names.push(rawOf(rel)),
+      (rel, chunk) => {
+        scanner.feed(rel, chunk);
+        builder?.chunk(chunk);
+      },
+      (rel, header, linkname) => {
+        names.push(rawOf(rel));
+        builder?.start(rawOf(rel), header, linkname === undefined ? undefined : rawOf(linkname));
+      },
+      () => builder?.end(),
     );
     const hash = createHash('sha256');
     let bytes = 0;
@@ -176,12 +193,16 @@ export async function takeSnapshot(o: TakeSnapshotOptions): Promise<SnapshotFile
     const list = Buffer.from(names.join('\0'), 'latin1');
     const pathsName = `${src.name}.paths`;
     await writeFile(`${o.dir}/${pathsName}`, list);
+    const manifest = builder ? encodeManifest(builder.manifest) : undefined;
+    const manifestName = `${src.name}.manifest.json.gz`;
+    if (manifest) await writeFile(`${o.dir}/${manifestName}`, manifest);
     files.push({
       name: src.name,
       target: src.target,
       bytes,
       sha256: hash.digest('hex'),
-      paths: { name: pathsName, bytes: list.length, sha256: createHash('sha256').update(list).digest('hex') },
+      paths: { name: pathsName, bytes: list.length, sha256: sha256Of(list) },
+      ...(manifest ? { manifest: { name: manifestName, bytes: manifest.length, sha256: sha256Of(manifest) } } : {}),
     });
   }
   return files;
@@ -203,17 +224,18 @@ export async function verifySnapshotFile(dir: string, file: SnapshotFile): Promi
   if (hash.digest('hex') !== file.sha256) throw new SnapshotUnusableError(`${file.name} does not match its checksum`);
 }
 
+/** Reads one of an entry's small side files (paths list, manifest) and checks it against its record. */
+async function readSideFile(dir: string, side: { name: string; bytes: number; sha256: string }): Promise<Buffer> {
+  const data = await readFile(`${dir}/${side.name}`).catch(() => undefined);
+  if (!data || data.length !== side.bytes || sha256Of(data) !== side.sha256)
+    throw new SnapshotUnusableError(`${side.name} does not match its checksum`);
+  return data;
+}
+
 /** Whether the snapshot's recorded paths leave every tracked path (and what lies below one) alone; false when not recorded. */
 async function overwritesNone(dir: string, file: SnapshotFile, tracked: ReadonlySet<string>): Promise<boolean> {
   if (!file.paths) return false;
-  const list = await readFile(`${dir}/${file.paths.name}`).catch(() => undefined);
-  if (
-    !list ||
-    list.length !== file.paths.bytes ||
-    createHash('sha256').update(list).digest('hex') !== file.paths.sha256
-  )
-    throw new SnapshotUnusableError(`${file.paths.name} does not match its checksum`);
-  const raw = list.toString('latin1');
+  const raw = (await readSideFile(dir, file.paths)).toString('latin1');
   return raw === '' || !raw.split('\0').some((p) => coveredBy(tracked, p));
 }
 
@@ -228,26 +250,143 @@ export interface RestoreSnapshotOptions {
   tracked: ReadonlySet<string>;
 }
 
-/** Verifies every file of the snapshot, then puts them into the sandbox (the workspace's without the goal's own paths). */
-export async function restoreSnapshot(o: RestoreSnapshotOptions): Promise<void> {
+/** How one snapshot file went in. */
+export interface RestoredFile {
+  name: string;
+  /** `disk`: extracted on the host into the sandbox's disk (snapshot-extract.ts); `engine`: through the engine's archive API. */
+  via: 'disk' | 'engine';
+  ms: number;
+}
+
+/** What restoreSnapshot put in. */
+export interface RestoredSnapshot {
+  files: RestoredFile[];
+  /** The workspace entries the snapshot put in, from its verified manifest (absent for an entry made before manifests). */
+  manifest?: SnapshotManifest;
+  /** Whether a workspace path of the snapshot was put in (false: one of the goal's own paths covers it). */
+  kept: (p: string) => boolean;
+}
+
+/**
+ * Puts an entry's files into the sandbox (the workspace's without the goal's own
+ * paths). Where the host mounts the sandbox's disk they are extracted there
+ * (snapshot-extract.ts) while their checksums are computed, and taken out again
+ * when a checksum does not match; otherwise every file is verified first and
+ * goes through the engine's archive API. Nothing is left half in: an unusable
+ * snapshot (SnapshotUnusableError) leaves the sandbox as it was, but for the
+ * home folder's files it replaced.
+ */
+export async function restoreSnapshot(o: RestoreSnapshotOptions): Promise<RestoredSnapshot> {
   for (const file of o.files)
     if (!SNAPSHOT_SOURCES.some((s) => s.name === file.name && s.target === file.target))
       throw new SnapshotUnusableError(`unknown snapshot file ${JSON.stringify(file.name)}`);
-  await Promise.all(o.files.map((file) => verifySnapshotFile(o.dir, file)));
-  // Decided before anything goes in, so that an unusable paths list leaves the sandbox untouched.
+  // Decided before anything goes in, so that an unusable paths list or manifest leaves the sandbox untouched.
   const direct = new Map<string, boolean>();
   for (const file of o.files)
     direct.set(file.name, file.target !== '/workspace' || (await overwritesNone(o.dir, file, o.tracked)));
-  // The workspace and the home folder go in side by side (the engine extracts each in its own stream).
-  await Promise.all(
-    o.files.map(async (file) => {
-      const workspace = file.target === '/workspace';
+  const workspace = o.files.find((f) => f.target === '/workspace');
+  const manifest = workspace?.manifest ? await readManifest(o.dir, workspace.manifest) : undefined;
+  const kept = (p: string) => direct.get(workspace?.name ?? '') === true || !coveredBy(o.tracked, p);
+  const folders = new Map<string, string | undefined>();
+  for (const file of o.files) folders.set(file.name, await o.sandbox.hostFolder?.(o.containerId, file.target));
+  const viaDisk = o.files.every((f) => folders.get(f.name) !== undefined);
+  if (!viaDisk) await Promise.all(o.files.map((file) => verifySnapshotFile(o.dir, file)));
+  const undo: (() => void)[] = [];
+  // The workspace and the home folder go in side by side; when one fails, the other's is taken out once it is in.
+  const settled = await Promise.allSettled(
+    o.files.map(async (file): Promise<RestoredFile> => {
+      const started = Date.now();
+      const skip = (rel: string) => file.target === '/workspace' && !kept(rawOf(rel));
+      const folder = folders.get(file.name);
+      if (viaDisk && folder) {
+        await extractVerified({ dir: o.dir, file, folder, skip: direct.get(file.name) ? undefined : skip, undo });
+        return { name: file.name, via: 'disk', ms: Date.now() - started };
+      }
       const archive = createReadStream(`${o.dir}/${file.name}`);
       // The common case: no path of the snapshot is one of the goal's own, and the tar goes in as it is.
-      if (direct.get(file.name)) return o.sandbox.putArchive(o.containerId, archive, file.target);
-      // The names were stripped of their top folder when the snapshot was taken.
-      const { output, done } = filterTar(archive, false, (rel) => !workspace || !coveredBy(o.tracked, rawOf(rel)));
-      await Promise.all([o.sandbox.putArchive(o.containerId, output, file.target), done]);
+      if (direct.get(file.name)) await o.sandbox.putArchive(o.containerId, archive, file.target);
+      else {
+        // The names were stripped of their top folder when the snapshot was taken.
+        const { output, done } = filterTar(archive, false, (rel) => !skip(rel));
+        await Promise.all([o.sandbox.putArchive(o.containerId, output, file.target), done]);
+      }
+      return { name: file.name, via: 'engine', ms: Date.now() - started };
     }),
   );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const u of undo) u();
+    throw failed.reason;
+  }
+  const files = settled.map((r) => (r as PromiseFulfilledResult<RestoredFile>).value);
+  return { files, ...(manifest ? { manifest } : {}), kept };
+}
+
+/** Reads and checks the workspace's manifest. */
+async function readManifest(dir: string, side: NonNullable<SnapshotFile['manifest']>): Promise<SnapshotManifest> {
+  const data = await readSideFile(dir, side);
+  try {
+    return decodeManifest(data);
+  } catch (err) {
+    throw new SnapshotUnusableError(`${side.name}: ${(err as Error).message}`);
+  }
+}
+
+/** Extracts one snapshot file into a host folder while checking its size and checksum; on any failure what went in is taken out. */
+async function extractVerified(o: {
+  dir: string;
+  file: SnapshotFile;
+  folder: string;
+  skip?: (rel: string) => boolean;
+  /** Where the undo of a finished extraction is added (a later file's failure takes this one out too). */
+  undo: (() => void)[];
+}): Promise<void> {
+  // A truncated or grown file is known before anything goes in; other damage when its checksum is known.
+  const size = await stat(`${o.dir}/${o.file.name}`).then(
+    (st) => st.size,
+    (err: Error) => {
+      throw new SnapshotUnusableError(`${o.file.name} cannot be read: ${err.message}`);
+    },
+  );
+  if (size !== o.file.bytes)
+    throw new SnapshotUnusableError(`${o.file.name} has ${size} bytes, ${o.file.bytes} expected`);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const source = createReadStream(`${o.dir}/${o.file.name}`, { highWaterMark: 1024 * 1024 });
+  source.on('data', (c: string | Buffer) => {
+    hash.update(c);
+    bytes += c.length;
+  });
+  let extracted: Awaited<ReturnType<typeof extractInto>>;
+  try {
+    extracted = await extractInto({
+      source,
+      root: o.folder,
+      uid: SANDBOX_UID,
+      gid: SANDBOX_GID,
+      ...(o.skip ? { skip: o.skip } : {}),
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOSPC' || e.code === 'EDQUOT')
+      throw new SnapshotUnusableError(`the sandbox's disk has no room for ${o.file.name}`, { keepEntry: true });
+    if (e.code === 'ENOENT' && e.path === `${o.dir}/${o.file.name}`)
+      throw new SnapshotUnusableError(`${o.file.name} cannot be read: ${e.message}`);
+    if (err instanceof UnsafeEntryError || e.code === undefined)
+      throw new SnapshotUnusableError(`${o.file.name}: ${e.message}`);
+    throw err;
+  }
+  o.undo.push(extracted.undo);
+  // The checksum covers the whole file, past the tar's end-of-archive blocks.
+  if (!source.readableEnded) await finished(source);
+  if (bytes !== o.file.bytes || hash.digest('hex') !== o.file.sha256)
+    throw new SnapshotUnusableError(
+      bytes !== o.file.bytes
+        ? `${o.file.name} has ${bytes} bytes, ${o.file.bytes} expected`
+        : `${o.file.name} does not match its checksum`,
+    );
+}
+
+function sha256Of(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }

@@ -20,6 +20,8 @@ import { MAX_FACT_FILE_BYTES, type CommitFacts } from '../environment/repository
 import { cloneForGoal, excludeInClone, tarOf } from './clone-for-goal';
 import { readFactsRecord, readGoalEnvironment, recordRepository } from './goal-environment';
 import { LOCAL_EXCLUDES, type HostContext } from './host-context';
+import { copiedBaselineKey } from './baseline';
+import { encodeBaseline, readWorkspaceBaseline } from './workspace-baseline';
 
 /** Input of copyRepository. */
 export interface CopyRepositoryInput {
@@ -72,16 +74,25 @@ export function createCopyActivities(ctx: HostContext) {
           mirrorsDir: deps.mirrorsDir,
         });
         // Setup, checks and env come from the base commit, never from the workspace; a bad file ends the goal here.
-        await recordRepository(
-          deps.store,
-          input.goalId ?? (await goalOfSandbox(deps.store, input.sandbox)),
-          cloned.dir,
-          cloned.baseCommit,
-          input.repository,
-        );
+        const goalId = input.goalId ?? (await goalOfSandbox(deps.store, input.sandbox));
+        await recordRepository(deps.store, goalId, cloned.dir, cloned.baseCommit, input.repository);
         // Build and test by-products are never part of a change (the host applies the same excludes).
         await excludeInClone(cloned.dir, LOCAL_EXCLUDES);
+        // With an environment cache, the copy's own baseline too: a goal that starts from the cache derives its
+        // baseline from it and the snapshot's manifest (setup-phase.ts), instead of reading the workspace again.
+        const copied = deps.environmentCache
+          ? readWorkspaceBaseline({
+              archive: async () => tarOf(cloned.dir),
+              maxWorkspaceBytes: limits.maxWorkspaceBytes,
+              names: 'relative',
+            }).catch(() => undefined)
+          : undefined;
         await deps.sandbox.putArchive(input.sandbox.containerId, tarOf(cloned.dir), WORKSPACE);
+        if (copied) {
+          const baseline = await copied;
+          const key = copiedBaselineKey(goalId, input.sandbox.containerName);
+          await deps.store.put(key, baseline ? encodeBaseline(baseline) : Buffer.alloc(0));
+        }
         return { baseBranch: cloned.baseBranch, baseCommit: cloned.baseCommit };
       } finally {
         // Removed after the activity answers: the goal need not wait for the clean-up.

@@ -14,7 +14,15 @@ import { goalPrefix } from '../store/conversation';
 import { readEnvironmentRecord, readTrackedPaths, type EnvironmentRecord } from './goal-environment';
 import { ageText, type EnvironmentCache, type EnvironmentEntry } from '../environment/environment-cache';
 import { environmentKey, placementKey } from '../environment/environment-cache-key';
-import { restoreSnapshot, SnapshotUnusableError, takeSnapshot } from '../environment/environment-snapshot';
+import {
+  restoreSnapshot,
+  SnapshotUnusableError,
+  takeSnapshot,
+  type RestoredSnapshot,
+} from '../environment/environment-snapshot';
+import { deriveBaseline } from '../environment/snapshot-manifest';
+import { copiedBaselineKey, derivedBaselineKey } from './baseline';
+import { decodeBaseline, encodeBaseline } from './workspace-baseline';
 import type Dockerode from 'dockerode';
 import { ENVIRONMENT_FILE, parseEnvironmentFile } from '../environment/environment-file';
 import { Redactor } from '../security/redact';
@@ -178,6 +186,8 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
               script,
               node: node ?? '',
               log: cacheLog,
+              // Only a hit that runs nothing after the restore has a baseline known in advance.
+              derive: !environment.maintenance?.trim(),
             })
           : undefined;
       const phase = cached?.entry ? 'maintenance' : 'setup';
@@ -229,7 +239,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
         : '';
       // The snapshot is taken after the hygiene, so a cached environment never holds what it removed.
       const saved =
-        ok && cached && !cached.entry
+        ok && cached && !cached.entry && !cached.keep
           ? await saveToCache({
               deps,
               cache: cached.cache,
@@ -315,6 +325,8 @@ interface CacheStartOptions {
   node: string;
   /** Lines for the setup log. */
   log: string[];
+  /** Whether to derive the post-setup baseline from the snapshot (nothing runs in the sandbox after the restore). */
+  derive: boolean;
 }
 
 /** The goal's cache key, and the entry put into the sandbox when there was a usable one. */
@@ -323,6 +335,8 @@ interface CacheStart {
   key: string;
   imageId: string;
   entry?: EnvironmentEntry;
+  /** The entry is sound but this sandbox could not take it: the setup's snapshot does not replace it. */
+  keep?: boolean;
 }
 
 /** Looks the goal's environment up and puts a usable snapshot into the sandbox; a damaged one is removed and said so. */
@@ -339,35 +353,73 @@ async function startFromCache(o: CacheStartOptions): Promise<CacheStart | undefi
     imageId,
     toolchain: o.node,
   });
+  // Whatever an earlier attempt derived for this sandbox no longer holds until this one derives it again.
+  const derivedKey = derivedBaselineKey(o.input.goalId, o.input.sandbox.containerName);
+  await o.deps.store.put(derivedKey, Buffer.alloc(0));
   const found = await o.cache.lookup(key);
   if (!found.hit) {
     o.log.push(`environment: ${found.reason}; running setup`);
     return { cache: o.cache, key, imageId };
   }
+  const tracked = await readTrackedPaths(o.deps.store, o.input.goalId);
   // A warm container (workers/environment-warm-pool.ts) holds this entry already: its label is the host's own.
   const warm =
     (await o.engine.getContainer(o.input.sandbox.containerId).inspect()).Config.Labels?.[WARM_ENVIRONMENT_LABEL] ===
     key;
+  const started = Date.now();
+  let restored: RestoredSnapshot | undefined;
   try {
     if (!warm)
-      await restoreSnapshot({
+      restored = await restoreSnapshot({
         sandbox: o.deps.sandbox,
         containerId: o.input.sandbox.containerId,
         dir: found.dir,
         files: found.entry.files,
-        tracked: await readTrackedPaths(o.deps.store, o.input.goalId),
+        tracked,
       });
   } catch (err) {
     if (!(err instanceof SnapshotUnusableError)) throw err;
+    if (err.keepEntry) {
+      o.log.push(`environment: the cached snapshot could not be put in (${err.message}); running setup`);
+      return { cache: o.cache, key, imageId, keep: true };
+    }
     await o.cache.remove(key);
     o.log.push(`environment: the cached snapshot is unusable (${err.message}); removed it; running setup`);
     return { cache: o.cache, key, imageId };
   }
+  const restoreMs = Date.now() - started;
   await o.cache.touch(found.entry);
   o.log.push(
     `environment: cached on ${found.entry.host}, ${ageText(Date.now() - found.entry.createdAt)} old (set up at ${found.entry.commit.slice(0, 12)}, key ${key.slice(0, 12)})${warm ? '; the sandbox was a warm one started from it' : ''}; setup skipped`,
+    ...(restored
+      ? [
+          `environment: restored in ${seconds(restoreMs)} (${restored.files.map((f) => `${f.name} ${seconds(f.ms)} ${f.via === 'disk' ? "on the host into the sandbox's disk" : "through the engine's archive API"}`).join(', ')})`,
+        ]
+      : []),
   );
+  // A warm container's baseline is read from the workspace (the pool restored it before the goal's copy).
+  if (o.derive && restored) o.log.push(await deriveFromSnapshot(o, restored, derivedKey));
   return { cache: o.cache, key, imageId, entry: found.entry };
+}
+
+/** Stores the sandbox's post-setup baseline derived from the snapshot's verified manifest (recordBaseline uses it); returns the log line. */
+async function deriveFromSnapshot(o: CacheStartOptions, restored: RestoredSnapshot, key: string): Promise<string> {
+  const started = Date.now();
+  if (!restored.manifest)
+    return 'environment: the baseline will be read from the workspace (the entry has no manifest)';
+  const copied = await o.deps.store
+    .get(copiedBaselineKey(o.input.goalId, o.input.sandbox.containerName))
+    .then((data) => (data.length > 0 ? decodeBaseline(data) : undefined))
+    .catch(() => undefined);
+  if (!copied) return 'environment: the baseline will be read from the workspace (the copy recorded none)';
+  const baseline = deriveBaseline(copied, restored.manifest, restored.kept);
+  if (typeof baseline === 'string') return `environment: the baseline will be read from the workspace (${baseline})`;
+  await o.deps.store.put(key, encodeBaseline(baseline));
+  return `environment: baseline from the snapshot's manifest and the copy (${baseline.size} paths, ${seconds(Date.now() - started)})`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
 }
 
 /** What saveToCache needs. */

@@ -35,6 +35,8 @@ export interface ReadBaselineOptions {
   archive: () => Promise<NodeJS.ReadableStream>;
   /** Most bytes the workspace's files may add up to. */
   maxWorkspaceBytes: number;
+  /** `relative`: the tar's names are relative to the workspace (`./src/a.ts`, as tarOf makes them), not below a top folder. */
+  names?: 'below-top' | 'relative';
 }
 
 /** Reads the baseline from the workspace's archive: regular files, hard links and symlinks; .git and folders are passed over. */
@@ -46,7 +48,8 @@ export async function readWorkspaceBaseline(o: ReadBaselineOptions): Promise<Wor
     const header = entry.header;
     if (++count > MAX_ENTRIES)
       throw new WorkspaceUnreadableError(`the workspace holds more than ${MAX_ENTRIES} entries`);
-    const p = workspacePath(rawName(header.name, header.pax, 'path'));
+    const name = rawName(header.name, header.pax, 'path');
+    const p = workspacePath(o.names === 'relative' ? `_/${name}` : name);
     const executable = ((header.mode ?? 0) & 0o111) !== 0;
     if (p === undefined) return entry.resume();
     if (header.type === 'symlink') {
@@ -55,7 +58,8 @@ export async function readWorkspaceBaseline(o: ReadBaselineOptions): Promise<Wor
       return entry.resume();
     }
     if (header.type === 'link') {
-      const source = workspacePath(rawName(header.linkname ?? '', header.pax, 'linkpath'));
+      const linkname = rawName(header.linkname ?? '', header.pax, 'linkpath');
+      const source = workspacePath(o.names === 'relative' ? `_/${linkname}` : linkname);
       const known = source === undefined ? undefined : baseline.get(source);
       if (known && known.mode !== '120000') baseline.set(p, { ...known, mode: executable ? '100755' : '100644' });
       return entry.resume();

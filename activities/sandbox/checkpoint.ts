@@ -319,6 +319,10 @@ export class CheckpointingSandbox implements Sandbox {
     return this.inner.getArchive(id, path);
   }
 
+  hostFolder(id: string, path: string): Promise<string | undefined> {
+    return this.inner.hostFolder?.(id, path) ?? Promise.resolve(undefined);
+  }
+
   isRunning(id: string): Promise<boolean> {
     return this.inner.isRunning(id);
   }

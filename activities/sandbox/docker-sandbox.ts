@@ -14,7 +14,7 @@ import { Demultiplexer } from './demultiplexer';
 import { CommandRunner } from './command-runner';
 import { ensureRunnerBinary, mountableRunnerBinary, refuseRunnerMountIf, type RunnerBinary } from './runner-binary';
 import { DISK_BYTES_LABEL, DISK_LABEL, type SandboxDisks } from './sandbox-disk';
-import { assertDisksFit, defaultSandboxPolicy, type SandboxPolicy } from './sandbox-policy';
+import { assertDisksFit, defaultSandboxPolicy, SANDBOX_HOME, type SandboxPolicy } from './sandbox-policy';
 import { createToolchainView, removeToolchainView, toolchainRoot, viewOfLabels } from './toolchain-mounts';
 import {
   policyOfContainer,
@@ -325,6 +325,29 @@ export class DockerSandbox implements Sandbox {
     } catch (err) {
       throw this.translate(err, id);
     }
+  }
+
+  /** The host folder of the sandbox's /workspace or /home/drydock when they are on a disk this host mounts and the container binds it there. */
+  async hostFolder(id: string, path: string): Promise<string | undefined> {
+    if (!this.disks) return undefined;
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch (err) {
+      throw this.translate(err, id);
+    }
+    const diskId = info.Config.Labels?.[DISK_LABEL];
+    const disk = diskId ? await this.disks.ensureMounted(diskId) : undefined;
+    const folder = !disk
+      ? undefined
+      : path === WORKSPACE
+        ? disk.workspace
+        : path === SANDBOX_HOME
+          ? disk.home
+          : undefined;
+    // Only the folder the container really binds there (a container made before disks has none).
+    const bound = info.Mounts?.some((m) => m.Type === 'bind' && m.Destination === path && m.Source === folder);
+    return folder && bound ? folder : undefined;
   }
 
   async isRunning(id: string): Promise<boolean> {

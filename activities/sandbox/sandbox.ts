@@ -59,6 +59,11 @@ export interface Sandbox {
   putArchive(id: string, tar: NodeJS.ReadableStream | Buffer, path: string): Promise<void>;
   /** A tar stream of a directory of the sandbox, read by the engine (no process in the sandbox takes part). */
   getArchive(id: string, path: string): Promise<NodeJS.ReadableStream>;
+  /**
+   * The host folder that holds a folder of the sandbox (its /workspace or /home/drydock on a disk
+   * the host mounts, sandbox-disk.ts), or undefined when the host cannot write it directly.
+   */
+  hostFolder?(id: string, path: string): Promise<string | undefined>;
   /** True when the sandbox exists and runs. */
   isRunning(id: string): Promise<boolean>;
   /** Removes the sandbox and its storage; tolerates one that is already gone. */

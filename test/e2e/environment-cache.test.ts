@@ -131,10 +131,10 @@ test('a second goal starts from the cache: setup skipped, maintenance run, same 
 
   const warm = await goal(repo, 'warm');
   expect(warm.result.status).toBe('succeeded');
-  expect(warm.setupLog).toMatch(/environment: cached on \S+, \d+ s old .*setup skipped/);
+  expect(warm.setupLog).toMatch(/environment: cached on \S+, \d+ (s|min) old .*setup skipped/);
   expect(warm.setupLog).toContain('$ maintenance (.drydock/environment.json maintenance)');
   expect(warm.setupLog).not.toContain('$ setup (');
-  expect(warm.status.environment).toMatch(/^cached on \S+, \d+ s old$/);
+  expect(warm.status.environment).toMatch(/^cached on \S+, \d+ (s|min) old$/);
   // The sandbox holds what the first goal's setup made (the same stamp), setup ran once, maintenance ran.
   expect(stampOf(warm.saw)).toBe(stampOf(cold.saw));
   expect(warm.saw).toContain('cached\nrun\nmaintained\n');
@@ -146,7 +146,7 @@ test('a second goal starts from the cache: setup skipped, maintenance run, same 
 
   // `drydock status` says where the environment came from.
   const status = await runCli(['status', `envcache-warm-${RUN}`], cliEnv());
-  expect(status.stdout).toMatch(/^environment\s+cached on \S+, \d+ s old$/m);
+  expect(status.stdout).toMatch(/^environment\s+cached on \S+, \d+ (s|min) old$/m);
 
   // `drydock env list` reads the sandbox host's cache through Temporal.
   const list = await runCli(['env', 'list'], cliEnv());
