@@ -213,6 +213,7 @@ export async function createSandboxWorkers(
           idleSeconds: config.poolIdleSeconds,
           policy,
           disks,
+          warn,
         })
       : undefined;
   // Measured: ready time (cold or warm from the pool), checkpoint bytes (metered-ports.ts).

@@ -65,6 +65,8 @@ export interface EnvironmentWarmPoolOptions {
   idleSeconds: number;
   policy: SandboxPolicy;
   disks?: SandboxDisks;
+  /** The worker's log, told when a warm container cannot be made ready. */
+  warn?: (message: string) => void;
   /** The id of the host's sandbox image now (an entry made with another one is not kept warm). */
   imageId: () => Promise<string>;
   /** Milliseconds between looks at the cache. */
@@ -146,6 +148,7 @@ export class EnvironmentWarmPool {
       policy: this.o.policy,
       disks: this.o.disks,
       labels: { [WARM_ENVIRONMENT_LABEL]: entry.key },
+      warn: this.o.warn,
       // A restore that fails (a damaged entry) is tried again after a while, not at once.
       refillDelayMs: 15_000,
       // The snapshot goes in as on a hit, the paths its own commit tracked left out; the goal's copy then lays its files over it.
@@ -155,7 +158,9 @@ export class EnvironmentWarmPool {
           containerId,
           dir: this.o.cache.entryDir(entry.key),
           files: entry.files,
-          tracked: await readTrackedPaths(this.o.store, entry.goalId),
+          // The goal that made the entry may be gone from the store (another data dir, pruned): then nothing is
+          // left out, and the taking goal's copy lays its own tracked files over whatever the snapshot put there.
+          tracked: await readTrackedPaths(this.o.store, entry.goalId).catch(() => new Set<string>()),
         });
       },
     });

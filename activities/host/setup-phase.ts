@@ -197,7 +197,7 @@ export function createPhaseActivities(deps: PhaseActivityDeps) {
       const redactor = new Redactor(Object.values(env));
       const head = `${node ? `${node}\n` : ''}${cacheLog.map((l) => `${l}\n`).join('')}`;
       const environmentLine = cached?.entry
-        ? `cached on ${cached.entry.host}, ${ageText(Date.now() - cached.entry.createdAt)} old`
+        ? `cached on ${cached.entry.host}, ${ageText(Date.now() - cached.entry.createdAt)} old${cached.warm ? ', started warm' : ''}`
         : undefined;
       if (phaseScript === undefined || !phaseScript.trim()) {
         // A cached environment and no maintenance script: nothing runs, no network is given.
@@ -337,6 +337,8 @@ interface CacheStart {
   entry?: EnvironmentEntry;
   /** The entry is sound but this sandbox could not take it: the setup's snapshot does not replace it. */
   keep?: boolean;
+  /** The sandbox was a warm one, started from the entry before the goal came. */
+  warm?: boolean;
 }
 
 /** Looks the goal's environment up and puts a usable snapshot into the sandbox; a damaged one is removed and said so. */
@@ -399,7 +401,7 @@ async function startFromCache(o: CacheStartOptions): Promise<CacheStart | undefi
   );
   // A warm container's baseline is read from the workspace (the pool restored it before the goal's copy).
   if (o.derive && restored) o.log.push(await deriveFromSnapshot(o, restored, derivedKey));
-  return { cache: o.cache, key, imageId, entry: found.entry };
+  return { cache: o.cache, key, imageId, entry: found.entry, ...(warm ? { warm } : {}) };
 }
 
 /** Stores the sandbox's post-setup baseline derived from the snapshot's verified manifest (recordBaseline uses it); returns the log line. */

@@ -40,6 +40,8 @@ export interface SandboxPoolOptions {
   labels?: Record<string, string>;
   /** Run on each container once it is started, before it is ready (a warm environment's restore); a failure removes it. */
   prepare?: (containerId: string) => Promise<void>;
+  /** Told why a container could not be made ready (each distinct reason once), so that a pool that never fills is not silent. */
+  warn?: (message: string) => void;
 }
 
 interface Pooled {
@@ -56,6 +58,8 @@ export class SandboxPool {
   private readonly ready: Pooled[] = [];
   private creating = 0;
   private closed = false;
+  /** The last reason a container could not be made ready (warned once). */
+  private lastFailure?: string;
   private refillTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
@@ -143,8 +147,14 @@ export class SandboxPool {
         if (this.closed) return this.remove(pooled.id);
         this.ready.push(pooled);
       })
-      .catch(() => {
+      .catch((err: unknown) => {
         // The engine refused (image gone, out of space): try again later rather than spin.
+        const reason = err instanceof Error ? err.message : String(err);
+        if (!this.closed && reason !== this.lastFailure)
+          this.options.warn?.(
+            `drydock: a pool container of host ${this.options.host} could not be made ready: ${reason}`,
+          );
+        this.lastFailure = reason;
         if (!this.closed) this.scheduleRefill();
       })
       .finally(() => {

@@ -10,7 +10,9 @@
  *   npm run bench:repos -- [--task NAME[,NAME…]] [--validate-only] [--label NAME] [--out FILE]
  */
 import { parseArgs } from 'node:util';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Dockerode from 'dockerode';
+import { WARM_ENVIRONMENT_LABEL } from '../../activities/sandbox/container-options';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveSandboxImage } from '../../activities/sandbox/image-tag';
@@ -33,6 +35,8 @@ const RUN = Math.random().toString(36).slice(2, 8);
 interface Flags {
   tasks?: string[];
   validateOnly: boolean;
+  /** A third goal per task on a warm environment (DRYDOCK_WARM_REPOS): the snapshot already in a started container. */
+  warm: boolean;
   label: string;
   out?: string;
 }
@@ -73,6 +77,8 @@ interface TaskRow {
     /** The activities before the first model call, in order, with their durations. */
     beforeFirstCall?: string;
   };
+  /** A third goal on the same repository with a warm environment ready (--warm). */
+  warm?: { status: string; firstModelMs?: number; wasWarm: boolean; beforeFirstCall?: string };
   /** Bytes of the task's cached environment (the first goal's snapshot). */
   cacheBytes?: number;
   solved: boolean;
@@ -88,18 +94,20 @@ function parseFlags(argv: string[]): Flags {
       options: {
         task: { type: 'string', multiple: true },
         'validate-only': { type: 'boolean' },
+        warm: { type: 'boolean' },
         label: { type: 'string' },
         out: { type: 'string' },
       },
     }));
   } catch (err) {
     throw new Error(
-      `${(err as Error).message.split('\n')[0]}; flags: --task NAME[,NAME…] --validate-only --label NAME --out FILE`,
+      `${(err as Error).message.split('\n')[0]}; flags: --task NAME[,NAME…] --validate-only --warm --label NAME --out FILE`,
     );
   }
   return {
     tasks: values.task?.flatMap((t) => t.split(',')).filter(Boolean),
     validateOnly: values['validate-only'] === true,
+    warm: values.warm === true,
     label: values.label ?? 'run',
     out: values.out,
   };
@@ -176,13 +184,19 @@ async function main(): Promise<void> {
     const model = await startBenchModelServer((goal) => scripts.get(taskInGoal(goal) ?? '') ?? []);
     log('starting Temporal and the workers');
     const temporal = await startTemporal();
-    const workers = await startBenchWorkers(temporal, {
+    // One environment cache for both worker sets (the warm pass restarts the workers with warm environments on).
+    const envCacheDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-env-cache-'));
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'drydock-bench-repos-data-'));
+    const vars = {
       OPENAI_BASE_URL: model.url,
       OPENAI_API_KEY: 'bench',
       DRYDOCK_MODEL: 'bench',
       DRYDOCK_POOL_SIZE: '0',
       DRYDOCK_SANDBOX_IMAGE: image,
-    });
+      DRYDOCK_ENV_CACHE_DIR: envCacheDir,
+      DRYDOCK_DATA_DIR: dataDir,
+    };
+    let workers = await startBenchWorkers(temporal, vars);
     try {
       for (const task of tasks) {
         const repo = repos.get(task.name);
@@ -213,10 +227,41 @@ async function main(): Promise<void> {
           log(`${task.name}: ${row.error}`);
         }
       }
+      if (flags.warm) {
+        await workers.stop();
+        log('restarting the workers with a warm environment for every task (DRYDOCK_WARM_REPOS)');
+        workers = await startBenchWorkers(temporal, {
+          ...vars,
+          DRYDOCK_WARM_REPOS: String(Math.min(64, tasks.length)),
+        });
+        for (const task of tasks) {
+          const repo = repos.get(task.name);
+          const row = rows.find((r) => r.task === task.name)!;
+          if (!repo || !row.cached?.fromCache || row.error) continue;
+          try {
+            await waitForWarm(envCacheDir, row.goal!.workflowId);
+            const warm = await runGoal(temporal.client, task, repo, 'warm');
+            row.warm = {
+              status: warm.status,
+              firstModelMs: warm.firstModelMs,
+              wasWarm: warm.environment?.includes('started warm') === true,
+              beforeFirstCall: warm.beforeFirstCall,
+            };
+            log(
+              `${task.name}: warm goal ${warm.status}; first model call after ${seconds(warm.firstModelMs)} s${row.warm.wasWarm ? '' : ' — NOT on a warm environment'}: ${warm.beforeFirstCall ?? ''}`,
+            );
+          } catch (err) {
+            row.error = (err as Error).message;
+            log(`${task.name}: ${row.error}`);
+          }
+        }
+      }
     } finally {
       await workers.stop();
       await temporal.close();
       await model.close();
+      rmSync(envCacheDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }
   for (const repo of repos.values()) rmSync(repo.dir, { recursive: true, force: true });
@@ -238,6 +283,7 @@ async function main(): Promise<void> {
         'goal s',
         '1st call cold s',
         '1st call cached s',
+        ...(flags.warm ? ['1st call warm s'] : []),
         'cache MB',
         'files changed',
         'result',
@@ -252,6 +298,7 @@ async function main(): Promise<void> {
         seconds(r.goal?.wallMs),
         seconds(r.goal?.firstModelMs),
         r.cached ? `${seconds(r.cached.firstModelMs)}${r.cached.fromCache ? '' : ' (miss)'}` : '-',
+        ...(flags.warm ? [r.warm ? `${seconds(r.warm.firstModelMs)}${r.warm.wasWarm ? '' : ' (not warm)'}` : '-'] : []),
         r.cacheBytes === undefined ? '-' : String(round(r.cacheBytes / 1024 ** 2, 1)),
         r.goal ? r.goal.filesChanged.join(' ') || '(none)' : '-',
         r.solved
@@ -284,6 +331,10 @@ async function main(): Promise<void> {
     out.push(
       `${r.task}: first model call ${round(ratio, 1)}× sooner from the cache (${seconds(r.cached.firstModelMs)} s vs ${seconds(r.goal.firstModelMs)} s cold; ${round((r.cacheBytes ?? 0) / 1024 ** 2, 1)} MB cached${big ? ', ≥ 100 MB of dependencies' : ''})`,
     );
+    if (r.warm?.wasWarm && r.warm.firstModelMs)
+      out.push(
+        `${r.task}: first model call ${round(r.goal.firstModelMs / r.warm.firstModelMs, 1)}× sooner on a warm environment (${seconds(r.warm.firstModelMs)} s)`,
+      );
   }
   out.push('');
   if (flags.validateOnly) out.push(`real repos: ${valid.length}/${rows.length} tasks valid (${languages})`);
@@ -314,7 +365,7 @@ async function runGoal(
   task: RepoTask,
   repo: TaskRepo,
   run = 'cold',
-): Promise<NonNullable<TaskRow['goal']> & { fromCache: boolean; beforeFirstCall?: string }> {
+): Promise<NonNullable<TaskRow['goal']> & { fromCache: boolean; beforeFirstCall?: string; environment?: string }> {
   const workflowId = `bench-repos-${task.name}-${run}-${RUN}`;
   log(`${task.name}: goal ${workflowId}`);
   const result = (await client.workflow.execute('codingAgent', {
@@ -331,6 +382,15 @@ async function runGoal(
   const firstModel = t.activities
     .filter((a) => a.name === 'callModel')
     .sort((a, b) => a.scheduledMs - b.scheduledMs)[0];
+  const environment =
+    result.status === 'failed'
+      ? undefined
+      : (
+          await client.workflow
+            .getHandle(workflowId)
+            .query<{ environment?: string }>('status')
+            .catch(() => ({ environment: undefined }))
+        ).environment;
   const filesChanged = branch ? gitIn(repo.dir, 'diff', '--name-only', 'main', branch).split('\n').filter(Boolean) : [];
   return {
     workflowId,
@@ -347,26 +407,41 @@ async function runGoal(
       .filter((a) => !firstModel || a.closedMs <= firstModel.scheduledMs)
       .map((a) => `${a.name} ${seconds(a.closedMs - a.scheduledMs)}`)
       .join(', '),
-    fromCache:
-      result.status !== 'failed' &&
-      (
-        await client.workflow
-          .getHandle(workflowId)
-          .query<{ environment?: string }>('status')
-          .catch(() => ({ environment: undefined }))
-      ).environment?.startsWith('cached') === true,
+    fromCache: environment?.startsWith('cached') === true,
+    environment,
   };
+}
+
+/** Waits until a warm container of the environment a goal cached has started and has had time to take the snapshot. */
+async function waitForWarm(dir: string, goalId: string): Promise<void> {
+  const key = cachedEntry(dir, goalId)?.key;
+  if (!key) throw new Error(`no cache entry of ${goalId} in ${dir}`);
+  const docker = new Dockerode();
+  const until = Date.now() + 120_000;
+  while (Date.now() < until) {
+    const [found] = await docker.listContainers({ filters: { label: [`${WARM_ENVIRONMENT_LABEL}=${key}`] } });
+    // The pool hands a container out only once its snapshot is in; give the restore time to finish.
+    if (found && Date.now() / 1000 - found.Created > 15) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  log(`no warm container of ${key.slice(0, 12)} after 120 s; the goal runs without one`);
 }
 
 /** Bytes of the cached environment a goal's setup made, from its entry's meta.json on this host. */
 function cachedBytes(dir: string, goalId: string): number | undefined {
+  return cachedEntry(dir, goalId)?.bytes;
+}
+
+/** The meta.json of the cache entry a goal's setup made. */
+function cachedEntry(dir: string, goalId: string): { key: string; bytes: number } | undefined {
   for (const name of existsSync(dir) ? readdirSync(dir) : []) {
     try {
       const meta = JSON.parse(readFileSync(path.join(dir, name, 'meta.json'), 'utf8')) as {
         goalId: string;
+        key: string;
         bytes: number;
       };
-      if (meta.goalId === goalId) return meta.bytes;
+      if (meta.goalId === goalId) return meta;
     } catch {
       // not an entry
     }

@@ -114,7 +114,7 @@ test('the busiest repository has a warm container from its cached environment; t
   );
   expect(second.setupLog).toContain('$ maintenance (.drydock/environment.json maintenance)');
   expect(second.setupLog).not.toContain('$ setup (');
-  expect(second.status.environment).toMatch(/^cached on \S+, \d+ s old$/);
+  expect(second.status.environment).toMatch(/^cached on \S+, \d+ s old, started warm$/);
   // What setup made is there; what the first goal's agent left is not; maintenance ran once, in this goal.
   expect(second.saw).toContain(`${stamp}\n`);
   expect(second.saw).toContain('maintained\n');
