@@ -38,8 +38,11 @@ function failureLine(err: unknown, program?: ReturnType<typeof buildProgram>): s
     const line = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
     // A flag of another command: say whose it is.
     const flag = err.code === 'commander.unknownOption' ? /'(--?[\w-]+)'/.exec(line)?.[1] : undefined;
-    const owners = flag && program && !/Did you mean/.test(line) ? otherCommandsWithOption(program, flag) : [];
-    return owners.length > 0 ? `${line} (it is an option of ${owners.map((o) => `\`${o}\``).join(', ')})` : line;
+    // A flag another command has exactly says more than commander's near miss (`--interval` is not `--internet`).
+    const owners = flag && program ? otherCommandsWithOption(program, flag) : [];
+    return owners.length > 0
+      ? `${line.replace(/ \(Did you mean [^)]*\)/, '')} (it is an option of ${owners.map((o) => `\`${o}\``).join(', ')})`
+      : line;
   }
   const outage = databaseOutage(err);
   if (outage) return outage;

@@ -84,7 +84,14 @@ export async function codingAgent(input: GoalInput, resume?: GoalResume): Promis
     },
     resume?.lease,
   );
-  state.sandbox = resume ? lease.current : await state.during('setup', 'provisionSandbox', () => lease.provision());
+  // A bad repository or environment file is found while looking for the cached environment's host: fail with its cause.
+  state.sandbox = resume
+    ? lease.current
+    : await state
+        .during('setup', 'provisionSandbox', () => lease.provision())
+        .catch((err: unknown) => {
+          throw surfaceHopelessFailure(err);
+        });
   let continuing = false;
   let result: GoalResult;
   try {

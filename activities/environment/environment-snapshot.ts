@@ -322,6 +322,12 @@ export async function restoreSnapshot(o: RestoreSnapshotOptions): Promise<Restor
   return { files, ...(manifest ? { manifest } : {}), kept };
 }
 
+/** The verified manifest of an entry's workspace tar (undefined: an entry made before manifests). */
+export async function readSnapshotManifest(dir: string, files: SnapshotFile[]): Promise<SnapshotManifest | undefined> {
+  const workspace = files.find((f) => f.target === '/workspace');
+  return workspace?.manifest ? readManifest(dir, workspace.manifest) : undefined;
+}
+
 /** Reads and checks the workspace's manifest. */
 async function readManifest(dir: string, side: NonNullable<SnapshotFile['manifest']>): Promise<SnapshotManifest> {
   const data = await readSideFile(dir, side);

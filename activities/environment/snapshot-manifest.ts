@@ -100,3 +100,26 @@ export function deriveBaseline(
   }
   return baseline;
 }
+
+/**
+ * Why a baseline cannot be derived for a warm container (the snapshot went in
+ * first, the goal's copy over it): a kept snapshot path that is a folder of the
+ * copy (the copy replaced the file with the folder), or a kept hard link whose
+ * source the copy replaced (the link still holds the snapshot's bytes).
+ * Undefined: deriveBaseline(copied, manifest, kept) is what the workspace holds.
+ */
+export function warmOrderProblem(
+  copied: WorkspaceBaseline,
+  manifest: SnapshotManifest,
+  kept: (p: RawPath) => boolean,
+): string | undefined {
+  const folders = new Set<RawPath>();
+  for (const p of copied.keys())
+    for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) folders.add(p.slice(0, i));
+  for (const [p, e] of manifest) {
+    if (!kept(p)) continue;
+    if (folders.has(p)) return `the snapshot's ${p} is a folder of the goal's commit`;
+    if ('link' in e && !kept(e.link)) return `the snapshot's hard link ${p} shares a file the goal's commit replaced`;
+  }
+  return undefined;
+}

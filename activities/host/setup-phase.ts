@@ -15,12 +15,14 @@ import { readEnvironmentRecord, readTrackedPaths, type EnvironmentRecord } from 
 import { ageText, type EnvironmentCache, type EnvironmentEntry } from '../environment/environment-cache';
 import { environmentKey, placementKey } from '../environment/environment-cache-key';
 import {
+  coveredBy,
+  readSnapshotManifest,
   restoreSnapshot,
   SnapshotUnusableError,
   takeSnapshot,
   type RestoredSnapshot,
 } from '../environment/environment-snapshot';
-import { deriveBaseline } from '../environment/snapshot-manifest';
+import { deriveBaseline, warmOrderProblem, type SnapshotManifest } from '../environment/snapshot-manifest';
 import { copiedBaselineKey, derivedBaselineKey } from './baseline';
 import { decodeBaseline, encodeBaseline } from './workspace-baseline';
 import type Dockerode from 'dockerode';
@@ -399,22 +401,33 @@ async function startFromCache(o: CacheStartOptions): Promise<CacheStart | undefi
         ]
       : []),
   );
-  // A warm container's baseline is read from the workspace (the pool restored it before the goal's copy).
-  if (o.derive && restored) o.log.push(await deriveFromSnapshot(o, restored, derivedKey));
+  if (o.derive && restored) o.log.push(await deriveFromSnapshot(o, restored.manifest, restored.kept, derivedKey));
+  // A warm container: the pool put the whole snapshot in before the goal's copy laid the commit's files over it.
+  if (o.derive && warm) {
+    const manifest = await readSnapshotManifest(found.dir, found.entry.files).catch(() => undefined);
+    o.log.push(await deriveFromSnapshot(o, manifest, (p) => !coveredBy(tracked, p), derivedKey, true));
+  }
   return { cache: o.cache, key, imageId, entry: found.entry, ...(warm ? { warm } : {}) };
 }
 
 /** Stores the sandbox's post-setup baseline derived from the snapshot's verified manifest (recordBaseline uses it); returns the log line. */
-async function deriveFromSnapshot(o: CacheStartOptions, restored: RestoredSnapshot, key: string): Promise<string> {
+async function deriveFromSnapshot(
+  o: CacheStartOptions,
+  manifest: SnapshotManifest | undefined,
+  kept: (p: string) => boolean,
+  key: string,
+  warm = false,
+): Promise<string> {
   const started = Date.now();
-  if (!restored.manifest)
-    return 'environment: the baseline will be read from the workspace (the entry has no manifest)';
+  if (!manifest) return 'environment: the baseline will be read from the workspace (the entry has no manifest)';
   const copied = await o.deps.store
     .get(copiedBaselineKey(o.input.goalId, o.input.sandbox.containerName))
     .then((data) => (data.length > 0 ? decodeBaseline(data) : undefined))
     .catch(() => undefined);
   if (!copied) return 'environment: the baseline will be read from the workspace (the copy recorded none)';
-  const baseline = deriveBaseline(copied, restored.manifest, restored.kept);
+  const problem = warm ? warmOrderProblem(copied, manifest, kept) : undefined;
+  if (problem) return `environment: the baseline will be read from the workspace (${problem})`;
+  const baseline = deriveBaseline(copied, manifest, kept);
   if (typeof baseline === 'string') return `environment: the baseline will be read from the workspace (${baseline})`;
   await o.deps.store.put(key, encodeBaseline(baseline));
   return `environment: baseline from the snapshot's manifest and the copy (${baseline.size} paths, ${seconds(Date.now() - started)})`;

@@ -24,12 +24,14 @@ import {
   type SandboxDisk,
 } from '../../activities/sandbox/sandbox-disk';
 import {
+  coveredBy,
+  readSnapshotManifest,
   restoreSnapshot,
   SnapshotUnusableError,
   takeSnapshot,
 } from '../../activities/environment/environment-snapshot';
 import { extractInto, UnsafeEntryError } from '../../activities/environment/snapshot-extract';
-import { deriveBaseline } from '../../activities/environment/snapshot-manifest';
+import { deriveBaseline, warmOrderProblem } from '../../activities/environment/snapshot-manifest';
 import { readWorkspaceBaseline, type WorkspaceBaseline } from '../../activities/host/workspace-baseline';
 import { tarOf } from '../../activities/host/clone-for-goal';
 
@@ -311,6 +313,69 @@ test('a snapshot goes into the sandbox on the host: owned by the sandbox user, m
   expect(read.has(Buffer.from('node_modules/ünïcode.txt').toString('latin1'))).toBe(true);
   expect(read.get('node_modules/a/bin/a')?.mode).toBe('100755');
   expect(read.get('node_modules/.bin/a')?.mode).toBe('120000');
+}, 120_000);
+
+test("a warm container (the snapshot first, the goal's copy over it): the derived baseline is what the host reads, or a reason to read it", async () => {
+  const repo = fs.mkdtempSync(path.join(root, 'warm-repo-'));
+  fs.mkdirSync(path.join(repo, 'src'));
+  fs.writeFileSync(path.join(repo, 'src', 'index.js'), 'module.exports = 1;\n');
+  fs.writeFileSync(path.join(repo, 'package.json'), '{}\n');
+  const tracked = new Set(['src/index.js', 'package.json']);
+  // The entry's goal: setup makes dependencies (one hard link), a build output and a note.
+  const first = await sandbox.create({ name: uniqueName(), image });
+  await sandbox.putArchive(first.id, tarOf(repo), '/workspace');
+  const setup = await sandbox.exec(first.id, [
+    'bash',
+    '-c',
+    'set -e; cd /workspace; mkdir -p node_modules/a build; echo hi > node_modules/a/index.js; ln node_modules/a/index.js node_modules/a/same.js; echo gen > build/out.js; echo keep > notes.txt',
+  ]);
+  expect(setup.exitCode).toBe(0);
+  const entryDir = fs.mkdtempSync(path.join(root, 'warm-entry-'));
+  const files = await takeSnapshot({ sandbox, containerId: first.id, dir: entryDir, tracked, secrets: [] });
+
+  // A later goal's commit: a changed file, build/out.js now tracked (its copy replaces setup's), a new file.
+  const goalRepo = fs.mkdtempSync(path.join(root, 'warm-goal-'));
+  fs.cpSync(repo, goalRepo, { recursive: true });
+  fs.writeFileSync(path.join(goalRepo, 'src', 'index.js'), 'module.exports = 2;\n');
+  fs.mkdirSync(path.join(goalRepo, 'build'));
+  fs.writeFileSync(path.join(goalRepo, 'build', 'out.js'), 'tracked\n');
+  fs.writeFileSync(path.join(goalRepo, 'added.txt'), 'new\n');
+  const goalTracked = new Set(['src/index.js', 'package.json', 'build/out.js', 'added.txt']);
+  const copied = await readWorkspaceBaseline({
+    archive: async () => tarOf(goalRepo),
+    maxWorkspaceBytes: 1024 ** 3,
+    names: 'relative',
+  });
+
+  // The warm container: the pool restores the entry (its own commit's paths left out), then the goal copies.
+  const warm = await sandbox.create({ name: uniqueName(), image });
+  await restoreSnapshot({ sandbox, containerId: warm.id, dir: entryDir, files, tracked });
+  await sandbox.putArchive(warm.id, tarOf(goalRepo), '/workspace');
+  const manifest = (await readSnapshotManifest(entryDir, files))!;
+  const kept = (p: string) => !coveredBy(goalTracked, p);
+  expect(warmOrderProblem(copied, manifest, kept)).toBeUndefined();
+  const derived = deriveBaseline(copied, manifest, kept);
+  const read = await readWorkspaceBaseline({
+    archive: () => sandbox.getArchive(warm.id, '/workspace'),
+    maxWorkspaceBytes: 1024 ** 3,
+  });
+  expect(typeof derived).not.toBe('string');
+  expect(sorted(derived as WorkspaceBaseline)).toEqual(sorted(read));
+  expect(read.get('build/out.js')).toEqual(copied.get('build/out.js'));
+
+  // Where the order matters, no derived baseline: the goal's commit replaces a hard link's source, or has a
+  // folder where the snapshot has a file.
+  const withSource = new Set([...goalTracked, 'node_modules/a/index.js']);
+  expect(
+    warmOrderProblem(
+      new Map([...copied, ['node_modules/a/index.js', copied.get('package.json')!]]),
+      manifest,
+      (p) => !coveredBy(withSource, p),
+    ),
+  ).toMatch(/hard link node_modules\/a\/same\.js shares a file the goal's commit replaced/);
+  expect(warmOrderProblem(new Map([...copied, ['notes.txt/x', copied.get('package.json')!]]), manifest, kept)).toMatch(
+    /the snapshot's notes\.txt is a folder of the goal's commit/,
+  );
 }, 120_000);
 
 function sorted(b: WorkspaceBaseline): [string, unknown][] {
